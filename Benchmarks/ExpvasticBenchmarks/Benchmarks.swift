@@ -1,0 +1,8 @@
+import Expvastic
+
+@main
+struct Benchmarks {
+    static func main() {
+        print("no benchmarks yet")
+    }
+}

@@ -1,0 +1,45 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6), .treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Expvastic",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "expvasyml", targets: ["expvasyml"]),
+        .library(name: "Expvastic", targets: ["Expvastic"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYaml",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(name: "Expvastic", dependencies: ["CYaml"], swiftSettings: strict),
+        .executableTarget(name: "expvasyml", dependencies: ["Expvastic"], swiftSettings: strict),
+        .executableTarget(
+            name: "ExpvasticBenchmarks",
+            dependencies: ["Expvastic"],
+            path: "Benchmarks/ExpvasticBenchmarks",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ExpvasticTestSupport",
+            dependencies: ["Expvastic"],
+            path: "Tests/ExpvasticTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ExpvasticTests",
+            dependencies: ["Expvastic", "ExpvasticTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ExpvasticIntegrationTests",
+            dependencies: ["Expvastic", "ExpvasticTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Time as the engine sees it: a monotonic clock for scheduling and timeouts, a wall clock for
+/// timestamps, and a sleep that tests can replace (see `ManualClock` in the test support).
+public protocol Clock: Sendable {
+    /// Monotonic nanoseconds from an arbitrary origin; never goes backwards.
+    func monotonicNanos() -> UInt64
+    /// Wall-clock nanoseconds since the Unix epoch (UTC).
+    func wallNanos() -> Int64
+    /// Suspends until `monotonicNanos() >= deadline`. Throws `CancellationError` when cancelled.
+    func sleep(untilMonotonic deadline: UInt64) async throws
+}
+
+extension Clock {
+    /// Suspends for `duration` (monotonic).
+    public func sleep(for duration: Duration) async throws {
+        try await sleep(untilMonotonic: monotonicNanos() &+ duration.nanoseconds)
+    }
+}
+
+/// The real clock: `CLOCK_MONOTONIC` and `CLOCK_REALTIME`.
+public struct SystemClock: Clock {
+    public init() {}
+
+    public func monotonicNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    public func wallNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    public func sleep(untilMonotonic deadline: UInt64) async throws {
+        let now = monotonicNanos()
+        guard deadline > now else {
+            try Task.checkCancellation()
+            return
+        }
+        try await Task.sleep(nanoseconds: deadline - now)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating at `UInt64.max`; negative durations are 0).
+    public var nanoseconds: UInt64 {
+        let (seconds, attos) = components
+        if seconds < 0 { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        return whole &+ UInt64(attos / 1_000_000_000)
+    }
+
+    /// The duration in seconds as a double.
+    public var seconds: Double {
+        let (seconds, attos) = components
+        return Double(seconds) + Double(attos) / 1e18
+    }
+}

@@ -1,0 +1,168 @@
+import Synchronization
+
+/// The identity of one metric series: a snake_case name and ordered labels,
+/// e.g. `polls_ok` with `[("reader", "FirstApp")]`.
+public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
+    public var name: String
+    public var labels: [Label]
+
+    public struct Label: Hashable, Sendable {
+        public var name: String
+        public var value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(_ name: String, labels: [Label] = []) {
+        self.name = name
+        self.labels = labels
+    }
+
+    public var description: String {
+        labels.isEmpty ? name : name + "{" + labels.map { "\($0.name)=\($0.value)" }.joined(separator: ",") + "}"
+    }
+}
+
+/// A monotonically increasing count.
+public final class Counter: Sendable {
+    private let storage = Atomic<Int64>(0)
+    public init() {}
+    public func increment(by amount: Int64 = 1) { storage.add(amount, ordering: .relaxed) }
+    public var value: Int64 { storage.load(ordering: .relaxed) }
+}
+
+/// A value that goes up and down (queue length, spool bytes, RSS).
+public final class Gauge: Sendable {
+    private let bits = Atomic<UInt64>(0)
+    public init() {}
+    public func set(_ value: Double) { bits.store(value.bitPattern, ordering: .relaxed) }
+    public var value: Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
+}
+
+/// Durations: count, sum, min, max and the last value, in nanoseconds.
+public final class Timer: Sendable {
+    public struct Summary: Sendable, Equatable {
+        public var count: Int64 = 0
+        public var sumNanos: UInt64 = 0
+        public var minNanos: UInt64 = 0
+        public var maxNanos: UInt64 = 0
+        public var lastNanos: UInt64 = 0
+        /// Mean in nanoseconds, 0 when empty.
+        public var meanNanos: Double { count == 0 ? 0 : Double(sumNanos) / Double(count) }
+    }
+
+    private let storage = Mutex(Summary())
+    public init() {}
+
+    public func record(nanos: UInt64) {
+        storage.withLock { s in
+            s.minNanos = s.count == 0 ? nanos : min(s.minNanos, nanos)
+            s.maxNanos = max(s.maxNanos, nanos)
+            s.count += 1
+            s.sumNanos &+= nanos
+            s.lastNanos = nanos
+        }
+    }
+
+    public var summary: Summary { storage.withLock { $0 } }
+}
+
+/// Hands out counters, gauges and timers. Components ask once at start-up and keep the objects.
+public protocol MetricsFactory: Sendable {
+    func counter(_ key: MetricKey) -> Counter
+    func gauge(_ key: MetricKey) -> Gauge
+    func timer(_ key: MetricKey) -> Timer
+}
+
+/// The process's metrics: every series created through it, readable as a snapshot for the
+/// monitoring endpoint and the self reader. Also the in-memory factory tests use.
+public final class MetricsRegistry: MetricsFactory {
+    /// One series' current value.
+    public enum Value: Sendable, Equatable {
+        case counter(Int64)
+        case gauge(Double)
+        case timer(Timer.Summary)
+    }
+
+    private enum Entry {
+        case counter(Counter)
+        case gauge(Gauge)
+        case timer(Timer)
+    }
+
+    private struct State: ~Copyable {
+        var entries: [MetricKey: Entry] = [:]
+        var order: [MetricKey] = []
+    }
+
+    private let state = Mutex(State())
+    /// Help texts by metric name, for Prometheus `# HELP` lines.
+    private let helps = Mutex<[String: String]>([:])
+
+    public init() {}
+
+    /// Records a one-line description for a metric name.
+    public func describe(_ name: String, _ help: String) {
+        helps.withLock { $0[name] = help }
+    }
+
+    public func help(for name: String) -> String? { helps.withLock { $0[name] } }
+
+    public func counter(_ key: MetricKey) -> Counter {
+        state.withLock { state in
+            if case .counter(let existing)? = state.entries[key] { return existing }
+            precondition(state.entries[key] == nil, "metric \(key) registered with another kind")
+            let made = Counter()
+            state.entries[key] = .counter(made)
+            state.order.append(key)
+            return made
+        }
+    }
+
+    public func gauge(_ key: MetricKey) -> Gauge {
+        state.withLock { state in
+            if case .gauge(let existing)? = state.entries[key] { return existing }
+            precondition(state.entries[key] == nil, "metric \(key) registered with another kind")
+            let made = Gauge()
+            state.entries[key] = .gauge(made)
+            state.order.append(key)
+            return made
+        }
+    }
+
+    public func timer(_ key: MetricKey) -> Timer {
+        state.withLock { state in
+            if case .timer(let existing)? = state.entries[key] { return existing }
+            precondition(state.entries[key] == nil, "metric \(key) registered with another kind")
+            let made = Timer()
+            state.entries[key] = .timer(made)
+            state.order.append(key)
+            return made
+        }
+    }
+
+    /// Every series in creation order with its current value.
+    public func snapshot() -> [(key: MetricKey, value: Value)] {
+        let entries: [(MetricKey, Entry)] = state.withLock { state in state.order.map { ($0, state.entries[$0]!) } }
+        return entries.map { key, entry in
+            switch entry {
+            case .counter(let c): (key, .counter(c.value))
+            case .gauge(let g): (key, .gauge(g.value))
+            case .timer(let t): (key, .timer(t.summary))
+            }
+        }
+    }
+
+    /// The current value of one series, if it exists (for tests and health checks).
+    public func value(_ key: MetricKey) -> Value? {
+        let entry: Entry? = state.withLock { $0.entries[key] }
+        switch entry {
+        case .counter(let c)?: return .counter(c.value)
+        case .gauge(let g)?: return .gauge(g.value)
+        case .timer(let t)?: return .timer(t.summary)
+        case nil: return nil
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// One poll's result, ready for any recorder: the encoded JSON object plus what recorders need
+/// to route it (id, timestamp). Encoded once, shared by every recorder of the reader.
+public struct Document: Sendable, Equatable {
+    /// Deterministic from (reader name, endpoint, timestamp): re-sending can never duplicate.
+    public var id: String
+    /// `@timestamp`: the time the poll started, Unix milliseconds (UTC).
+    public var timestampMillis: Int64
+    /// The reader's name.
+    public var reader: String
+    /// The JSON object (UTF-8, keys sorted, no trailing newline).
+    public var body: [UInt8]
+
+    public init(id: String, timestampMillis: Int64, reader: String, body: [UInt8]) {
+        self.id = id
+        self.timestampMillis = timestampMillis
+        self.reader = reader
+        self.body = body
+    }
+}

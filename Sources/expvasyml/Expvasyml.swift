@@ -1,0 +1,8 @@
+import Expvastic
+
+@main
+struct Expvasyml {
+    static func main() async {
+        print("expvasyml: not implemented yet")
+    }
+}
