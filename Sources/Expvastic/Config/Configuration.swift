@@ -151,7 +151,7 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
     /// `endpoint` or `endpoints`: round-robin with failover.
     public var endpoints: [Endpoint]
     /// `index_name`: may contain `%{+yyyy.MM.dd}`, `%{+yyyy.MM}` or `%{+yyyy}`.
-    public var indexName: String
+    public var indexName: IndexName
     /// `timeout`: per bulk request; default 30s.
     public var timeout: Duration = .seconds(30)
     /// `backoff`: failed attempts before a batch goes to the spool; default 5.
@@ -176,7 +176,7 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
     /// `queue_size`: documents held in memory before overflow goes to the spool; default 10,000.
     public var queueSize: Int = 10_000
 
-    public init(endpoints: [Endpoint], indexName: String, spoolDirectory: String) {
+    public init(endpoints: [Endpoint], indexName: IndexName, spoolDirectory: String) {
         self.endpoints = endpoints
         self.indexName = indexName
         self.spoolDirectory = spoolDirectory
