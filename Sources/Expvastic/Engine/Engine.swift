@@ -1,0 +1,104 @@
+/// Runs one reader on its schedule and fans each document out to that reader's recorders.
+///
+/// Polls run inline, so they never overlap; ticks missed while a poll runs are counted as
+/// skipped. Recorders take documents without blocking (their overflow goes to their spools),
+/// so a slow recorder never delays polling or the other recorders.
+public final class Engine: Service {
+    /// Everything an engine reports about one poll (for the recent-samples collection).
+    public struct PollEvent: Sendable, Equatable {
+        public var reader: String
+        public var wallNanos: Int64
+        public var latencyNanos: UInt64
+        public var succeeded: Bool
+    }
+
+    public let reader: any Reader
+    public let recorders: [any Recorder]
+    private let interval: Duration
+    private let backoff: Int
+    private let clock: any Clock
+    private let logger: Logger
+    private let onPoll: @Sendable (PollEvent) -> Void
+    private let pollsOK: Counter
+    private let pollsFailed: Counter
+    private let pollsSkipped: Counter
+    private let pollLatency: Timer
+
+    public init(
+        reader: any Reader,
+        interval: Duration,
+        backoff: Int,
+        recorders: [any Recorder],
+        clock: any Clock,
+        metrics: any MetricsFactory,
+        logger: Logger,
+        onPoll: @escaping @Sendable (PollEvent) -> Void = { _ in }
+    ) {
+        self.reader = reader
+        self.recorders = recorders
+        self.interval = interval
+        self.backoff = backoff
+        self.clock = clock
+        self.logger = logger
+        self.onPoll = onPoll
+        let label = [MetricKey.Label("reader", reader.name)]
+        pollsOK = metrics.counter(MetricKey("polls_ok", labels: label))
+        pollsFailed = metrics.counter(MetricKey("polls_failed", labels: label))
+        pollsSkipped = metrics.counter(MetricKey("polls_skipped", labels: label))
+        pollLatency = metrics.timer(MetricKey("poll_latency", labels: label))
+    }
+
+    public func run() async throws {
+        var schedule = PollSchedule(
+            readerName: reader.name,
+            intervalNanos: max(1, interval.nanoseconds),
+            backoffThreshold: backoff,
+            startNanos: clock.monotonicNanos()
+        )
+        while !Task.isCancelled {
+            try await clock.sleep(untilMonotonic: schedule.nextDeadline)
+            let started = clock.monotonicNanos()
+            let wall = clock.wallNanos()
+            var failure: ReaderError?
+            do {
+                let document = try await reader.read(startedAtWallNanos: wall)
+                for recorder in recorders { recorder.accept(document) }
+            } catch {
+                failure = error
+            }
+            let finished = clock.monotonicNanos()
+            let latency = finished &- started
+            pollLatency.record(nanos: latency)
+            (failure == nil ? pollsOK : pollsFailed).increment()
+            onPoll(PollEvent(reader: reader.name, wallNanos: wall, latencyNanos: latency, succeeded: failure == nil))
+            let outcome = schedule.pollFinished(
+                startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
+            if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
+            report(outcome, failure: failure, schedule: schedule)
+        }
+    }
+
+    private func report(_ outcome: PollSchedule.Outcome, failure: ReaderError?, schedule: PollSchedule) {
+        switch outcome.transition {
+        case .startedFailing?:
+            logger.warn(
+                "poll failed; the reader keeps polling and logs again when it recovers",
+                ["error": failure?.message ?? "", "error.code": failure?.code ?? ""])
+        case .recovered(let failures)?:
+            logger.info("poll succeeded again", ["reader.failed_polls": String(failures)])
+        case nil:
+            if let failure {
+                logger.debug(
+                    "poll failed", ["error": failure.message, "reader.failures": "\(schedule.consecutiveFailures)"])
+                if schedule.consecutiveFailures == schedule.backoffThreshold {
+                    logger.info(
+                        "backing off: polling less often until the endpoint answers",
+                        ["reader.failures": "\(schedule.consecutiveFailures)"])
+                }
+            }
+        }
+        if outcome.skippedTicks > 0 {
+            logger.debug("poll took longer than the interval", ["reader.skipped": "\(outcome.skippedTicks)"])
+        }
+    }
+}

@@ -1,0 +1,102 @@
+/// When a reader polls: a pure state machine with no I/O, driven by the engine.
+///
+/// - Ticks sit on a fixed grid `origin + k × interval` (monotonic), so they never drift.
+/// - The origin is offset by a stable per-reader phase inside the interval, so 1,000 readers with
+///   the same interval do not fire together.
+/// - Polls never overlap: ticks that pass while a poll is running are skipped and counted.
+/// - After `backoffThreshold` consecutive failures the effective interval doubles per further
+///   failure, capped at five minutes (or the interval, if longer); the first success resets it.
+public struct PollSchedule: Sendable, Equatable {
+    /// What a finished poll changed, for the engine to count and log.
+    public struct Outcome: Sendable, Equatable {
+        /// Ticks that passed while the poll was running.
+        public var skippedTicks: Int
+        /// Set when the reader's health changed with this poll.
+        public var transition: Transition?
+    }
+
+    /// A change of health, logged once (never once per tick).
+    public enum Transition: Sendable, Equatable {
+        /// The first failure after a success (or at start).
+        case startedFailing
+        /// The first success after `failures` consecutive failures.
+        case recovered(failures: Int)
+    }
+
+    /// Backoff never waits longer than this between polls (unless the interval itself is longer).
+    public static let maximumBackoffNanos: UInt64 = 300_000_000_000
+
+    public let intervalNanos: UInt64
+    public let backoffThreshold: Int
+    /// Monotonic time of tick 0.
+    public let originNanos: UInt64
+    /// When the engine should poll next (monotonic nanoseconds).
+    public private(set) var nextDeadline: UInt64
+    /// Consecutive failed polls.
+    public private(set) var consecutiveFailures = 0
+
+    /// - Parameters:
+    ///   - readerName: seeds the stable phase offset.
+    ///   - startNanos: monotonic time the engine starts; the first poll is at `startNanos + phase`.
+    public init(readerName: String, intervalNanos: UInt64, backoffThreshold: Int, startNanos: UInt64) {
+        precondition(intervalNanos > 0, "interval must be positive")
+        self.intervalNanos = intervalNanos
+        self.backoffThreshold = max(1, backoffThreshold)
+        originNanos = startNanos &+ PollSchedule.phase(of: readerName, intervalNanos: intervalNanos)
+        nextDeadline = originNanos
+    }
+
+    /// A stable offset in `[0, interval)` from the reader's name (FNV-1a, not the seeded `Hasher`).
+    public static func phase(of readerName: String, intervalNanos: UInt64) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in readerName.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        // Mix the high bits down so short names spread as well as long ones.
+        hash ^= hash >> 29
+        hash = hash &* 0xbf58_476d_1ce4_e5b9
+        hash ^= hash >> 32
+        return hash % intervalNanos
+    }
+
+    /// The interval in force now: the configured one, or the backed-off one.
+    public var effectiveIntervalNanos: UInt64 {
+        let excess = consecutiveFailures - backoffThreshold + 1
+        guard excess > 0 else { return intervalNanos }
+        let cap = max(PollSchedule.maximumBackoffNanos, intervalNanos)
+        guard excess < 40 else { return cap }
+        let (scaled, overflow) = intervalNanos.multipliedReportingOverflow(by: 1 << UInt64(excess))
+        return overflow ? cap : min(scaled, cap)
+    }
+
+    /// Records a finished poll that started at `startedNanos` and ended at `finishedNanos`,
+    /// and moves ``nextDeadline`` to the next grid tick the reader may use.
+    public mutating func pollFinished(startedNanos: UInt64, finishedNanos: UInt64, succeeded: Bool) -> Outcome {
+        var transition: Transition?
+        if succeeded {
+            if consecutiveFailures > 0 { transition = .recovered(failures: consecutiveFailures) }
+            consecutiveFailures = 0
+        } else {
+            if consecutiveFailures == 0 { transition = .startedFailing }
+            consecutiveFailures += 1
+        }
+        // Ticks strictly after the poll's own tick and before it finished were missed.
+        let firstAfterStart = tick(atOrAfter: startedNanos &+ 1)
+        var skipped = 0
+        if firstAfterStart < finishedNanos {
+            skipped = Int((finishedNanos - 1 - firstAfterStart) / intervalNanos) + 1
+        }
+        // Measured from the tick the poll was due at, so a late start does not push the grid.
+        let notBefore = max(finishedNanos, min(nextDeadline, startedNanos) &+ effectiveIntervalNanos)
+        nextDeadline = tick(atOrAfter: notBefore)
+        return Outcome(skippedTicks: skipped, transition: transition)
+    }
+
+    /// The first grid tick at or after `time`.
+    public func tick(atOrAfter time: UInt64) -> UInt64 {
+        guard time > originNanos else { return originNanos }
+        let steps = (time - originNanos + intervalNanos - 1) / intervalNanos
+        return originNanos &+ steps &* intervalNanos
+    }
+}
