@@ -88,13 +88,15 @@ actor GoExpvarBuild {
             DispatchQueue.global().async {
                 let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
                 guard fd >= 0 else {
-                    continuation.resume(throwing: TestSupportError(.goBuildFailed, "cannot open \(path): errno \(errno)"))
+                    continuation.resume(
+                        throwing: TestSupportError(.goBuildFailed, "cannot open \(path): errno \(errno)"))
                     return
                 }
                 while flock(fd, LOCK_EX) != 0 {
                     guard errno == EINTR else {
                         close(fd)
-                        continuation.resume(throwing: TestSupportError(.goBuildFailed, "cannot lock \(path): errno \(errno)"))
+                        continuation.resume(
+                            throwing: TestSupportError(.goBuildFailed, "cannot lock \(path): errno \(errno)"))
                         return
                     }
                 }

@@ -7,7 +7,11 @@ import Testing
 struct EventuallyTests {
     final class Counter: Sendable {
         let value = Mutex(0)
-        func next() -> Int { value.withLock { $0 += 1; return $0 } }
+        func next() -> Int {
+            value.withLock {
+                $0 += 1; return $0
+            }
+        }
     }
 
     @Test("returns as soon as the condition holds")
