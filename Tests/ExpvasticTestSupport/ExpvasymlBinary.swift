@@ -36,7 +36,7 @@ public enum ExpvasymlBinary {
         )
     }
 
-    /// Runs `expvasyml` with `arguments` to completion (see ``RunningProcess/run(executable:arguments:environment:inheritEnvironment:input:currentDirectory:timeout:)``).
+    /// Runs `expvasyml` with `arguments` to completion (see `RunningProcess.run`).
     ///
     /// - Parameters:
     ///   - environment: variables added to (or replacing) the inherited environment.

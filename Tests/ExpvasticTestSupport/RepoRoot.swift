@@ -11,7 +11,8 @@ public enum RepoRoot {
             guard fileManager.fileExists(atPath: root.appendingPathComponent("Package.swift").path) else {
                 throw TestSupportError(
                     .repositoryNotFound,
-                    "EXPVASTIC_REPO_ROOT=\(configured) has no Package.swift: point it at the repository root or unset it"
+                    "EXPVASTIC_REPO_ROOT=\(configured) has no Package.swift: "
+                        + "point it at the repository root or unset it"
                 )
             }
             return root

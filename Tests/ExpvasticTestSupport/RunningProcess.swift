@@ -235,24 +235,24 @@ public final class RunningProcess: Sendable {
             until: { $0[keyPath: stream].range(of: needle) != nil || $0.termination != nil },
             timeout: timeout
         ) {
-            "\(self.executable.lastPathComponent) did not write \(String(reflecting: text)) on \(name) within "
-                + "\(timeout); \(name) so far: \(String(decoding: self.monitor.snapshot()[keyPath: stream].suffix(2000), as: UTF8.self))"
+            let soFar = String(decoding: self.monitor.snapshot()[keyPath: stream].suffix(2000), as: UTF8.self)
+            return "\(self.executable.lastPathComponent) did not write \(String(reflecting: text)) on \(name) within "
+                + "\(timeout); \(name) so far: \(soFar)"
         }
-        let output = String(decoding: snapshot[keyPath: stream], as: UTF8.self)
-        if snapshot[keyPath: stream].range(of: needle) == nil {
-            _ = await waitForOutputToEnd()
-            let complete = monitor.snapshot()
-            if complete[keyPath: stream].range(of: needle) != nil {
-                return String(decoding: complete[keyPath: stream], as: UTF8.self)
-            }
-            throw TestSupportError(
-                .unexpectedOutput,
-                "\(executable.lastPathComponent) ended (\(snapshot.termination.map(\.description) ?? "?")) without "
-                    + "writing \(String(reflecting: text)) on \(name); \(name): \(output.suffix(2000))"
-                    + (name == "stderr" ? "" : "; stderr: \(stderrTail)")
-            )
+        if snapshot[keyPath: stream].range(of: needle) != nil {
+            return String(decoding: snapshot[keyPath: stream], as: UTF8.self)
         }
-        return output
+        // The child ended first; its last bytes may still be in the pipe.
+        _ = await waitForOutputToEnd()
+        let complete = monitor.snapshot()
+        let output = String(decoding: complete[keyPath: stream], as: UTF8.self)
+        if complete[keyPath: stream].range(of: needle) != nil { return output }
+        throw TestSupportError(
+            .unexpectedOutput,
+            "\(executable.lastPathComponent) ended (\(complete.termination.map(\.description) ?? "?")) without "
+                + "writing \(String(reflecting: text)) on \(name); \(name): \(output.suffix(2000))"
+                + (name == "stderr" ? "" : "; stderr: \(stderrTail)")
+        )
     }
 
     /// Reads `handle` on a dedicated thread until end of file, appending to the monitor.

@@ -130,3 +130,28 @@ struct RunningProcessTests {
         #expect(child.stop(grace: .milliseconds(200)) == .signalled(SIGKILL))
     }
 }
+
+@Suite("RunningProcess: descriptor hygiene")
+struct RunningProcessDescriptorTests {
+    /// Foundation hands each child one end of a socket pair (how it learns of the exit); any other
+    /// inherited descriptor, such as another child's pipe, would delay that child's end of file.
+    @Test("a child inherits no pipe beyond stdin, stdout and stderr")
+    func onlyStandardDescriptors() async throws {
+        let other = try RunningProcess(
+            executable: URL(fileURLWithPath: "/bin/sh"),
+            arguments: ["-c", "exec sleep 30"],
+            input: .pipe
+        )
+        defer { other.stop(grace: .milliseconds(100)) }
+        let probe = try RunningProcess(executable: URL(fileURLWithPath: "/bin/sleep"), arguments: ["30"])
+        defer { probe.stop(grace: .milliseconds(100)) }
+        let directory = "/proc/\(probe.pid)/fd"
+        var inherited: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            guard let fd = Int(name), fd > 2 else { continue }
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")) ?? "?"
+            if !target.hasPrefix("socket:") { inherited.append("\(fd) -> \(target)") }
+        }
+        #expect(inherited.isEmpty, "inherited: \(inherited)")
+    }
+}
