@@ -61,8 +61,12 @@ ensure_osmem() {
     local venv="$1/.venv" python=/usr/bin/python3 bin
     [ -x "$python" ] || python="$(command -v python3 || true)"
     if [ -z "$python" ]; then apt_install python3; python=/usr/bin/python3; fi
-    if ! "$venv/bin/python" -m pip show osmem-server 2>/dev/null | grep -qx "Version: $OSMEM_VERSION"; then
-        log "installing osmem-server==$OSMEM_VERSION into $venv"
+    local installed=""
+    # sed reads all of pip's output: grep -q would exit early and, under pipefail, fail the pipeline.
+    [ -x "$venv/bin/python" ] \
+        && installed="$("$venv/bin/python" -m pip show osmem-server 2>/dev/null | sed -n 's/^Version: //p')"
+    if [ "$installed" != "$OSMEM_VERSION" ]; then
+        log "installing osmem-server==$OSMEM_VERSION into $venv (found: ${installed:-none})"
         if [ ! -x "$venv/bin/pip" ]; then
             rm -rf "$venv"
             if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
