@@ -1,64 +1,86 @@
-# Shared set-up for scripts/run and scripts/test: installs what is missing, says what it does.
-# Sourced, not run. Fails loudly when something cannot be installed.
+# Shared set-up for scripts/run and scripts/test: installs what is missing and says what it does.
+# Sourced, not run. Every ensure_* function either leaves the dependency usable or fails (returns
+# non-zero with a message saying what to do); nothing is ever skipped, with or without CI=true.
+#
+# What the tests need on a fresh Debian machine that has only Swift:
+#   libyaml-dev (+ pkg-config)      the CYaml system-library target
+#   golang-go                        builds Tests/GoExpvar, the real Go expvar program
+#   python3-prometheus-client        the Prometheus project's parser, checks /metrics
+#   osmem-server==$OSMEM_VERSION     OpenSearch-compatible server (PyPI), in <repo>/.venv (git-ignored)
 
 OSMEM_VERSION="0.1.6"
 
 log() { printf 'expvastic: %s\n' "$*" >&2; }
+fail() { log "error: $*"; return 1; }
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
-    else log "need root to run: $* (install it by hand, then re-run)"; return 1
+    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@" || fail "sudo -n $* failed (no password-less sudo?): run it by hand, then re-run"
+    else fail "need root to run: $* (install it by hand, then re-run)"
     fi
 }
 
 apt_updated=""
 apt_install() {
+    command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: install $* with your package manager, then re-run"
     if [ -z "$apt_updated" ]; then
         log "apt-get update"
-        as_root apt-get update -qq >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
         apt_updated=1
     fi
-    log "installing Debian packages: $*"
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+    log "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # libyaml (headers + pkg-config file) for the CYaml system-library target.
 ensure_libyaml() {
-    if ! pkg-config --exists yaml-0.1 2>/dev/null; then
-        command -v pkg-config >/dev/null 2>&1 || apt_install pkg-config
-        apt_install libyaml-dev
-        pkg-config --exists yaml-0.1 || { log "libyaml-dev is still missing"; return 1; }
-    fi
+    command -v pkg-config >/dev/null 2>&1 || apt_install pkg-config
+    pkg-config --exists yaml-0.1 2>/dev/null || apt_install libyaml-dev
+    pkg-config --exists yaml-0.1 || fail "libyaml-dev is still missing (pkg-config cannot find yaml-0.1)"
+    log "libyaml $(pkg-config --modversion yaml-0.1)"
 }
 
 # Debian's Go toolchain, to build the real expvar program the integration tests poll.
 ensure_go() {
     command -v go >/dev/null 2>&1 || apt_install golang-go
-    command -v go >/dev/null 2>&1 || { log "go is still missing after installing golang-go"; return 1; }
+    command -v go >/dev/null 2>&1 || fail "go is still missing after installing golang-go"
+    log "$(go version)"
 }
 
-# The Prometheus project's own text-format parser, used to check /metrics.
+# The Prometheus project's own text-format parser, used to check /metrics (Debian's python3).
 ensure_prometheus_client() {
     /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || apt_install python3-prometheus-client
-    /usr/bin/python3 -c 'import prometheus_client' || { log "python3-prometheus-client is missing"; return 1; }
+    /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null \
+        || fail "python3-prometheus-client is missing (/usr/bin/python3 cannot import prometheus_client)"
+    log "prometheus_client $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("prometheus_client"))' 2>/dev/null || echo '(version unknown)')"
 }
 
-# osmem-server (an in-memory OpenSearch-compatible server) in a git-ignored virtual environment.
+# osmem-server (an in-memory OpenSearch-compatible server) in a git-ignored virtual environment;
+# exports OSMEM_SERVER_BIN.
 ensure_osmem() {
-    local venv="$1/.venv"
-    local bin="$venv/lib/python3*/site-packages/osmem_server/bin/osmem-server"
-    # shellcheck disable=SC2086
-    if ! ls $bin >/dev/null 2>&1 || ! "$venv/bin/pip" show osmem-server 2>/dev/null | grep -q "^Version: $OSMEM_VERSION$"; then
-        log "installing osmem-server==$OSMEM_VERSION into .venv"
-        if ! python3 -m venv "$venv" 2>/dev/null; then
-            apt_install python3-venv
-            python3 -m venv "$venv"
+    local venv="$1/.venv" python=/usr/bin/python3 bin
+    [ -x "$python" ] || python="$(command -v python3 || true)"
+    if [ -z "$python" ]; then apt_install python3; python=/usr/bin/python3; fi
+    local installed=""
+    # sed reads all of pip's output: grep -q would exit early and, under pipefail, fail the pipeline.
+    [ -x "$venv/bin/python" ] \
+        && installed="$("$venv/bin/python" -m pip show osmem-server 2>/dev/null | sed -n 's/^Version: //p')"
+    if [ "$installed" != "$OSMEM_VERSION" ]; then
+        log "installing osmem-server==$OSMEM_VERSION into $venv (found: ${installed:-none})"
+        if [ ! -x "$venv/bin/pip" ]; then
+            rm -rf "$venv"
+            if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
+                rm -rf "$venv"
+                apt_install python3-venv
+                "$python" -m venv "$venv" || fail "could not create $venv with $python -m venv"
+            fi
         fi
-        "$venv/bin/pip" install -q --disable-pip-version-check "osmem-server==$OSMEM_VERSION"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check "osmem-server==$OSMEM_VERSION" \
+            || fail "pip could not install osmem-server==$OSMEM_VERSION from PyPI (network?)"
     fi
-    # shellcheck disable=SC2086
-    OSMEM_SERVER_BIN="$(ls $bin | head -n 1)"
-    [ -x "$OSMEM_SERVER_BIN" ] || { log "osmem-server binary not found in $venv"; return 1; }
+    bin="$(ls "$venv"/lib/python3*/site-packages/osmem_server/bin/osmem-server 2>/dev/null | head -n 1)"
+    [ -n "$bin" ] && [ -x "$bin" ] || fail "osmem-server binary not found under $venv (delete .venv and re-run)"
+    OSMEM_SERVER_BIN="$bin"
     export OSMEM_SERVER_BIN
+    log "osmem-server $("$OSMEM_SERVER_BIN" -version 2>&1 | head -n 1) at $OSMEM_SERVER_BIN"
 }

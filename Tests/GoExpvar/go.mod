@@ -1,0 +1,3 @@
+module goexpvar
+
+go 1.19
