@@ -1,0 +1,15 @@
+/// What loading a configuration produced: the configuration when there is no error, and every
+/// problem found (errors and warnings) in file order.
+public struct ConfigurationLoadResult: Sendable, Equatable {
+    /// Nil when any diagnostic is an error.
+    public var configuration: Configuration?
+    public var diagnostics: [ConfigDiagnostic]
+
+    public init(configuration: Configuration?, diagnostics: [ConfigDiagnostic]) {
+        self.configuration = configuration
+        self.diagnostics = diagnostics
+    }
+
+    public var errors: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .warning } }
+}
