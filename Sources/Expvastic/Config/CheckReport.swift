@@ -16,7 +16,9 @@ public struct CheckReport: Sendable, Equatable {
                 + "\(count(configuration.recorders.count, "recorder")), \(count(configuration.routes.count, "route"))",
             "settings: log_level \(configuration.settings.logLevel), shutdown_timeout "
                 + GoDuration.format(configuration.settings.shutdownTimeout) + ", http "
-                + (configuration.settings.http.listen.map { "\($0) (retention \(GoDuration.format(configuration.settings.http.retention)))" }
+                + (configuration.settings.http.listen.map {
+                    "\($0) (retention \(GoDuration.format(configuration.settings.http.retention)))"
+                }
                     ?? "disabled"),
             "readers:",
         ]

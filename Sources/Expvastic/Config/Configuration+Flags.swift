@@ -57,7 +57,8 @@ extension Configuration {
             indexName = try IndexName(index.text)
         } catch {
             diagnostics.append(
-                ConfigDiagnostic(severity: .error, code: .invalidIndexName, path: index.path, message: error.description))
+                ConfigDiagnostic(
+                    severity: .error, code: .invalidIndexName, path: index.path, message: error.description))
         }
         let interval = duration(value("int", "INT", flags.interval))
         let timeout = duration(value("timeout", "TIMEOUT", flags.timeout))
@@ -66,7 +67,9 @@ extension Configuration {
             if let parsed = LogLevel(parsing: source.text) {
                 level = parsed
             } else {
-                error(.invalidValue, source.path, "unknown log level \"\(source.text)\"", hint: "use debug, info, warn or error")
+                error(
+                    .invalidValue, source.path, "unknown log level \"\(source.text)\"",
+                    hint: "use debug, info, warn or error")
             }
         }
 
@@ -74,7 +77,8 @@ extension Configuration {
         else {
             return ConfigurationLoadResult(configuration: nil, diagnostics: diagnostics)
         }
-        let readerName = readerURL.port == (readerURL.scheme == "https" ? 443 : 80)
+        let readerName =
+            readerURL.port == (readerURL.scheme == "https" ? 443 : 80)
             ? readerURL.host : "\(readerURL.host):\(readerURL.port)"
         var reader = ReaderConfiguration(name: readerName, kind: .expvar, typeName: "expvar", url: readerURL)
         reader.interval = interval ?? .seconds(10)

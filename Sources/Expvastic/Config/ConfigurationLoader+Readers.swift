@@ -18,7 +18,8 @@ extension ConfigurationLoader {
                     hint: "a reader needs at least type (expvar or self)", line: node.mark.line)
             } else {
                 report(
-                    .error, .wrongType, path, "expected a mapping of reader keys (type, endpoint, …), got \(node.kindDescription)",
+                    .error, .wrongType, path,
+                    "expected a mapping of reader keys (type, endpoint, …), got \(node.kindDescription)",
                     line: node.mark.line)
             }
             return nil

@@ -120,7 +120,8 @@ extension ConfigurationLoader {
         let flushInterval = duration(node["flush_interval"], path: path + ".flush_interval")
         let spoolDirectory = string(node["spool_dir"], path: path + ".spool_dir")
         if let spoolDirectory, spoolDirectory.isEmpty {
-            report(.error, .invalidValue, path + ".spool_dir", "is empty", hint: "leave it out for ./data/spool/\(name)")
+            report(
+                .error, .invalidValue, path + ".spool_dir", "is empty", hint: "leave it out for ./data/spool/\(name)")
         }
         let spoolMaxBytes = size(node["spool_max_bytes"], path: path + ".spool_max_bytes")
         let template = bool(node["template"], path: path + ".template")

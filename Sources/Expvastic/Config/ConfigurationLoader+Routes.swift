@@ -16,7 +16,8 @@ extension ConfigurationLoader {
                     line: node.mark.line)
             } else {
                 report(
-                    .error, .wrongType, "routes", "must be a mapping of route names to readers and recorders, not \(node.kindDescription)",
+                    .error, .wrongType, "routes",
+                    "must be a mapping of route names to readers and recorders, not \(node.kindDescription)",
                     line: node.mark.line)
             }
             return []
@@ -40,14 +41,16 @@ extension ConfigurationLoader {
                         hint: "set readers: [...] and recorders: [...]", line: entry.keyMark.line)
                 } else {
                     report(
-                        .error, .wrongType, path, "expected a mapping with readers and recorders, got \(route.kindDescription)",
+                        .error, .wrongType, path,
+                        "expected a mapping with readers and recorders, got \(route.kindDescription)",
                         line: route.mark.line)
                 }
                 continue
             }
             checkKeys(route, path: path, known: ConfigurationLoader.routeKeys)
             let readers = names(route["readers"], path: path + ".readers", noun: "reader", defined: readerNames)
-            let recorders = names(route["recorders"], path: path + ".recorders", noun: "recorder", defined: recorderNames)
+            let recorders = names(
+                route["recorders"], path: path + ".recorders", noun: "recorder", defined: recorderNames)
             if let readers, let recorders {
                 routes.append(RouteConfiguration(name: entry.key, readers: readers, recorders: recorders))
             }
@@ -68,7 +71,8 @@ extension ConfigurationLoader {
         guard !list.isEmpty else {
             report(
                 .error, .emptyRoute, path, "route has no \(noun)s",
-                hint: "list at least one \(noun) name, e.g. \(noun)s: [\(defined.first ?? "name")]", line: node?.mark.line)
+                hint: "list at least one \(noun) name, e.g. \(noun)s: [\(defined.first ?? "name")]",
+                line: node?.mark.line)
             return nil
         }
         var names: [String] = []

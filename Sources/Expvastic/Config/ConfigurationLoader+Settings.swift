@@ -8,7 +8,8 @@ extension ConfigurationLoader {
         if node.isNull { return settings }
         guard node.entries != nil else {
             report(
-                .error, .wrongType, "settings", "must be a mapping (log_level, shutdown_timeout, http), not \(node.kindDescription)",
+                .error, .wrongType, "settings",
+                "must be a mapping (log_level, shutdown_timeout, http), not \(node.kindDescription)",
                 line: node.mark.line)
             return settings
         }
@@ -20,7 +21,8 @@ extension ConfigurationLoader {
         if let http = node["http"], !http.isNull {
             guard http.entries != nil else {
                 report(
-                    .error, .wrongType, "settings.http", "must be a mapping (listen, retention), not \(http.kindDescription)",
+                    .error, .wrongType, "settings.http",
+                    "must be a mapping (listen, retention), not \(http.kindDescription)",
                     line: http.mark.line)
                 return settings
             }
@@ -34,7 +36,8 @@ extension ConfigurationLoader {
                     } else if let problem = ConfigurationLoader.listenProblem(listen) {
                         report(
                             .error, .invalidValue, "settings.http.listen", "\"\(listen)\" \(problem)",
-                            hint: "use host:port such as 127.0.0.1:9800, or \"\" to disable", line: listenNode.mark.line)
+                            hint: "use host:port such as 127.0.0.1:9800, or \"\" to disable", line: listenNode.mark.line
+                        )
                     } else {
                         settings.http.listen = listen
                     }

@@ -42,7 +42,8 @@ extension ConfigurationLoader {
         }
         switch GoDuration.parse(text) {
         case .failure(let error):
-            report(.error, .invalidDuration, path, "\"\(text)\" \(error.reason)", hint: error.hint, line: node.mark.line)
+            report(
+                .error, .invalidDuration, path, "\"\(text)\" \(error.reason)", hint: error.hint, line: node.mark.line)
             return nil
         case .success(let duration):
             guard duration > .zero else {
@@ -71,7 +72,8 @@ extension ConfigurationLoader {
             return nil
         }
         guard range.contains(value) else {
-            let bounds = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound)…\(range.upperBound)"
+            let bounds =
+                range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound)…\(range.upperBound)"
             report(.error, .invalidValue, path, "\(value) is out of range (\(bounds))", line: node.mark.line)
             return nil
         }
@@ -103,7 +105,9 @@ extension ConfigurationLoader {
         guard let node else { return nil }
         guard let scalar = node.scalar, !node.isNull, let text = text(node, path: path) else {
             if node.scalar == nil || node.isNull {
-                report(.error, .wrongType, path, "expected true or false, got \(node.kindDescription)", line: node.mark.line)
+                report(
+                    .error, .wrongType, path, "expected true or false, got \(node.kindDescription)",
+                    line: node.mark.line)
             }
             return nil
         }

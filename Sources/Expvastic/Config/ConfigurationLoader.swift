@@ -83,7 +83,8 @@ public struct ConfigurationLoader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            return failure(.fileUnreadable, "configuration file \"\(file)\" cannot be read: \(error.localizedDescription)")
+            return failure(
+                .fileUnreadable, "configuration file \"\(file)\" cannot be read: \(error.localizedDescription)")
         }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             return failure(
@@ -175,17 +176,20 @@ public struct ConfigurationLoader {
             return []
         }
         guard !node.isNull else {
-            report(.error, .emptySection, key, "has no \(key)", hint: "define at least one \(noun)", line: node.mark.line)
+            report(
+                .error, .emptySection, key, "has no \(key)", hint: "define at least one \(noun)", line: node.mark.line)
             return []
         }
         guard let entries = node.entries else {
             report(
-                .error, .wrongType, key, "must be a mapping of \(noun) names to their settings, not \(node.kindDescription)",
+                .error, .wrongType, key,
+                "must be a mapping of \(noun) names to their settings, not \(node.kindDescription)",
                 line: node.mark.line)
             return []
         }
         if entries.isEmpty {
-            report(.error, .emptySection, key, "has no \(key)", hint: "define at least one \(noun)", line: node.mark.line)
+            report(
+                .error, .emptySection, key, "has no \(key)", hint: "define at least one \(noun)", line: node.mark.line)
         }
         var seen = Set<String>()
         var named: [YAMLNode.Entry] = []

@@ -65,7 +65,8 @@ enum EnvironmentSubstitution {
     private static func isValidName(_ name: Substring) -> Bool {
         guard let first = name.unicodeScalars.first, first.isASCII, !("0"..."9").contains(first) else { return false }
         return name.unicodeScalars.allSatisfy {
-            $0.isASCII && (("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_")
+            $0.isASCII
+                && (("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_")
         }
     }
 }

@@ -10,7 +10,8 @@ public enum GoDuration {
     public static func parse(_ text: String) -> Result<Duration, GoDurationError> {
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else {
-            return .failure(GoDurationError(text: text, reason: "is empty", hint: "use Go syntax such as 250ms, 3s or 1m30s"))
+            return .failure(
+                GoDurationError(text: text, reason: "is empty", hint: "use Go syntax such as 250ms, 3s or 1m30s"))
         }
         var rest = Substring(trimmed)
         var negative = false
@@ -55,7 +56,8 @@ public enum GoDuration {
         }
         guard sawComponent else {
             return .failure(
-                GoDurationError(text: text, reason: "is not a duration", hint: "use Go syntax such as 250ms, 3s or 1m30s"))
+                GoDurationError(
+                    text: text, reason: "is not a duration", hint: "use Go syntax such as 250ms, 3s or 1m30s"))
         }
         return .success(.nanoseconds(negative ? -total : total))
     }

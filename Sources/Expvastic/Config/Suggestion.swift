@@ -1,7 +1,7 @@
 /// "Did you mean …?" for misspelt keys, types and names.
 enum Suggestion {
     /// The candidate closest to `word`, if one is close enough to be a likely typo: same letters in
-    /// another case, a small edit distance, or one `_`-separated part almost equal (`debug_evel` →
+    /// another case, a small edit distance, one a prefix of the other (`elastic`), or one `_`-separated part almost equal (`debug_evel` →
     /// `log_level`). Ties go to the earlier candidate.
     static func closest(to word: String, among candidates: [String]) -> String? {
         guard !word.isEmpty else { return nil }
@@ -14,6 +14,13 @@ enum Suggestion {
             if distance <= limit, distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
         if let best { return best.candidate }
+        if lowered.count >= 3,
+            let prefixed = candidates.first(where: {
+                $0.lowercased().hasPrefix(lowered) || lowered.hasPrefix($0.lowercased())
+            })
+        {
+            return prefixed
+        }
         let parts = lowered.split(whereSeparator: { $0 == "_" || $0 == "-" }).map(String.init).filter { $0.count >= 4 }
         for candidate in candidates {
             let candidateParts = candidate.lowercased().split(separator: "_").map(String.init)

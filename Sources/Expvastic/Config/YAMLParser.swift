@@ -108,7 +108,8 @@ private struct TreeBuilder {
             if documents > 1 {
                 throw YAMLError(
                     code: .multipleDocuments,
-                    message: "a second YAML document starts here; the file must hold exactly one (remove the extra ---)",
+                    message:
+                        "a second YAML document starts here; the file must hold exactly one (remove the extra ---)",
                     mark: mark)
             }
         case YAML_SCALAR_EVENT:
