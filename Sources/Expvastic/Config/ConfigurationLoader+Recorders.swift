@@ -102,15 +102,18 @@ extension ConfigurationLoader {
         let username = string(node["username"], path: path + ".username")
         let password = string(node["password"], path: path + ".password")
         let apiKey = string(node["api_key"], path: path + ".api_key")
-        if username != nil, password == nil {
+        // Presence, not value: a value that failed to load is reported already.
+        let hasUsername = node["username"].map { !$0.isNull } ?? false
+        let hasPassword = node["password"].map { !$0.isNull } ?? false
+        if hasUsername, !hasPassword {
             report(
                 .error, .missingKey, path + ".password", "missing (username is set)",
                 hint: "set password, e.g. password: ${ES_PASSWORD}")
         }
-        if password != nil, username == nil {
+        if hasPassword, !hasUsername {
             report(.error, .missingKey, path + ".username", "missing (password is set)")
         }
-        if apiKey != nil, username != nil || password != nil {
+        if node["api_key"].map({ !$0.isNull }) ?? false, hasUsername || hasPassword {
             report(
                 .error, .conflictingKeys, path + ".api_key", "api_key and username/password are both set",
                 hint: "use one way to authenticate")

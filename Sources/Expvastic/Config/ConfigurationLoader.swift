@@ -46,10 +46,15 @@ public struct ConfigurationLoader {
     /// The file `-c` means: `path` itself, else `path.yml`, else `path.yaml` (the extension may be
     /// left out). Nil when none exists.
     public static func resolve(path: String) -> String? {
-        for candidate in candidates(for: path) where FileManager.default.fileExists(atPath: candidate) {
-            return candidate
+        // A regular file wins over a directory of the same stem (`expvastic/` next to `expvastic.yml`).
+        var firstExisting: String?
+        for candidate in candidates(for: path) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) else { continue }
+            if !isDirectory.boolValue { return candidate }
+            firstExisting = firstExisting ?? candidate
         }
-        return nil
+        return firstExisting
     }
 
     private static func candidates(for path: String) -> [String] {
@@ -100,11 +105,21 @@ public struct ConfigurationLoader {
             document = try YAMLParser.parse(bytes: bytes)
         } catch {
             let place = error.mark.map { " at \($0)" } ?? ""
-            report(.error, .yamlSyntax, "", "YAML syntax error\(place): \(error.message)", line: error.mark?.line)
+            report(
+                .error, .yamlSyntax, "", "YAML syntax error\(place): \(error.message)",
+                hint: ConfigurationLoader.syntaxHint(error.message), line: error.mark?.line)
             return finish(nil)
         }
         let configuration = load(document: document)
         return finish(configuration)
+    }
+
+    /// Advice for the libyaml messages people meet most.
+    static func syntaxHint(_ message: String) -> String? {
+        if message.contains("tab") { return "indent with spaces, not tabs" }
+        if message.contains("cannot start any token") { return "quote values that start with %, @ or `" }
+        if message.contains("mapping values are not allowed") { return "quote values that contain \": \"" }
+        return nil
     }
 
     private mutating func finish(_ configuration: Configuration?) -> ConfigurationLoadResult {

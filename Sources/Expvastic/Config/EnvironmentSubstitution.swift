@@ -4,7 +4,7 @@
 /// `${NAME:-fallback}` uses `fallback` when `NAME` is unset or empty; `$${` writes a literal `${`.
 /// Any other `$` is kept as is.
 enum EnvironmentSubstitution {
-    /// Why a value could not be substituted.
+    /// Why a value could not be substituted. Messages never quote the value, which may be a secret.
     struct Failure: Error, Equatable {
         var message: String
         var hint: String
@@ -30,7 +30,7 @@ enum EnvironmentSubstitution {
             guard let close = after.firstIndex(of: "}") else {
                 return .failure(
                     Failure(
-                        message: "has an unclosed ${ in \"\(text)\"",
+                        message: "has an unclosed ${",
                         hint: "write ${NAME}, or $${ for a literal ${"))
             }
             let body = after[after.index(after: after.startIndex)..<close]

@@ -24,6 +24,14 @@ import Testing
         }
     }
 
+    @Test func aFileWinsOverADirectoryOfTheSameStem() throws {
+        try withDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/expvastic", withIntermediateDirectories: true)
+            try Data(specExample.utf8).write(to: URL(fileURLWithPath: directory + "/expvastic.yml"))
+            #expect(ConfigurationLoader.resolve(path: directory + "/expvastic") == directory + "/expvastic.yml")
+        }
+    }
+
     @Test func missingFileIsOneError() throws {
         try withDirectory { directory in
             let result = ConfigurationLoader.load(path: directory + "/nope", environment: [:], strict: false)

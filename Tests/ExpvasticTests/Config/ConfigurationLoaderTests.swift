@@ -330,6 +330,14 @@ let specExample = """
         #expect(error?.message.contains("ES_HOST") == true)
     }
 
+    @Test func secretsAreNeverEchoedInDiagnostics() {
+        let recorder =
+            "type: elasticsearch\n    endpoint: h:1\n    index_name: x\n    username: u\n    password: hunter${2"
+        let result = loadConfiguration(configuration(recorder: recorder))
+        #expect(result.errors.map(\.path) == ["recorders.es.password"])
+        #expect(!result.diagnostics.map(\.description).joined().contains("hunter"))
+    }
+
     @Test func unknownKeysWarnWithSuggestions() throws {
         let result = loadConfiguration(configuration(settings: "debug_evel: info"))
         #expect(result.configuration != nil)
