@@ -36,7 +36,9 @@ public enum ByteSize {
 
 /// Why a text is not a size.
 public struct ByteSizeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The text as written.
     public var text: String
+    /// `has unknown unit "parsecs"`.
     public var reason: String
 
     public init(text: String, reason: String) {

@@ -1,6 +1,7 @@
 /// What `--check` prints on standard output for a valid configuration: a summary of every reader
 /// and recorder with its effective values (secrets masked) and the engine plan.
 public struct CheckReport: Sendable, Equatable {
+    /// The validated configuration to describe.
     public var configuration: Configuration
 
     public init(configuration: Configuration) {

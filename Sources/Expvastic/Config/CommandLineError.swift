@@ -1,5 +1,6 @@
 /// A command line `expvasyml` cannot act on; exits with ``ExitCode/usage`` (64).
 public struct CommandLineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of usage error; stable across releases.
     public enum Code: String, Sendable, Equatable {
         case unknownOption = "unknown_option"
         case missingValue = "missing_value"
@@ -8,6 +9,7 @@ public struct CommandLineError: Error, Sendable, Equatable, CustomStringConverti
         case noConfiguration = "no_configuration"
     }
 
+    /// What kind of usage error.
     public var code: Code
     /// What was wrong and what to do, one line.
     public var message: String
@@ -17,5 +19,6 @@ public struct CommandLineError: Error, Sendable, Equatable, CustomStringConverti
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }

@@ -3,6 +3,7 @@
 /// Options may be written with one or two dashes (`-c`, `--config`, `-check`, `--check`) and take
 /// their value as the next argument or after `=` (`--config=expvastic.yml`).
 public struct CommandLineOptions: Sendable, Equatable {
+    /// What to do once the configuration is loaded.
     public enum Mode: Sendable, Equatable {
         /// Run until SIGTERM/SIGINT.
         case run
@@ -16,6 +17,7 @@ public struct CommandLineOptions: Sendable, Equatable {
         case version
     }
 
+    /// `.run` unless `--check`, `--once`, `--help` or `--version` was given.
     public var mode: Mode = .run
     /// `-c` / `--config`, as typed (the `.yml` extension may be missing); nil in flag mode.
     public var configPath: String?

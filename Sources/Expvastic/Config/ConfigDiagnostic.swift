@@ -3,6 +3,7 @@
 /// `description` reads `readers.FirstApp.interval: "2" has no unit (try 2s)`; `formatted` adds the
 /// severity in front, as printed on standard error.
 public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    /// Whether the configuration can still be used.
     public enum Severity: String, Sendable, Equatable {
         /// The configuration cannot be used.
         case error
@@ -37,7 +38,9 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
         case unused = "unused"
     }
 
+    /// Error or warning (after `--strict`, only errors).
     public var severity: Severity
+    /// What kind of problem; stable across releases.
     public var code: Code
     /// Dotted path of the key, `readers.FirstApp.interval`; empty for problems with the whole file.
     public var path: String

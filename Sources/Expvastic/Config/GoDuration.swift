@@ -123,6 +123,7 @@ public enum GoDuration {
 
 /// Why a text is not a Go duration.
 public struct GoDurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The text as written.
     public var text: String
     /// `has no unit`.
     public var reason: String

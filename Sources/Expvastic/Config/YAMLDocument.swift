@@ -8,6 +8,7 @@ public struct YAMLDocument: Sendable, Equatable {
     public struct DuplicateKey: Sendable, Equatable {
         /// Path of the mapping that holds the key, `readers.FirstApp` (empty for the top level).
         public var mappingPath: String
+        /// The repeated key as written.
         public var key: String
         /// Where the repeated key is.
         public var mark: YAMLNode.Mark
@@ -35,6 +36,7 @@ public struct YAMLDocument: Sendable, Equatable {
         }
     }
 
+    /// The document's top node; nil for an empty or comment-only text.
     public var root: YAMLNode?
     /// In the order they appear in the file.
     public var duplicateKeys: [DuplicateKey]

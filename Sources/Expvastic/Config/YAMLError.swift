@@ -16,6 +16,7 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge = "too_large"
     }
 
+    /// What kind of problem; stable across releases.
     public var code: Code
     /// What is wrong, without the position.
     public var message: String

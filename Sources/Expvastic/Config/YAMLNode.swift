@@ -6,7 +6,9 @@
 public struct YAMLNode: Sendable, Equatable {
     /// A position in the source, 1-based.
     public struct Mark: Sendable, Equatable, Hashable, CustomStringConvertible {
+        /// 1-based line.
         public var line: Int
+        /// 1-based column, counted in characters.
         public var column: Int
 
         public init(line: Int, column: Int) {
@@ -25,7 +27,9 @@ public struct YAMLNode: Sendable, Equatable {
             case plain, singleQuoted, doubleQuoted, literal, folded
         }
 
+        /// The text after unescaping, folding and block-scalar chomping.
         public var value: String
+        /// How it was written.
         public var style: Style
         /// An explicit tag (`!!str` arrives as `tag:yaml.org,2002:str`); nil when none was written.
         public var tag: String?
@@ -39,9 +43,11 @@ public struct YAMLNode: Sendable, Equatable {
 
     /// One `key: value` pair of a mapping.
     public struct Entry: Sendable, Equatable {
+        /// The key's text (keys are always scalars).
         public var key: String
         /// Where the key starts.
         public var keyMark: Mark
+        /// The value node.
         public var value: YAMLNode
 
         public init(key: String, keyMark: Mark, value: YAMLNode) {
@@ -51,6 +57,7 @@ public struct YAMLNode: Sendable, Equatable {
         }
     }
 
+    /// What a node holds.
     public enum Content: Sendable, Equatable {
         case scalar(Scalar)
         case sequence([YAMLNode])
@@ -58,6 +65,7 @@ public struct YAMLNode: Sendable, Equatable {
         case mapping([Entry])
     }
 
+    /// The scalar, items or entries.
     public var content: Content
     /// Where the node starts.
     public var mark: Mark
