@@ -9,6 +9,9 @@ internal import CYaml
 public enum YAMLParser {
     /// The most nodes a document may expand to through aliases; protects against "billion laughs".
     public static let maximumNodes = 1_000_000
+    /// The deepest nesting of lists and mappings accepted; deeper trees are rejected before they can
+    /// exhaust the stack when they are compared or released.
+    public static let maximumDepth = 256
 
     /// Parses one YAML document.
     public static func parse(_ text: String) throws(YAMLError) -> YAMLDocument {
@@ -137,12 +140,14 @@ private struct TreeBuilder {
         case YAML_SEQUENCE_START_EVENT:
             let path = try childPath(mark: mark)
             try count(1, mark: mark)
+            try checkDepth(mark: mark)
             stack.append(
                 .sequence(
                     Sequence(mark: mark, anchor: YAMLParser.string(event.data.sequence_start.anchor), path: path)))
         case YAML_MAPPING_START_EVENT:
             let path = try childPath(mark: mark)
             try count(1, mark: mark)
+            try checkDepth(mark: mark)
             stack.append(
                 .mapping(Mapping(mark: mark, anchor: YAMLParser.string(event.data.mapping_start.anchor), path: path)))
         case YAML_SEQUENCE_END_EVENT:
@@ -174,6 +179,14 @@ private struct TreeBuilder {
                     mark: mark)
             }
             return mapping.path.isEmpty ? pending.key : mapping.path + "." + pending.key
+        }
+    }
+
+    private func checkDepth(mark: YAMLNode.Mark) throws(YAMLError) {
+        if stack.count >= YAMLParser.maximumDepth {
+            throw YAMLError(
+                code: .tooLarge, message: "lists and mappings nest deeper than \(YAMLParser.maximumDepth) levels",
+                mark: mark)
         }
     }
 

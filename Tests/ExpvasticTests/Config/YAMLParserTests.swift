@@ -186,6 +186,13 @@ import Testing
         }
     }
 
+    @Test func deepNestingIsBounded() throws {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: YAMLError.self) { try YAMLParser.parse(deep) }
+        let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(try YAMLParser.parse(fine).root?.items?.count == 1)
+    }
+
     @Test func invalidUTF8IsASyntaxError() {
         #expect(throws: YAMLError.self) { try YAMLParser.parse(bytes: Array("a: ".utf8) + [0xFF, 0xFE, 0x0A]) }
     }
