@@ -1,0 +1,158 @@
+/// Entries of the `readers` section.
+extension ConfigurationLoader {
+    static let readerTypes = ["expvar", "self"]
+    static let commonReaderKeys = [
+        "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
+        "max_body_bytes", "max_depth",
+    ]
+    static let expvarReaderKeys = ["endpoint", "routepath", "headers"]
+    /// The most a reader's timeout defaults to.
+    static let defaultTimeoutCap: Duration = .seconds(30)
+    static let defaultRoutePath = "/debug/vars"
+
+    mutating func reader(name: String, node: YAMLNode, path: String) -> ReaderConfiguration? {
+        guard node.entries != nil else {
+            if node.isNull {
+                report(
+                    .error, .missingKey, path + ".type", "missing required key",
+                    hint: "a reader needs at least type (expvar or self)", line: node.mark.line)
+            } else {
+                report(
+                    .error, .wrongType, path,
+                    "expected a mapping of reader keys (type, endpoint, …), got \(node.kindDescription)",
+                    line: node.mark.line)
+            }
+            return nil
+        }
+        let errorsBefore = errorCount
+        let kind = readerKind(node, path: path)
+        let allKeys = ConfigurationLoader.commonReaderKeys + ConfigurationLoader.expvarReaderKeys
+        switch kind {
+        case .expvar?, nil:
+            checkKeys(node, path: path, known: allKeys)
+        case .self?:
+            let notUsed = Dictionary(
+                uniqueKeysWithValues: ConfigurationLoader.expvarReaderKeys.map { ($0, "is not used by self readers") })
+            checkKeys(node, path: path, known: ConfigurationLoader.commonReaderKeys, elsewhere: notUsed)
+        }
+
+        var typeName = string(
+            node["type_name"], path: path + ".type_name", required: kind == .expvar,
+            hint: "type_name becomes the documents' type field, e.g. my_app")
+        if kind == .self, typeName == nil { typeName = "expvastic" }
+        var url: Endpoint?
+        if kind == .expvar {
+            url = readerURL(node, path: path)
+        } else if kind == nil, node["endpoint"] != nil {
+            _ = endpoint(node["endpoint"], path: path + ".endpoint")
+        }
+        let interval = duration(node["interval"], path: path + ".interval")
+        let timeout = duration(node["timeout"], path: path + ".timeout")
+        let backoff = integer(node["backoff"], path: path + ".backoff", range: 1...Int.max)
+        let mapFile = string(node["map_file"], path: path + ".map_file")
+        let fieldMap = mapFile.flatMap { loadMapFile($0, path: path + ".map_file") }
+        let include = globs(node["include"], path: path + ".include")
+        let exclude = globs(node["exclude"], path: path + ".exclude")
+        let headers = kind == .self ? nil : headers(node["headers"], path: path + ".headers")
+        let level = logLevel(node["log_level"], path: path + ".log_level")
+        let maxBody = size(node["max_body_bytes"], path: path + ".max_body_bytes")
+        let maxDepth = integer(node["max_depth"], path: path + ".max_depth", range: 1...10_000)
+
+        guard let kind, let typeName, errorCount == errorsBefore else { return nil }
+        var reader = ReaderConfiguration(name: name, kind: kind, typeName: typeName, url: url)
+        reader.interval = interval ?? .seconds(10)
+        reader.timeout = timeout ?? min(reader.interval, ConfigurationLoader.defaultTimeoutCap)
+        if let backoff { reader.backoff = backoff }
+        if let mapFile {
+            reader.mapFile = resolvedPath(mapFile)
+            reader.fieldMap = fieldMap ?? .defaults
+        }
+        if let include { reader.include = include }
+        if let exclude { reader.exclude = exclude }
+        if let headers { reader.headers = headers }
+        reader.logLevel = level
+        if let maxBody { reader.maxBodyBytes = maxBody }
+        if let maxDepth { reader.maxDepth = maxDepth }
+        return reader
+    }
+
+    private mutating func readerKind(_ node: YAMLNode, path: String) -> ReaderConfiguration.Kind? {
+        guard
+            let type = string(
+                node["type"], path: path + ".type", required: true, hint: "use expvar or self")
+        else { return nil }
+        if let kind = ReaderConfiguration.Kind(rawValue: type) { return kind }
+        let suggestion = Suggestion.closest(to: type, among: ConfigurationLoader.readerTypes)
+        report(
+            .error, .unknownType, path + ".type", "unknown reader type \"\(type)\"",
+            hint: (suggestion.map { "did you mean \($0)? " } ?? "") + "reader types: expvar, self",
+            line: node["type"]?.mark.line)
+        return nil
+    }
+
+    /// `endpoint` joined with `routepath`. Without `routepath`, `/debug/vars` is appended only
+    /// when the endpoint has no path of its own.
+    private mutating func readerURL(_ node: YAMLNode, path: String) -> Endpoint? {
+        let routePath = string(node["routepath"], path: path + ".routepath")
+        if let routePath, routePath.contains(where: { $0.isWhitespace }) {
+            report(
+                .error, .invalidValue, path + ".routepath", "\"\(routePath)\" contains white space",
+                line: node["routepath"]?.mark.line)
+        }
+        guard node["endpoint"] != nil, node["endpoint"]?.isNull == false else {
+            report(
+                .error, .missingKey, path + ".endpoint", "missing required key",
+                hint: "where the expvar page is served, e.g. localhost:1234", line: node.mark.line)
+            return nil
+        }
+        guard let endpoint = endpoint(node["endpoint"], path: path + ".endpoint") else { return nil }
+        if let routePath { return endpoint.appending(path: routePath) }
+        return endpoint.path == "/" ? endpoint.appending(path: ConfigurationLoader.defaultRoutePath) : endpoint
+    }
+
+    private mutating func headers(_ node: YAMLNode?, path: String) -> [String: Secret]? {
+        guard let node, !node.isNull else { return nil }
+        guard let entries = node.entries else {
+            report(
+                .error, .wrongType, path, "expected a mapping of header names to values, got \(node.kindDescription)",
+                line: node.mark.line)
+            return nil
+        }
+        var headers: [String: Secret] = [:]
+        for entry in entries {
+            let headerPath = path + "." + entry.key
+            if !ConfigurationLoader.isHeaderName(entry.key) {
+                report(
+                    .error, .invalidValue, headerPath, "is not a valid header name",
+                    hint: "letters, digits and -, such as Authorization", line: entry.keyMark.line)
+                continue
+            }
+            guard let value = text(entry.value, path: headerPath) else {
+                if entry.value.isNull {
+                    report(.error, .missingKey, headerPath, "has no value", line: entry.keyMark.line)
+                }
+                continue
+            }
+            if value.contains(where: { $0.isNewline }) {
+                report(.error, .invalidValue, headerPath, "value must be one line", line: entry.keyMark.line)
+                continue
+            }
+            headers[entry.key] = Secret(value)
+        }
+        return headers
+    }
+
+    static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy {
+                $0.isASCII && $0.value > 32 && $0.value < 127 && !"()<>@,;:\\\"/[]?={}".unicodeScalars.contains($0)
+            }
+    }
+
+    /// A path relative to the configuration file's directory.
+    func resolvedPath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        if baseDirectory.isEmpty || baseDirectory == "." { return path }
+        return baseDirectory.hasSuffix("/") ? baseDirectory + path : baseDirectory + "/" + path
+    }
+}

@@ -1,0 +1,99 @@
+/// The `routes` section: each route connects readers to recorders by name (case-sensitive).
+extension ConfigurationLoader {
+    static let routeKeys = ["readers", "recorders"]
+
+    mutating func routes(_ root: YAMLNode, readerNames: [String], recorderNames: [String]) -> [RouteConfiguration] {
+        guard let node = root["routes"] else {
+            report(
+                .error, .missingSection, "routes", "missing section",
+                hint: "add routes: {route1: {readers: [a_reader], recorders: [a_recorder]}}")
+            return []
+        }
+        guard let entries = node.entries, !entries.isEmpty else {
+            if node.isNull || node.entries != nil {
+                report(
+                    .error, .emptySection, "routes", "has no routes", hint: "connect at least one reader to a recorder",
+                    line: node.mark.line)
+            } else {
+                report(
+                    .error, .wrongType, "routes",
+                    "must be a mapping of route names to readers and recorders, not \(node.kindDescription)",
+                    line: node.mark.line)
+            }
+            return []
+        }
+        var routes: [RouteConfiguration] = []
+        var seen = Set<String>()
+        for entry in entries {
+            if ConfigurationLoader.isEmptyName(entry.key) {
+                report(
+                    .error, .emptyName, "routes", "the route at line \(entry.keyMark.line) has an empty name",
+                    hint: "give it a name such as route1", line: entry.keyMark.line)
+                continue
+            }
+            guard seen.insert(entry.key).inserted else { continue }
+            let path = "routes." + entry.key
+            let route = entry.value
+            guard route.entries != nil else {
+                if route.isNull {
+                    report(
+                        .error, .emptyRoute, path, "route has no readers and no recorders",
+                        hint: "set readers: [...] and recorders: [...]", line: entry.keyMark.line)
+                } else {
+                    report(
+                        .error, .wrongType, path,
+                        "expected a mapping with readers and recorders, got \(route.kindDescription)",
+                        line: route.mark.line)
+                }
+                continue
+            }
+            checkKeys(route, path: path, known: ConfigurationLoader.routeKeys)
+            let readers = names(route["readers"], path: path + ".readers", noun: "reader", defined: readerNames)
+            let recorders = names(
+                route["recorders"], path: path + ".recorders", noun: "recorder", defined: recorderNames)
+            if let readers, let recorders {
+                routes.append(RouteConfiguration(name: entry.key, readers: readers, recorders: recorders))
+            }
+        }
+        return routes
+    }
+
+    /// The names a route lists, de-duplicated; every one must be defined.
+    private mutating func names(_ node: YAMLNode?, path: String, noun: String, defined: [String]) -> [String]? {
+        guard let list = stringList(node, path: path) else {
+            if node == nil {
+                report(
+                    .error, .emptyRoute, path, "route has no \(noun)s",
+                    hint: "list at least one \(noun) name, e.g. \(noun)s: [\(defined.first ?? "name")]")
+            }
+            return nil
+        }
+        guard !list.isEmpty else {
+            report(
+                .error, .emptyRoute, path, "route has no \(noun)s",
+                hint: "list at least one \(noun) name, e.g. \(noun)s: [\(defined.first ?? "name")]",
+                line: node?.mark.line)
+            return nil
+        }
+        var names: [String] = []
+        var failed = false
+        for name in list {
+            if defined.contains(name) {
+                if !names.contains(name) { names.append(name) }
+                continue
+            }
+            failed = true
+            let hint: String
+            if let suggestion = Suggestion.closest(to: name, among: defined) {
+                let caseNote = suggestion.lowercased() == name.lowercased() ? "; names are case-sensitive" : ""
+                hint = "did you mean \(suggestion)?\(caseNote)"
+            } else if defined.isEmpty {
+                hint = "no \(noun)s are defined"
+            } else {
+                hint = "defined \(noun)s: \(defined.joined(separator: ", "))"
+            }
+            report(.error, .unknownReference, path, "unknown \(noun) \"\(name)\"", hint: hint, line: node?.mark.line)
+        }
+        return failed ? nil : names
+    }
+}
