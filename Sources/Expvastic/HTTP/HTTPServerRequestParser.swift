@@ -41,12 +41,8 @@ struct HTTPServerRequestParser: Sendable {
 
     func parse(_ bytes: [UInt8]) -> Result {
         var start = 0
-        // Tolerate a few stray empty lines left over from a previous request.
-        var skipped = 0
-        while skipped < 4, start < bytes.count, bytes[start] == Self.cr || bytes[start] == Self.lf {
-            if bytes[start] == Self.lf { skipped += 1 }
-            start += 1
-        }
+        // Tolerate a few stray line ends left over from a previous request (at most 8 bytes).
+        while start < min(bytes.count, 8), bytes[start] == Self.cr || bytes[start] == Self.lf { start += 1 }
         guard let lineEnd = Self.indexOfLF(bytes, from: start, limit: start + maxRequestLineBytes + 2) else {
             if bytes.count - start > maxRequestLineBytes + 1 {
                 return .failure(status: 414, reason: "request line longer than \(maxRequestLineBytes) bytes")
