@@ -7,7 +7,8 @@
 /// `{"count":…,"sum_ns":…,"min_ns":…,"max_ns":…,"mean_ns":…,"last_ns":…}`. Then come
 /// `"process":{"rss_bytes":…,"cpu_seconds":…}` and `"cmdline":[…]` as in Go. When a path is already taken
 /// (a series named like another's label, or a label value that is also a series name at the same level),
-/// the later series is published flat under its full key instead, e.g. `"polls_ok{reader=app1}"`.
+/// the later series is published flat under its full key instead, e.g. `"polls_ok{reader=app1}"` or
+/// `"reader{}"` for an unlabelled series named `reader`.
 /// Keys keep the registry's creation order.
 public enum ExpvarEncoder {
     /// The JSON document, ending with a newline.
@@ -18,7 +19,7 @@ public enum ExpvarEncoder {
         for (key, value) in snapshot {
             let path = key.labels.flatMap { [$0.name, $0.value] } + [key.name]
             let leaf = render(value)
-            if !root.insert(path[...], leaf) { _ = root.insert([key.description], leaf) }
+            if !root.insert(path[...], leaf) { _ = root.insert([flatKey(key)], leaf) }
         }
         if let process {
             _ = root.insert(["process", "rss_bytes"], String(process.rssBytes))
@@ -29,6 +30,11 @@ public enum ExpvarEncoder {
         root.write(to: &out)
         out += "\n"
         return Array(out.utf8)
+    }
+
+    /// `name{label=value,…}`, braces even without labels, so it cannot clash with a nested key.
+    static func flatKey(_ key: MetricKey) -> String {
+        key.name + "{" + key.labels.map { $0.name + "=" + $0.value }.joined(separator: ",") + "}"
     }
 
     static func render(_ value: MetricsRegistry.Value) -> String {
