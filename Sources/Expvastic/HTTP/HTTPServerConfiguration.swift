@@ -23,8 +23,10 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     /// Most open client connections. At the limit, the connection idle the longest is closed to make room;
     /// if every connection is busy writing a response, the new one gets 503 and is closed. Default 256.
     public var maxConnections: Int = 256
-    /// Listen backlog handed to `listen(2)`. Default 128.
-    public var backlog: Int = 128
+    /// Listen backlog handed to `listen(2)` (the kernel caps it at `net.core.somaxconn`). Large enough that a
+    /// burst of connections while the server thread waits for a CPU is queued, not dropped (a dropped SYN
+    /// costs the client a one-second retransmission). Default 1024.
+    public var backlog: Int = 1024
 
     /// Binds `host:port` with default limits.
     public init(host: String = "127.0.0.1", port: Int = 0) {
