@@ -343,7 +343,8 @@ final class HTTPServerEventLoop {
                     $0.protocolErrors += 1
                 }
                 server.logger.debug("request head timed out", ["http.received_bytes": String(connection.input.count)])
-                queue(connection, Self.errorResponse(408, "request head not received in time"), head: false, close: true)
+                queue(
+                    connection, Self.errorResponse(408, "request head not received in time"), head: false, close: true)
                 drive(connection)
             case .awaitingRequest, .writing:
                 server.updateStatistics { $0.timedOutConnections += 1 }

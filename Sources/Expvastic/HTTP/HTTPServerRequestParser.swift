@@ -144,9 +144,11 @@ struct HTTPServerRequestParser: Sendable {
         return (String(rest[..<mark]), String(rest[rest.index(after: mark)...]))
     }
 
-    private static func parseRequestLine(_ line: ArraySlice<UInt8>) -> Swift.Result<
-        (method: String, target: String, version: String), Failure
-    > {
+    private static func parseRequestLine(_ line: ArraySlice<UInt8>)
+        -> Swift.Result<
+            (method: String, target: String, version: String), Failure
+        >
+    {
         let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenByte) else {
             return .failure(Failure(400, "malformed request line"))

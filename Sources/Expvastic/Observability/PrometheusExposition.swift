@@ -81,8 +81,10 @@ public enum PrometheusExposition {
     static func metricName(_ name: String) -> String {
         var out = ""
         for scalar in name.unicodeScalars {
-            let ok = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_"
-                || scalar == ":")
+            let ok =
+                scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_"
+                    || scalar == ":")
             out.unicodeScalars.append(ok ? scalar : "_")
         }
         return out.isEmpty ? "_" : out

@@ -20,7 +20,11 @@ final class HTTPServerProbe: Sendable {
                 let response = try HTTPServerTestClient.get(port: port, "/hello")
                 let elapsed = testNowNanos() - began
                 results.withLock {
-                    if response.status == 200 { $0.latencies.append(elapsed) } else { $0.failures.append("\(response.status)") }
+                    if response.status == 200 {
+                        $0.latencies.append(elapsed)
+                    } else {
+                        $0.failures.append("\(response.status)")
+                    }
                 }
             } catch {
                 results.withLock { $0.failures.append("\(error)") }

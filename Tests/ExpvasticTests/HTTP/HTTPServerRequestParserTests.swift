@@ -13,7 +13,8 @@ import Testing
     }
 
     @Test func parsesAGetWithQueryAndHeaders() throws {
-        let text = "GET /api/v1/collection?since=2026-11-21T18%3A00%3A00Z&x=a+b HTTP/1.1\r\nHost: h\r\nX-A:  v  \r\n\r\n"
+        let text =
+            "GET /api/v1/collection?since=2026-11-21T18%3A00%3A00Z&x=a+b HTTP/1.1\r\nHost: h\r\nX-A:  v  \r\n\r\n"
         guard case .complete(let request, let length, let hasBody) = parse(text + "GET /next") else {
             Issue.record("expected a complete request")
             return
@@ -80,14 +81,17 @@ import Testing
     }
 
     @Test func notesABody() {
-        guard case .complete(let request, _, let hasBody) = parse("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
+        guard
+            case .complete(let request, _, let hasBody) = parse(
+                "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
         else {
             Issue.record("expected a complete request")
             return
         }
         #expect(request.method == "POST")
         #expect(hasBody)
-        guard case .complete(_, _, let chunked) = parse("PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+        guard
+            case .complete(_, _, let chunked) = parse("PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
         else {
             Issue.record("expected a complete request")
             return

@@ -7,7 +7,8 @@ import Testing
 #endif
 
 @Suite struct HTTPServerTests {
-    static func makeServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws -> (HTTPServer, Int) {
+    static func makeServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws -> (HTTPServer, Int)
+    {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         let server = HTTPServer(configuration: configuration) { request in

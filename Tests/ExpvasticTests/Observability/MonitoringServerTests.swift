@@ -145,9 +145,13 @@ import Testing
         #expect(parsed.count == expected.count)
         #expect(Set(parsed) == expected)
         // Spot checks against values set above, so a consistent-but-wrong rendering cannot pass.
-        #expect(parsed.contains { $0.name == "expvastic_polls_ok_total" && $0.labels == ["reader": "app2"] && $0.value == 11 })
+        #expect(
+            parsed.contains {
+                $0.name == "expvastic_polls_ok_total" && $0.labels == ["reader": "app2"] && $0.value == 11
+            })
         #expect(parsed.contains { $0.labels["recorder"] == "odd \\ \"name\"\nx" && $0.value == 0.125 })
-        #expect(parsed.contains { $0.name == "expvastic_bulk_latency_seconds_sum" && abs($0.value - 0.016345678) < 1e-12 })
+        #expect(
+            parsed.contains { $0.name == "expvastic_bulk_latency_seconds_sum" && abs($0.value - 0.016345678) < 1e-12 })
         #expect(parsed.contains { $0.name == "expvastic_process_rss_bytes" && $0.value == 50_000_000 })
     }
 
@@ -181,7 +185,9 @@ import Testing
             ]
         }
         #expect(responses.map(\.status) == [503, 503, 200, 400, 200, 400, 405, 404])
-        #expect(responses[0].text == "{\"status\":\"down\",\"components\":{\"reader.app1\":\"ok\",\"recorder.es\":\"down\"}}\n")
+        #expect(
+            responses[0].text
+                == "{\"status\":\"down\",\"components\":{\"reader.app1\":\"ok\",\"recorder.es\":\"down\"}}\n")
         #expect(responses[1].body.isEmpty)
         #expect(responses[2].text.contains("\"component\":\"reader.app1\""))
         #expect(responses[3].text.contains("since=noon is not an RFC 3339 time"))

@@ -49,7 +49,8 @@ import Testing
         #expect(small.p50Nanos == 2)
         #expect(small.p95Nanos == 4)
         #expect(small.minNanos == 1 && small.maxNanos == 4 && small.avgNanos == 2.5)
-        let hundred = try #require(SampleCollection.Aggregate(component: "c", latencies: (1...100).reversed(), errors: 0))
+        let hundred = try #require(
+            SampleCollection.Aggregate(component: "c", latencies: (1...100).reversed(), errors: 0))
         #expect([hundred.p50Nanos, hundred.p95Nanos, hundred.p99Nanos] == [50, 95, 99])
         let one = try #require(SampleCollection.Aggregate(component: "c", latencies: [7], errors: 0))
         #expect([one.p50Nanos, one.p99Nanos, one.minNanos, one.maxNanos] == [7, 7, 7, 7])
@@ -65,7 +66,8 @@ import Testing
             let component = components[Int(random.next() % 3)]
             samples.record(
                 component: component, kind: component.hasPrefix("reader") ? .poll : .bulk,
-                latency: .nanoseconds(Int64(random.next() % 1_000_000)), outcome: random.next() % 10 == 0 ? .error : .ok)
+                latency: .nanoseconds(Int64(random.next() % 1_000_000)), outcome: random.next() % 10 == 0 ? .error : .ok
+            )
             clock.advance(by: .milliseconds(Int64(random.next() % 100)))
         }
         let window = Duration.seconds(60)
