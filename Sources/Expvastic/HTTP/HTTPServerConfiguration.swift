@@ -23,6 +23,10 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     /// Most open client connections. At the limit, the connection idle the longest is closed to make room;
     /// if every connection is busy writing a response, the new one gets 503 and is closed. Default 256.
     public var maxConnections: Int = 256
+    /// Most response bytes waiting for slow readers across all connections; a response that would exceed it
+    /// is replaced by 503 and its connection closed, so clients that ask and never read cannot pile up
+    /// memory. Default 64 MiB.
+    public var maxPendingResponseBytes: Int = 64 << 20
     /// Listen backlog handed to `listen(2)` (the kernel caps it at `net.core.somaxconn`). Large enough that a
     /// burst of connections while the server thread waits for a CPU is queued, not dropped (a dropped SYN
     /// costs the client a one-second retransmission). Default 1024.

@@ -15,6 +15,8 @@ final class HTTPServerEventLoop {
     /// has run out of descriptors; otherwise the listener would stay readable and the loop would spin.
     private var spareFD: Int32
     private var connections: [Int32: HTTPServerConnection] = [:]
+    /// Unsent response bytes over all connections (bounded by `maxPendingResponseBytes`).
+    private var pendingOutputBytes = 0
     private var scratch = [UInt8](repeating: 0, count: 16 << 10)
     private let headTimeout: UInt64
     private let idleTimeout: UInt64
@@ -249,6 +251,10 @@ final class HTTPServerEventLoop {
     /// Parses the buffered head and queues a response; false when the head is incomplete.
     private func answer(_ connection: HTTPServerConnection) -> Bool {
         switch parser.parse(connection.input) {
+        case .incomplete where connection.input.count > parser.maxHeadBytes:
+            // Unreachable by construction of the limits; answer rather than wait for the timeout.
+            queue(connection, Self.errorResponse(431, "request head too large"), head: false, close: true)
+            return true
         case .incomplete:
             return false
         case .failure(let status, let reason):
@@ -273,7 +279,17 @@ final class HTTPServerEventLoop {
     }
 
     private func queue(_ connection: HTTPServerConnection, _ response: HTTPServerResponse, head: Bool, close: Bool) {
-        connection.output = Self.serialize(response, head: head, close: close)
+        var bytes = Self.serialize(response, head: head, close: close)
+        var close = close
+        if pendingOutputBytes + bytes.count > configuration.maxPendingResponseBytes {
+            server.updateStatistics { $0.protocolErrors += 1 }
+            server.logger.warn("too many unread responses; answering 503", ["http.response_bytes": String(bytes.count)])
+            bytes = Self.serialize(
+                Self.errorResponse(503, "server busy; read earlier responses first"), head: false, close: true)
+            close = true
+        }
+        pendingOutputBytes += bytes.count
+        connection.output = bytes
         connection.outputOffset = 0
         connection.closeAfterWrite = close
         connection.phase = .writing
@@ -291,6 +307,7 @@ final class HTTPServerEventLoop {
             }
             if count > 0 {
                 connection.outputOffset += count
+                pendingOutputBytes -= count
                 connection.lastActivity = now()
                 continue
             }
@@ -326,6 +343,9 @@ final class HTTPServerEventLoop {
 
     private func closeConnection(_ connection: HTTPServerConnection) {
         guard isOpen(connection) else { return }
+        pendingOutputBytes -= connection.output.count - connection.outputOffset
+        connection.output = []
+        connection.outputOffset = 0
         connections[connection.fd] = nil
         close(connection.fd)
         server.updateStatistics { $0.openConnections = self.connections.count }

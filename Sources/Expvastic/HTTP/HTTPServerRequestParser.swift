@@ -33,8 +33,9 @@ struct HTTPServerRequestParser: Sendable {
             maxHeaderCount: configuration.maxHeaderCount)
     }
 
-    /// The most bytes a head can have, empty lines before it included: more can never parse.
-    var maxHeadBytes: Int { maxRequestLineBytes + maxHeaderBytes + 8 }
+    /// Bytes worth buffering for one head: up to 8 stray line-end bytes, the request line and its line end,
+    /// the header section and the final empty line. With one byte more, ``parse(_:)`` always decides.
+    var maxHeadBytes: Int { maxRequestLineBytes + maxHeaderBytes + 16 }
 
     private static let lf = UInt8(ascii: "\n")
     private static let cr = UInt8(ascii: "\r")

@@ -174,6 +174,26 @@ import Testing
         #expect(statistics.evictedConnections >= 5)
     }
 
+    @Test func boundsResponseBytesWaitingForClientsThatDoNotRead() async throws {
+        let big = [UInt8](repeating: 120, count: 8 << 20)
+        var configuration = HTTPServerConfiguration(port: 0)
+        configuration.maxPendingResponseBytes = 10 << 20
+        let server = HTTPServer(configuration: configuration) { _ in HTTPServerResponse(status: 200, body: big) }
+        let port = try server.start()
+        defer { server.stop() }
+        let statuses = try await onThread { () -> [Int] in
+            let sleeper = try HTTPServerTestClient(port: port, receiveBufferBytes: 4096)
+            try sleeper.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            usleep(200_000)
+            let refused = try HTTPServerTestClient.get(port: port, "/big").status
+            _ = consume sleeper
+            usleep(200_000)
+            let served = try HTTPServerTestClient.get(port: port, "/big")
+            return [refused, served.status, served.body.count == big.count ? 1 : 0]
+        }
+        #expect(statuses == [503, 200, 1])
+    }
+
     @Test func runStopsServingWhenCancelled() async throws {
         let server = HTTPServer(configuration: HTTPServerConfiguration(port: 0)) { _ in .text(200, "ok") }
         let port = try server.start()
