@@ -12,8 +12,8 @@ public struct HTTPServerStatistics: Sendable, Equatable {
     public var timedOutConnections = 0
     /// Complete request heads handled (any status).
     public var requests = 0
-    /// Responses with status 400 or above sent by the server itself (limits, garbage, 404/405 from handlers
-    /// are not counted here).
+    /// Error responses the server sent on its own for malformed, over-limit or too slow requests (400, 408,
+    /// 414, 431, 505) and for unread-response overload (503). Not counted: 405 and whatever handlers return.
     public var protocolErrors = 0
 
     public init() {}

@@ -14,6 +14,8 @@ import Testing
         let server = HTTPServer(configuration: configuration) { request in
             switch request.path {
             case "/hello": .text(200, "hello " + (request.queryParameter("name") ?? "world"))
+            case "/inject":
+                .text(200, "x", headers: [("X-Ok", "1"), ("X-Bad", "1\r\nSet-Cookie: a=b"), ("Content-Length", "99")])
             default: .text(404, "no")
             }
         }
@@ -39,6 +41,17 @@ import Testing
         #expect(results.1.body.isEmpty)
         #expect(results.2.status == 404)
         #expect(server.statistics.requests == 3)
+    }
+
+    @Test func dropsHeadersThatWouldBreakTheFraming() async throws {
+        let (server, port) = try Self.makeServer()
+        defer { server.stop() }
+        let response = try await onThread { try HTTPServerTestClient.get(port: port, "/inject") }
+        #expect(response.header("X-Ok") == "1")
+        #expect(response.header("X-Bad") == nil)
+        #expect(response.header("Set-Cookie") == nil)
+        #expect(response.header("Content-Length") == "1")
+        #expect(response.text == "x")
     }
 
     @Test func keepsConnectionsAliveAndAnswersPipelinedRequests() async throws {
