@@ -131,7 +131,7 @@ public struct MonitoringRoutes: Sendable {
         var window = Self.defaultAggregateWindow
         var windowText = "60s"
         if let text = request.queryParameter("window") {
-            guard let parsed = GoDuration.parse(text), parsed > .zero else {
+            guard let parsed = try? GoDuration.parse(text).get(), parsed > .zero else {
                 return .text(
                     400,
                     "400 Bad Request: window=\(text) is not a positive Go duration; send e.g. window=60s, 5m or 1h30m\n"
