@@ -8,17 +8,17 @@ extension BulkStateMachine {
         if endpoints.count > 1, case .down = previous {
             effects.append(.log(.endpointUp(endpoint: endpoint)))
         }
-        if let since = unreachableSince {
+        if let since = unreachableSince, version != nil {
             // Reconnected after an outage: the cluster may have been replaced or upgraded.
             effects.append(
                 .log(
                     .clusterReachable(
                         version: newVersion, downNanos: now &- since, failedProbes: failedProbesWhileDown)))
-            unreachableSince = nil
-            failedProbesWhileDown = 0
             if policy.installsTemplate { template = .needed }
             nextReplayAt = now
         }
+        unreachableSince = nil
+        failedProbesWhileDown = 0
         if version != newVersion {
             if version != nil, policy.installsTemplate { template = .needed }
             if version == nil { effects.append(.log(.connected(version: newVersion))) }

@@ -432,19 +432,29 @@ public struct BulkStateMachine: Sendable {
         return nextBatchID
     }
 
+    /// The next time something can happen without an outside event. Times that only matter once a
+    /// request, probe or template install finishes are left out: that completion wakes the loop,
+    /// and counting them would make it spin.
     private func wakeAt(now: UInt64) -> UInt64? {
+        let sendable = inFlight == nil && canSend(now: .max)
+        let spoolable = hasSpool && isUnreachable
         var times: [UInt64] = []
-        if let oldest = queueArrivals.first { times.append(oldest &+ policy.flushInterval.nanoseconds) }
-        for entry in waiting { times.append(entry.readyAt) }
-        if !overflow.isEmpty { times.append(spoolBlockedUntil) }
+        if sendable || spoolable || finishDeadline != nil {
+            if let oldest = queueArrivals.first { times.append(oldest &+ policy.flushInterval.nanoseconds) }
+        }
+        if sendable {
+            for entry in waiting { times.append(entry.readyAt) }
+            if hasSpool, spoolMayHaveData, replay == .idle, finishDeadline == nil { times.append(nextReplayAt) }
+        }
+        if spoolable && !waiting.isEmpty { times.append(spoolBlockedUntil) }
+        if !overflow.isEmpty && hasSpool { times.append(spoolBlockedUntil) }
         for endpoint in endpoints where !endpoint.probing {
             if case .down(_, let probeAt) = endpoint.health { times.append(probeAt) }
         }
-        if hasSpool, spoolMayHaveData, replay == .idle, finishDeadline == nil { times.append(nextReplayAt) }
         if let deadline = finishDeadline { times.append(deadline) }
         guard var earliest = times.min() else { return nil }
         // Nothing is sent before a pause ends; waking earlier would only spin.
-        if pausedUntil > earliest, inFlight == nil { earliest = pausedUntil }
+        if sendable, pausedUntil > earliest, !spoolable { earliest = pausedUntil }
         return max(earliest, now)
     }
 

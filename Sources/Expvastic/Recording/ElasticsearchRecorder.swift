@@ -347,7 +347,7 @@ public final class ElasticsearchRecorder: Recorder {
     private func log(_ transition: BulkStateMachine.Transition, deadLetterPath: String) {
         switch transition {
         case .connected(let version):
-            logger.info("connected", ["cluster.version": version.description])
+            logger.info("connected to the cluster", ["cluster.version": version.description])
         case .clusterUnreachable(let reason):
             logger.warn(
                 "cluster unreachable; spooling until it answers again",
