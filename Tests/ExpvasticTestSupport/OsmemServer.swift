@@ -124,7 +124,8 @@ public final class OsmemServer: Sendable {
                 .deletingLastPathComponent().path)
         for root in roots {
             let lib = root + "/.venv/lib"
-            for entry in (try? manager.contentsOfDirectory(atPath: lib))?.sorted() ?? [] where entry.hasPrefix("python3") {
+            for entry in (try? manager.contentsOfDirectory(atPath: lib))?.sorted() ?? []
+            where entry.hasPrefix("python3") {
                 let candidate = lib + "/" + entry + "/site-packages/osmem_server/bin/osmem-server"
                 if manager.isExecutableFile(atPath: candidate) { return candidate }
             }
@@ -132,7 +133,8 @@ public final class OsmemServer: Sendable {
         let fallback = "/tmp/osvenv/lib/python3.11/site-packages/osmem_server/bin/osmem-server"
         if manager.isExecutableFile(atPath: fallback) { return fallback }
         throw Failure(
-            description: "osmem-server not found: set OSMEM_SERVER_BIN or run ./scripts/test, which installs it into .venv"
+            description:
+                "osmem-server not found: set OSMEM_SERVER_BIN or run ./scripts/test, which installs it into .venv"
         )
     }
 
@@ -143,7 +145,8 @@ public final class OsmemServer: Sendable {
         var headers: [(name: String, value: String)] = []
         if !body.isEmpty { headers.append((name: "Content-Type", value: "application/json")) }
         let response = try await transport.send(
-            HTTPRequest(method: method, endpoint: endpoint, path: path, headers: headers, body: body, timeout: .seconds(10)))
+            HTTPRequest(
+                method: method, endpoint: endpoint, path: path, headers: headers, body: body, timeout: .seconds(10)))
         guard let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
             throw Failure(description: "\(method) \(path) did not return a JSON object")
         }
@@ -181,7 +184,8 @@ public final class OsmemServer: Sendable {
         let object = try await json("/\(index)/_mapping")
         var node = ((object[index] as? [String: Any])?["mappings"] as? [String: Any]) ?? [:]
         for part in path.split(separator: ".") {
-            guard let properties = node["properties"] as? [String: Any], let next = properties[String(part)] as? [String: Any]
+            guard let properties = node["properties"] as? [String: Any],
+                let next = properties[String(part)] as? [String: Any]
             else { return nil }
             node = next
         }

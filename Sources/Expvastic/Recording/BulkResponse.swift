@@ -72,7 +72,8 @@ public enum BulkResponse {
         for item in items {
             // Each item is `{"<action>": {...}}`.
             guard let wrapper = item as? [String: Any], let inner = wrapper.values.first as? [String: Any] else {
-                results.append(BulkItemResult(status: 500, errorType: "unreadable_item", reason: "item is not an object"))
+                results.append(
+                    BulkItemResult(status: 500, errorType: "unreadable_item", reason: "item is not an object"))
                 continue
             }
             let status = (inner["status"] as? NSNumber)?.intValue ?? 500

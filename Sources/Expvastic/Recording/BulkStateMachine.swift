@@ -110,6 +110,17 @@ public struct BulkStateMachine: Sendable {
         case unreadable(reason: String)
         /// Connect failure, reset, timeout: the request may or may not have been processed.
         case connectionFailed(reason: String)
+
+        /// One word for logs: `stored`, `items`, `status_429`, `unreadable`, `connection_failed`.
+        public var summary: String {
+            switch self {
+            case .allStored: "stored"
+            case .items: "items"
+            case .status(let status, _, _): "status_\(status)"
+            case .unreadable: "unreadable"
+            case .connectionFailed: "connection_failed"
+            }
+        }
     }
 
     /// How an index-template request ended.

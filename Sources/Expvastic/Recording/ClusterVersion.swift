@@ -48,7 +48,8 @@ public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {
         }
         guard let major = parts.first, major > 0 else {
             throw RecorderError(
-                code: "version_unreadable", message: "GET / reports version \"\(number)\", which is not a version number")
+                code: "version_unreadable",
+                message: "GET / reports version \"\(number)\", which is not a version number")
         }
         let distribution = (version["distribution"] as? String)?.lowercased() == "opensearch"
         self.init(

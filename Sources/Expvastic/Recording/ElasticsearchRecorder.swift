@@ -320,6 +320,12 @@ public final class ElasticsearchRecorder: Recorder {
         }
         let now = clock.monotonicNanos()
         metrics.bulkLatency.record(nanos: now &- started)
+        logger.debug(
+            "bulk request finished",
+            [
+                "recorder.documents": "\(batch.documents.count)", "recorder.attempt": "\(batch.failures + 1)",
+                "recorder.latency_ms": "\((now &- started) / 1_000_000)", "recorder.outcome": outcome.summary,
+            ])
         state.withLock { $0.machine.bulkFinished(batchID: batch.id, outcome: outcome, now: now) }
         wakeup.signal()
     }
@@ -361,7 +367,9 @@ public final class ElasticsearchRecorder: Recorder {
                     "recorder.failed_probes": "\(failedProbes)",
                 ])
         case .endpointDown(let endpoint, let reason):
-            logger.warn("endpoint not answering; skipped until it does", ["endpoint": describe(endpoint: endpoint), "error": reason])
+            logger.warn(
+                "endpoint not answering; skipped until it does",
+                ["endpoint": describe(endpoint: endpoint), "error": reason])
         case .endpointUp(let endpoint):
             logger.info("endpoint answering again", ["endpoint": describe(endpoint: endpoint)])
         case .throttled(let status, let pause):

@@ -76,7 +76,8 @@ public final class FileRecorder: Recorder {
             return false
         }
         if alreadyEnded { return }
-        let file = RotatingFile(path: configuration.path, maxBytes: configuration.maxBytes, maxFiles: configuration.maxFiles)
+        let file = RotatingFile(
+            path: configuration.path, maxBytes: configuration.maxBytes, maxFiles: configuration.maxFiles)
         var failing = false
         while true {
             let (documents, finishing) = state.withLock { state in

@@ -73,7 +73,8 @@ final class RotatingFile {
         try flush()
         guard descriptor >= 0 else { return }
         if fsync(descriptor) != 0 {
-            throw RecorderError(code: "file_unwritable", message: "cannot fsync \(path): \(String(cString: strerror(errno)))")
+            throw RecorderError(
+                code: "file_unwritable", message: "cannot fsync \(path): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -59,7 +59,8 @@ import Testing
 
     @Test(arguments: cases)
     func actionLineAndTemplateKindPerVersion(_ testCase: Case) throws {
-        let version = try ClusterVersion(rootResponse: Self.rootBody(number: testCase.number, distribution: testCase.distribution))
+        let version = try ClusterVersion(
+            rootResponse: Self.rootBody(number: testCase.number, distribution: testCase.distribution))
         let encoder = BulkEncoder(indexName: try IndexName("expvastic-%{+yyyy.MM.dd}"), version: version)
         #expect(encoder.actionLine(for: Self.document) == testCase.actionLine)
         #expect(version.templateKind == testCase.templateKind)
@@ -74,7 +75,8 @@ import Testing
         let es = try ClusterVersion(rootResponse: Self.rootBody(number: "8.0.0-SNAPSHOT", distribution: nil))
         #expect(es == ClusterVersion(distribution: .elasticsearch, major: 8, minor: 0, patch: 0))
         #expect(!es.requiresDocumentType)
-        #expect(try ClusterVersion(rootResponse: Self.rootBody(number: "6.8.0", distribution: nil)).requiresDocumentType)
+        #expect(
+            try ClusterVersion(rootResponse: Self.rootBody(number: "6.8.0", distribution: nil)).requiresDocumentType)
     }
 
     @Test func versionErrorsSayWhatIsWrong() {

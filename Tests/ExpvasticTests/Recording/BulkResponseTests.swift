@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct BulkResponseTests {
     @Test func noErrorsNeedsNoItems() throws {
-        #expect(try BulkResponse.parse(Array(#"{"took":3,"errors":false,"items":[{"create":{"status":201}}]}"#.utf8)) == .allStored)
+        #expect(
+            try BulkResponse.parse(Array(#"{"took":3,"errors":false,"items":[{"create":{"status":201}}]}"#.utf8))
+                == .allStored)
         #expect(try BulkResponse.parse(Array(#"{"errors":false,"items":[],"took":1}"#.utf8)) == .allStored)
     }
 

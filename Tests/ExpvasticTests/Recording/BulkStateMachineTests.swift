@@ -65,7 +65,8 @@ import Testing
     // MARK: - Start-up
 
     @Test func probesEveryEndpointThenInstallsTheTemplateBeforeSending() {
-        var machine = Machine(policy: Self.policy(template: true), endpointCount: 2, hasSpool: true, random: { $0.upperBound })
+        var machine = Machine(
+            policy: Self.policy(template: true), endpointCount: 2, hasSpool: true, random: { $0.upperBound })
         do {
             let wake = machine.accept(Self.doc(1), now: 0)
             #expect(wake)
@@ -76,7 +77,10 @@ import Testing
         #expect(machine.nextActions(now: 0).actions.isEmpty)
         machine.probeSucceeded(endpoint: 1, version: Self.opensearch, now: 0)
         step = machine.nextActions(now: 2 * Self.second)
-        #expect(step.actions == [.log(.connected(version: Self.opensearch)), .installTemplate(endpoint: 1, version: Self.opensearch)])
+        #expect(
+            step.actions == [
+                .log(.connected(version: Self.opensearch)), .installTemplate(endpoint: 1, version: Self.opensearch),
+            ])
         #expect(Self.sends(machine.nextActions(now: 2 * Self.second)).isEmpty)
         machine.templateFinished(endpoint: 1, outcome: .installed, now: 2 * Self.second)
         let sends = Self.sends(machine.nextActions(now: 2 * Self.second))
@@ -85,7 +89,8 @@ import Testing
     }
 
     @Test func rejectedTemplateIsLoggedAndDocumentsStillFlow() {
-        var machine = Machine(policy: Self.policy(template: true), endpointCount: 1, hasSpool: true, random: { $0.upperBound })
+        var machine = Machine(
+            policy: Self.policy(template: true), endpointCount: 1, hasSpool: true, random: { $0.upperBound })
         _ = machine.nextActions(now: 0)
         machine.probeSucceeded(endpoint: 0, version: Self.opensearch, now: 0)
         _ = machine.nextActions(now: 0)
@@ -191,7 +196,10 @@ import Testing
                         document: Self.doc(4), status: 400, errorType: "mapper_parsing_exception",
                         reason: "failed to parse [x]")
                 ])))
-        #expect(Self.logs(step) == [.deadLettered(count: 1, status: 400, reason: "mapper_parsing_exception: failed to parse [x]")])
+        #expect(
+            Self.logs(step) == [
+                .deadLettered(count: 1, status: 400, reason: "mapper_parsing_exception: failed to parse [x]")
+            ])
         // The 429 item waits for its backoff (attempt 1: 100 ms with the upper jitter bound), alone.
         #expect(Self.sends(step).isEmpty)
         #expect(step.wakeAt == 100 * Self.millisecond)
@@ -222,7 +230,9 @@ import Testing
                 now = wake
             } else {
                 #expect(Self.spooled(step) == [Self.doc(1)])
-                if case .spool(_, let reason)? = step.actions.first(where: { if case .spool = $0 { true } else { false } }) {
+                if case .spool(_, let reason)? = step.actions.first(where: {
+                    if case .spool = $0 { true } else { false }
+                }) {
                     #expect(reason == .retriesExhausted)
                 }
             }
@@ -281,7 +291,8 @@ import Testing
         let step = machine.nextActions(now: 0)
         #expect(Self.logs(step) == [.requestRejected(status: 502, reason: "bad gateway")])
         #expect(step.wakeAt == 100 * Self.millisecond)
-        #expect(Self.sends(machine.nextActions(now: 100 * Self.millisecond)).map(\.batch.documents) == [batch.documents])
+        #expect(
+            Self.sends(machine.nextActions(now: 100 * Self.millisecond)).map(\.batch.documents) == [batch.documents])
     }
 
     @Test func payloadTooLargeIsHalvedUntilTheCulpritIsAlone() {
@@ -367,7 +378,8 @@ import Testing
         machine.templateFinished(endpoint: 0, outcome: .installed, now: now)
         step = machine.nextActions(now: now)
         #expect(step.actions == [.peekSpool(maxDocuments: 3)])
-        let spoolBatch = SpoolBatch(documents: [Self.doc(1), Self.doc(2), Self.doc(3)], position: .init(segment: 1, offset: 3))
+        let spoolBatch = SpoolBatch(
+            documents: [Self.doc(1), Self.doc(2), Self.doc(3)], position: .init(segment: 1, offset: 3))
         machine.spoolPeeked(spoolBatch, now: now)
         let replay = Self.sends(machine.nextActions(now: now))
         #expect(replay.map(\.batch.origin) == [.spool(spoolBatch)])
@@ -384,7 +396,8 @@ import Testing
     }
 
     @Test func replayedItemsThatFailAreSpooledAgainBeforeTheBatchIsAcknowledged() {
-        var machine = Machine(policy: Self.policy(), endpointCount: 1, hasSpool: true, spoolHasData: true, random: { $0.upperBound })
+        var machine = Machine(
+            policy: Self.policy(), endpointCount: 1, hasSpool: true, spoolHasData: true, random: { $0.upperBound })
         _ = machine.nextActions(now: 0)
         machine.probeSucceeded(endpoint: 0, version: Self.opensearch, now: 0)
         #expect(machine.nextActions(now: 0).actions.last == .peekSpool(maxDocuments: 3))
@@ -398,7 +411,8 @@ import Testing
     }
 
     @Test func failedReplayIsNotAcknowledgedAndIsPeekedAgainLater() {
-        var machine = Machine(policy: Self.policy(), endpointCount: 1, hasSpool: true, spoolHasData: true, random: { $0.upperBound })
+        var machine = Machine(
+            policy: Self.policy(), endpointCount: 1, hasSpool: true, spoolHasData: true, random: { $0.upperBound })
         _ = machine.nextActions(now: 0)
         machine.probeSucceeded(endpoint: 0, version: Self.opensearch, now: 0)
         _ = machine.nextActions(now: 0)
@@ -508,7 +522,8 @@ import Testing
         for n in 1...5 {
             _ = machine.accept(Self.doc(n), now: 0)
             let batch = Self.sends(machine.nextActions(now: UInt64(n) * Self.second))[0].batch
-            machine.bulkFinished(batchID: batch.id, outcome: .items([BulkItemResult(status: 400)]), now: UInt64(n) * Self.second)
+            machine.bulkFinished(
+                batchID: batch.id, outcome: .items([BulkItemResult(status: 400)]), now: UInt64(n) * Self.second)
             warnings += Self.logs(machine.nextActions(now: UInt64(n) * Self.second)).count
         }
         #expect(warnings == 1)

@@ -7,7 +7,9 @@ import Testing
 /// The async shell around ``BulkStateMachine``, over a fake transport and a manual clock.
 @Suite struct ElasticsearchRecorderTests {
     static func doc(_ n: Int) -> Document {
-        Document(id: "id-\(n)", timestampMillis: 1_795_284_000_000 + Int64(n), reader: "r", body: Array(#"{"n":\#(n)}"#.utf8))
+        Document(
+            id: "id-\(n)", timestampMillis: 1_795_284_000_000 + Int64(n), reader: "r", body: Array(#"{"n":\#(n)}"#.utf8)
+        )
     }
 
     static func configuration(spoolDirectory: String = "/nonexistent/spool") throws -> ElasticsearchConfiguration {
@@ -61,7 +63,8 @@ import Testing
         rig.recorder.accept(Self.doc(2))
         #expect(await eventually { rig.counter("docs_sent") == 2 })
         let requests = rig.transport.requests
-        #expect(requests.map { "\($0.method) \($0.path)" } == ["GET /", "PUT /_index_template/expvastic", "POST /_bulk"])
+        #expect(
+            requests.map { "\($0.method) \($0.path)" } == ["GET /", "PUT /_index_template/expvastic", "POST /_bulk"])
         for request in requests {
             #expect(request.headers.contains { $0.name == "Authorization" && $0.value == "ApiKey key-123" })
         }
@@ -75,7 +78,9 @@ import Testing
                 {"n":2}
 
                 """)
-        #expect(String(decoding: requests[1].body, as: UTF8.self) == IndexTemplate(indexPattern: "expvastic-*", kind: .composable).bodyText)
+        #expect(
+            String(decoding: requests[1].body, as: UTF8.self)
+                == IndexTemplate(indexPattern: "expvastic-*", kind: .composable).bodyText)
         await rig.recorder.finish(deadline: rig.clock.monotonicNanos() + 1_000_000_000)
         try await running
         #expect(rig.counter("bulk_requests") == 1)
@@ -89,7 +94,9 @@ import Testing
         configuration.username = "user"
         configuration.password = Secret("s3cret-pw")
         let rig = Self.rig(configuration) { request in
-            HTTPResponse(status: 401, body: Array(#"{"error":{"type":"security_exception","reason":"unable to authenticate"}}"#.utf8))
+            HTTPResponse(
+                status: 401,
+                body: Array(#"{"error":{"type":"security_exception","reason":"unable to authenticate"}}"#.utf8))
         }
         async let running: Void = rig.recorder.run()
         rig.recorder.accept(Self.doc(1))
@@ -105,7 +112,8 @@ import Testing
     }
 
     @Test func unreachableClusterSpoolsThenReplaysOnceItAnswers() async throws {
-        let rig = Self.rig(try Self.configuration()) { _ throws(HTTPError) in throw .connectFailed("connection refused") }
+        let rig = Self.rig(try Self.configuration()) { _ throws(HTTPError) in throw .connectFailed("connection refused")
+        }
         async let running: Void = rig.recorder.run()
         for n in 1...2 { rig.recorder.accept(Self.doc(n)) }
         #expect(await eventually { rig.spool.pending.count == 2 })

@@ -74,12 +74,15 @@ import Testing
         let directory = Self.repositoryRoot.appendingPathComponent("dashboards")
         if ProcessInfo.processInfo.environment["EXPVASTIC_WRITE_TEMPLATES"] == "1" {
             try IndexTemplate(indexPattern: "expvastic-*", kind: .composable).bodyText.write(
-                to: directory.appendingPathComponent("index-template-composable.json"), atomically: true, encoding: .utf8)
+                to: directory.appendingPathComponent("index-template-composable.json"), atomically: true,
+                encoding: .utf8)
             try IndexTemplate(indexPattern: "expvastic-*", kind: .legacy).bodyText.write(
                 to: directory.appendingPathComponent("index-template-legacy.json"), atomically: true, encoding: .utf8)
         }
-        let composable = try String(contentsOf: directory.appendingPathComponent("index-template-composable.json"), encoding: .utf8)
-        let legacy = try String(contentsOf: directory.appendingPathComponent("index-template-legacy.json"), encoding: .utf8)
+        let composable = try String(
+            contentsOf: directory.appendingPathComponent("index-template-composable.json"), encoding: .utf8)
+        let legacy = try String(
+            contentsOf: directory.appendingPathComponent("index-template-legacy.json"), encoding: .utf8)
         #expect(composable == IndexTemplate(indexPattern: "expvastic-*", kind: .composable).bodyText)
         #expect(legacy == IndexTemplate(indexPattern: "expvastic-*", kind: .legacy).bodyText)
     }
