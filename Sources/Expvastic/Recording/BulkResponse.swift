@@ -1,0 +1,106 @@
+import Foundation
+
+/// One item of a `_bulk` answer, in request order.
+public struct BulkItemResult: Sendable, Equatable {
+    public var status: Int
+    public var id: String?
+    /// `error.type`, e.g. `mapper_parsing_exception`, `es_rejected_execution_exception`.
+    public var errorType: String?
+    /// `error.reason` (with `caused_by.reason` appended when present).
+    public var reason: String?
+
+    public init(status: Int, id: String? = nil, errorType: String? = nil, reason: String? = nil) {
+        self.status = status
+        self.id = id
+        self.errorType = errorType
+        self.reason = reason
+    }
+
+    /// What to do with the item.
+    public enum Disposition: Sendable, Equatable {
+        /// Stored now or before (`409 version_conflict` on `create` with our deterministic `_id`).
+        case stored
+        /// Overload or a transient failure: send this item again, alone, after a backoff.
+        case retry
+        /// Rejected for good (mapping error, missing index, …): dead-letter it.
+        case reject
+    }
+
+    /// 2xx and 409 are stored; 429, 5xx, `es_rejected_execution_exception` and cluster blocks (a
+    /// flood-stage disk watermark answers 403 on 6.8) are retried; everything else is rejected.
+    public var disposition: Disposition {
+        if (200..<300).contains(status) || status == 409 { return .stored }
+        if status == 429 || status >= 500 || errorType == "es_rejected_execution_exception"
+            || errorType == "cluster_block_exception"
+        {
+            return .retry
+        }
+        return .reject
+    }
+}
+
+/// Reads a `_bulk` response body (not the hot path: Foundation's JSON parser is fine here).
+public enum BulkResponse {
+    /// What a 2xx `_bulk` body says.
+    public enum Parsed: Sendable, Equatable {
+        /// `"errors": false`: every item was stored.
+        case allStored
+        /// Per-item results, in request order.
+        case items([BulkItemResult])
+    }
+
+    /// Parses the body; throws when it is not a bulk response.
+    public static func parse(_ body: [UInt8]) throws(RecorderError) -> Parsed {
+        // Elasticsearch and OpenSearch write `took` and `errors` before `items`; when errors is
+        // false the (possibly large) item list need not be parsed.
+        let head = String(decoding: body.prefix(64), as: UTF8.self).filter { $0 != " " && $0 != "\n" }
+        if head.hasPrefix("{") && head.contains(#""errors":false"#) { return .allStored }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(body))
+        } catch {
+            throw RecorderError(
+                code: "bulk_response_unreadable", message: "bulk response is not JSON: \(RecorderError.excerpt(body))")
+        }
+        guard let root = object as? [String: Any], let items = root["items"] as? [Any] else {
+            throw RecorderError(
+                code: "bulk_response_unreadable", message: "bulk response has no items: \(RecorderError.excerpt(body))")
+        }
+        if let errors = root["errors"] as? Bool, !errors { return .allStored }
+        var results: [BulkItemResult] = []
+        results.reserveCapacity(items.count)
+        for item in items {
+            // Each item is `{"<action>": {...}}`.
+            guard let wrapper = item as? [String: Any], let inner = wrapper.values.first as? [String: Any] else {
+                results.append(
+                    BulkItemResult(status: 500, errorType: "unreadable_item", reason: "item is not an object"))
+                continue
+            }
+            let status = (inner["status"] as? NSNumber)?.intValue ?? 500
+            var result = BulkItemResult(status: status, id: inner["_id"] as? String)
+            if let error = inner["error"] as? [String: Any] {
+                result.errorType = error["type"] as? String
+                var reason = error["reason"] as? String ?? ""
+                if let cause = error["caused_by"] as? [String: Any], let causeReason = cause["reason"] as? String {
+                    reason += reason.isEmpty ? causeReason : " (caused by: \(causeReason))"
+                }
+                result.reason = reason
+            } else if let error = inner["error"] as? String {
+                result.reason = error
+            }
+            results.append(result)
+        }
+        return .items(results)
+    }
+
+    /// `error.type: error.reason` from a whole-request error body, for logs; the excerpt otherwise.
+    static func errorSummary(_ body: [UInt8]) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let error = object["error"] as? [String: Any]
+        {
+            let type = error["type"] as? String ?? "error"
+            return type + ": " + (error["reason"] as? String ?? "")
+        }
+        return RecorderError.excerpt(body)
+    }
+}

@@ -1,0 +1,286 @@
+extension BulkStateMachine {
+    /// `GET /` on `endpoint` answered with a version.
+    public mutating func probeSucceeded(endpoint: Int, version newVersion: ClusterVersion, now: UInt64) {
+        guard endpoints.indices.contains(endpoint) else { return }
+        let previous = endpoints[endpoint].health
+        endpoints[endpoint].probing = false
+        endpoints[endpoint].health = .up
+        if endpoints.count > 1, case .down = previous {
+            effects.append(.log(.endpointUp(endpoint: endpoint)))
+        }
+        if let since = unreachableSince, version != nil {
+            // Reconnected after an outage: the cluster may have been replaced or upgraded.
+            effects.append(
+                .log(
+                    .clusterReachable(
+                        version: newVersion, downNanos: now &- since, failedProbes: failedProbesWhileDown)))
+            if policy.installsTemplate { template = .needed }
+            nextReplayAt = now
+        }
+        unreachableSince = nil
+        failedProbesWhileDown = 0
+        if version != newVersion {
+            if version != nil, policy.installsTemplate { template = .needed }
+            if version == nil { effects.append(.log(.connected(version: newVersion))) }
+            version = newVersion
+        }
+    }
+
+    /// `GET /` on `endpoint` failed (connection error, non-2xx, not a cluster).
+    public mutating func probeFailed(endpoint: Int, reason: String, now: UInt64) {
+        guard endpoints.indices.contains(endpoint) else { return }
+        endpoints[endpoint].probing = false
+        markDown(endpoint: endpoint, reason: reason, now: now)
+    }
+
+    private mutating func markDown(endpoint: Int, reason: String, now: UInt64) {
+        let failures: Int
+        switch endpoints[endpoint].health {
+        case .down(let previous, _): failures = previous + 1
+        default:
+            failures = 1
+            if endpoints.count > 1 { effects.append(.log(.endpointDown(endpoint: endpoint, reason: reason))) }
+        }
+        let delay = backoff(attempt: failures, base: policy.probeBase, cap: policy.probeCap, random: random)
+        endpoints[endpoint].health = .down(failures: failures, probeAt: now &+ delay.nanoseconds)
+        if isUnreachable {
+            if unreachableSince == nil {
+                unreachableSince = now
+                failedProbesWhileDown = 0
+                effects.append(.log(.clusterUnreachable(reason: reason)))
+            } else {
+                failedProbesWhileDown += 1
+            }
+        }
+    }
+
+    /// The index-template request finished.
+    public mutating func templateFinished(endpoint: Int, outcome: TemplateOutcome, now: UInt64) {
+        guard template == .installing else { return }
+        switch outcome {
+        case .installed:
+            template = .installed
+        case .rejected(let status, let reason):
+            template = .installed
+            effects.append(.log(.templateRejected(status: status, reason: reason)))
+        case .failed(let reason):
+            template = .needed
+            if endpoints.indices.contains(endpoint), endpoints[endpoint].health == .up {
+                endpoints[endpoint].health = .suspect(reason: reason)
+            }
+        }
+    }
+
+    /// The spool answered a ``Action/peekSpool(maxDocuments:)``.
+    public mutating func spoolPeeked(_ batch: SpoolBatch?, now: UInt64) {
+        guard replay == .peeking else { return }
+        guard let batch, !batch.documents.isEmpty else {
+            if let batch { effects.append(.acknowledge(batch)) }
+            spoolMayHaveData = false
+            replay = .idle
+            return
+        }
+        replay = .ready(Batch(id: makeBatchID(), documents: batch.documents, failures: 0, origin: .spool(batch)))
+    }
+
+    /// Reading the spool failed: try again later.
+    public mutating func spoolPeekFailed(reason: String, now: UInt64) {
+        guard replay == .peeking else { return }
+        replay = .idle
+        nextReplayAt = now &+ policy.spoolRetryDelay.nanoseconds
+        effects.append(.log(.spoolFailed(reason: reason)))
+    }
+
+    /// Appending to the spool failed (disk full, permissions): keep the documents in memory as a
+    /// batch to send, and leave the spool alone for a while. Memory stays bounded: beyond twice
+    /// `queueSize`, the oldest are dropped and counted.
+    public mutating func spoolFailed(_ documents: [Document], reason: String, now: UInt64) {
+        stats.spooled -= documents.count
+        spoolBlockedUntil = now &+ policy.spoolRetryDelay.nanoseconds
+        effects.append(.log(.spoolFailed(reason: reason)))
+        var keep = documents
+        let room = max(0, 2 * policy.queueSize - documentsInMemory)
+        if keep.count > room {
+            let lost = keep.count - room
+            keep.removeFirst(lost)
+            stats.dropped += lost
+            effects.append(.log(.dropped(count: lost, reason: "spool unwritable and memory full")))
+        }
+        var start = 0
+        while start < keep.count {
+            let end = min(start + policy.maxDocs, keep.count)
+            let batch = Batch(id: makeBatchID(), documents: Array(keep[start..<end]), failures: 0, origin: .live)
+            waiting.append(Waiting(batch: batch, readyAt: spoolBlockedUntil))
+            start = end
+        }
+    }
+
+    /// A bulk request finished. Results of a batch that is no longer in flight (abandoned at the
+    /// shutdown deadline) are ignored.
+    public mutating func bulkFinished(batchID: Int, outcome: BulkOutcome, now: UInt64) {
+        guard let current = inFlight, current.batch.id == batchID else { return }
+        inFlight = nil
+        let batch = current.batch
+        if case .spool = batch.origin {
+            replay = .idle
+            nextReplayAt = now &+ policy.replayInterval.nanoseconds
+        }
+        switch outcome {
+        case .allStored:
+            stored(batch.documents.count, of: batch)
+            completed(batch)
+        case .items(let results):
+            handleItems(results, of: batch, now: now)
+        case .status(let status, let retryAfter, let reason):
+            stats.bulkFailures += 1
+            handleStatus(status, retryAfter: retryAfter, reason: reason, batch: batch, now: now)
+        case .unreadable(let reason):
+            stats.bulkFailures += 1
+            retryWhole(batch, delay: backoffDelay(attempt: batch.failures + 1), now: now)
+            effects.append(.log(.requestRejected(status: 200, reason: reason)))
+        case .connectionFailed(let reason):
+            stats.bulkFailures += 1
+            if endpoints[current.endpoint].health == .up {
+                endpoints[current.endpoint].health = .suspect(reason: reason)
+            }
+            retryWhole(batch, delay: .zero, now: now)
+        }
+    }
+
+    private mutating func stored(_ count: Int, of batch: Batch) {
+        stats.sent += count
+        if case .spool = batch.origin { stats.replayed += count }
+        throttled = false
+    }
+
+    /// Every item of a batch is stored, dead-lettered or handed on: acknowledge a replayed batch.
+    private mutating func completed(_ batch: Batch) {
+        if case .spool(let spoolBatch) = batch.origin {
+            replayFailures = 0
+            effects.append(.acknowledge(spoolBatch))
+        }
+    }
+
+    private mutating func handleItems(_ results: [BulkItemResult], of batch: Batch, now: UInt64) {
+        var retry: [Document] = []
+        var dead: [DeadLetter] = []
+        var storedCount = 0
+        for (index, document) in batch.documents.enumerated() {
+            guard index < results.count else {
+                retry.append(document)
+                continue
+            }
+            let result = results[index]
+            switch result.disposition {
+            case .stored: storedCount += 1
+            case .retry: retry.append(document)
+            case .reject:
+                dead.append(
+                    DeadLetter(
+                        document: document, status: result.status, errorType: result.errorType ?? "unknown",
+                        reason: result.reason ?? "rejected with status \(result.status)"))
+            }
+        }
+        stored(storedCount, of: batch)
+        if !dead.isEmpty { deadLetter(dead, now: now) }
+        if !retry.isEmpty {
+            stats.retried += retry.count
+            let failures = batch.failures + 1
+            switch batch.origin {
+            case .live:
+                if failures >= policy.maxAttempts {
+                    spool(retry, reason: .retriesExhausted)
+                } else {
+                    let delay = backoffDelay(attempt: failures)
+                    let again = Batch(id: makeBatchID(), documents: retry, failures: failures, origin: .live)
+                    waiting.append(Waiting(batch: again, readyAt: now &+ delay.nanoseconds))
+                }
+            case .spool:
+                // Appended again (durably) before the original is acknowledged; `create` with the
+                // deterministic `_id` makes the second delivery harmless.
+                spool(retry, reason: .requeued)
+            }
+        }
+        completed(batch)
+    }
+
+    private mutating func handleStatus(
+        _ status: Int, retryAfter: Duration?, reason: String, batch: Batch, now: UInt64
+    ) {
+        switch status {
+        case 429, 503:
+            var pause = retryAfter ?? backoffDelay(attempt: batch.failures + 1)
+            if pause > policy.retryAfterCap { pause = policy.retryAfterCap }
+            pausedUntil = max(pausedUntil, now &+ pause.nanoseconds)
+            if !throttled {
+                throttled = true
+                effects.append(.log(.throttled(status: status, pause: pause)))
+            }
+            retryWhole(batch, delay: pause, now: now)
+        case 400, 413:
+            // The request as a whole is refused (too large, or a line it cannot parse): halve it
+            // until the culprit is alone, then dead-letter that one document.
+            effects.append(.log(.requestRejected(status: status, reason: reason)))
+            if batch.documents.count == 1 {
+                deadLetter(
+                    [
+                        DeadLetter(
+                            document: batch.documents[0], status: status, errorType: "request_rejected",
+                            reason: reason)
+                    ], now: now)
+                completed(batch)
+                return
+            }
+            let half = batch.documents.count / 2
+            for part in [Array(batch.documents[..<half]), Array(batch.documents[half...])] {
+                let piece = Batch(id: makeBatchID(), documents: part, failures: batch.failures, origin: .live)
+                waiting.append(Waiting(batch: piece, readyAt: now))
+            }
+            // A replayed batch now lives in memory as two live batches.
+            completed(batch)
+        default:
+            if !throttled {
+                effects.append(.log(.requestRejected(status: status, reason: reason)))
+            }
+            retryWhole(batch, delay: backoffDelay(attempt: batch.failures + 1), now: now)
+        }
+    }
+
+    /// The whole batch failed once more: wait and send it again, or spool it after `maxAttempts`.
+    /// A replayed batch simply stays in the spool and is peeked again later.
+    private mutating func retryWhole(_ batch: Batch, delay: Duration, now: UInt64) {
+        let failures = batch.failures + 1
+        switch batch.origin {
+        case .live:
+            if failures >= policy.maxAttempts {
+                spool(batch.documents, reason: .retriesExhausted)
+            } else {
+                var again = batch
+                again.failures = failures
+                waiting.append(Waiting(batch: again, readyAt: now &+ delay.nanoseconds))
+            }
+        case .spool:
+            replayFailures += 1
+            let wait = max(delay, backoffDelay(attempt: replayFailures))
+            nextReplayAt = max(nextReplayAt, now &+ wait.nanoseconds)
+        }
+    }
+
+    private mutating func deadLetter(_ letters: [DeadLetter], now: UInt64) {
+        stats.deadLettered += letters.count
+        effects.append(.deadLetter(letters))
+        let interval = policy.deadLetterLogInterval.nanoseconds
+        if let last = lastDeadLetterLog, now < last &+ interval {
+            suppressedDeadLetters += letters.count
+            return
+        }
+        lastDeadLetterLog = now
+        let first = letters[0]
+        effects.append(
+            .log(
+                .deadLettered(
+                    count: letters.count + suppressedDeadLetters, status: first.status,
+                    reason: first.errorType + ": " + first.reason)))
+        suppressedDeadLetters = 0
+    }
+}

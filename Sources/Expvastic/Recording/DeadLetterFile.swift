@@ -1,0 +1,41 @@
+/// `<spool_dir>/dead-letter.ndjson`: documents Elasticsearch rejected for good, one JSON object per
+/// line with the action line, the document, the status and the error, so they can be fixed and
+/// re-sent by hand. Rotates at 64 MiB, keeping one previous file.
+final class DeadLetterFile {
+    /// The file name inside the spool directory.
+    static let fileName = "dead-letter.ndjson"
+
+    private let file: RotatingFile
+    var path: String { file.path }
+
+    init(directory: String, maxBytes: Int = 64 << 20) {
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        file = RotatingFile(path: base + "/" + DeadLetterFile.fileName, maxBytes: maxBytes, maxFiles: 1)
+    }
+
+    /// Appends and fsyncs:
+    /// `{"@timestamp":…,"recorder":…,"status":400,"error":{"type":…,"reason":…},"action":{…},"document":{…}}`.
+    func append(
+        _ letters: [BulkStateMachine.DeadLetter], recorder: String, encoder: BulkEncoder, wallMillis: Int64
+    ) throws(RecorderError) {
+        for letter in letters {
+            var line: [UInt8] = Array(#"{"@timestamp":"#.utf8)
+            BulkEncoder.appendJSONString(RFC3339.format(millis: wallMillis), to: &line)
+            line += Array(#","recorder":"#.utf8)
+            BulkEncoder.appendJSONString(recorder, to: &line)
+            line += Array(#","status":\#(letter.status),"error":{"type":"#.utf8)
+            BulkEncoder.appendJSONString(letter.errorType, to: &line)
+            line += Array(#","reason":"#.utf8)
+            BulkEncoder.appendJSONString(letter.reason, to: &line)
+            line += Array(#"},"action":"#.utf8)
+            line += Array(encoder.actionLine(for: letter.document).utf8)
+            line += Array(#","document":"#.utf8)
+            line += letter.document.body
+            line += Array("}\n".utf8)
+            try file.append(line)
+        }
+        try file.sync()
+    }
+
+    func close() { file.close() }
+}

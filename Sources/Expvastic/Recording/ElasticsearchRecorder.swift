@@ -1,0 +1,397 @@
+import Foundation
+import Synchronization
+
+/// Sends documents to Elasticsearch or OpenSearch with `_bulk` (SPEC §4): never loses a document
+/// and never stores one twice.
+///
+/// The decisions live in ``BulkStateMachine``; this class performs its actions: probes (`GET /`),
+/// template installation, bulk requests (as child tasks, so the loop never waits on the network),
+/// spool writes and replay, dead letters, logs and metrics.
+///
+/// ```swift
+/// let recorder = ElasticsearchRecorder(name: "es", configuration: config, transport: transport,
+///                                      spool: spool, clock: SystemClock(), metrics: registry, logger: logger)
+/// // run() as a child of the service group; engines call accept(_:); at shutdown:
+/// await recorder.finish(deadline: clock.monotonicNanos() + 10_000_000_000)
+/// ```
+public final class ElasticsearchRecorder: Recorder {
+    public let name: String
+    private let configuration: ElasticsearchConfiguration
+    private let transport: any HTTPTransport
+    private let spool: (any Spool)?
+    private let clock: any Clock
+    private let logger: Logger
+    private let metrics: RecorderMetrics
+    /// The `Authorization` header value; never logged.
+    private let authorization: String?
+    private let state: Mutex<State>
+    private let wakeup = Wakeup()
+    private let loopEnded = Latch()
+
+    private struct State: ~Copyable {
+        var machine: BulkStateMachine
+        var published = BulkStateMachine.Stats()
+        var running = false
+    }
+
+    /// - Parameters:
+    ///   - name: the recorder's name (metric label `recorder`, log component `recorder.<name>`).
+    ///   - transport: how HTTP is sent (the socket client, ``URLSessionTransport``, a test fake).
+    ///   - spool: where undeliverable documents wait; nil drops them (counted as `docs_dropped`).
+    ///   - clock: all waiting and timing goes through it.
+    ///   - random: the jitter source for backoff, `Double.random(in:)` by default.
+    public init(
+        name: String,
+        configuration: ElasticsearchConfiguration,
+        transport: any HTTPTransport,
+        spool: (any Spool)?,
+        clock: any Clock,
+        metrics: any MetricsFactory,
+        logger: Logger,
+        random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }
+    ) {
+        precondition(!configuration.endpoints.isEmpty, "an elasticsearch recorder needs at least one endpoint")
+        self.name = name
+        self.configuration = configuration
+        self.transport = transport
+        self.spool = spool
+        self.clock = clock
+        self.logger = logger
+        self.metrics = RecorderMetrics(recorder: name, factory: metrics)
+        if let apiKey = configuration.apiKey {
+            authorization = "ApiKey " + apiKey.value
+        } else if let username = configuration.username {
+            let pair = username + ":" + (configuration.password?.value ?? "")
+            authorization = "Basic " + Data(pair.utf8).base64EncodedString()
+        } else {
+            authorization = nil
+        }
+        let spoolHasData = (spool?.usage.bytes ?? 0) > 0
+        state = Mutex(
+            State(
+                machine: BulkStateMachine(
+                    policy: BulkPolicy(configuration: configuration),
+                    endpointCount: configuration.endpoints.count,
+                    hasSpool: spool != nil,
+                    spoolHasData: spoolHasData,
+                    random: random
+                )))
+    }
+
+    // MARK: - Recorder
+
+    public func accept(_ document: Document) {
+        let now = clock.monotonicNanos()
+        let (wake, ended) = state.withLock { state in
+            (state.machine.accept(document, now: now), state.machine.isDone && !state.running)
+        }
+        if ended {
+            // The loop is gone (a document after shutdown): keep it durable ourselves.
+            spoolLeftovers(reason: .shutdown)
+        } else if wake {
+            wakeup.signal()
+        }
+    }
+
+    public func finish(deadline: UInt64) async {
+        let running = state.withLock { state in
+            state.machine.finish(deadline: deadline)
+            return state.running
+        }
+        wakeup.signal()
+        if running {
+            await loopEnded.wait()
+        } else {
+            spoolLeftovers(reason: .shutdown)
+        }
+    }
+
+    public func run() async throws {
+        let alreadyDone = state.withLock { state in
+            if state.machine.isDone { return true }
+            state.running = true
+            return false
+        }
+        if alreadyDone { return }
+        let context = LoopContext(
+            deadLetters: DeadLetterFile(directory: configuration.spoolDirectory),
+            indexName: configuration.indexName)
+        await withDiscardingTaskGroup { group in
+            while true {
+                if Task.isCancelled {
+                    let now = clock.monotonicNanos()
+                    state.withLock { $0.machine.finish(deadline: now) }
+                }
+                let now = clock.monotonicNanos()
+                let step = state.withLock { $0.machine.nextActions(now: now) }
+                for action in step.actions {
+                    perform(action, context: context, group: &group)
+                }
+                publishMetrics()
+                if step.isDone { break }
+                await wakeup.wait(until: step.wakeAt, clock: clock)
+            }
+            group.cancelAll()
+        }
+        context.deadLetters.close()
+        state.withLock { $0.running = false }
+        // A document accepted between the last step and now must not be stranded.
+        spoolLeftovers(reason: .shutdown)
+        publishMetrics()
+        loopEnded.open()
+    }
+
+    // MARK: - Actions
+
+    /// What the loop alone touches.
+    private final class LoopContext {
+        let deadLetters: DeadLetterFile
+        let indexName: IndexName
+        init(deadLetters: DeadLetterFile, indexName: IndexName) {
+            self.deadLetters = deadLetters
+            self.indexName = indexName
+        }
+    }
+
+    private func perform(_ action: BulkStateMachine.Action, context: LoopContext, group: inout DiscardingTaskGroup) {
+        switch action {
+        case .probe(let endpoint):
+            group.addTask { await self.probe(endpoint: endpoint) }
+        case .installTemplate(let endpoint, let version):
+            group.addTask { await self.installTemplate(endpoint: endpoint, version: version) }
+        case .send(let batch, let endpoint, let version):
+            group.addTask { await self.send(batch, endpoint: endpoint, version: version) }
+        case .peekSpool(let maxDocuments):
+            let now = clock.monotonicNanos()
+            do throws(SpoolError) {
+                let batch = try spool?.peek(maxDocuments: maxDocuments)
+                state.withLock { $0.machine.spoolPeeked(batch, now: now) }
+            } catch {
+                state.withLock { $0.machine.spoolPeekFailed(reason: error.message, now: now) }
+            }
+            wakeup.signal()
+        case .spool(let documents, let reason):
+            writeToSpool(documents, reason: reason)
+        case .acknowledge(let batch):
+            do throws(SpoolError) {
+                try spool?.acknowledge(batch)
+            } catch {
+                logger.error("cannot acknowledge replayed spool batch; it will be sent again", ["error": error.message])
+            }
+        case .deadLetter(let letters):
+            let version = state.withLock { $0.machine.clusterVersion }
+            let encoder = BulkEncoder(indexName: context.indexName, version: version)
+            do throws(RecorderError) {
+                try context.deadLetters.append(
+                    letters, recorder: name, encoder: encoder, wallMillis: clock.wallNanos() / 1_000_000)
+            } catch {
+                logger.error(
+                    "cannot write dead letters; \(letters.count) rejected documents are only counted",
+                    ["error": error.message])
+            }
+        case .log(let transition):
+            log(transition, deadLetterPath: context.deadLetters.path)
+        }
+    }
+
+    private func writeToSpool(_ documents: [Document], reason: BulkStateMachine.SpoolReason) {
+        guard let spool else { return }
+        do throws(SpoolError) {
+            try spool.append(documents)
+            metrics.spooled.increment(by: Int64(documents.count))
+            logger.debug("spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
+        } catch {
+            let now = clock.monotonicNanos()
+            state.withLock { $0.machine.spoolFailed(documents, reason: error.message, now: now) }
+            wakeup.signal()
+        }
+    }
+
+    /// Everything still in memory after the loop is gone goes to the spool (or is counted as dropped).
+    private func spoolLeftovers(reason: BulkStateMachine.SpoolReason) {
+        let documents = state.withLock { $0.machine.drainAll() }
+        guard !documents.isEmpty else { return }
+        if let spool {
+            do throws(SpoolError) {
+                try spool.append(documents)
+                metrics.spooled.increment(by: Int64(documents.count))
+                return
+            } catch {
+                logger.error("cannot spool documents at shutdown", ["error": error.message])
+            }
+        }
+        metrics.dropped.increment(by: Int64(documents.count))
+        logger.error("dropped documents at shutdown", ["recorder.documents": "\(documents.count)"])
+    }
+
+    private func request(
+        _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = []
+    ) -> HTTPRequest {
+        let endpoint = configuration.endpoints[index]
+        var headers: [(name: String, value: String)] = []
+        if let contentType { headers.append((name: "Content-Type", value: contentType)) }
+        if let authorization { headers.append((name: "Authorization", value: authorization)) }
+        return HTTPRequest(
+            method: method, endpoint: endpoint, path: endpoint.appending(path: path).path, headers: headers,
+            body: body, timeout: configuration.timeout)
+    }
+
+    private func probe(endpoint: Int) async {
+        let outcome: Result<ClusterVersion, RecorderError>
+        do {
+            let response = try await transport.send(request("GET", endpoint: endpoint, path: "/"))
+            if (200..<300).contains(response.status) {
+                do throws(RecorderError) {
+                    outcome = .success(try ClusterVersion(rootResponse: response.body))
+                } catch {
+                    outcome = .failure(error)
+                }
+            } else {
+                outcome = .failure(
+                    RecorderError(
+                        code: "probe_status",
+                        message: "GET / answered \(response.status): \(BulkResponse.errorSummary(response.body))"))
+            }
+        } catch {
+            outcome = .failure(RecorderError(code: error.code, message: error.description))
+        }
+        let now = clock.monotonicNanos()
+        state.withLock { state in
+            switch outcome {
+            case .success(let version): state.machine.probeSucceeded(endpoint: endpoint, version: version, now: now)
+            case .failure(let error): state.machine.probeFailed(endpoint: endpoint, reason: error.message, now: now)
+            }
+        }
+        wakeup.signal()
+    }
+
+    private func installTemplate(endpoint: Int, version: ClusterVersion) async {
+        let template = IndexTemplate(indexName: configuration.indexName, kind: version.templateKind)
+        let outcome: BulkStateMachine.TemplateOutcome
+        do {
+            let response = try await transport.send(
+                request(
+                    "PUT", endpoint: endpoint, path: template.path, contentType: "application/json",
+                    body: template.body))
+            switch response.status {
+            case 200..<300:
+                outcome = .installed
+                logger.info(
+                    "index template installed",
+                    ["template": template.name, "template.pattern": template.indexPattern])
+            case 400..<500:
+                outcome = .rejected(status: response.status, reason: BulkResponse.errorSummary(response.body))
+            default:
+                outcome = .failed(reason: "status \(response.status): \(BulkResponse.errorSummary(response.body))")
+            }
+        } catch {
+            outcome = .failed(reason: error.description)
+        }
+        let now = clock.monotonicNanos()
+        state.withLock { $0.machine.templateFinished(endpoint: endpoint, outcome: outcome, now: now) }
+        wakeup.signal()
+    }
+
+    private func send(_ batch: BulkStateMachine.Batch, endpoint: Int, version: ClusterVersion) async {
+        let encoder = BulkEncoder(indexName: configuration.indexName, version: version)
+        let body = encoder.encode(batch.documents)
+        let started = clock.monotonicNanos()
+        let outcome: BulkStateMachine.BulkOutcome
+        do {
+            let response = try await transport.send(
+                request("POST", endpoint: endpoint, path: "/_bulk", contentType: BulkEncoder.contentType, body: body))
+            if (200..<300).contains(response.status) {
+                do throws(RecorderError) {
+                    switch try BulkResponse.parse(response.body) {
+                    case .allStored: outcome = .allStored
+                    case .items(let items): outcome = .items(items)
+                    }
+                } catch {
+                    outcome = .unreadable(reason: error.message)
+                }
+            } else {
+                let retryAfter = RetryAfter.parse(
+                    response.header("Retry-After"), nowWallMillis: clock.wallNanos() / 1_000_000)
+                outcome = .status(
+                    response.status, retryAfter: retryAfter, reason: BulkResponse.errorSummary(response.body))
+            }
+        } catch {
+            outcome = .connectionFailed(reason: error.description)
+        }
+        let now = clock.monotonicNanos()
+        metrics.bulkLatency.record(nanos: now &- started)
+        logger.debug(
+            "bulk request finished",
+            [
+                "recorder.documents": "\(batch.documents.count)", "recorder.attempt": "\(batch.failures + 1)",
+                "recorder.latency_ms": "\((now &- started) / 1_000_000)", "recorder.outcome": outcome.summary,
+            ])
+        state.withLock { $0.machine.bulkFinished(batchID: batch.id, outcome: outcome, now: now) }
+        wakeup.signal()
+    }
+
+    // MARK: - Observability
+
+    private func publishMetrics() {
+        let (old, new, inMemory) = state.withLock { state in
+            let old = state.published
+            state.published = state.machine.stats
+            return (old, state.machine.stats, state.machine.documentsInMemory)
+        }
+        metrics.publish(from: old, to: new)
+        metrics.queueLength.set(Double(inMemory))
+        if let usage = spool?.usage {
+            metrics.spoolBytes.set(Double(usage.bytes))
+            metrics.spoolSegments.set(Double(usage.segments))
+        }
+    }
+
+    private func describe(endpoint index: Int) -> String {
+        configuration.endpoints.indices.contains(index) ? configuration.endpoints[index].origin : "#\(index)"
+    }
+
+    private func log(_ transition: BulkStateMachine.Transition, deadLetterPath: String) {
+        switch transition {
+        case .connected(let version):
+            logger.info("connected to the cluster", ["cluster.version": version.description])
+        case .clusterUnreachable(let reason):
+            logger.warn(
+                "cluster unreachable; spooling until it answers again",
+                ["error": reason, "spool.dir": configuration.spoolDirectory])
+        case .clusterReachable(let version, let downNanos, let failedProbes):
+            logger.info(
+                "cluster reachable again",
+                [
+                    "cluster.version": version.description,
+                    "recorder.down_seconds": String(format: "%.1f", Double(downNanos) / 1e9),
+                    "recorder.failed_probes": "\(failedProbes)",
+                ])
+        case .endpointDown(let endpoint, let reason):
+            logger.warn(
+                "endpoint not answering; skipped until it does",
+                ["endpoint": describe(endpoint: endpoint), "error": reason])
+        case .endpointUp(let endpoint):
+            logger.info("endpoint answering again", ["endpoint": describe(endpoint: endpoint)])
+        case .throttled(let status, let pause):
+            logger.warn(
+                "cluster asks to slow down; pausing", ["http.status": "\(status)", "recorder.pause": "\(pause)"])
+        case .templateRejected(let status, let reason):
+            logger.error(
+                "index template rejected; documents are sent anyway but may be mapped dynamically",
+                ["http.status": "\(status)", "error": reason])
+        case .deadLettered(let count, let status, let reason):
+            logger.warn(
+                "documents rejected for good, written to the dead-letter file",
+                [
+                    "recorder.documents": "\(count)", "http.status": "\(status)", "error": reason,
+                    "file": deadLetterPath,
+                ])
+        case .requestRejected(let status, let reason):
+            logger.warn("bulk request rejected; retrying", ["http.status": "\(status)", "error": reason])
+        case .spoolFailed(let reason):
+            logger.error("spool not writable; holding documents in memory", ["error": reason])
+        case .dropped(let count, let reason):
+            logger.error("documents dropped", ["recorder.documents": "\(count)", "reason": reason])
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Synchronization
+
+/// Appends documents to a file in exactly the `_bulk` NDJSON format (a `create` action line, then
+/// the document), rotating by size: `path`, `path.1` … `path.<max_files>` (SPEC §4.5). Good for
+/// debugging, capture and offline replay (`curl -H 'Content-Type: application/x-ndjson'
+/// --data-binary @file http://…/_bulk`).
+///
+/// ``accept(_:)`` only queues; the ``run()`` loop writes. The queue holds `queueSize` documents;
+/// beyond that documents are dropped and counted (`docs_dropped`), since a file recorder has no spool.
+public final class FileRecorder: Recorder {
+    public let name: String
+    private let configuration: FileRecorderConfiguration
+    private let encoder: BulkEncoder
+    private let clock: any Clock
+    private let logger: Logger
+    private let queueSize: Int
+    private let queued: Counter
+    private let written: Counter
+    private let dropped: Counter
+    private let queueLength: Gauge
+    private let state = Mutex(State())
+    private let wakeup = Wakeup()
+    private let loopEnded = Latch()
+
+    private struct State {
+        var documents: [Document] = []
+        var finishing = false
+        var running = false
+        var ended = false
+    }
+
+    /// - Throws: ``RecorderError`` with code `bad_index_name` when `index_name` is not a valid index name.
+    public init(
+        name: String,
+        configuration: FileRecorderConfiguration,
+        clock: any Clock,
+        metrics: any MetricsFactory,
+        logger: Logger,
+        queueSize: Int = 10_000
+    ) throws(RecorderError) {
+        self.name = name
+        self.configuration = configuration
+        do {
+            encoder = BulkEncoder(indexName: try IndexName(configuration.indexName))
+        } catch {
+            throw RecorderError(code: "bad_index_name", message: "recorders.\(name).index_name: \(error.description)")
+        }
+        self.clock = clock
+        self.logger = logger
+        self.queueSize = max(1, queueSize)
+        let labels = [MetricKey.Label("recorder", name)]
+        queued = metrics.counter(MetricKey("docs_queued", labels: labels))
+        written = metrics.counter(MetricKey("docs_sent", labels: labels))
+        dropped = metrics.counter(MetricKey("docs_dropped", labels: labels))
+        queueLength = metrics.gauge(MetricKey("queue_length", labels: labels))
+    }
+
+    public func accept(_ document: Document) {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.ended, state.documents.count < queueSize else { return false }
+            state.documents.append(document)
+            return true
+        }
+        if accepted {
+            queued.increment()
+            wakeup.signal()
+        } else {
+            dropped.increment()
+        }
+    }
+
+    public func run() async throws {
+        let alreadyEnded = state.withLock { state -> Bool in
+            if state.ended { return true }
+            state.running = true
+            return false
+        }
+        if alreadyEnded { return }
+        let file = RotatingFile(
+            path: configuration.path, maxBytes: configuration.maxBytes, maxFiles: configuration.maxFiles)
+        var failing = false
+        while true {
+            let (documents, finishing) = state.withLock { state in
+                defer { state.documents = [] }
+                return (state.documents, state.finishing || Task.isCancelled)
+            }
+            queueLength.set(0)
+            if !documents.isEmpty { write(documents, to: file, failing: &failing) }
+            if finishing { break }
+            await wakeup.wait(until: nil, clock: clock)
+        }
+        do throws(RecorderError) {
+            try file.sync()
+        } catch {
+            logger.error("cannot sync at shutdown", ["error": error.message])
+        }
+        file.close()
+        let late = state.withLock { state in
+            state.ended = true
+            state.running = false
+            defer { state.documents = [] }
+            return state.documents.count
+        }
+        if late > 0 { dropped.increment(by: Int64(late)) }
+        loopEnded.open()
+    }
+
+    /// Writes what is queued, fsyncs and returns (the file recorder needs no deadline: writes are local).
+    public func finish(deadline: UInt64) async {
+        let (running, leftovers) = state.withLock { state -> (Bool, [Document]) in
+            state.finishing = true
+            if state.running { return (true, []) }
+            state.ended = true
+            defer { state.documents = [] }
+            return (false, state.documents)
+        }
+        wakeup.signal()
+        if running {
+            await loopEnded.wait()
+        } else if !leftovers.isEmpty {
+            // run() never started: write here.
+            let file = RotatingFile(
+                path: configuration.path, maxBytes: configuration.maxBytes, maxFiles: configuration.maxFiles)
+            var failing = false
+            write(leftovers, to: file, failing: &failing)
+            try? file.sync()
+            file.close()
+        }
+    }
+
+    private func write(_ documents: [Document], to file: RotatingFile, failing: inout Bool) {
+        do throws(RecorderError) {
+            var record: [UInt8] = []
+            for document in documents {
+                record.removeAll(keepingCapacity: true)
+                encoder.append(document, to: &record)
+                try file.append(record)
+            }
+            try file.flush()
+            written.increment(by: Int64(documents.count))
+            if failing {
+                failing = false
+                logger.info("file writable again", ["file": configuration.path])
+            }
+        } catch {
+            dropped.increment(by: Int64(documents.count))
+            if !failing {
+                failing = true
+                logger.error("cannot write; documents are dropped until it works", ["error": error.message])
+            }
+        }
+    }
+}

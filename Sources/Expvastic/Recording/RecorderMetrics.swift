@@ -1,0 +1,56 @@
+/// The metric series of one recorder, labelled `recorder=<name>`. Created once at start-up.
+struct RecorderMetrics: Sendable {
+    /// Every metric name a recorder may register, for documentation and the self reader.
+    static let names = [
+        "docs_queued", "docs_sent", "docs_retried", "docs_dead_lettered", "docs_spooled", "docs_replayed",
+        "docs_dropped", "bulk_requests", "bulk_failures", "bulk_latency", "queue_length", "spool_bytes",
+        "spool_segments",
+    ]
+
+    let queued: Counter
+    let sent: Counter
+    let retried: Counter
+    let deadLettered: Counter
+    let spooled: Counter
+    let replayed: Counter
+    let dropped: Counter
+    let bulkRequests: Counter
+    let bulkFailures: Counter
+    let bulkLatency: Timer
+    let queueLength: Gauge
+    let spoolBytes: Gauge
+    let spoolSegments: Gauge
+
+    init(recorder: String, factory: any MetricsFactory) {
+        let labels = [MetricKey.Label("recorder", recorder)]
+        func counter(_ name: String) -> Counter { factory.counter(MetricKey(name, labels: labels)) }
+        func gauge(_ name: String) -> Gauge { factory.gauge(MetricKey(name, labels: labels)) }
+        queued = counter("docs_queued")
+        sent = counter("docs_sent")
+        retried = counter("docs_retried")
+        deadLettered = counter("docs_dead_lettered")
+        spooled = counter("docs_spooled")
+        replayed = counter("docs_replayed")
+        dropped = counter("docs_dropped")
+        bulkRequests = counter("bulk_requests")
+        bulkFailures = counter("bulk_failures")
+        bulkLatency = factory.timer(MetricKey("bulk_latency", labels: labels))
+        queueLength = gauge("queue_length")
+        spoolBytes = gauge("spool_bytes")
+        spoolSegments = gauge("spool_segments")
+    }
+
+    /// Adds the difference between two snapshots of the state machine's totals. `docs_spooled` is
+    /// counted by the shell when a spool write succeeds.
+    func publish(from old: BulkStateMachine.Stats, to new: BulkStateMachine.Stats) {
+        func add(_ counter: Counter, _ delta: Int) { if delta != 0 { counter.increment(by: Int64(delta)) } }
+        add(queued, new.queued - old.queued)
+        add(sent, new.sent - old.sent)
+        add(retried, new.retried - old.retried)
+        add(deadLettered, new.deadLettered - old.deadLettered)
+        add(replayed, new.replayed - old.replayed)
+        add(dropped, new.dropped - old.dropped)
+        add(bulkRequests, new.bulkRequests - old.bulkRequests)
+        add(bulkFailures, new.bulkFailures - old.bulkFailures)
+    }
+}
