@@ -21,7 +21,6 @@ extension FileSpool {
                 message: "spool: cannot use directory \(directory): \(error); check spool_dir and its permissions"
             )
         }
-        try? SpoolFile.remove(path(directory, SpoolFormat.cursorTemporaryFileName))
 
         var stored = SpoolPosition(segment: 0, offset: 0)
         if let bytes = try SpoolFile.contents(of: path(directory, SpoolFormat.cursorFileName)) {

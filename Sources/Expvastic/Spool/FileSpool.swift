@@ -6,8 +6,8 @@ import Synchronization
 /// - `append` writes every record of a batch with one write and one fsync; a new segment is
 ///   started when the current one would grow past `segmentBytes` (and the directory is synced).
 /// - `peek` reads the oldest unacknowledged records of one segment (a batch never spans two);
-///   `acknowledge` stores the position in the `cursor` file (atomically) and deletes segments whose
-///   records were all acknowledged.
+///   `acknowledge` stores the position in the `cursor` file and deletes segments whose records were
+///   all acknowledged.
 /// - On open every segment is checked; a torn or corrupt record is reported once (error log with
 ///   segment, offset and skipped bytes), counted in ``SpoolUsage/corruptRecords`` and skipped with
 ///   the rest of its segment; the records before it are kept. Segments of an earlier run are never
@@ -33,6 +33,8 @@ public final class FileSpool: Spool {
         var writer: (sequence: UInt64, file: SpoolFile)?
         /// The batch handed out by `peek` and not acknowledged yet.
         var pending: SpoolBatch?
+        /// The `cursor` file, open once the first acknowledgement is stored.
+        var cursorFile: SpoolFile?
     }
 
     private struct Instruments {
@@ -100,6 +102,8 @@ public final class FileSpool: Spool {
         state.withLock { state in
             state.writer?.file.close()
             state.writer = nil
+            state.cursorFile?.close()
+            state.cursorFile = nil
         }
     }
 
@@ -256,7 +260,7 @@ public final class FileSpool: Spool {
                 remove(segment, in: &state)
             case .persistCursor(let position):
                 do {
-                    try storeCursor(position)
+                    try storeCursor(position, in: &state)
                 } catch {
                     logger.error(
                         "spool cannot store its cursor (more will be replayed after a restart): \(error.message)",
@@ -285,19 +289,21 @@ public final class FileSpool: Spool {
         state.writer = nil
     }
 
-    private func storeCursor(_ position: SpoolPosition) throws(SpoolError) {
-        let temporary = Self.path(directory, SpoolFormat.cursorTemporaryFileName)
-        let file = try SpoolFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            try file.write(SpoolFormat.cursorFile(position), at: 0)
-            try file.sync()
-            file.close()
-        } catch {
-            file.close()
-            throw error
+    /// Overwrites the cursor file in place, without fsync: acknowledgements are frequent, and a
+    /// cursor lost or torn by a power failure (its checksum tells) only means more replay, never
+    /// loss. A `kill -9` cannot tear it: the write completes in the kernel.
+    private func storeCursor(_ position: SpoolPosition, in state: inout State) throws(SpoolError) {
+        if state.cursorFile == nil {
+            let file = try SpoolFile(path: Self.path(directory, SpoolFormat.cursorFileName), flags: O_RDWR | O_CREAT)
+            do {
+                try file.truncate(to: SpoolFormat.cursorBytes)
+            } catch {
+                file.close()
+                throw error
+            }
+            state.cursorFile = file
         }
-        try SpoolFile.rename(temporary, to: Self.path(directory, SpoolFormat.cursorFileName))
-        try SpoolFile.syncDirectory(directory)
+        try state.cursorFile?.write(SpoolFormat.cursorFile(position), at: 0)
     }
 
     /// Reports a torn or corrupt record found while reading (once: the segment is cut there).

@@ -77,7 +77,7 @@ struct SpoolFile {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw Self.error("truncate", path) }
     }
 
-    /// Makes creations, renames and deletions in `directory` durable.
+    /// Makes creations and deletions in `directory` durable.
     static func syncDirectory(_ directory: String) throws(SpoolError) {
         let file = try SpoolFile(path: directory, flags: O_RDONLY | O_DIRECTORY)
         defer { file.close() }
@@ -86,11 +86,6 @@ struct SpoolFile {
 
     static func remove(_ path: String) throws(SpoolError) {
         guard path.withCString({ unlink($0) }) == 0 || errno == ENOENT else { throw error("delete", path) }
-    }
-
-    static func rename(_ source: String, to destination: String) throws(SpoolError) {
-        let result = source.withCString { from in destination.withCString { to in Glibc.rename(from, to) } }
-        guard result == 0 else { throw error("rename", source) }
     }
 
     /// The whole file, or nil when it does not exist.

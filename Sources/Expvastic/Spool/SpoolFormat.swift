@@ -9,7 +9,7 @@
 ///               | varint m | reader (m bytes, UTF-8) | body (the rest)
 ///
 /// The `cursor` file is `"EXVSCURS" | segment u64 | offset u64 | crc u32` (CRC-32C of the first 24
-/// bytes); it is replaced atomically (write `cursor.tmp`, fsync, rename, fsync the directory).
+/// bytes), overwritten in place on every acknowledgement; an invalid one means "replay everything".
 enum SpoolFormat {
     static let segmentMagic: [UInt8] = Array("EXVSPOOL".utf8)
     static let cursorMagic: [UInt8] = Array("EXVSCURS".utf8)
@@ -23,7 +23,6 @@ enum SpoolFormat {
     /// Bytes of the cursor file.
     static let cursorBytes = 28
     static let cursorFileName = "cursor"
-    static let cursorTemporaryFileName = "cursor.tmp"
     private static let payloadKind: UInt8 = 1
     /// Sequences at or above this are not ours (and would overflow when incremented).
     static let maxSequence: UInt64 = 1 << 62

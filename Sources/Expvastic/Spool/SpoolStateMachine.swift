@@ -214,9 +214,13 @@ struct SpoolStateMachine: Sendable, Equatable {
     // MARK: Acknowledging
 
     /// A batch of `documents` documents ending at `position` was delivered. Older positions (a
-    /// batch acknowledged twice, or from a segment dropped meanwhile) change nothing.
+    /// batch acknowledged twice, or from a segment dropped meanwhile) change nothing, and so does a
+    /// position outside the oldest undelivered records (it cannot come from ``readRange()``, and
+    /// taking it would skip undelivered records).
     mutating func acknowledge(_ position: SpoolPosition, documents: Int) -> [Action] {
-        guard position > cursor, segments.contains(where: { $0.sequence == position.segment }) else { return [] }
+        guard position > cursor, let range = readRange(), position.segment == range.segment,
+            position.offset > range.start, position.offset <= range.end
+        else { return [] }
         cursorRecords = position.segment == cursor.segment ? cursorRecords + documents : documents
         cursor = position
         return [.persistCursor(cursor)] + collectGarbage()

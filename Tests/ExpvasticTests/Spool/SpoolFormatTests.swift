@@ -47,16 +47,15 @@ import Testing
 
     @Test func everyFlippedBitIsDetected() throws {
         let bytes = try encode([SpoolFixtures.document(1, bodyBytes: 40)])
+        var unnoticed: [String] = []
         for index in bytes.indices {
             for bit in 0..<8 {
                 var damaged = bytes
                 damaged[index] ^= 1 << bit
-                switch SpoolFormat.frame(in: damaged, at: 0) {
-                case .record: Issue.record("flipped bit \(bit) of byte \(index) went unnoticed")
-                case .incomplete, .corrupt: break
-                }
+                if case .record = SpoolFormat.frame(in: damaged, at: 0) { unnoticed.append("byte \(index) bit \(bit)") }
             }
         }
+        #expect(unnoticed == [])
     }
 
     @Test func absurdLengthIsCorruptNotIncomplete() {

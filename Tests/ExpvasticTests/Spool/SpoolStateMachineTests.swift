@@ -108,6 +108,17 @@ import Testing
         #expect(machine.acknowledge(SpoolPosition(segment: 1, offset: 216), documents: 2) == [])
     }
 
+    @Test func positionsThatWouldSkipUndeliveredRecordsAreIgnored() throws {
+        var machine = Machine(maxBytes: 10_000, segmentBytes: 116)
+        _ = try append(&machine, bytes: 100, records: 2)
+        _ = try append(&machine, bytes: 100, records: 2)
+        let before = machine
+        #expect(machine.acknowledge(SpoolPosition(segment: 2, offset: 116), documents: 2) == [])
+        #expect(machine.acknowledge(SpoolPosition(segment: 1, offset: 117), documents: 2) == [])
+        #expect(machine.acknowledge(SpoolPosition(segment: 1, offset: 16), documents: 0) == [])
+        #expect(machine == before)
+    }
+
     @Test func aFullyDeliveredWriterIsDeletedAndTheNextAppendStartsANewSegment() throws {
         var machine = Machine(maxBytes: 10_000, segmentBytes: 1000)
         _ = try append(&machine, bytes: 100, records: 2)
