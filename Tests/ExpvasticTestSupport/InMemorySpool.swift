@@ -1,90 +1,95 @@
 import Expvastic
 import Synchronization
 
-/// A ``Spool`` in memory, for recorder tests: one segment per append, peek/acknowledge by position,
-/// optional failure injection.
+/// A ``Spool`` in memory, for tests of the components that use one. Same contract as the file
+/// spool: oldest first, `peek` returns the same batch until it is acknowledged, positions of
+/// batches that were dropped meanwhile are ignored. Optionally bounded (oldest documents are
+/// dropped and counted) and able to fail appends on demand.
 public final class InMemorySpool: Spool {
     private struct State {
-        var segments: [(number: UInt64, documents: [Document])] = []
-        var nextSegment: UInt64 = 1
-        /// Documents of the first segment already acknowledged.
-        var acknowledgedInFirst = 0
-        var failAppends = false
+        /// Unacknowledged documents, oldest first.
+        var documents: [Document] = []
+        /// Absolute index of `documents[0]` (the acknowledged count, drops included).
+        var base = 0
+        var pending: SpoolBatch?
+        var dropped = 0
+        var appendFailure: SpoolError?
         var appendCalls = 0
-        var acknowledged = 0
+        var acknowledgedDocuments = 0
     }
 
     private let state = Mutex(State())
+    /// The most documents held; older ones are dropped (and counted) beyond it.
+    public let maxDocuments: Int
 
-    public init(documents: [Document] = []) {
-        if !documents.isEmpty { state.withLock { $0.segments.append((number: 0, documents: documents)) } }
+    public init(maxDocuments: Int = .max) {
+        precondition(maxDocuments > 0)
+        self.maxDocuments = maxDocuments
     }
 
-    /// Makes ``append(_:)`` throw (disk full) until set back.
-    public func setFailing(_ failing: Bool) { state.withLock { $0.failAppends = failing } }
-
-    /// Every document not yet acknowledged, oldest first.
-    public var pending: [Document] {
-        state.withLock { state in
-            var all: [Document] = []
-            for (offset, segment) in state.segments.enumerated() {
-                all += offset == 0 ? Array(segment.documents.dropFirst(state.acknowledgedInFirst)) : segment.documents
-            }
-            return all
-        }
+    /// Makes every following ``append(_:)`` throw `error` (nil: succeed again).
+    public func failAppends(with error: SpoolError?) {
+        state.withLock { $0.appendFailure = error }
     }
 
+    /// The unacknowledged documents, oldest first.
+    public var documents: [Document] { state.withLock { $0.documents } }
+
+    /// How many times ``append(_:)`` was called (failures included).
     public var appendCalls: Int { state.withLock { $0.appendCalls } }
-    public var acknowledgedDocuments: Int { state.withLock { $0.acknowledged } }
+
+    /// Documents acknowledged so far.
+    public var acknowledgedDocuments: Int { state.withLock { $0.acknowledgedDocuments } }
 
     public func append(_ documents: [Document]) throws(SpoolError) {
         try state.withLock { state throws(SpoolError) in
             state.appendCalls += 1
-            if state.failAppends { throw SpoolError(code: "disk_full", message: "no space left on device (test)") }
-            state.segments.append((number: state.nextSegment, documents: documents))
-            state.nextSegment += 1
+            if let failure = state.appendFailure { throw failure }
+            state.documents.append(contentsOf: documents)
+            let excess = state.documents.count - maxDocuments
+            if excess > 0 {
+                state.documents.removeFirst(excess)
+                state.base += excess
+                state.dropped += excess
+                // The outstanding batch lost documents: the next peek starts at the new oldest.
+                state.pending = nil
+            }
         }
     }
 
     public func peek(maxDocuments: Int) throws(SpoolError) -> SpoolBatch? {
-        state.withLock { state in
-            var documents: [Document] = []
-            var position = SpoolPosition(segment: 0, offset: 0)
-            var skip = state.acknowledgedInFirst
-            for segment in state.segments {
-                let available = segment.documents.dropFirst(skip)
-                skip = 0
-                let take = available.prefix(maxDocuments - documents.count)
-                documents += take
-                position = SpoolPosition(
-                    segment: segment.number, offset: segment.documents.count - available.count + take.count)
-                if documents.count == maxDocuments { break }
-            }
-            return documents.isEmpty ? nil : SpoolBatch(documents: documents, position: position)
+        precondition(maxDocuments > 0)
+        return state.withLock { state in
+            if let pending = state.pending, pending.documents.count <= maxDocuments { return pending }
+            guard !state.documents.isEmpty else { return nil }
+            let taken = Array(state.documents.prefix(maxDocuments))
+            let batch = SpoolBatch(
+                documents: taken,
+                position: SpoolPosition(segment: 0, offset: state.base + taken.count)
+            )
+            state.pending = batch
+            return batch
         }
     }
 
     public func acknowledge(_ batch: SpoolBatch) throws(SpoolError) {
         state.withLock { state in
-            state.acknowledged += batch.documents.count
-            while let first = state.segments.first {
-                if first.number < batch.position.segment
-                    || (first.number == batch.position.segment && batch.position.offset >= first.documents.count)
-                {
-                    state.segments.removeFirst()
-                    state.acknowledgedInFirst = 0
-                } else {
-                    if first.number == batch.position.segment { state.acknowledgedInFirst = batch.position.offset }
-                    break
-                }
-            }
+            let count = min(batch.position.offset - state.base, state.documents.count)
+            guard count > 0 else { return }
+            state.documents.removeFirst(count)
+            state.base += count
+            state.acknowledgedDocuments += count
+            state.pending = nil
         }
     }
 
     public var usage: SpoolUsage {
         state.withLock { state in
-            let bytes = state.segments.reduce(0) { $0 + $1.documents.reduce(0) { $0 + $1.body.count } }
-            return SpoolUsage(bytes: bytes, segments: state.segments.count)
+            SpoolUsage(
+                bytes: state.documents.reduce(0) { $0 + $1.body.count },
+                segments: state.documents.isEmpty ? 0 : 1,
+                droppedDocuments: state.dropped
+            )
         }
     }
 }

@@ -60,6 +60,11 @@ public struct SpoolUsage: Sendable, Equatable {
 }
 
 /// A spool I/O failure (disk full, permissions): the recorder keeps the data in memory and logs it.
+///
+/// Codes: `spool_io` (a read, write, fsync or delete failed), `spool_missing` (a segment file
+/// vanished), `spool_directory` (the directory cannot be created or listed), `spool_config`
+/// (sizes too small), `spool_batch_too_large` (one batch exceeds `spool_max_bytes`),
+/// `spool_record_too_large` (one document exceeds the 64 MiB record limit).
 public struct SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: String
     public var message: String

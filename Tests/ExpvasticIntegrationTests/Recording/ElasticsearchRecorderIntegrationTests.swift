@@ -117,7 +117,7 @@ import Testing
         #expect(rig.counter("docs_sent") == 1000)
         #expect(rig.counter("docs_dropped") == 0)
         #expect(rig.counter("docs_spooled") == 0)
-        #expect(rig.spool.pending.isEmpty)
+        #expect(rig.spool.documents.isEmpty)
     }
 
     @Test func aNumberFirstWrittenAsZeroIsMappedAsFloatingPoint() async throws {
@@ -145,7 +145,7 @@ import Testing
         #expect(await Self.waitForCount(server, 20) == 20)
         server.stop()
         await Self.feed(later, to: rig.recorder)
-        let spooled = await waitUntil { rig.spool.pending.count == 80 }
+        let spooled = await waitUntil { rig.spool.documents.count == 80 }
         #expect(spooled)
         try await server.start()
         // The fresh server knows nothing: the template comes back, then the spooled documents.

@@ -108,7 +108,7 @@ import Testing
         #expect(rig.logText.contains("401"))
         #expect(!rig.logText.contains("s3cret-pw"))
         #expect(!rig.logText.contains(Data("user:s3cret-pw".utf8).base64EncodedString()))
-        #expect(rig.spool.pending == [Self.doc(1)])
+        #expect(rig.spool.documents == [Self.doc(1)])
     }
 
     @Test func unreachableClusterSpoolsThenReplaysOnceItAnswers() async throws {
@@ -116,7 +116,7 @@ import Testing
         }
         async let running: Void = rig.recorder.run()
         for n in 1...2 { rig.recorder.accept(Self.doc(n)) }
-        #expect(await eventually { rig.spool.pending.count == 2 })
+        #expect(await eventually { rig.spool.documents.count == 2 })
         #expect(rig.counter("docs_spooled") == 2)
         rig.transport.setHandler(FakeTransport.healthy)
         // Advance time until the probe backoff has passed and the spool is replayed.
@@ -126,7 +126,7 @@ import Testing
             _ = await eventually(within: 0.2) { rig.counter("docs_sent") == 2 }
         }
         #expect(rig.counter("docs_sent") == 2)
-        #expect(await eventually { rig.spool.pending.isEmpty })
+        #expect(await eventually { rig.spool.documents.isEmpty })
         #expect(rig.counter("docs_replayed") == 2)
         await rig.recorder.finish(deadline: rig.clock.monotonicNanos())
         try await running
@@ -182,10 +182,10 @@ import Testing
         rig.clock.advance(by: .seconds(2))
         await finished
         try await running
-        #expect(Set(rig.spool.pending.map(\.id)) == ["id-1", "id-2", "id-3"])
+        #expect(Set(rig.spool.documents.map(\.id)) == ["id-1", "id-2", "id-3"])
         #expect(rig.counter("docs_spooled") == 3)
         // Accepted after shutdown: still kept.
         rig.recorder.accept(Self.doc(4))
-        #expect(rig.spool.pending.count == 4)
+        #expect(rig.spool.documents.count == 4)
     }
 }

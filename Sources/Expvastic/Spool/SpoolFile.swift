@@ -1,0 +1,114 @@
+import Glibc
+
+/// A file descriptor with the few POSIX calls the spool needs; every failure becomes a
+/// ``SpoolError`` that names the file and the operation.
+struct SpoolFile {
+    let descriptor: Int32
+    let path: String
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Opens `path` (`O_CLOEXEC` is added).
+    init(path: String, flags: Int32, mode: mode_t = 0o644) throws(SpoolError) {
+        let descriptor = path.withCString { open($0, flags | O_CLOEXEC, mode) }
+        guard descriptor >= 0 else { throw Self.error("open", path) }
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
+    }
+
+    /// The file size.
+    func size() throws(SpoolError) -> Int {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Self.error("stat", path) }
+        return Int(info.st_size)
+    }
+
+    /// Up to `count` bytes from `offset`; fewer only at the end of the file.
+    func read(count: Int, at offset: Int) throws(SpoolError) -> [UInt8] {
+        var failure: SpoolError? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let result = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    failure = Self.error("read", path)
+                    break
+                }
+                if result == 0 { break }
+                done += result
+            }
+            initialized = done
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: [UInt8], at offset: Int) throws(SpoolError) {
+        var failure: SpoolError? = nil
+        bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let result = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    failure = Self.error("write", path)
+                    return
+                }
+                done += result
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    func sync() throws(SpoolError) {
+        guard fsync(descriptor) == 0 else { throw Self.error("fsync", path) }
+    }
+
+    func truncate(to size: Int) throws(SpoolError) {
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw Self.error("truncate", path) }
+    }
+
+    /// Makes creations and deletions in `directory` durable.
+    static func syncDirectory(_ directory: String) throws(SpoolError) {
+        let file = try SpoolFile(path: directory, flags: O_RDONLY | O_DIRECTORY)
+        defer { file.close() }
+        try file.sync()
+    }
+
+    static func remove(_ path: String) throws(SpoolError) {
+        guard path.withCString({ unlink($0) }) == 0 || errno == ENOENT else { throw error("delete", path) }
+    }
+
+    /// The whole file, or nil when it does not exist.
+    static func contents(of path: String) throws(SpoolError) -> [UInt8]? {
+        let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return nil }
+            throw error("open", path)
+        }
+        let file = SpoolFile(descriptor: descriptor, path: path)
+        defer { file.close() }
+        return try file.read(count: file.size(), at: 0)
+    }
+
+    /// The error for a failed call; reads `errno`, so call it right after the failure.
+    static func error(_ operation: String, _ path: String) -> SpoolError {
+        let code = errno
+        let reason = String(cString: strerror(code))
+        var hint = "check the permissions and free space of the spool directory"
+        if code == ENOSPC || code == EDQUOT { hint = "free disk space or lower spool_max_bytes" }
+        return SpoolError(
+            code: code == ENOENT ? "spool_missing" : "spool_io",
+            message: "spool: cannot \(operation) \(path): \(reason); \(hint)"
+        )
+    }
+}
