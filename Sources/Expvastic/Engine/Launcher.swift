@@ -1,19 +1,107 @@
 import Foundation
+import Synchronization
 
 /// Runs a loaded configuration: the long-running mode and `--once`. Returns the process exit code.
 public enum Launcher {
-    /// Runs until SIGTERM/SIGINT; 0 on a clean shutdown, 1 on a runtime failure.
+    /// Runs until SIGTERM/SIGINT; 0 on a clean shutdown, 1 on a runtime failure (e.g. the monitoring
+    /// port is taken).
     public static func run(configuration: Configuration, options: CommandLineOptions) async -> Int32 {
-        notWired()
+        let clock = SystemClock()
+        let registry = MetricsRegistry()
+        let logger = Logger(component: "expvasyml", level: configuration.settings.logLevel, clock: clock)
+        let samples = SampleCollection(retention: configuration.settings.http.retention, clock: clock)
+        let health = ReaderHealth()
+        var services: [any Service] = []
+        if configuration.settings.http.listen != nil {
+            let routes = MonitoringRoutes(metrics: registry, samples: samples, health: { health.snapshot() })
+            do {
+                let server = try MonitoringServer(
+                    configuration: configuration.settings.http, routes: routes,
+                    logger: logger.child("monitoring"), clock: clock)
+                let port = try server.start()
+                logger.info("monitoring endpoint listening", ["http.port": "\(port)"])
+                services.append(server)
+            } catch {
+                logger.error(
+                    "cannot serve settings.http.listen \(configuration.settings.http.listen ?? ""): \(error)"
+                        + " (pick another port, or set it to \"\" to turn the endpoint off)")
+                return ExitCode.runtimeFailure
+            }
+        }
+        let signals = await SignalSource.start()
+        defer { signals.stop() }
+        let shipper = Shipper(
+            factory: .standard(transport: DefaultTransport(), clock: clock, registry: registry, samples: samples),
+            clock: clock,
+            metrics: registry,
+            logger: logger,
+            services: services,
+            onPoll: { event in
+                health.record(event)
+                samples.record(
+                    SampleCollection.Sample(
+                        wallNanos: event.wallNanos, component: "reader.\(event.reader)", kind: .poll,
+                        latencyNanos: event.latencyNanos, outcome: event.succeeded ? .ok : .error))
+            }
+        )
+        return await shipper.run(configuration: configuration, signals: signals.signals) {
+            let result = options.loadConfiguration(environment: ProcessInfo.processInfo.environment)
+            guard let next = result.configuration else {
+                return .failure(ShipperError(lines: result.errors.map(\.description)))
+            }
+            for warning in result.warnings { logger.warn("reload: \(warning.description)") }
+            return .success(next)
+        }
     }
 
-    /// Polls every reader once and prints the bulk NDJSON; sends nothing.
+    /// Polls every routed reader once and prints the bulk NDJSON (action line + document) it would
+    /// send; sends nothing. 0 when every poll succeeded, else 1 with one stderr line per failure.
     public static func once(configuration: Configuration, options: CommandLineOptions) async -> Int32 {
-        notWired()
+        let clock = SystemClock()
+        let registry = MetricsRegistry()
+        let logger = Logger(component: "expvasyml", level: configuration.settings.logLevel, clock: clock)
+        let factory = ComponentFactory.standard(
+            transport: DefaultTransport(), clock: clock, registry: registry, samples: nil)
+        var failures = 0
+        var output: [UInt8] = []
+        for engine in Plan(configuration: configuration).engines {
+            guard let readerConfiguration = configuration.reader(named: engine.reader) else { continue }
+            let readerLogger = logger.child("reader.\(engine.reader)")
+            do {
+                let reader = try factory.makeReader(readerConfiguration, readerLogger)
+                let document = try await reader.read(startedAtWallNanos: clock.wallNanos())
+                let encoder = BulkEncoder(indexName: indexName(for: engine, in: configuration), version: nil)
+                output += encoder.encode([document])
+            } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("expvasyml: reader \(engine.reader): \(error)\n".utf8))
+            }
+        }
+        FileHandle.standardOutput.write(Data(output))
+        return failures == 0 ? ExitCode.success : ExitCode.runtimeFailure
     }
 
-    private static func notWired() -> Int32 {
-        FileHandle.standardError.write(Data("expvasyml: run mode is not wired yet\n".utf8))
-        return 1
+    /// The index of the first Elasticsearch (or file) recorder the reader is routed to.
+    static func indexName(for engine: Plan.EnginePlan, in configuration: Configuration) -> IndexName {
+        for name in engine.recorders {
+            switch configuration.recorder(named: name)?.kind {
+            case .elasticsearch(let elasticsearch)?: return elasticsearch.indexName
+            case .file(let file)?:
+                if let name = try? IndexName(file.indexName) { return name }
+            case nil: continue
+            }
+        }
+        return (try? IndexName("expvastic")) ?? { preconditionFailure("\"expvastic\" is a valid index name") }()
     }
+}
+
+/// The last poll outcome of every reader, for `/healthz`: a reader whose last poll failed is degraded.
+final class ReaderHealth: Sendable {
+    private let states = Mutex<[String: ComponentHealth]>([:])
+
+    func record(_ event: Engine.PollEvent) {
+        states.withLock { $0["reader.\(event.reader)"] = event.succeeded ? .ok : .degraded }
+    }
+
+    func snapshot() -> [String: ComponentHealth] { states.withLock { $0 } }
 }

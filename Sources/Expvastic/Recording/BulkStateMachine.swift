@@ -111,6 +111,14 @@ public struct BulkStateMachine: Sendable {
         /// Connect failure, reset, timeout: the request may or may not have been processed.
         case connectionFailed(reason: String)
 
+        /// True when the cluster answered the request as a whole with a bulk response (2xx).
+        public var isStored: Bool {
+            switch self {
+            case .allStored, .items: true
+            case .status, .unreadable, .connectionFailed: false
+            }
+        }
+
         /// One word for logs: `stored`, `items`, `status_429`, `unreadable`, `connection_failed`.
         public var summary: String {
             switch self {

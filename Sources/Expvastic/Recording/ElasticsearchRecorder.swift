@@ -21,6 +21,7 @@ public final class ElasticsearchRecorder: Recorder {
     private let spool: (any Spool)?
     private let clock: any Clock
     private let logger: Logger
+    private let samples: SampleCollection?
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -40,6 +41,7 @@ public final class ElasticsearchRecorder: Recorder {
     ///   - spool: where undeliverable documents wait; nil drops them (counted as `docs_dropped`).
     ///   - clock: all waiting and timing goes through it.
     ///   - random: the jitter source for backoff, `Double.random(in:)` by default.
+    ///   - samples: where each bulk request's latency and outcome is kept for the collection API.
     public init(
         name: String,
         configuration: ElasticsearchConfiguration,
@@ -48,8 +50,10 @@ public final class ElasticsearchRecorder: Recorder {
         clock: any Clock,
         metrics: any MetricsFactory,
         logger: Logger,
-        random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }
+        random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
+        samples: SampleCollection? = nil
     ) {
+        self.samples = samples
         precondition(!configuration.endpoints.isEmpty, "an elasticsearch recorder needs at least one endpoint")
         self.name = name
         self.configuration = configuration
@@ -320,6 +324,10 @@ public final class ElasticsearchRecorder: Recorder {
         }
         let now = clock.monotonicNanos()
         metrics.bulkLatency.record(nanos: now &- started)
+        samples?.record(
+            SampleCollection.Sample(
+                wallNanos: clock.wallNanos(), component: "recorder.\(name)", kind: .bulk, latencyNanos: now &- started,
+                outcome: outcome.isStored ? .ok : .error))
         logger.debug(
             "bulk request finished",
             [

@@ -1,0 +1,49 @@
+/// The real readers and recorders.
+extension ComponentFactory {
+    /// - Parameters:
+    ///   - transport: shared by every expvar reader and Elasticsearch recorder (one connection pool).
+    ///   - registry: metrics for every component; the `self` reader reads it back.
+    ///   - samples: bulk events for the collection API.
+    public static func standard(
+        transport: any HTTPTransport,
+        clock: any Clock,
+        registry: MetricsRegistry,
+        samples: SampleCollection?
+    ) -> ComponentFactory {
+        ComponentFactory(
+            makeReader: { configuration, logger in
+                switch configuration.kind {
+                case .expvar:
+                    ExpvarReader(configuration: configuration, transport: transport, metrics: registry, logger: logger)
+                case .self:
+                    SelfReader(configuration: configuration, registry: registry)
+                }
+            },
+            makeRecorder: { configuration, logger in
+                switch configuration.kind {
+                case .elasticsearch(let elasticsearch):
+                    let spool = try FileSpool(
+                        directory: elasticsearch.spoolDirectory,
+                        maxBytes: elasticsearch.spoolMaxBytes,
+                        logger: logger.child(logger.component + ".spool"),
+                        metrics: registry,
+                        metricLabels: [MetricKey.Label("recorder", configuration.name)]
+                    )
+                    return ElasticsearchRecorder(
+                        name: configuration.name,
+                        configuration: elasticsearch,
+                        transport: transport,
+                        spool: spool,
+                        clock: clock,
+                        metrics: registry,
+                        logger: logger,
+                        samples: samples
+                    )
+                case .file(let file):
+                    return try FileRecorder(
+                        name: configuration.name, configuration: file, clock: clock, metrics: registry, logger: logger)
+                }
+            }
+        )
+    }
+}
