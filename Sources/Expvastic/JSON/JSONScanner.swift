@@ -435,6 +435,11 @@ struct JSONScanner {
         } else {
             value = Self.strtod(p, start, i)
         }
+        guard value.isFinite else {
+            // Valid JSON, but beyond a double (1e400): as unusable downstream as Go's +Inf.
+            tape.nodes.append(JSONTape.Node(kind: .nonFinite, payload: value < 0 ? 1 : 0))
+            return i
+        }
         tape.nodes.append(JSONTape.Node(kind: .double, payload: value.bitPattern))
         return i
     }
