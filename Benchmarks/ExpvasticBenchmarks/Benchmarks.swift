@@ -1,9 +1,10 @@
 import Foundation
 
-/// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--fixtures DIR]`
+/// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--fixtures DIR]`
 ///
 /// FILTER keeps benchmarks whose name contains it. `--json` prints one JSON object per benchmark per
-/// line instead of a table. Fixtures default to `Tests/ExpvasticTests/Fixtures` under the current
+/// line instead of a table. `--cpu-time` times with the thread's CPU clock instead of the wall clock
+/// (for busy machines). Fixtures default to `Tests/ExpvasticTests/Fixtures` under the current
 /// directory.
 @main
 struct Benchmarks {
@@ -25,6 +26,7 @@ struct Benchmarks {
         while let argument = arguments.popFirst() {
             switch argument {
             case "--json": json = true
+            case "--cpu-time": runner.cpuTime = true
             case "--fixtures":
                 guard let value = arguments.popFirst() else { usage("--fixtures needs a directory") }
                 context.fixtures = value
@@ -72,7 +74,7 @@ struct Benchmarks {
 
     static func usage(_ problem: String?) -> Never {
         let text = """
-            usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--fixtures DIR]
+            usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--fixtures DIR]
             benchmarks: \(allBenchmarks.map(\.name).joined(separator: ", "))
 
             """

@@ -22,25 +22,28 @@ struct Runner {
     /// Each run lasts at least this long.
     var minimumRunNanos: UInt64 = 10_000_000
     var warmUpNanos: UInt64 = 300_000_000
+    /// Thread CPU time instead of wall time: excludes time the thread was not running, which keeps
+    /// numbers meaningful on a busy machine (it still includes cache and frequency effects).
+    var cpuTime = false
 
     func run(_ benchmark: Benchmark, context: BenchmarkContext) throws -> Result {
         let operation = try benchmark.setUp(context)
         // Warm-up, and calibration of calls per run.
         var calls = 1
-        let warmUpStart = Self.now()
+        let warmUpStart = now()
         var perCall: UInt64 = 1
-        while Self.now() - warmUpStart < warmUpNanos {
-            let start = Self.now()
+        while now() - warmUpStart < warmUpNanos {
+            let start = now()
             for _ in 0..<calls { operation() }
-            perCall = Swift.max(1, (Self.now() - start) / UInt64(calls))
+            perCall = Swift.max(1, (now() - start) / UInt64(calls))
             calls = Swift.min(calls * 2, 1 << 20)
         }
         let callsPerRun = Int(Swift.max(1, minimumRunNanos / perCall))
         var samples: [Double] = []
         for _ in 0..<runs {
-            let start = Self.now()
+            let start = now()
             for _ in 0..<callsPerRun { operation() }
-            samples.append(Double(Self.now() - start) / 1000 / Double(callsPerRun))
+            samples.append(Double(now() - start) / 1000 / Double(callsPerRun))
         }
         samples.sort()
         let median =
@@ -51,9 +54,9 @@ struct Runner {
             max: samples.last ?? 0, bytesPerCall: try benchmark.bytesPerCall(context))
     }
 
-    static func now() -> UInt64 {
+    func now() -> UInt64 {
         var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
+        clock_gettime(cpuTime ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }

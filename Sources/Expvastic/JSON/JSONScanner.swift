@@ -25,8 +25,14 @@ struct JSONScanner {
     }
 
     var limits: Limits
-    /// Open containers: tape index of each.
-    private var stack: [Int] = []
+    private struct Open {
+        var index: Int
+        var count: UInt32
+        var isObject: Bool
+    }
+
+    /// Containers enclosing the innermost open one.
+    private var stack: [Open] = []
 
     init(limits: Limits = Limits()) {
         self.limits = limits
@@ -63,54 +69,94 @@ struct JSONScanner {
             throw JSONError(code: .notAnObject, offset: i, reason: reason, body: body)
         }
 
+        // Nodes are written through a raw pointer; the tape's count is updated on every exit.
+        let storage = tape.storage
+        var nodes = storage.base
+        var capacity = storage.capacity
+        var count = 0
+        defer { tape.count = count }
+        @inline(__always) func append(_ node: JSONTape.Node) {
+            if count == capacity {
+                storage.grow(keeping: count)
+                nodes = storage.base
+                capacity = storage.capacity
+            }
+            nodes[count] = node
+            count += 1
+        }
+        // The innermost open container; outer ones are on `stack`.
+        var current = -1
+        var currentCount: UInt32 = 0
+        var currentIsObject = false
+        let maxDepth = limits.maxDepth
+
         // Each turn of the loop parses one value at `i` (white space already skipped); after a
         // scalar or a closed container it consumes separators and closers until the next value.
         valueLoop: while true {
             guard i < n else { throw truncated(body, i, "a value") }
             let c = body[i]
             switch c {
+            case UInt8(ascii: "\""):
+                let (end, node) = try parseString(body, i, kind: .string, &tape.arena)
+                append(node)
+                i = end
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                let (end, node) = try parseNumber(body, i)
+                append(node)
+                i = end
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard stack.count < limits.maxDepth else {
+                guard stack.count < maxDepth else {
                     throw JSONError(
                         code: .tooDeep, offset: i,
-                        reason: "nesting deeper than \(limits.maxDepth) levels (raise max_depth if this is expected)",
+                        reason: "nesting deeper than \(maxDepth) levels (raise max_depth if this is expected)",
                         body: body)
                 }
                 let isObject = c == UInt8(ascii: "{")
-                stack.append(tape.nodes.count)
-                tape.nodes.append(JSONTape.Node(kind: isObject ? .object : .array))
+                stack.append(Open(index: current, count: currentCount, isObject: currentIsObject))
+                current = count
+                currentCount = 0
+                currentIsObject = isObject
+                append(JSONTape.Node(kind: isObject ? .object : .array))
                 i = skipSpace(body, i + 1)
                 guard i < n else { throw truncated(body, i, isObject ? "an object" : "an array") }
                 if body[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                    // Empty container: close it and fall through to the after-value handling.
-                    let open = stack.removeLast()
-                    tape.nodes[open].payload = UInt64(tape.nodes.count)
+                    // Empty container: close it and go on with the after-value handling below.
+                    nodes[current].payload = UInt64(count)
+                    let outer = stack.removeLast()
+                    current = outer.index
+                    currentCount = outer.count
+                    currentIsObject = outer.isObject
                     i += 1
                 } else {
-                    if isObject { i = try parseKey(body, i, &tape) }
+                    if isObject {
+                        let (end, key) = try parseKey(body, i, &tape.arena)
+                        append(key)
+                        i = end
+                    }
                     continue valueLoop
                 }
-            case UInt8(ascii: "\""):
-                i = try parseString(body, i, kind: .string, &tape)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                i = try parseNumber(body, i, &tape)
             case UInt8(ascii: "t"):
-                i = try literal(body, i, "true", JSONTape.Node(kind: .bool, payload: 1), &tape)
+                i = try literal(body, i, "true")
+                append(JSONTape.Node(kind: .bool, payload: 1))
             case UInt8(ascii: "f"):
-                i = try literal(body, i, "false", JSONTape.Node(kind: .bool, payload: 0), &tape)
+                i = try literal(body, i, "false")
+                append(JSONTape.Node(kind: .bool, payload: 0))
             case UInt8(ascii: "n"):
-                i = try literal(body, i, "null", JSONTape.Node(kind: .null), &tape)
+                i = try literal(body, i, "null")
+                append(JSONTape.Node(kind: .null))
             case UInt8(ascii: "N"):
-                i = try literal(body, i, "NaN", JSONTape.Node(kind: .nonFinite, payload: 2), &tape)
+                i = try literal(body, i, "NaN")
+                append(JSONTape.Node(kind: .nonFinite, payload: 2))
             case UInt8(ascii: "+"):
-                i = try literal(body, i, "+Inf", JSONTape.Node(kind: .nonFinite, payload: 0), &tape)
+                i = try literal(body, i, "+Inf")
+                append(JSONTape.Node(kind: .nonFinite, payload: 0))
             default:
                 throw unexpected(body, i, "a value")
             }
 
             // After a value: separators and closers.
             while true {
-                guard let open = stack.last else {
+                guard current >= 0 else {
                     i = skipSpace(body, i)
                     guard i == n else {
                         throw JSONError(
@@ -119,22 +165,37 @@ struct JSONScanner {
                     }
                     return
                 }
-                tape.nodes[open].count &+= 1
+                currentCount &+= 1
+                if i < n, body[i] == UInt8(ascii: ",") {
+                    // The common case: a comma right after the value.
+                    i += 1
+                } else {
+                    i = skipSpace(body, i)
+                    guard i < n else { throw truncated(body, i, currentIsObject ? "an object" : "an array") }
+                    let c = body[i]
+                    if c == UInt8(ascii: ",") {
+                        i += 1
+                    } else {
+                        guard c == (currentIsObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
+                            throw unexpected(body, i, currentIsObject ? "',' or '}'" : "',' or ']'")
+                        }
+                        nodes[current].payload = UInt64(count)
+                        nodes[current].count = currentCount
+                        let outer = stack.removeLast()
+                        current = outer.index
+                        currentCount = outer.count
+                        currentIsObject = outer.isObject
+                        i += 1
+                        continue
+                    }
+                }
                 i = skipSpace(body, i)
-                guard i < n else { throw truncated(body, i, "a container") }
-                let isObject = tape.nodes[open].kind == .object
-                let c = body[i]
-                if c == UInt8(ascii: ",") {
-                    i = skipSpace(body, i + 1)
-                    if isObject { i = try parseKey(body, i, &tape) }
-                    continue valueLoop
+                if currentIsObject {
+                    let (end, key) = try parseKey(body, i, &tape.arena)
+                    append(key)
+                    i = end
                 }
-                guard c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
-                    throw unexpected(body, i, isObject ? "',' or '}'" : "',' or ']'")
-                }
-                stack.removeLast()
-                tape.nodes[open].payload = UInt64(tape.nodes.count)
-                i += 1
+                continue valueLoop
             }
         }
     }
@@ -155,31 +216,49 @@ struct JSONScanner {
 
     /// Parses `"key"` then white space, `:` and white space; returns the index of the value.
     @inline(__always)
-    private func parseKey(_ p: UnsafeRawBufferPointer, _ start: Int, _ tape: inout JSONTape) throws(JSONError) -> Int
-    {
+    private func parseKey(_ p: UnsafeRawBufferPointer, _ start: Int, _ arena: inout [UInt8]) throws(JSONError) -> (
+        Int, JSONTape.Node
+    ) {
         guard start < p.count else { throw truncated(p, start, "an object key") }
         guard p[start] == UInt8(ascii: "\"") else { throw unexpected(p, start, "an object key (a string)") }
-        var i = try parseString(p, start, kind: .key, &tape)
-        i = skipSpace(p, i)
-        guard i < p.count else { throw truncated(p, i, "':'") }
-        guard p[i] == UInt8(ascii: ":") else { throw unexpected(p, i, "':'") }
-        return skipSpace(p, i + 1)
+        var (i, node) = try parseString(p, start, kind: .key, &arena)
+        if i < p.count, p[i] == UInt8(ascii: ":") {
+            i += 1
+        } else {
+            i = skipSpace(p, i)
+            guard i < p.count else { throw truncated(p, i, "':'") }
+            guard p[i] == UInt8(ascii: ":") else { throw unexpected(p, i, "':'") }
+            i += 1
+        }
+        return (skipSpace(p, i), node)
     }
 
     /// Parses a string starting at its opening quote; returns the index after the closing quote.
+    @inline(__always)
     private func parseString(
-        _ p: UnsafeRawBufferPointer, _ quote: Int, kind: JSONTape.Kind, _ tape: inout JSONTape
-    ) throws(JSONError) -> Int {
+        _ p: UnsafeRawBufferPointer, _ quote: Int, kind: JSONTape.Kind, _ arena: inout [UInt8]
+    ) throws(JSONError) -> (Int, JSONTape.Node) {
         let n = p.count
         let start = quote + 1
         var i = start
+        // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= n {
+            let x = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let quote = x ^ (ones &* 0x22)
+            let backslash = x ^ (ones &* 0x5C)
+            let special =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x
+            if special & highs != 0 { break }
+            i += 8
+        }
         while i < n {
             let c = p[i]
             if c == UInt8(ascii: "\"") {
-                tape.nodes.append(JSONTape.Node(kind: kind, count: UInt32(i - start), start: UInt32(start)))
-                return i + 1
+                return (i + 1, JSONTape.Node(kind: kind, count: UInt32(i - start), start: UInt32(start)))
             }
-            if c == UInt8(ascii: "\\") { return try parseEscapedString(p, start, i, kind: kind, &tape) }
+            if c == UInt8(ascii: "\\") { return try parseEscapedString(p, start, i, kind: kind, &arena) }
             if c < 0x20 { throw controlCharacter(p, i) }
             if c >= 0x80 {
                 i += try utf8Length(p, i)
@@ -192,30 +271,28 @@ struct JSONScanner {
 
     /// Slow path: copies the string into the arena, decoding escapes.
     private func parseEscapedString(
-        _ p: UnsafeRawBufferPointer, _ start: Int, _ firstEscape: Int, kind: JSONTape.Kind, _ tape: inout JSONTape
-    ) throws(JSONError) -> Int {
+        _ p: UnsafeRawBufferPointer, _ start: Int, _ firstEscape: Int, kind: JSONTape.Kind, _ arena: inout [UInt8]
+    ) throws(JSONError) -> (Int, JSONTape.Node) {
         let n = p.count
-        let arenaStart = tape.arena.count
-        tape.arena.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[start..<firstEscape]))
+        let arenaStart = arena.count
+        arena.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[start..<firstEscape]))
         var i = firstEscape
         while i < n {
             let c = p[i]
             if c == UInt8(ascii: "\"") {
-                let length = tape.arena.count - arenaStart
-                tape.nodes.append(
-                    JSONTape.Node(kind: kind, decoded: true, count: UInt32(length), start: UInt32(arenaStart)))
-                return i + 1
+                let length = arena.count - arenaStart
+                return (i + 1, JSONTape.Node(kind: kind, decoded: true, count: UInt32(length), start: UInt32(arenaStart)))
             }
             if c == UInt8(ascii: "\\") {
                 guard i + 1 < n else { break }
                 let e = p[i + 1]
                 switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): tape.arena.append(e)
-                case UInt8(ascii: "b"): tape.arena.append(0x08)
-                case UInt8(ascii: "f"): tape.arena.append(0x0C)
-                case UInt8(ascii: "n"): tape.arena.append(0x0A)
-                case UInt8(ascii: "r"): tape.arena.append(0x0D)
-                case UInt8(ascii: "t"): tape.arena.append(0x09)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): arena.append(e)
+                case UInt8(ascii: "b"): arena.append(0x08)
+                case UInt8(ascii: "f"): arena.append(0x0C)
+                case UInt8(ascii: "n"): arena.append(0x0A)
+                case UInt8(ascii: "r"): arena.append(0x0D)
+                case UInt8(ascii: "t"): arena.append(0x09)
                 case UInt8(ascii: "u"):
                     var scalar = try hex4(p, i + 2)
                     i += 6
@@ -235,7 +312,7 @@ struct JSONScanner {
                     } else if scalar >= 0xDC00, scalar < 0xE000 {
                         scalar = 0xFFFD
                     }
-                    appendUTF8(scalar, to: &tape.arena)
+                    appendUTF8(scalar, to: &arena)
                     continue
                 default:
                     throw JSONError(
@@ -247,10 +324,10 @@ struct JSONScanner {
             if c < 0x20 { throw controlCharacter(p, i) }
             if c >= 0x80 {
                 let length = try utf8Length(p, i)
-                tape.arena.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[i..<(i + length)]))
+                arena.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[i..<(i + length)]))
                 i += length
             } else {
-                tape.arena.append(c)
+                arena.append(c)
                 i += 1
             }
         }
@@ -303,17 +380,13 @@ struct JSONScanner {
         }
     }
 
-    private func literal(
-        _ p: UnsafeRawBufferPointer, _ start: Int, _ word: StaticString, _ node: JSONTape.Node,
-        _ tape: inout JSONTape
-    ) throws(JSONError) -> Int {
+    private func literal(_ p: UnsafeRawBufferPointer, _ start: Int, _ word: StaticString) throws(JSONError) -> Int {
         let length = word.utf8CodeUnitCount
         let w = word.utf8Start
         for k in 0..<length {
             guard start + k < p.count else { throw truncated(p, p.count, "'\(word)'") }
             guard p[start + k] == w[k] else { throw unexpected(p, start + k, "'\(word)'") }
         }
-        tape.nodes.append(node)
         return start + length
     }
 
@@ -325,9 +398,37 @@ struct JSONScanner {
     ]
 
     /// Parses a number (or `-Inf`) starting at `start`; returns the index after it.
-    private func parseNumber(_ p: UnsafeRawBufferPointer, _ start: Int, _ tape: inout JSONTape) throws(JSONError)
-        -> Int
-    {
+    /// Fast path: an integer of at most 19 digits (every Go int and uint64 below 10^19).
+    @inline(__always)
+    private func parseNumber(_ p: UnsafeRawBufferPointer, _ start: Int) throws(JSONError) -> (Int, JSONTape.Node) {
+        let n = p.count
+        var i = start
+        let negative = p[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        let digitsStart = i
+        var mantissa: UInt64 = 0
+        while i < n {
+            let d = p[i] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        let digits = i - digitsStart
+        let next = i < n ? p[i] : 0
+        guard digits > 0, digits <= 19, next != UInt8(ascii: "."), next | 0x20 != UInt8(ascii: "e"),
+            digits == 1 || p[digitsStart] != UInt8(ascii: "0")
+        else { return try parseNumberSlow(p, start) }
+        if !negative {
+            return (i, JSONTape.Node(kind: mantissa <= UInt64(Int64.max) ? .int : .uint, payload: mantissa))
+        }
+        if mantissa <= UInt64(Int64.max) {
+            return (i, JSONTape.Node(kind: .int, payload: UInt64(bitPattern: -Int64(mantissa))))
+        }
+        return try parseNumberSlow(p, start)
+    }
+
+    /// Any number: fraction, exponent, more than 19 digits, `-Inf`, and the errors.
+    private func parseNumberSlow(_ p: UnsafeRawBufferPointer, _ start: Int) throws(JSONError) -> (Int, JSONTape.Node) {
         let n = p.count
         var i = start
         let negative = p[i] == UInt8(ascii: "-")
@@ -335,7 +436,7 @@ struct JSONScanner {
             i += 1
             guard i < n else { throw truncated(p, i, "a number") }
             if p[i] == UInt8(ascii: "I") {
-                return try literal(p, start, "-Inf", JSONTape.Node(kind: .nonFinite, payload: 1), &tape)
+                return (try literal(p, start, "-Inf"), JSONTape.Node(kind: .nonFinite, payload: 1))
             }
         }
         var mantissa: UInt64 = 0
@@ -408,17 +509,14 @@ struct JSONScanner {
         if isInteger, !overflow {
             if negative {
                 if mantissa <= UInt64(Int64.max) {
-                    tape.nodes.append(JSONTape.Node(kind: .int, payload: UInt64(bitPattern: -Int64(mantissa))))
-                    return i
+                    return (i, JSONTape.Node(kind: .int, payload: UInt64(bitPattern: -Int64(mantissa))))
                 }
                 if mantissa == UInt64(Int64.max) + 1 {
-                    tape.nodes.append(JSONTape.Node(kind: .int, payload: UInt64(bitPattern: Int64.min)))
-                    return i
+                    return (i, JSONTape.Node(kind: .int, payload: UInt64(bitPattern: Int64.min)))
                 }
             } else {
                 let kind: JSONTape.Kind = mantissa <= UInt64(Int64.max) ? .int : .uint
-                tape.nodes.append(JSONTape.Node(kind: kind, payload: mantissa))
-                return i
+                return (i, JSONTape.Node(kind: kind, payload: mantissa))
             }
         }
         // Clinger's fast path: exact when the mantissa and the power of ten are exact doubles.
@@ -437,11 +535,9 @@ struct JSONScanner {
         }
         guard value.isFinite else {
             // Valid JSON, but beyond a double (1e400): as unusable downstream as Go's +Inf.
-            tape.nodes.append(JSONTape.Node(kind: .nonFinite, payload: value < 0 ? 1 : 0))
-            return i
+            return (i, JSONTape.Node(kind: .nonFinite, payload: value < 0 ? 1 : 0))
         }
-        tape.nodes.append(JSONTape.Node(kind: .double, payload: value.bitPattern))
-        return i
+        return (i, JSONTape.Node(kind: .double, payload: value.bitPattern))
     }
 
     /// Correctly rounded conversion through the C library for the rare long numbers.

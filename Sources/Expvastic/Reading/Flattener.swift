@@ -96,12 +96,10 @@ struct Flattener {
         uintConverted = 0
         pendingRings.removeAll(keepingCapacity: true)
         path.removeAll(keepingCapacity: true)
-        tape.nodes.withUnsafeBufferPointer { nodes in
-            tape.arena.withUnsafeBytes { arena in
-                let input = Input(nodes: nodes, source: source, arena: arena)
-                walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
-                processRings(input, &encoder)
-            }
+        tape.arena.withUnsafeBytes { arena in
+            let input = Input(nodes: tape.nodes, source: source, arena: arena)
+            walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
+            processRings(input, &encoder)
         }
     }
 
