@@ -1,10 +1,10 @@
 import Foundation
 
-/// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--fixtures DIR]`
+/// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]`
 ///
 /// FILTER keeps benchmarks whose name contains it. `--json` prints one JSON object per benchmark per
 /// line instead of a table. `--cpu-time` times with the thread's CPU clock instead of the wall clock
-/// (for busy machines). Fixtures default to `Tests/ExpvasticTests/Fixtures` under the current
+/// (for busy machines). `--calls N` makes exactly N calls without warm-up, for `perf stat`. Fixtures default to `Tests/ExpvasticTests/Fixtures` under the current
 /// directory.
 @main
 struct Benchmarks {
@@ -27,6 +27,11 @@ struct Benchmarks {
             switch argument {
             case "--json": json = true
             case "--cpu-time": runner.cpuTime = true
+            case "--calls":
+                guard let value = arguments.popFirst(), let calls = Int(value), calls >= 0 else {
+                    usage("--calls needs a number")
+                }
+                runner.fixedCalls = calls
             case "--fixtures":
                 guard let value = arguments.popFirst() else { usage("--fixtures needs a directory") }
                 context.fixtures = value
@@ -74,7 +79,7 @@ struct Benchmarks {
 
     static func usage(_ problem: String?) -> Never {
         let text = """
-            usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--fixtures DIR]
+            usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
             benchmarks: \(allBenchmarks.map(\.name).joined(separator: ", "))
 
             """

@@ -25,9 +25,19 @@ struct Runner {
     /// Thread CPU time instead of wall time: excludes time the thread was not running, which keeps
     /// numbers meaningful on a busy machine (it still includes cache and frequency effects).
     var cpuTime = false
+    /// Fixed calls per run and no warm-up (for `perf stat`, which counts instructions per call).
+    var fixedCalls: Int?
 
     func run(_ benchmark: Benchmark, context: BenchmarkContext) throws -> Result {
         let operation = try benchmark.setUp(context)
+        if let fixedCalls {
+            let start = now()
+            for _ in 0..<fixedCalls { operation() }
+            let perCall = Double(now() - start) / 1000 / Double(Swift.max(fixedCalls, 1))
+            return Result(
+                name: benchmark.name, runs: 1, callsPerRun: fixedCalls, median: perCall, min: perCall, max: perCall,
+                bytesPerCall: try benchmark.bytesPerCall(context))
+        }
         // Warm-up, and calibration of calls per run.
         var calls = 1
         let warmUpStart = now()

@@ -101,9 +101,28 @@ struct JSONScanner {
                 append(node)
                 i = end
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
-                let (end, node) = try parseNumber(body, i)
+                var (end, node) = try parseNumber(body, i)
                 append(node)
                 i = end
+                if !currentIsObject {
+                    // A run of numbers in an array (Go's PauseNs, PauseEnd): stay in a tight loop.
+                    while i + 2 < n, body[i] == UInt8(ascii: ",") {
+                        let digit = body[i + 1] &- UInt8(ascii: "0")
+                        let after = body[i + 2]
+                        if digit < 10, after == UInt8(ascii: ",") || after == UInt8(ascii: "]") {
+                            // A single digit (Go's unused ring slots are all `0`).
+                            currentCount &+= 1
+                            append(JSONTape.Node(kind: .int, payload: UInt64(digit)))
+                            i += 2
+                            continue
+                        }
+                        guard digit < 10 || body[i + 1] == UInt8(ascii: "-") else { break }
+                        currentCount &+= 1
+                        (end, node) = try parseNumber(body, i + 1)
+                        append(node)
+                        i = end
+                    }
+                }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 guard stack.count < maxDepth else {
                     throw JSONError(
@@ -241,7 +260,8 @@ struct JSONScanner {
         let n = p.count
         let start = quote + 1
         var i = start
-        // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII.
+        // Eight bytes at a time: find the first quote, backslash, control byte or non-ASCII byte.
+        // The lowest flagged byte of these bit tricks is exact (borrows only run upwards).
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while i + 8 <= n {
@@ -249,9 +269,20 @@ struct JSONScanner {
             let quote = x ^ (ones &* 0x22)
             let backslash = x ^ (ones &* 0x5C)
             let special =
-                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x
-            if special & highs != 0 { break }
-            i += 8
+                (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x)
+                & highs
+            if special == 0 {
+                i += 8
+                continue
+            }
+            i += special.trailingZeroBitCount >> 3
+            let c = p[i]
+            if c == UInt8(ascii: "\"") {
+                return (i + 1, JSONTape.Node(kind: kind, count: UInt32(i - start), start: UInt32(start)))
+            }
+            if c == UInt8(ascii: "\\") { return try parseEscapedString(p, start, i, kind: kind, &arena) }
+            if c < 0x20 { throw controlCharacter(p, i) }
+            i += try utf8Length(p, i)
         }
         while i < n {
             let c = p[i]
@@ -407,6 +438,20 @@ struct JSONScanner {
         if negative { i += 1 }
         let digitsStart = i
         var mantissa: UInt64 = 0
+        // Eight digits at a time (Go's Unix-nanosecond timestamps have 19).
+        while i + 8 <= n {
+            let chunk = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let ascii: UInt64 = 0x3030_3030_3030_3030
+            guard chunk & 0xF0F0_F0F0_F0F0_F0F0 == ascii,
+                (chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == ascii
+            else { break }
+            var v = chunk &- ascii
+            v = ((v &* 10) &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF
+            v = ((v &* 100) &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF
+            v = ((v &* 10000) &+ (v >> 32)) & 0x0000_0000_FFFF_FFFF
+            mantissa = mantissa &* 100_000_000 &+ v
+            i += 8
+        }
         while i < n {
             let d = p[i] &- UInt8(ascii: "0")
             guard d < 10 else { break }

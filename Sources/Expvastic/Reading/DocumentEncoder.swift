@@ -25,6 +25,9 @@ struct DocumentEncoder {
     var out: [UInt8] = []
     private var entries: [Entry] = []
     private var order: [Int] = []
+    /// The previous document's field order; a reader's documents usually have the same fields in the
+    /// same write order, so checking that order (n comparisons) replaces sorting (n log n).
+    private var cachedOrder: [Int] = []
     private var open: (start: Int, keyEnd: Int)?
 
     mutating func reset() {
@@ -74,8 +77,6 @@ struct DocumentEncoder {
     /// Returns the body and how many duplicate keys were dropped.
     mutating func finish() -> (body: [UInt8], duplicates: Int) {
         precondition(open == nil, "finish with a field still open")
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: entries.indices)
         var duplicates = 0
         var total = 2
         let body: [UInt8] = out.withUnsafeBytes { scratch in
@@ -90,21 +91,37 @@ struct DocumentEncoder {
                     if common != 0 { return common }
                     return la - lb
                 }
-                // Ties (duplicate keys) keep write order, so the first occurrence survives.
-                order.sort { a, b in
-                    let c = compare(a, b)
-                    return c < 0 || (c == 0 && a < b)
-                }
                 var kept = 0
-                for k in 0..<order.count {
-                    if kept > 0, compare(order[kept - 1], order[k]) == 0 {
-                        duplicates += 1
-                        continue
+                var reused = cachedOrder.count == entries.count
+                if reused {
+                    for k in 1..<Swift.max(cachedOrder.count, 1) where compare(cachedOrder[k - 1], cachedOrder[k]) >= 0 {
+                        reused = false
+                        break
                     }
-                    let e = entries[order[k]]
-                    total += e.end - e.start + 1
-                    order[kept] = order[k]
-                    kept += 1
+                }
+                if reused {
+                    swap(&order, &cachedOrder)
+                    kept = order.count
+                    for k in 0..<kept { total += entries[order[k]].end - entries[order[k]].start + 1 }
+                } else {
+                    order.removeAll(keepingCapacity: true)
+                    order.append(contentsOf: entries.indices)
+                    // Ties (duplicate keys) keep write order, so the first occurrence survives.
+                    order.sort { a, b in
+                        let c = compare(a, b)
+                        return c < 0 || (c == 0 && a < b)
+                    }
+                    for k in 0..<order.count {
+                        if kept > 0, compare(order[kept - 1], order[k]) == 0 {
+                            duplicates += 1
+                            continue
+                        }
+                        let e = entries[order[k]]
+                        total += e.end - e.start + 1
+                        order[kept] = order[k]
+                        kept += 1
+                    }
+                    order.removeLast(order.count - kept)
                 }
                 let count = kept
                 return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
@@ -127,6 +144,12 @@ struct DocumentEncoder {
                     initialized = w
                 }
             }
+        }
+        // Remember the order for the next document (only when it covers every field).
+        if duplicates == 0 {
+            swap(&order, &cachedOrder)
+        } else {
+            cachedOrder.removeAll(keepingCapacity: true)
         }
         return (body, duplicates)
     }

@@ -153,7 +153,7 @@ public final class ExpvarReader: Reader {
 
     private func writeEnvelope(millis: Int64, into encoder: inout DocumentEncoder) {
         encoder.beginField("@timestamp")
-        JSONWriter.appendString(RFC3339.format(millis: millis), to: &encoder.out)
+        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
         encoder.endField()
         encoder.beginField("type")
         encoder.out.append(contentsOf: typeValue)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// GC pause rings (SPEC §2.3): the raw 256-entry rings are replaced by the pauses that happened since
 /// the previous poll.
 ///
@@ -112,22 +118,28 @@ extension Flattener {
 
     // MARK: - Helpers
 
-    /// The elements of a numeric array as UInt64 (negative integers clamp to 0), or nil when it
-    /// holds anything but integers.
-    private static func numbers(_ array: Int, _ input: Input) -> [UInt64]? {
+    /// A numeric array read in place: element `k` as UInt64 (negative integers read as 0).
+    struct Ring {
+        let nodes: UnsafeBufferPointer<JSONTape.Node>
+        let first: Int
+        let count: Int
+        var isEmpty: Bool { count == 0 }
+
+        subscript(_ k: Int) -> UInt64 {
+            let node = nodes[first + k]
+            return node.kind == .int && node.int < 0 ? 0 : node.payload
+        }
+    }
+
+    /// The array at `array` as a ``Ring``, or nil when it holds anything but integers.
+    private static func numbers(_ array: Int, _ input: Input) -> Ring? {
         let node = input.nodes[array]
         guard node.kind == .array else { return nil }
-        var values: [UInt64] = []
-        values.reserveCapacity(Int(node.count))
         for k in (array + 1)..<node.end {
-            let element = input.nodes[k]
-            switch element.kind {
-            case .int: values.append(UInt64(max(element.int, 0)))
-            case .uint: values.append(element.payload)
-            default: return nil
-            }
+            let kind = input.nodes[k].kind
+            guard kind == .int || kind == .uint else { return nil }
         }
-        return values
+        return Ring(nodes: input.nodes, first: array + 1, count: node.end - array - 1)
     }
 
     /// The non-negative integer member `name` of the object at `object`.
@@ -139,7 +151,7 @@ extension Flattener {
         while k < parent.end {
             let key = input.bytes(input.nodes[k])
             let value = input.nodes[k + 1]
-            if key.elementsEqual(wanted) {
+            if key.count == wanted.count, memcmp(key.baseAddress!, wanted.baseAddress!, key.count) == 0 {
                 switch value.kind {
                 case .int: return value.int >= 0 ? value.payload : nil
                 case .uint: return value.payload
@@ -182,7 +194,7 @@ extension Flattener {
     }
 
     private mutating func emitArray(
-        _ name: String, _ range: ClosedRange<UInt64>, _ ring: [UInt64], _ encoder: inout DocumentEncoder
+        _ name: String, _ range: ClosedRange<UInt64>, _ ring: Ring, _ encoder: inout DocumentEncoder
     ) {
         guard beginDerived(name, &encoder) else { return }
         encoder.out.append(UInt8(ascii: "["))

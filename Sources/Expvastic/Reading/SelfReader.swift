@@ -37,7 +37,7 @@ public final class SelfReader: Reader {
         let millis = ExpvarReader.millis(startedAtWallNanos)
         var encoder = DocumentEncoder()
         encoder.beginField("@timestamp")
-        JSONWriter.appendString(RFC3339.format(millis: millis), to: &encoder.out)
+        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
         encoder.endField()
         encoder.beginField("type")
         JSONWriter.appendString(configuration.typeName, to: &encoder.out)
