@@ -12,6 +12,7 @@ enum Epoll {
     static let writable: UInt32 = 0x004
     static let error: UInt32 = 0x008
     static let hangUp: UInt32 = 0x010
+    static let edgeTriggered: UInt32 = 1 << 31
 
     static let add: Int32 = 1
     static let delete: Int32 = 2

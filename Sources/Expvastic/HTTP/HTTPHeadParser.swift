@@ -163,16 +163,9 @@ struct HTTPHeadParser: Sendable {
 
     /// ASCII case-insensitive comparison without allocating.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8.makeIterator()
-        var right = b.utf8.makeIterator()
-        while true {
-            let x = left.next()
-            let y = right.next()
-            guard let x, let y else { return x == nil && y == nil }
-            if x == y { continue }
-            let lx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
-            let ly = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
-            if lx != ly { return false }
+        guard a.utf8.count == b.utf8.count else { return false }
+        return a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
         }
     }
 }

@@ -19,7 +19,7 @@ struct HTTPRequestEncoder: Sendable {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy(HTTPHeadParser.isTokenByte) else {
             throw Failure(message: "method \"\(request.method)\" is not an HTTP token")
         }
-        guard request.path.hasPrefix("/") || request.path == "*",
+        guard request.path.utf8.first == UInt8(ascii: "/") || request.path == "*",
             request.path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F })
         else {
             throw Failure(message: "request target \"\(request.path)\" must start with / and contain no white space")
@@ -74,7 +74,7 @@ struct HTTPRequestEncoder: Sendable {
 
     /// `host` or `host:port`; IPv6 literals in brackets; the port only when not the default.
     static func hostHeaderValue(_ endpoint: Endpoint) -> String {
-        let host = endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host
+        let host = endpoint.host.utf8.contains(UInt8(ascii: ":")) ? "[\(endpoint.host)]" : endpoint.host
         let defaultPort = endpoint.scheme == "https" ? 443 : 80
         return endpoint.port == defaultPort ? host : "\(host):\(endpoint.port)"
     }
