@@ -97,6 +97,8 @@ final class ConnectionPool {
 
     /// Milliseconds `epoll_wait` may sleep: until the next deadline, or -1 for none.
     func millisecondsUntilNextDeadline() -> Int32 {
+        // Drop deadlines of requests that already finished, so the loop does not wake for them.
+        while let first = timers.first, exchanges[first.id] == nil { timers.popFirst() }
         var next = timers.earliest
         if let sweep = nextIdleSweep { next = min(next ?? sweep, sweep) }
         guard let next else { return -1 }
@@ -262,7 +264,8 @@ final class ConnectionPool {
         } else {
             fail(
                 exchange,
-                .connectFailed("cannot connect to \(connection.key) (\(connection.address)): \(EventLoop.describe(error))"))
+                .connectFailed(
+                    "cannot connect to \(connection.key) (\(connection.address)): \(EventLoop.describe(error))"))
         }
         if let host = hosts[connection.key] { refill(host) }
     }

@@ -67,7 +67,9 @@ struct HTTPHeadParser: Sendable {
                 partialLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<end]))
                 let line = partialLine
                 partialLine.removeAll(keepingCapacity: true)
-                let outcome = line.withUnsafeBytes { buffer in Result { () throws(Failure) in try process(line: buffer) } }
+                let outcome = line.withUnsafeBytes { buffer in
+                    Result { () throws(Failure) in try process(line: buffer) }
+                }
                 try outcome.get()
             }
         }

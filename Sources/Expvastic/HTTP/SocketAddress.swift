@@ -52,7 +52,8 @@ struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
                 var address = raw.loadUnaligned(as: sockaddr_in.self)
                 inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))
                 port = UInt16(bigEndian: address.sin_port)
-                return "\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)):\(port)"
+                return
+                    "\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)):\(port)"
             }
             var address = raw.loadUnaligned(as: sockaddr_in6.self)
             inet_ntop(AF_INET6, &address.sin6_addr, &text, socklen_t(text.count))

@@ -1,7 +1,7 @@
 /// A min-heap of deadlines (monotonic nanoseconds) with an identifier each. The event loop waits
-/// until the earliest one and pops everything due. Entries are never removed early: an owner that
-/// finished before its deadline simply ignores the entry when it pops (lazy deletion), which keeps
-/// the common path — a request that completes in time — free of heap work beyond one push.
+/// until the earliest one and pops everything due. Entries are not removed when their owner
+/// finishes early (lazy deletion): the owner of the loop drops finished entries when they reach the
+/// top, which keeps the common path — a request that completes in time — to one push and one pop.
 struct TimerHeap: Sendable {
     struct Entry: Sendable, Equatable {
         var deadline: UInt64
@@ -15,6 +15,9 @@ struct TimerHeap: Sendable {
 
     /// The earliest deadline, if any.
     var earliest: UInt64? { entries.first?.deadline }
+
+    /// The earliest entry, if any.
+    var first: Entry? { entries.first }
 
     mutating func push(deadline: UInt64, id: UInt64) {
         entries.append(Entry(deadline: deadline, id: id))
@@ -30,6 +33,13 @@ struct TimerHeap: Sendable {
     /// Removes and returns the earliest entry if its deadline is at or before `now`.
     mutating func popDue(now: UInt64) -> Entry? {
         guard let first = entries.first, first.deadline <= now else { return nil }
+        return popFirst()
+    }
+
+    /// Removes and returns the earliest entry.
+    @discardableResult
+    mutating func popFirst() -> Entry? {
+        guard let first = entries.first else { return nil }
         let last = entries.removeLast()
         if entries.isEmpty { return first }
         entries[0] = last

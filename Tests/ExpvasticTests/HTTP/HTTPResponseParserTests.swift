@@ -81,7 +81,8 @@ import Testing
     }
 
     @Test func interimResponsesAreSkipped() throws {
-        let text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+        let text =
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
         let (parser, _) = try parse(text, step: 5)
         var copy = parser
         let taken = copy.takeResponse()
@@ -144,7 +145,9 @@ import Testing
         var parser = HTTPResponseParser(requestWasHead: false, maxBodyBytes: 100)
         _ = try parser.parse(Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n1234".utf8))
         #expect(parser.hasReceivedBytes)
-        #expect(throws: HTTPError.connectionClosed("server closed the connection after 4 body bytes, 6 more were announced")) {
+        #expect(
+            throws: HTTPError.connectionClosed("server closed the connection after 4 body bytes, 6 more were announced")
+        ) {
             try parser.finishAtEndOfInput()
         }
     }

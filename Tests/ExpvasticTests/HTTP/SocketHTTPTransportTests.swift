@@ -296,7 +296,8 @@ import Testing
         defer { server.stop() }
         let transport = SocketHTTPTransport()
         let failure = await error { () async throws(HTTPError) in try await transport.send(get(server)) }
-        #expect(failure == .connectionClosed("server closed the connection after 10 body bytes, 990 more were announced"))
+        #expect(
+            failure == .connectionClosed("server closed the connection after 10 body bytes, 990 more were announced"))
     }
 
     @Test func garbageIsAMalformedResponse() async throws {
@@ -316,7 +317,9 @@ import Testing
         let server = try RawTCPServer(
             handler: Self.serve { request, _ in RawTCPServer.response(text: request.target) })
         defer { server.stop() }
-        let transport = SocketHTTPTransport()
+        // Idle cap = connection cap, so no connection is closed and reopened: at most 16 in all.
+        let transport = SocketHTTPTransport(
+            configuration: .init(maxConnectionsPerHost: 16, maxIdleConnectionsPerHost: 16))
         let results = await withTaskGroup(of: Bool.self, returning: [Bool].self) { group in
             for index in 0..<1000 {
                 group.addTask {
@@ -329,7 +332,7 @@ import Testing
         }
         #expect(results.count == 1000)
         #expect(results.allSatisfy { $0 })
-        #expect(server.acceptedConnections <= SocketHTTPTransportConfiguration().maxConnectionsPerHost)
+        #expect(server.acceptedConnections <= 16)
     }
 
     @Test func cancellingTheTaskAbortsTheRequestAndClosesTheConnection() async throws {
@@ -368,7 +371,9 @@ import Testing
         let transport = SocketHTTPTransport()
         let secure = HTTPRequest(
             endpoint: Endpoint(scheme: "https", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
-        #expect(await error { () async throws(HTTPError) in try await transport.send(secure) } == .unsupportedScheme("https"))
+        #expect(
+            await error { () async throws(HTTPError) in try await transport.send(secure) }
+                == .unsupportedScheme("https"))
         transport.shutdown()
         let plain = HTTPRequest(
             endpoint: Endpoint(scheme: "http", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
@@ -377,14 +382,66 @@ import Testing
                 == .connectionClosed("the HTTP transport is shut down"))
     }
 
+    @Test func numericHostThatNeedsTheResolverStillConnects() async throws {
+        // `127.1` is not an inet_pton literal, so it goes through getaddrinfo (which reads it as
+        // 127.0.0.1 without any DNS query) on the resolver queue.
+        let server = try RawTCPServer(handler: Self.serve { _, _ in RawTCPServer.response(text: "resolved") })
+        defer { server.stop() }
+        #expect(SocketAddress.resolveWithoutLookup(host: "127.1", port: server.port) == nil)
+        let transport = SocketHTTPTransport()
+        let request = HTTPRequest(
+            endpoint: Endpoint(scheme: "http", host: "127.1", port: server.port, path: "/"), timeout: .seconds(5))
+        #expect(try await transport.send(request).body == Array("resolved".utf8))
+        #expect(try await transport.send(request).body == Array("resolved".utf8))
+        #expect(server.acceptedConnections == 1)
+    }
+
+    @Test func shutdownFailsRequestsInFlightAndReleasingClosesConnections() async throws {
+        let server = try RawTCPServer { connection in
+            while let request = connection.readRequest() {
+                if request.target == "/stall" {
+                    connection.waitForPeerClose(seconds: 10)
+                    return
+                }
+                connection.write(RawTCPServer.response(text: "ok"))
+            }
+        }
+        defer { server.stop() }
+        do {
+            let transport = SocketHTTPTransport()
+            _ = try await transport.send(get(server))
+            let stalled = Task { () async -> HTTPError? in
+                await error { () async throws(HTTPError) in try await transport.send(get(server, path: "/stall")) }
+            }
+            for _ in 0..<200 where server.acceptedConnections < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            transport.shutdown()
+            #expect(await stalled.value == .connectionClosed("the HTTP transport is shut down"))
+        }
+        for _ in 0..<400 where server.openConnections > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(server.openConnections == 0)
+    }
+
+    @Test func releasingTheTransportStopsItsLoopAndClosesIdleConnections() async throws {
+        let server = try RawTCPServer(handler: Self.serve { _, _ in RawTCPServer.response(text: "x") })
+        defer { server.stop() }
+        var transport: SocketHTTPTransport? = SocketHTTPTransport()
+        _ = try await transport?.send(get(server))
+        #expect(server.openConnections == 1)
+        transport = nil
+        for _ in 0..<400 where server.openConnections > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(server.openConnections == 0)
+    }
+
     @Test func idleConnectionsAreClosedAfterTheIdleTimeout() async throws {
         let server = try RawTCPServer(handler: Self.serve { _, _ in RawTCPServer.response(text: "x") })
         defer { server.stop() }
-        let transport = SocketHTTPTransport(configuration: .init(idleTimeout: .milliseconds(100)))
+        let transport = SocketHTTPTransport(configuration: .init(idleTimeout: .milliseconds(200)))
+        let sent = ContinuousClock.now
         _ = try await transport.send(get(server))
-        #expect(server.openConnections == 1)
-        for _ in 0..<200 where server.openConnections > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        for _ in 0..<400 where server.openConnections > 0 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(server.openConnections == 0)
+        #expect(ContinuousClock.now - sent >= .milliseconds(200))
+        withExtendedLifetime(transport) {}  // closing here must be the idle timeout, not deinit
     }
 
     /// Prints the process CPU per keep-alive GET of a 5 KB body (server thread included) so a

@@ -31,3 +31,15 @@ import Testing
         #expect(heap.isEmpty)
     }
 }
+
+extension TimerHeapTests {
+    @Test func popFirstIgnoresTheDeadline() {
+        var heap = TimerHeap()
+        heap.push(deadline: 100, id: 1)
+        heap.push(deadline: 50, id: 2)
+        #expect(heap.first == TimerHeap.Entry(deadline: 50, id: 2))
+        #expect(heap.popFirst()?.id == 2)
+        #expect(heap.popFirst()?.id == 1)
+        #expect(heap.popFirst() == nil)
+    }
+}
