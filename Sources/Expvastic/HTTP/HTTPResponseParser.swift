@@ -24,7 +24,7 @@ struct HTTPResponseParser: Sendable {
     private let limits: HTTPHeadParser.Limits
     private var state = State.head
     private var head: HTTPHeadParser
-    private var trailers = HTTPHeadParser(expectsStartLine: false)
+    private var trailers: HTTPHeadParser
     private var chunkLine: [UInt8] = []
     private var status = 0
     private var fields: [(name: String, value: String)] = []
