@@ -387,8 +387,8 @@ final class ConnectionPool {
     private func sweepIdle(now: UInt64) {
         let limit = configuration.idleTimeout.nanoseconds
         for host in hosts.values where !host.idle.isEmpty {
-            let expired = host.idle.filter { now &- $0.idleSince >= limit }
-            for connection in expired { close(connection) }
+            // The idle list is in release order, so expired connections are at its front.
+            while let oldest = host.idle.first, now &- oldest.idleSince >= limit { close(oldest) }
         }
         nextIdleSweep = idleCount > 0 ? now &+ sweepInterval : nil
     }

@@ -397,9 +397,11 @@ import Testing
     }
 
     @Test func shutdownFailsRequestsInFlightAndReleasingClosesConnections() async throws {
+        let stalling = Atomic<Bool>(false)
         let server = try RawTCPServer { connection in
             while let request = connection.readRequest() {
                 if request.target == "/stall" {
+                    stalling.store(true, ordering: .relaxed)
                     connection.waitForPeerClose(seconds: 10)
                     return
                 }
@@ -413,7 +415,7 @@ import Testing
             let stalled = Task { () async -> HTTPError? in
                 await error { () async throws(HTTPError) in try await transport.send(get(server, path: "/stall")) }
             }
-            for _ in 0..<200 where server.acceptedConnections < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            for _ in 0..<400 where !stalling.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
             transport.shutdown()
             #expect(await stalled.value == .connectionClosed("the HTTP transport is shut down"))
         }
