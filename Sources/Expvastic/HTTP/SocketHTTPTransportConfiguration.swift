@@ -7,7 +7,8 @@ public struct SocketHTTPTransportConfiguration: Sendable, Equatable {
     /// wait, inside their own timeout, for a connection to come free. Default 64.
     public var maxConnectionsPerHost: Int
     /// Most idle keep-alive connections kept per host and port; extra ones are closed when their
-    /// response completes. Default 8.
+    /// response completes. Keep it near the number of requests a host sees at once: below that,
+    /// connections are closed and reopened all the time. Default 32.
     public var maxIdleConnectionsPerHost: Int
     /// An idle pooled connection unused for this long is closed. Default 30 seconds.
     public var idleTimeout: Duration
@@ -23,7 +24,7 @@ public struct SocketHTTPTransportConfiguration: Sendable, Equatable {
     public init(
         userAgent: String = SocketHTTPTransportConfiguration.defaultUserAgent,
         maxConnectionsPerHost: Int = 64,
-        maxIdleConnectionsPerHost: Int = 8,
+        maxIdleConnectionsPerHost: Int = 32,
         idleTimeout: Duration = .seconds(30),
         addressCacheDuration: Duration = .seconds(60),
         maxResponseHeadBytes: Int = 64 * 1024
