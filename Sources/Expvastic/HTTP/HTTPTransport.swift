@@ -45,7 +45,7 @@ public struct HTTPResponse: Sendable {
 
     /// The first header with this name, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { HTTPHeadParser.equalsIgnoringCase($0.name, name) }?.value
     }
 }
 

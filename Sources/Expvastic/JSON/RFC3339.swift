@@ -13,6 +13,43 @@ public enum RFC3339 {
             + ":" + pad(second, 2) + "." + pad(ms, 3) + "Z"
     }
 
+    /// Appends `"yyyy-MM-ddTHH:mm:ss.SSSZ"` (with the quotes) to `out` without building a String;
+    /// the same text as ``format(millis:)`` for years 0–9999.
+    static func appendQuoted(millis: Int64, to out: inout [UInt8]) {
+        let (days, msOfDay) = floorDivide(millis, 86_400_000)
+        let (year, month, day) = civil(fromDays: days)
+        guard (0...9999).contains(year) else {
+            JSONWriter.appendString(format(millis: millis), to: &out)
+            return
+        }
+        @inline(__always) func digits(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        digits(year, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(msOfDay / 3_600_000, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(msOfDay / 60_000 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(msOfDay / 1000 % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(msOfDay % 1000, 3)
+        out.append(UInt8(ascii: "Z"))
+        out.append(UInt8(ascii: "\""))
+    }
+
     /// The UTC calendar date of Unix milliseconds: (year, month 1–12, day 1–31).
     public static func date(millis: Int64) -> (year: Int64, month: Int64, day: Int64) {
         civil(fromDays: floorDivide(millis, 86_400_000).0)

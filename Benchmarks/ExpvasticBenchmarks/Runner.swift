@@ -1,0 +1,72 @@
+import Foundation
+
+/// Times benchmarks: a warm-up, then `runs` runs of a calibrated number of calls each; reports the
+/// time per call (median, min, max over runs).
+struct Runner {
+    struct Result {
+        var name: String
+        var runs: Int
+        var callsPerRun: Int
+        /// Microseconds per call.
+        var median: Double
+        var min: Double
+        var max: Double
+        var bytesPerCall: Int
+
+        var callsPerSecond: Double { 1e6 / median }
+        /// Bytes per microsecond is MB/s (10^6 bytes per second).
+        var megabytesPerSecond: Double { Double(bytesPerCall) / median }
+    }
+
+    var runs = 30
+    /// Each run lasts at least this long.
+    var minimumRunNanos: UInt64 = 10_000_000
+    var warmUpNanos: UInt64 = 300_000_000
+    /// Thread CPU time instead of wall time: excludes time the thread was not running, which keeps
+    /// numbers meaningful on a busy machine (it still includes cache and frequency effects).
+    var cpuTime = false
+    /// Fixed calls per run and no warm-up (for `perf stat`, which counts instructions per call).
+    var fixedCalls: Int?
+
+    func run(_ benchmark: Benchmark, context: BenchmarkContext) throws -> Result {
+        let operation = try benchmark.setUp(context)
+        if let fixedCalls {
+            let start = now()
+            for _ in 0..<fixedCalls { operation() }
+            let perCall = Double(now() - start) / 1000 / Double(Swift.max(fixedCalls, 1))
+            return Result(
+                name: benchmark.name, runs: 1, callsPerRun: fixedCalls, median: perCall, min: perCall, max: perCall,
+                bytesPerCall: try benchmark.bytesPerCall(context))
+        }
+        // Warm-up, and calibration of calls per run.
+        var calls = 1
+        let warmUpStart = now()
+        var perCall: UInt64 = 1
+        while now() - warmUpStart < warmUpNanos {
+            let start = now()
+            for _ in 0..<calls { operation() }
+            perCall = Swift.max(1, (now() - start) / UInt64(calls))
+            calls = Swift.min(calls * 2, 1 << 20)
+        }
+        let callsPerRun = Int(Swift.max(1, minimumRunNanos / perCall))
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let start = now()
+            for _ in 0..<callsPerRun { operation() }
+            samples.append(Double(now() - start) / 1000 / Double(callsPerRun))
+        }
+        samples.sort()
+        let median =
+            samples.count % 2 == 1
+            ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
+        return Result(
+            name: benchmark.name, runs: runs, callsPerRun: callsPerRun, median: median, min: samples.first ?? 0,
+            max: samples.last ?? 0, bytesPerCall: try benchmark.bytesPerCall(context))
+    }
+
+    func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(cpuTime ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}

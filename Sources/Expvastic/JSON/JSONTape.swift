@@ -1,0 +1,64 @@
+/// A parsed JSON document as a flat array of nodes in document order ("tape"), built by
+/// ``JSONScanner``. Containers store the index just past their last descendant, so a consumer can
+/// skip a whole subtree in O(1). Strings without escapes point into the source bytes; strings with
+/// escapes are decoded into ``arena``. Reused across parses: its storage keeps its capacity.
+struct JSONTape {
+    enum Kind: UInt8 {
+        case object, array, key, string, int, uint, double, nonFinite, bool, null
+    }
+
+    struct Node {
+        var kind: Kind
+        /// Strings and keys: the bytes are in ``JSONTape/arena`` (decoded), not in the source.
+        var decoded: Bool = false
+        /// Containers: number of members/elements. Strings and keys: byte length.
+        var count: UInt32 = 0
+        /// Strings and keys: byte offset in the source or arena.
+        var start: UInt32 = 0
+        /// Containers: index of the node after the container's last descendant. `int`: Int64 bits,
+        /// `uint`: UInt64 (> Int64.max), `double`: Double bits, `bool`: 0 or 1,
+        /// `nonFinite`: 0 `+Inf`, 1 `-Inf`, 2 `NaN`.
+        var payload: UInt64 = 0
+
+        var int: Int64 { Int64(bitPattern: payload) }
+        var double: Double { Double(bitPattern: payload) }
+        /// For containers: where the next sibling starts.
+        var end: Int { Int(truncatingIfNeeded: payload) }
+    }
+
+    /// Owns the node memory; written through raw pointers by the scanner (no per-node
+    /// uniqueness or capacity checks beyond one comparison).
+    final class Storage {
+        private(set) var base: UnsafeMutablePointer<Node>
+        private(set) var capacity: Int
+
+        init(capacity: Int = 1024) {
+            self.capacity = capacity
+            self.base = .allocate(capacity: capacity)
+        }
+
+        /// Doubles the capacity, keeping the first `count` nodes.
+        func grow(keeping count: Int) {
+            let bigger = UnsafeMutablePointer<Node>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+
+        deinit { base.deallocate() }
+    }
+
+    let storage = Storage()
+    /// Number of nodes written.
+    var count = 0
+    var arena: [UInt8] = []
+
+    /// The nodes; valid until the next parse into this tape.
+    var nodes: UnsafeBufferPointer<Node> { UnsafeBufferPointer(start: storage.base, count: count) }
+
+    mutating func reset() {
+        count = 0
+        arena.removeAll(keepingCapacity: true)
+    }
+}

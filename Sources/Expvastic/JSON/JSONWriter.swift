@@ -1,0 +1,96 @@
+/// Appends JSON tokens to a byte buffer: escaped strings, exact integers, shortest round-trip doubles.
+enum JSONWriter {
+    /// Appends the body of a JSON string (no quotes): `"` `\` and control characters escaped,
+    /// everything else (including non-ASCII UTF-8) copied as is. `bytes` must be valid UTF-8.
+    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        var runStart = 0
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let c = bytes[i]
+            if c >= 0x20, c != 0x22, c != 0x5C {
+                i += 1
+                continue
+            }
+            if runStart < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
+            out.append(0x5C)
+            switch c {
+            case 0x22: out.append(0x22)
+            case 0x5C: out.append(0x5C)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                out.append(UInt8(ascii: "u"))
+                out.append(UInt8(ascii: "0"))
+                out.append(UInt8(ascii: "0"))
+                out.append(hex.utf8Start[Int(c >> 4)])
+                out.append(hex.utf8Start[Int(c & 15)])
+            }
+            i += 1
+            runStart = i
+        }
+        if runStart < n { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
+    }
+
+    /// Appends a quoted, escaped JSON string.
+    static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var copy = string
+        copy.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
+        out.append(0x22)
+    }
+
+    /// Appends an integer in decimal.
+    @inline(__always)
+    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendUInt(value.magnitude, to: &out)
+        } else {
+            appendUInt(UInt64(value), to: &out)
+        }
+    }
+
+    /// Appends an unsigned integer in decimal.
+    @inline(__always)
+    static func appendUInt(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(value))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var v = value
+            var i = 20
+            while v != 0 {
+                i -= 1
+                let (q, r) = v.quotientAndRemainder(dividingBy: 10)
+                buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
+                v = q
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
+        }
+    }
+
+    /// Appends a finite double as the shortest text that reads back to the same value, always with a
+    /// `.` or an exponent so that Elasticsearch maps it as a floating-point field (`0.0`, `1.5`,
+    /// `1e+16`, `5e-324`). Precondition: `value.isFinite`.
+    @inline(__always)
+    static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+        precondition(value.isFinite, "non-finite doubles are dropped before encoding")
+        // Integral values below 2^53 print as `<integer>.0`, which is what `description` gives too.
+        if value == value.rounded(.towardZero), value.magnitude < 1e15 {
+            if value == 0, value.sign == .minus { out.append(UInt8(ascii: "-")) }
+            appendInt(Int64(value), to: &out)
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        // Swift's description is the shortest round-trip form; its exponent form (`1e-05`,
+        // `1.5e+20`) is valid JSON.
+        out.append(contentsOf: value.description.utf8)
+    }
+}

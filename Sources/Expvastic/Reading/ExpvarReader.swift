@@ -1,0 +1,182 @@
+import Synchronization
+
+/// Polls a Go `expvar` endpoint (`/debug/vars`) and turns each response into a ``Document``
+/// (SPEC §2, §3.1).
+///
+/// One ``read(startedAtWallNanos:)`` is one GET of `configuration.url` with the configured headers,
+/// `timeout` bounding the whole exchange and `max_body_bytes` bounding the body. A non-2xx status,
+/// a body that is not a JSON object (empty, HTML, truncated, trailing data, too deep, invalid UTF-8)
+/// or a transport failure is a ``ReaderError`` whose message names the URL and shows the first bytes
+/// of the body, sanitised.
+///
+/// The engine owns scheduling, skipping and backoff. Polls of one reader are expected to be serial;
+/// the parse/flatten state (type stability, previous `NumGC`, reusable buffers) sits behind a mutex,
+/// so concurrent calls are safe, merely serialised.
+///
+/// Metrics (label `reader`): `bytes_read` (response body bytes), `fields_dropped` (also labelled
+/// `reason`, see ``DropReason``), `fields_converted` (`reason="uint_overflow"`: unsigned integers
+/// above `Int64.max` written as doubles).
+public final class ExpvarReader: Reader {
+    /// Per-reader parse state, reused across polls.
+    struct Pipeline: ~Copyable {
+        var scanner: JSONScanner
+        var tape = JSONTape()
+        var encoder = DocumentEncoder()
+        var flattener: Flattener
+    }
+
+    public let name: String
+    private let configuration: ReaderConfiguration
+    private let transport: any HTTPTransport
+    private let logger: Logger
+    private let url: Endpoint?
+    private let endpointText: String
+    private let headers: [(name: String, value: String)]
+    private let bytesRead: Counter
+    private let dropCounters: [Counter]
+    private let uintConverted: Counter
+    /// Escaped, quoted envelope values.
+    private let typeValue: [UInt8]
+    private let readerValue: [UInt8]
+    private let endpointValue: [UInt8]
+    private let pipeline: Mutex<Pipeline>
+
+    /// Makes a reader for `configuration` (of kind `expvar`). `metrics` receives the counters above;
+    /// `logger` gets debug lines about dropped fields.
+    public init(
+        configuration: ReaderConfiguration, transport: any HTTPTransport, metrics: any MetricsFactory,
+        logger: Logger
+    ) {
+        self.name = configuration.name
+        self.configuration = configuration
+        self.transport = transport
+        self.logger = logger
+        self.url = configuration.url
+        self.endpointText = configuration.url?.description ?? ""
+        var headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value.value) }
+        if !headers.contains(where: { $0.name.lowercased() == "accept" }) {
+            headers.append((name: "Accept", value: "application/json"))
+        }
+        self.headers = headers
+        let reader = MetricKey.Label("reader", configuration.name)
+        self.bytesRead = metrics.counter(MetricKey("bytes_read", labels: [reader]))
+        self.dropCounters = DropReason.allCases.map {
+            metrics.counter(MetricKey("fields_dropped", labels: [reader, MetricKey.Label("reason", $0.label)]))
+        }
+        self.uintConverted = metrics.counter(
+            MetricKey("fields_converted", labels: [reader, MetricKey.Label("reason", "uint_overflow")]))
+        func quoted(_ text: String) -> [UInt8] {
+            var out: [UInt8] = []
+            JSONWriter.appendString(text, to: &out)
+            return out
+        }
+        self.typeValue = quoted(configuration.typeName)
+        self.readerValue = quoted(configuration.name)
+        self.endpointValue = quoted(endpointText)
+        let limits = JSONScanner.Limits(
+            maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
+        self.pipeline = Mutex(
+            Pipeline(
+                scanner: JSONScanner(limits: limits),
+                flattener: Flattener(options: Flattener.Options(configuration: configuration))))
+    }
+
+    /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.
+    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
+        guard let url else {
+            throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
+        }
+        let request = HTTPRequest(
+            method: "GET", endpoint: url, headers: headers, timeout: configuration.timeout,
+            maxResponseBytes: configuration.maxBodyBytes)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
+        }
+        bytesRead.increment(by: Int64(response.body.count))
+        guard (200..<300).contains(response.status) else {
+            let preview = response.body.withUnsafeBytes { JSONError.preview($0, limit: 200) }
+            throw ReaderError(
+                code: "http_status",
+                message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
+        }
+        return try document(fromBody: response.body, startedAtWallNanos: startedAtWallNanos)
+    }
+
+    /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
+    /// (updates type-stability and GC state). Used by ``read(startedAtWallNanos:)`` and benchmarks.
+    public func document(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> Document {
+        let millis = Self.millis(startedAtWallNanos)
+        let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = pipeline.withLock {
+            pipeline in
+            let parsed: JSONError? = body.withUnsafeBytes { source in
+                do throws(JSONError) {
+                    try pipeline.scanner.parse(source, into: &pipeline.tape)
+                } catch {
+                    return error
+                }
+                pipeline.encoder.reset()
+                writeEnvelope(millis: millis, into: &pipeline.encoder)
+                pipeline.flattener.flatten(pipeline.tape, source: source, into: &pipeline.encoder)
+                return nil
+            }
+            if let parsed { return .failure(parsed) }
+            let (encoded, duplicates) = pipeline.encoder.finish()
+            pipeline.flattener.count(.duplicate, duplicates)
+            return .success((encoded, pipeline.flattener.dropped, pipeline.flattener.uintConverted))
+        }
+        switch result {
+        case .failure(let error):
+            throw ReaderError(code: Self.code(for: error), message: "GET \(endpointText): \(error.message)")
+        case .success(let (encoded, dropped, converted)):
+            var total = 0
+            for (reason, amount) in zip(DropReason.allCases, dropped) where amount > 0 {
+                dropCounters[reason.rawValue].increment(by: Int64(amount))
+                total += amount
+            }
+            if converted > 0 { uintConverted.increment(by: Int64(converted)) }
+            if total > 0 {
+                logger.debug(
+                    "dropped \(total) fields",
+                    Dictionary(
+                        uniqueKeysWithValues: zip(DropReason.allCases, dropped).filter { $0.1 > 0 }.map {
+                            ("dropped." + $0.0.label, String($0.1))
+                        }))
+            }
+            return Document(
+                id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
+                timestampMillis: millis, reader: name, body: encoded)
+        }
+    }
+
+    private func writeEnvelope(millis: Int64, into encoder: inout DocumentEncoder) {
+        encoder.beginField("@timestamp")
+        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
+        encoder.endField()
+        encoder.beginField("type")
+        encoder.out.append(contentsOf: typeValue)
+        encoder.endField()
+        encoder.beginField("reader")
+        encoder.out.append(contentsOf: readerValue)
+        encoder.endField()
+        encoder.beginField("endpoint")
+        encoder.out.append(contentsOf: endpointValue)
+        encoder.endField()
+    }
+
+    static func millis(_ nanos: Int64) -> Int64 {
+        let (q, r) = nanos.quotientAndRemainder(dividingBy: 1_000_000)
+        return r < 0 ? q - 1 : q
+    }
+
+    private static func code(for error: JSONError) -> String {
+        switch error.code {
+        case .empty: "empty_body"
+        case .notAnObject: "not_json_object"
+        case .tooLarge: "body_too_large"
+        default: "invalid_json"
+        }
+    }
+}

@@ -1,0 +1,339 @@
+/// Turns a parsed `/debug/vars` body into document fields (SPEC §2.2–2.4). One per reader: it
+/// remembers what it has seen (type stability, previous `NumGC`) between polls.
+///
+/// Rules, in the order they apply:
+/// - Nested objects flatten to dotted paths (`memstats.HeapAlloc`); keys are escaped as in the
+///   output. An empty key or one that starts or ends with `.` is dropped (`invalid_key`).
+/// - `null` → dropped (`null`); `+Inf`/`-Inf`/`NaN` → dropped (`non_finite`).
+/// - Integers stay integers; an unsigned value above `Int64.max` is written as a double and counted
+///   in `fields_converted{reason="uint_overflow"}`. Doubles are doubles. Once a path has carried a
+///   double, later integers there are written as doubles too (Go writes a Float that is 0 as `0`).
+/// - Arrays of numbers, of strings or of booleans are kept as arrays (a number array with any double
+///   is written all as doubles). Empty arrays are kept as `[]`.
+/// - Arrays holding objects or arrays (`object_array`) or mixing kinds or `null` (`mixed_array`) are
+///   dropped — unless an `include` glob matches the array's path or something beneath it (for
+///   example `memstats.BySize.**` or `items.*.name`), in which case elements are flattened under their
+///   index: `memstats.BySize.3.Size`. `memstats.BySize` is dropped by default (`bysize`).
+/// - `exclude` globs drop the matched path and everything beneath it (`excluded`); a non-empty
+///   `include` keeps only fields whose path or an ancestor's path it matches. Exclude wins.
+/// - `map_file` `memory_bytes`: a matching numeric field is divided by the unit and written as a double.
+/// - GC rings (`memstats.PauseNs`/`PauseEnd` and `gc_types` entries) are never shipped raw; see
+///   ``GCPauseWindow`` and `Flattener+GC.swift` for the fields derived from them. Derived fields obey
+///   `include`/`exclude` under their own names.
+struct Flattener {
+    struct Options {
+        var include: [FieldGlob]
+        var exclude: [FieldGlob]
+        /// Most specific first: plain paths, then longer patterns.
+        var units: [(glob: FieldGlob, divisor: Double)]
+        var gcTypes: [FieldGlob]
+
+        init(configuration: ReaderConfiguration) {
+            include = configuration.include.map(FieldGlob.init)
+            exclude = configuration.exclude.map(FieldGlob.init)
+            units = configuration.fieldMap.memoryBytes.map { (FieldGlob($0.key), $0.value.divisor) }.sorted {
+                if $0.glob.isLiteral != $1.glob.isLiteral { return $0.glob.isLiteral }
+                if $0.glob.text.count != $1.glob.text.count { return $0.glob.text.count > $1.glob.text.count }
+                return $0.glob.text < $1.glob.text
+            }
+            gcTypes = configuration.fieldMap.gcTypes.map(FieldGlob.init)
+        }
+    }
+
+    /// Read-only view of one parse for the walk.
+    struct Input {
+        let nodes: UnsafeBufferPointer<JSONTape.Node>
+        let source: UnsafeRawBufferPointer
+        let arena: UnsafeRawBufferPointer
+
+        @inline(__always)
+        func bytes(_ node: JSONTape.Node) -> UnsafeRawBufferPointer {
+            let base = node.decoded ? arena : source
+            return UnsafeRawBufferPointer(rebasing: base[Int(node.start)..<Int(node.start + node.count)])
+        }
+
+        /// Index of the node after `index` and its descendants.
+        @inline(__always)
+        func next(after index: Int) -> Int {
+            let node = nodes[index]
+            return node.kind == .object || node.kind == .array ? node.end : index + 1
+        }
+    }
+
+    struct PendingRing {
+        var node: Int
+        var parent: Int
+        var role: FieldInfo.Role
+        /// Only for `gc_types` entries.
+        var path: [UInt8]
+    }
+
+    struct RingState {
+        var numGC: UInt64
+        var pauseTotalNs: UInt64?
+    }
+
+    let options: Options
+    var table = PathTable()
+    /// The current path, escaped as in the output.
+    var path: [UInt8] = []
+    /// Per poll: fields dropped by ``DropReason`` raw value.
+    private(set) var dropped: [Int] = Array(repeating: 0, count: DropReason.allCases.count)
+    /// Per poll: unsigned values above `Int64.max` written as doubles.
+    private(set) var uintConverted = 0
+    var pendingRings: [PendingRing] = []
+    var memstatsRing: RingState?
+    var customRings: [[UInt8]: RingState] = [:]
+
+    init(options: Options) {
+        self.options = options
+        path.reserveCapacity(256)
+    }
+
+    /// Writes the fields of `tape` (whose root is an object) into `encoder`.
+    mutating func flatten(_ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
+        for index in dropped.indices { dropped[index] = 0 }
+        uintConverted = 0
+        pendingRings.removeAll(keepingCapacity: true)
+        path.removeAll(keepingCapacity: true)
+        tape.arena.withUnsafeBytes { arena in
+            let input = Input(nodes: tape.nodes, source: source, arena: arena)
+            walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
+            processRings(input, &encoder)
+        }
+    }
+
+    mutating func count(_ reason: DropReason, _ amount: Int = 1) {
+        dropped[reason.rawValue] += amount
+    }
+
+    // MARK: - Walk
+
+    private mutating func walkObject(_ object: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
+        let end = input.nodes[object].end
+        let mark = path.count
+        var k = object + 1
+        while k < end {
+            let keyNode = input.nodes[k]
+            let value = k + 1
+            let next = input.next(after: value)
+            defer { k = next }
+            let key = input.bytes(keyNode)
+            guard let first = key.first, first != UInt8(ascii: "."), key.last != UInt8(ascii: ".") else {
+                count(.invalidKey)
+                continue
+            }
+            var h = hash
+            if mark > 0 {
+                path.append(UInt8(ascii: "."))
+                h = (h ^ UInt64(UInt8(ascii: "."))) &* 0x100_0000_01b3
+            }
+            if keyNode.decoded {
+                let start = path.count
+                JSONWriter.appendEscaped(key, to: &path)
+                h = path.withUnsafeBytes { PathTable.hash(UnsafeRawBufferPointer(rebasing: $0[start...]), from: h) }
+            } else {
+                path.append(contentsOf: key)
+                h = PathTable.hash(key, from: h)
+            }
+            walkValue(value, parent: object, hash: h, input, &encoder)
+            path.removeLast(path.count - mark)
+        }
+    }
+
+    @inline(__always)
+    private mutating func walkValue(
+        _ value: Int, parent: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder
+    ) {
+        switch input.nodes[value].kind {
+        case .object: walkObject(value, hash: hash, input, &encoder)
+        case .array: walkArray(value, parent: parent, hash: hash, input, &encoder)
+        default: leaf(value, hash: hash, input, &encoder)
+        }
+    }
+
+    /// The info for the current path, created on first sight.
+    @inline(__always)
+    mutating func lookup(hash: UInt64) -> Int {
+        if let found = path.withUnsafeBytes({ table.find(hash: hash, path: $0) }) { return found }
+        let current = path
+        let info = makeInfo(current)
+        return current.withUnsafeBytes { table.insert(hash: hash, path: $0, info: info) }
+    }
+
+    private func makeInfo(_ path: [UInt8]) -> FieldInfo {
+        let excluded = options.exclude.contains { $0.matchesSelfOrAncestor(path) }
+        let included = options.include.isEmpty || options.include.contains { $0.matchesSelfOrAncestor(path) }
+        let expand = options.include.contains { $0.mayMatchBeneath(path) }
+        var drop: DropReason?
+        if excluded {
+            drop = .excluded
+        } else if !expand, path.elementsEqual("memstats.BySize".utf8) {
+            drop = .bySize
+        }
+        let divisor = options.units.first { $0.glob.matches(path) }?.divisor ?? 0
+        var role = FieldInfo.Role.plain
+        if path.elementsEqual("memstats.PauseNs".utf8) {
+            role = .pauseNs
+        } else if path.elementsEqual("memstats.PauseEnd".utf8) {
+            role = .pauseEnd
+        } else if options.gcTypes.contains(where: { $0.matches(path) }) {
+            role = .customGC
+        }
+        return FieldInfo(drop: drop, included: included, expand: expand, divisor: divisor, role: role)
+    }
+
+    private mutating func leaf(_ value: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
+        let node = input.nodes[value]
+        switch node.kind {
+        case .null:
+            count(.null)
+            return
+        case .nonFinite:
+            count(.nonFinite)
+            return
+        default: break
+        }
+        let index = lookup(hash: hash)
+        let info = table[index]
+        if let drop = info.drop {
+            count(drop)
+            return
+        }
+        guard info.included else {
+            count(.excluded)
+            return
+        }
+        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        switch node.kind {
+        case .bool:
+            encoder.out.append(contentsOf: node.payload != 0 ? "true".utf8 : "false".utf8)
+        case .string:
+            writeString(node, input, &encoder.out)
+        case .int:
+            if info.divisor != 0 {
+                JSONWriter.appendDouble(Double(node.int) / info.divisor, to: &encoder.out)
+            } else if info.seenDouble {
+                JSONWriter.appendDouble(Double(node.int), to: &encoder.out)
+            } else {
+                JSONWriter.appendInt(node.int, to: &encoder.out)
+            }
+        case .uint:
+            if info.divisor == 0 { uintConverted += 1 }
+            JSONWriter.appendDouble(Double(node.payload) / (info.divisor == 0 ? 1 : info.divisor), to: &encoder.out)
+        case .double:
+            if !info.seenDouble { table[index].seenDouble = true }
+            JSONWriter.appendDouble(node.double / (info.divisor == 0 ? 1 : info.divisor), to: &encoder.out)
+        default:
+            preconditionFailure("containers are walked, null and non-finite values dropped above")
+        }
+        encoder.endField()
+    }
+
+    @inline(__always)
+    private func writeString(_ node: JSONTape.Node, _ input: Input, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        if node.decoded {
+            JSONWriter.appendEscaped(input.bytes(node), to: &out)
+        } else {
+            // Raw source strings contain no escapes, quotes or control bytes: already valid output.
+            out.append(contentsOf: input.bytes(node))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: - Arrays
+
+    private static func bit(_ kind: JSONTape.Kind) -> UInt16 { 1 << UInt16(kind.rawValue) }
+    private static let containerBits = bit(.object) | bit(.array)
+    private static let numberBits = bit(.int) | bit(.uint) | bit(.double)
+
+    private mutating func walkArray(
+        _ array: Int, parent: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder
+    ) {
+        let index = lookup(hash: hash)
+        let info = table[index]
+        if info.role != .plain {
+            pendingRings.append(
+                PendingRing(node: array, parent: parent, role: info.role, path: info.role == .customGC ? path : []))
+            return
+        }
+        let end = input.nodes[array].end
+        var mask: UInt16 = 0
+        var k = array + 1
+        while k < end {
+            let node = input.nodes[k]
+            mask |= Self.bit(node.kind)
+            if node.kind == .object || node.kind == .array { break }
+            k += 1
+        }
+        let hasNumbers = mask & Self.numberBits != 0
+        let categories =
+            (hasNumbers ? 1 : 0) + (mask & Self.bit(.string) != 0 ? 1 : 0) + (mask & Self.bit(.bool) != 0 ? 1 : 0)
+            + (mask & Self.bit(.nonFinite) != 0 && !hasNumbers ? 1 : 0)
+        let isObjectArray = mask & Self.containerBits != 0
+        let isMixed = !isObjectArray && (categories > 1 || mask & Self.bit(.null) != 0)
+        if let drop = info.drop {
+            count(drop)
+            return
+        }
+        if isObjectArray || isMixed {
+            if info.expand {
+                expand(array, hash: hash, input, &encoder)
+            } else {
+                count(!info.included ? .excluded : isObjectArray ? .objectArray : .mixedArray)
+            }
+            return
+        }
+        guard info.included else {
+            count(.excluded)
+            return
+        }
+        if mask & Self.bit(.nonFinite) != 0 {
+            count(.nonFinite)
+            return
+        }
+        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        encoder.out.append(UInt8(ascii: "["))
+        let asDouble = mask & (Self.bit(.double) | Self.bit(.uint)) != 0 || info.seenDouble || info.divisor != 0
+        if mask & Self.bit(.double) != 0, !info.seenDouble { table[index].seenDouble = true }
+        if mask & Self.bit(.uint) != 0, info.divisor == 0 { uintConverted += 1 }
+        let divisor = info.divisor == 0 ? 1 : info.divisor
+        for k in (array + 1)..<end {
+            if k > array + 1 { encoder.out.append(UInt8(ascii: ",")) }
+            let node = input.nodes[k]
+            switch node.kind {
+            case .int:
+                if asDouble {
+                    JSONWriter.appendDouble(Double(node.int) / divisor, to: &encoder.out)
+                } else {
+                    JSONWriter.appendInt(node.int, to: &encoder.out)
+                }
+            case .uint: JSONWriter.appendDouble(Double(node.payload) / divisor, to: &encoder.out)
+            case .double: JSONWriter.appendDouble(node.double / divisor, to: &encoder.out)
+            case .string: writeString(node, input, &encoder.out)
+            case .bool: encoder.out.append(contentsOf: node.payload != 0 ? "true".utf8 : "false".utf8)
+            default: preconditionFailure("only homogeneous scalar arrays reach here")
+            }
+        }
+        encoder.out.append(UInt8(ascii: "]"))
+        encoder.endField()
+    }
+
+    /// Flattens each element under its index (`path.0`, `path.0.field`).
+    private mutating func expand(_ array: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
+        let end = input.nodes[array].end
+        let mark = path.count
+        var k = array + 1
+        var position: UInt64 = 0
+        while k < end {
+            path.append(UInt8(ascii: "."))
+            JSONWriter.appendUInt(position, to: &path)
+            let h = path.withUnsafeBytes { PathTable.hash(UnsafeRawBufferPointer(rebasing: $0[mark...]), from: hash) }
+            walkValue(k, parent: array, hash: h, input, &encoder)
+            path.removeLast(path.count - mark)
+            k = input.next(after: k)
+            position += 1
+        }
+    }
+}

@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What a reader knows about one flattened field path, decided once when the path is first seen.
+struct FieldInfo {
+    enum Role: UInt8 {
+        case plain
+        /// `memstats.PauseNs`: a GC pause ring, never shipped raw.
+        case pauseNs
+        /// `memstats.PauseEnd`: a GC pause-end ring, never shipped raw.
+        case pauseEnd
+        /// A `gc_types` entry from the map file.
+        case customGC
+    }
+
+    /// Set when `exclude` (or the `memstats.BySize` default) removes the field.
+    var drop: DropReason?
+    /// An `include` glob matches the path or an ancestor (always true without `include`).
+    var included: Bool
+    /// An `include` glob names this path or something beneath it: object and mixed arrays are expanded.
+    var expand: Bool
+    /// `map_file` unit divisor; 0 when the field has no unit.
+    var divisor: Double
+    var role: Role
+    /// The field was a double once; integers there are now written as doubles (type stability).
+    var seenDouble: Bool = false
+}
+
+/// An open-addressing hash table from path bytes to ``FieldInfo``, without allocating a key per
+/// lookup. Paths are kept in one byte arena. Bounded: past ``capacityLimit`` distinct paths (a
+/// hostile or exploding endpoint) the table starts over, which only forgets type-stability history.
+struct PathTable {
+    private struct Slot {
+        var hash: UInt64
+        var index: Int32
+    }
+
+    static let capacityLimit = 1 << 16
+
+    private var slots: [Slot] = Array(repeating: Slot(hash: 0, index: -1), count: 256)
+    private var keyRanges: [Range<Int>] = []
+    private var keys: [UInt8] = []
+    private(set) var infos: [FieldInfo] = []
+
+    var count: Int { infos.count }
+
+    /// The index of `path`'s info, or nil.
+    @inline(__always)
+    func find(hash: UInt64, path: UnsafeRawBufferPointer) -> Int? {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
+        while true {
+            let slot = slots[i]
+            if slot.index < 0 { return nil }
+            if slot.hash == hash {
+                let range = keyRanges[Int(slot.index)]
+                if range.count == path.count,
+                    keys.withUnsafeBytes({ k in
+                        path.count == 0 || memcmp(k.baseAddress! + range.lowerBound, path.baseAddress!, path.count) == 0
+                    })
+                {
+                    return Int(slot.index)
+                }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Adds a path that ``find(hash:path:)`` did not find; returns its index.
+    mutating func insert(hash: UInt64, path: UnsafeRawBufferPointer, info: FieldInfo) -> Int {
+        if infos.count >= Self.capacityLimit { self = PathTable() }
+        if (infos.count + 1) * 2 > slots.count { grow() }
+        let index = infos.count
+        let start = keys.count
+        keys.append(contentsOf: path)
+        keyRanges.append(start..<keys.count)
+        infos.append(info)
+        place(Slot(hash: hash, index: Int32(index)))
+        return index
+    }
+
+    subscript(index: Int) -> FieldInfo {
+        get { infos[index] }
+        set { infos[index] = newValue }
+    }
+
+    private mutating func place(_ slot: Slot) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: Self.mix(slot.hash)) & mask
+        while slots[i].index >= 0 { i = (i + 1) & mask }
+        slots[i] = slot
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: Slot(hash: 0, index: -1), count: old.count * 2)
+        for slot in old where slot.index >= 0 { place(slot) }
+    }
+
+    @inline(__always)
+    private static func mix(_ hash: UInt64) -> UInt64 {
+        var h = hash
+        h ^= h >> 33
+        h = h &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        return h
+    }
+
+    /// FNV-1a 64, continued from `hash` over `bytes`.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, from hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = hash
+        for byte in bytes {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+}

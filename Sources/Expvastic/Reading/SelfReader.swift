@@ -1,0 +1,106 @@
+/// Reads Expvastic's own metrics in-process (SPEC §3.2) into a document with the same envelope as
+/// ``ExpvarReader`` (`@timestamp`, `type`, `reader`, `endpoint` — here `self`).
+///
+/// Field names: a series `name{labels}` becomes
+/// - `reader.<value>.<name>[.<other label values>…]` when it has a `reader` label,
+/// - `recorder.<value>.<name>[.<other label values>…]` when it has a `recorder` label,
+/// - `<name>[.<label values>…]` otherwise,
+///
+/// with the other label values in label order. For example `polls_ok{reader=FirstApp}` →
+/// `reader.FirstApp.polls_ok`, `fields_dropped{reader=FirstApp,reason=null}` →
+/// `reader.FirstApp.fields_dropped.null`, `docs_sent{recorder=es}` → `recorder.es.docs_sent`.
+///
+/// Values: counters are integers; gauges are doubles (non-finite gauges are left out); a timer
+/// `t` gives `t.count`, `t.sum_ns`, `t.min_ns`, `t.max_ns` (integers) and `t.mean_ns` (double).
+public final class SelfReader: Reader {
+    public let name: String
+    private let configuration: ReaderConfiguration
+    private let registry: MetricsRegistry
+
+    /// A reader of `registry`'s current values.
+    public init(configuration: ReaderConfiguration, registry: MetricsRegistry) {
+        self.name = configuration.name
+        self.configuration = configuration
+        self.registry = registry
+    }
+
+    /// The endpoint field of self documents.
+    public static let endpoint = "self"
+
+    /// Snapshots the registry.
+    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
+        document(startedAtWallNanos: startedAtWallNanos)
+    }
+
+    /// The document for the registry's values now, stamped `startedAtWallNanos`.
+    public func document(startedAtWallNanos: Int64) -> Document {
+        let millis = ExpvarReader.millis(startedAtWallNanos)
+        var encoder = DocumentEncoder()
+        encoder.beginField("@timestamp")
+        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
+        encoder.endField()
+        encoder.beginField("type")
+        JSONWriter.appendString(configuration.typeName, to: &encoder.out)
+        encoder.endField()
+        encoder.beginField("reader")
+        JSONWriter.appendString(name, to: &encoder.out)
+        encoder.endField()
+        encoder.beginField("endpoint")
+        JSONWriter.appendString(Self.endpoint, to: &encoder.out)
+        encoder.endField()
+        for (key, value) in registry.snapshot() {
+            let field = Self.fieldName(key)
+            switch value {
+            case .counter(let count):
+                encoder.beginField(field)
+                JSONWriter.appendInt(count, to: &encoder.out)
+                encoder.endField()
+            case .gauge(let gauge):
+                guard gauge.isFinite else { continue }
+                encoder.beginField(field)
+                JSONWriter.appendDouble(gauge, to: &encoder.out)
+                encoder.endField()
+            case .timer(let summary):
+                encoder.beginField(field + ".count")
+                JSONWriter.appendInt(summary.count, to: &encoder.out)
+                encoder.endField()
+                for (suffix, nanos) in [
+                    ("sum_ns", summary.sumNanos), ("min_ns", summary.minNanos), ("max_ns", summary.maxNanos),
+                ] {
+                    encoder.beginField(field + "." + suffix)
+                    // Elasticsearch longs are signed; a sum beyond that is written as a double.
+                    if nanos <= UInt64(Int64.max) {
+                        JSONWriter.appendUInt(nanos, to: &encoder.out)
+                    } else {
+                        JSONWriter.appendDouble(Double(nanos), to: &encoder.out)
+                    }
+                    encoder.endField()
+                }
+                encoder.beginField(field + ".mean_ns")
+                JSONWriter.appendDouble(summary.meanNanos, to: &encoder.out)
+                encoder.endField()
+            }
+        }
+        let (body, _) = encoder.finish()
+        return Document(
+            id: DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),
+            timestampMillis: millis, reader: name, body: body)
+    }
+
+    /// The document field name of a metric series (see the type's documentation).
+    public static func fieldName(_ key: MetricKey) -> String {
+        if let owner = key.labels.first(where: { $0.name == "reader" || $0.name == "recorder" }) {
+            var parts = [owner.name, owner.value, key.name]
+            var skipped = false
+            for label in key.labels {
+                if !skipped, label == owner {
+                    skipped = true
+                    continue
+                }
+                parts.append(label.value)
+            }
+            return parts.joined(separator: ".")
+        }
+        return ([key.name] + key.labels.map(\.value)).joined(separator: ".")
+    }
+}
