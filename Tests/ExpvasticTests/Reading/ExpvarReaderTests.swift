@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
@@ -44,7 +45,8 @@ import Testing
     }
 
     @Test func non2xxStatusShowsStatusAndSanitisedBody() async throws {
-        let error = try await Self.failure(FakeTransport(status: 503, body: "upstream\ndown \u{1B}[2J" + String(repeating: "x", count: 500)))
+        let error = try await Self.failure(
+            FakeTransport(status: 503, body: "upstream\ndown \u{1B}[2J" + String(repeating: "x", count: 500)))
         #expect(error.code == "http_status")
         #expect(error.message.contains("HTTP 503"))
         #expect(error.message.contains("http://localhost:1234/debug/vars"))
@@ -72,7 +74,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() async throws {
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<200 {
             var body: [UInt8] = Array(#"{"a":"#.utf8)
             for _ in 0..<Int(generator.next() % 64) { body.append(UInt8(truncatingIfNeeded: generator.next())) }
@@ -89,7 +91,8 @@ import Testing
     @Test func invalidUTF8IsAnError() throws {
         let (reader, _) = H.reader()
         #expect(throws: ReaderError.self) {
-            try reader.document(fromBody: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), startedAtWallNanos: 0)
+            try reader.document(
+                fromBody: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), startedAtWallNanos: 0)
         }
     }
 
@@ -102,19 +105,8 @@ import Testing
         #expect(throws: ReaderError.self) {
             try reader.document(fromBody: Array(#"{"a":{"b":{"c":1}}}"#.utf8), startedAtWallNanos: 0)
         }
-        #expect(throws: Never.self) { try reader.document(fromBody: Array(#"{"a":{"b":1}}"#.utf8), startedAtWallNanos: 0) }
-    }
-}
-
-/// A small deterministic random source for fuzz-style tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        #expect(throws: Never.self) {
+            try reader.document(fromBody: Array(#"{"a":{"b":1}}"#.utf8), startedAtWallNanos: 0)
+        }
     }
 }

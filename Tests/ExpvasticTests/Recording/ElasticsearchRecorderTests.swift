@@ -23,7 +23,7 @@ import Testing
 
     struct Rig {
         let recorder: ElasticsearchRecorder
-        let transport: FakeTransport
+        let transport: BulkFakeTransport
         let clock: ManualClock
         let metrics: MetricsRegistry
         let logs: InMemoryLogHandler
@@ -40,12 +40,13 @@ import Testing
     }
 
     static func rig(
-        _ configuration: ElasticsearchConfiguration, handler: @escaping FakeTransport.Handler = FakeTransport.healthy
+        _ configuration: ElasticsearchConfiguration,
+        handler: @escaping BulkFakeTransport.Handler = BulkFakeTransport.healthy
     ) -> Rig {
         let clock = ManualClock()
         let logs = InMemoryLogHandler()
         let metrics = MetricsRegistry()
-        let transport = FakeTransport(handler)
+        let transport = BulkFakeTransport(handler)
         let spool = InMemorySpool()
         let recorder = ElasticsearchRecorder(
             name: "es", configuration: configuration, transport: transport, spool: spool, clock: clock,
@@ -118,7 +119,7 @@ import Testing
         for n in 1...2 { rig.recorder.accept(Self.doc(n)) }
         #expect(await eventually { rig.spool.documents.count == 2 })
         #expect(rig.counter("docs_spooled") == 2)
-        rig.transport.setHandler(FakeTransport.healthy)
+        rig.transport.setHandler(BulkFakeTransport.healthy)
         // Advance time until the probe backoff has passed and the spool is replayed.
         for _ in 0..<40 where rig.counter("docs_sent") < 2 {
             _ = await eventually(within: 1) { rig.clock.sleeperCount > 0 }
@@ -140,7 +141,7 @@ import Testing
         let directory = NSTemporaryDirectory() + "expvastic-dl-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let rig = Self.rig(try Self.configuration(spoolDirectory: directory)) { request throws(HTTPError) in
-            guard request.path == "/_bulk" else { return try await FakeTransport.healthy(request) }
+            guard request.path == "/_bulk" else { return try await BulkFakeTransport.healthy(request) }
             let body = #"""
                 {"took":1,"errors":true,"items":[{"create":{"_id":"id-1","status":201}},
                 {"create":{"_id":"id-2","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [n]"}}}]}
@@ -169,7 +170,7 @@ import Testing
 
     @Test func finishSpoolsWhatIsStillInFlightAtTheDeadline() async throws {
         let rig = Self.rig(try Self.configuration()) { request throws(HTTPError) in
-            guard request.path == "/_bulk" else { return try await FakeTransport.healthy(request) }
+            guard request.path == "/_bulk" else { return try await BulkFakeTransport.healthy(request) }
             try? await Task.sleep(for: .seconds(30))
             throw .timedOut(.seconds(30))
         }

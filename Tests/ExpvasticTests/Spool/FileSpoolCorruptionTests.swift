@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
@@ -77,7 +78,7 @@ import Testing
     @Test func aGarbageSegmentFileIsReportedCountedAndRemoved() throws {
         try F.withDirectory { directory in
             _ = try writeSegment(directory, batches: [[0, 1]])
-            var random = SplitMix(seed: 3)
+            var random = SplitMix64(seed: 3)
             let garbage = (0..<700).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             let garbagePath = directory + "/segment-00000000000000000002.spool"
             try F.write(garbage, to: garbagePath)

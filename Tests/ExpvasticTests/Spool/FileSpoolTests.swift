@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
@@ -213,7 +214,7 @@ import Testing
     @Test func largePayloadsSurviveARestart() throws {
         try F.withDirectory { directory in
             // Larger than a segment and than the 1 MiB read chunk.
-            var random = SplitMix(seed: 7)
+            var random = SplitMix64(seed: 7)
             let words = (0..<(3 << 17)).map { _ in random.next() }
             let body = words.withUnsafeBytes { Array($0) }
             let big = Document(id: "big", timestampMillis: 1, reader: "app", body: body)

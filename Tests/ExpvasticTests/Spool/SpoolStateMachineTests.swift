@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
@@ -208,7 +209,7 @@ import Testing
 
     @Test(arguments: 1...40)
     func randomWorkloadKeepsTheInvariants(seed: Int) throws {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         var machine = Machine(maxBytes: 3000, segmentBytes: 700)
         var written = 0  // records appended
         var delivered = 0  // records acknowledged
@@ -230,18 +231,5 @@ import Testing
             #expect(machine.segments.dropLast().allSatisfy { $0.sealed })
             #expect(written == delivered + machine.droppedDocuments + machine.unacknowledgedDocuments)
         }
-    }
-}
-
-/// A small deterministic random source for the property test.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,7 +2,7 @@ import Expvastic
 import Synchronization
 
 /// An ``HTTPTransport`` that answers from a closure and records every request.
-final class FakeTransport: HTTPTransport {
+final class BulkFakeTransport: HTTPTransport {
     typealias Handler = @Sendable (HTTPRequest) async throws(HTTPError) -> HTTPResponse
 
     private let handler: Mutex<Handler>
