@@ -312,7 +312,9 @@ struct JSONScanner {
             let c = p[i]
             if c == UInt8(ascii: "\"") {
                 let length = arena.count - arenaStart
-                return (i + 1, JSONTape.Node(kind: kind, decoded: true, count: UInt32(length), start: UInt32(arenaStart)))
+                return (
+                    i + 1, JSONTape.Node(kind: kind, decoded: true, count: UInt32(length), start: UInt32(arenaStart))
+                )
             }
             if c == UInt8(ascii: "\\") {
                 guard i + 1 < n else { break }
@@ -610,7 +612,8 @@ struct JSONScanner {
         let shown =
             byte >= 0x20 && byte < 0x7F
             ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
-        return JSONError(code: .unexpectedByte, offset: offset, reason: "unexpected \(shown), expected \(expected)", body: p)
+        return JSONError(
+            code: .unexpectedByte, offset: offset, reason: "unexpected \(shown), expected \(expected)", body: p)
     }
 
     private func controlCharacter(_ p: UnsafeRawBufferPointer, _ offset: Int) -> JSONError {

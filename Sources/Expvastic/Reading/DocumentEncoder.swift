@@ -94,7 +94,8 @@ struct DocumentEncoder {
                 var kept = 0
                 var reused = cachedOrder.count == entries.count
                 if reused {
-                    for k in 1..<Swift.max(cachedOrder.count, 1) where compare(cachedOrder[k - 1], cachedOrder[k]) >= 0 {
+                    for k in 1..<Swift.max(cachedOrder.count, 1) where compare(cachedOrder[k - 1], cachedOrder[k]) >= 0
+                    {
                         reused = false
                         break
                     }

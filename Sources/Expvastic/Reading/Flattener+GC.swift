@@ -34,7 +34,9 @@ extension Flattener {
             case .plain: break
             }
         }
-        if let pauseNs { processMemstats(pauseNs, pauseEnd: pauseEnd, input, &encoder) } else if pauseEnd != nil {
+        if let pauseNs {
+            processMemstats(pauseNs, pauseEnd: pauseEnd, input, &encoder)
+        } else if pauseEnd != nil {
             count(.gcRing)
         }
     }

@@ -94,7 +94,8 @@ import Testing
     }
 
     @Test func stringEscapesAndSurrogates() throws {
-        let source = #"{"k\"ey":"a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\u20ac\ud83d\ude00<é😀","lone":"\ud800x","raw":"plain é"}"#
+        let source =
+            #"{"k\"ey":"a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\u20ac\ud83d\ude00<é😀","lone":"\ud800x","raw":"plain é"}"#
         let tape = try Self.tape(source)
         #expect(Self.string(tape, tape.nodes[1], source: source) == "k\"ey")
         #expect(tape.nodes[2].decoded)
@@ -153,8 +154,9 @@ import Testing
     }
 
     @Test func invalidUTF8() throws {
-        for bad: [UInt8] in [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xE2, 0x28, 0xA1]]
-        {
+        for bad: [UInt8] in [
+            [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xE2, 0x28, 0xA1],
+        ] {
             let body = Array(#"{"a":""#.utf8) + bad + Array(#""}"#.utf8)
             let error = try Self.error(body)
             #expect(error.code == .invalidUTF8, "\(bad): \(error)")
@@ -167,7 +169,8 @@ import Testing
 
     @Test func deepNestingIsRejectedWithoutRecursion() throws {
         let depth = 100_000
-        let body = Array(#"{"a":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: depth)
+        let body =
+            Array(#"{"a":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: depth)
             + [UInt8](repeating: UInt8(ascii: "]"), count: depth) + [UInt8(ascii: "}")]
         let error = try Self.error(body)
         #expect(error.code == .tooDeep)

@@ -44,7 +44,8 @@ import Testing
     }
 
     @Test func non2xxStatusShowsStatusAndSanitisedBody() async throws {
-        let error = try await Self.failure(FakeTransport(status: 503, body: "upstream\ndown \u{1B}[2J" + String(repeating: "x", count: 500)))
+        let error = try await Self.failure(
+            FakeTransport(status: 503, body: "upstream\ndown \u{1B}[2J" + String(repeating: "x", count: 500)))
         #expect(error.code == "http_status")
         #expect(error.message.contains("HTTP 503"))
         #expect(error.message.contains("http://localhost:1234/debug/vars"))
@@ -89,7 +90,8 @@ import Testing
     @Test func invalidUTF8IsAnError() throws {
         let (reader, _) = H.reader()
         #expect(throws: ReaderError.self) {
-            try reader.document(fromBody: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), startedAtWallNanos: 0)
+            try reader.document(
+                fromBody: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), startedAtWallNanos: 0)
         }
     }
 
@@ -102,7 +104,9 @@ import Testing
         #expect(throws: ReaderError.self) {
             try reader.document(fromBody: Array(#"{"a":{"b":{"c":1}}}"#.utf8), startedAtWallNanos: 0)
         }
-        #expect(throws: Never.self) { try reader.document(fromBody: Array(#"{"a":{"b":1}}"#.utf8), startedAtWallNanos: 0) }
+        #expect(throws: Never.self) {
+            try reader.document(fromBody: Array(#"{"a":{"b":1}}"#.utf8), startedAtWallNanos: 0)
+        }
     }
 }
 

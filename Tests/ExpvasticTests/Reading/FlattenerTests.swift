@@ -116,7 +116,8 @@ import Testing
     }
 
     @Test func excludeAndIncludeGlobs() throws {
-        let payload = #"{"memstats":{"HeapAlloc":1,"HeapSys":2,"Alloc":3},"db":{"open":4,"idle":5},"x":{"y":{"Alloc":6}}}"#
+        let payload =
+            #"{"memstats":{"HeapAlloc":1,"HeapSys":2,"Alloc":3},"db":{"open":4,"idle":5},"x":{"y":{"Alloc":6}}}"#
         let (excluding, metrics) = H.reader(exclude: ["memstats.Heap*", "db"])
         let excluded = try H.fields(try H.document(excluding, payload))
         #expect(excluded["memstats.Alloc"] as? Int == 3)
@@ -127,11 +128,15 @@ import Testing
 
         let (including, _) = H.reader(include: ["**.Alloc", "db"], exclude: ["db.idle"])
         let included = try H.fields(try H.document(including, payload))
-        #expect(Set(included.keys) == ["@timestamp", "type", "reader", "endpoint", "memstats.Alloc", "x.y.Alloc", "db.open"])
+        #expect(
+            Set(included.keys) == [
+                "@timestamp", "type", "reader", "endpoint", "memstats.Alloc", "x.y.Alloc", "db.open",
+            ])
     }
 
     @Test func includeExpandsObjectArrays() throws {
-        let payload = #"{"memstats":{"BySize":[{"Size":0,"Mallocs":1},{"Size":8,"Mallocs":2}],"NumGC":1},"a":[{"b":1},"c"]}"#
+        let payload =
+            #"{"memstats":{"BySize":[{"Size":0,"Mallocs":1},{"Size":8,"Mallocs":2}],"NumGC":1},"a":[{"b":1},"c"]}"#
         let (reader, metrics) = H.reader(include: ["memstats.BySize.*.Size", "a"])
         let fields = try H.fields(try H.document(reader, payload))
         #expect(fields["memstats.BySize.0.Size"] as? Int == 0)
@@ -169,8 +174,16 @@ import Testing
         #expect(first.id.count == 32)
         #expect(first.id.allSatisfy { $0.isHexDigit && !$0.isUppercase })
         #expect(first.id != (try H.document(a, "{}", at: H.start + 1_000_000)).id)
-        #expect(first.id == DocumentID.make(reader: "FirstApp", endpoint: "http://localhost:1234/debug/vars", timestampMillis: 1_795_284_000_123))
-        #expect(first.id != DocumentID.make(reader: "FirstApp", endpoint: "http://localhost:1234/debug/var", timestampMillis: 1_795_284_000_123))
+        #expect(
+            first.id
+                == DocumentID.make(
+                    reader: "FirstApp", endpoint: "http://localhost:1234/debug/vars", timestampMillis: 1_795_284_000_123
+                ))
+        #expect(
+            first.id
+                != DocumentID.make(
+                    reader: "FirstApp", endpoint: "http://localhost:1234/debug/var", timestampMillis: 1_795_284_000_123)
+        )
         // Pinned, so that a change of algorithm (which would re-send duplicates after an upgrade) is noticed.
         #expect(DocumentID.make(reader: "a", endpoint: "b", timestampMillis: 0) == "36cc25110283d94f708145dd5909c666")
         #expect(first.timestampMillis == 1_795_284_000_123)
