@@ -123,8 +123,9 @@ public final class ExpvarReader: Reader {
                 return nil
             }
             if let parsed { return .failure(parsed) }
-            let (encoded, duplicates) = pipeline.encoder.finish()
+            let (encoded, duplicates, conflicts) = pipeline.encoder.finish()
             pipeline.flattener.count(.duplicate, duplicates)
+            pipeline.flattener.count(.conflict, conflicts)
             return .success((encoded, pipeline.flattener.dropped, pipeline.flattener.uintConverted))
         }
         switch result {
