@@ -78,6 +78,7 @@ struct DocumentEncoder {
     /// other fields are nested under their path.
     mutating func finish() -> (body: [UInt8], duplicates: Int, conflicts: Int) {
         precondition(open == nil, "finish with a field still open")
+        if entries.isEmpty { return (Array("{}".utf8), 0, 0) }
         var duplicates = 0
         var conflicts = 0
         var total = 2

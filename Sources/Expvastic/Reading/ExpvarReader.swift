@@ -102,7 +102,15 @@ public final class ExpvarReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        return try document(fromBody: response.body, startedAtWallNanos: startedAtWallNanos)
+        do {
+            return try document(fromBody: response.body, startedAtWallNanos: startedAtWallNanos)
+        } catch {
+            throw ReaderError(
+                code: error.code,
+                message: "GET \(endpointText) returned HTTP \(response.status) with an unusable body: "
+                    + error.message.dropFirst(
+                        "GET \(endpointText): ".count))
+        }
     }
 
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
