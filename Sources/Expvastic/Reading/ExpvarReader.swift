@@ -102,20 +102,21 @@ public final class ExpvarReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        do {
-            return try document(fromBody: response.body, startedAtWallNanos: startedAtWallNanos)
-        } catch {
-            throw ReaderError(
-                code: error.code,
-                message: "GET \(endpointText) returned HTTP \(response.status) with an unusable body: "
-                    + error.message.dropFirst(
-                        "GET \(endpointText): ".count))
-        }
+        return try document(
+            fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+            context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
     }
 
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
     /// (updates type-stability and GC state). Used by ``read(startedAtWallNanos:)`` and benchmarks.
     public func document(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> Document {
+        try document(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
+    }
+
+    /// `context` starts the message of a parse error.
+    private func document(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
+        -> Document
+    {
         let millis = Self.millis(startedAtWallNanos)
         let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = pipeline.withLock {
             pipeline in
@@ -138,7 +139,7 @@ public final class ExpvarReader: Reader {
         }
         switch result {
         case .failure(let error):
-            throw ReaderError(code: Self.code(for: error), message: "GET \(endpointText): \(error.message)")
+            throw ReaderError(code: Self.code(for: error), message: context + ": " + error.message)
         case .success(let (encoded, dropped, converted)):
             var total = 0
             for (reason, amount) in zip(DropReason.allCases, dropped) where amount > 0 {
