@@ -36,9 +36,6 @@ struct DocumentEncoder {
         open = nil
     }
 
-    /// Number of fields written so far.
-    var fieldCount: Int { entries.count }
-
     /// Starts a field whose key is already escaped; write the value into ``out``, then ``endField()``.
     @inline(__always)
     mutating func beginField(escapedKey key: UnsafeRawBufferPointer) {
@@ -63,13 +60,6 @@ struct DocumentEncoder {
     mutating func endField() {
         guard let (start, keyEnd) = open else { preconditionFailure("endField without beginField") }
         entries.append(Entry(start: start, keyEnd: keyEnd, end: out.count))
-        open = nil
-    }
-
-    /// Abandons the field begun last (its value turned out to be unusable).
-    mutating func cancelField() {
-        guard let (start, _) = open else { return }
-        out.removeLast(out.count - start)
         open = nil
     }
 
