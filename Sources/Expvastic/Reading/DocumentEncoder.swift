@@ -36,9 +36,6 @@ struct DocumentEncoder {
         open = nil
     }
 
-    /// Number of fields written so far.
-    var fieldCount: Int { entries.count }
-
     /// Starts a field whose key is already escaped; write the value into ``out``, then ``endField()``.
     @inline(__always)
     mutating func beginField(escapedKey key: UnsafeRawBufferPointer) {
@@ -66,18 +63,14 @@ struct DocumentEncoder {
         open = nil
     }
 
-    /// Abandons the field begun last (its value turned out to be unusable).
-    mutating func cancelField() {
-        guard let (start, _) = open else { return }
-        out.removeLast(out.count - start)
-        open = nil
-    }
-
     /// Sorts, de-duplicates and joins the fields into one JSON object.
-    /// Returns the body and how many duplicate keys were dropped.
-    mutating func finish() -> (body: [UInt8], duplicates: Int) {
+    /// Returns the body, how many duplicate keys were dropped and how many values were dropped because
+    /// other fields are nested under their path.
+    mutating func finish() -> (body: [UInt8], duplicates: Int, conflicts: Int) {
         precondition(open == nil, "finish with a field still open")
+        if entries.isEmpty { return (Array("{}".utf8), 0, 0) }
         var duplicates = 0
+        var conflicts = 0
         var total = 2
         let body: [UInt8] = out.withUnsafeBytes { scratch in
             entries.withUnsafeBufferPointer { entries in
@@ -123,6 +116,47 @@ struct DocumentEncoder {
                         kept += 1
                     }
                     order.removeLast(order.count - kept)
+                    // A value at `a` and another at `a.b` cannot both go to Elasticsearch (`a` would have
+                    // to be a value and an object): keep the deeper fields, drop `a`.
+                    @inline(__always) func startsWithDotted(_ j: Int, _ a: Int) -> Int {
+                        // Compares key j with key a followed by ".".
+                        let ej = entries[j]
+                        let ea = entries[a]
+                        let lj = ej.keyEnd - ej.start - 1
+                        let la = ea.keyEnd - ea.start - 1
+                        let common = Int(memcmp(base + ej.start + 1, base + ea.start + 1, min(lj, la)))
+                        if common != 0 { return common }
+                        if lj <= la { return -1 }
+                        let next = Int(base.load(fromByteOffset: ej.start + 1 + la, as: UInt8.self))
+                        if next != 0x2E { return next - 0x2E }
+                        return lj == la + 1 ? 0 : 1
+                    }
+                    var write = 0
+                    for k in 0..<kept {
+                        var low = k + 1
+                        var high = kept
+                        while low < high {
+                            let mid = (low + high) / 2
+                            if startsWithDotted(order[mid], order[k]) < 0 { low = mid + 1 } else { high = mid }
+                        }
+                        if low < kept, startsWithDotted(order[low], order[k]) > 0 {
+                            let e = entries[order[low]]
+                            let a = entries[order[k]]
+                            let la = a.keyEnd - a.start - 1
+                            let lj = e.keyEnd - e.start - 1
+                            if lj > la + 1, memcmp(base + e.start + 1, base + a.start + 1, la) == 0,
+                                base.load(fromByteOffset: e.start + 1 + la, as: UInt8.self) == 0x2E
+                            {
+                                conflicts += 1
+                                total -= a.end - a.start + 1
+                                continue
+                            }
+                        }
+                        order[write] = order[k]
+                        write += 1
+                    }
+                    kept = write
+                    order.removeLast(order.count - kept)
                 }
                 let count = kept
                 return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
@@ -147,11 +181,11 @@ struct DocumentEncoder {
             }
         }
         // Remember the order for the next document (only when it covers every field).
-        if duplicates == 0 {
+        if duplicates == 0, conflicts == 0 {
             swap(&order, &cachedOrder)
         } else {
             cachedOrder.removeAll(keepingCapacity: true)
         }
-        return (body, duplicates)
+        return (body, duplicates, conflicts)
     }
 }

@@ -14,9 +14,15 @@ public enum DropReason: Int, Sendable, CaseIterable {
     case bySize
     /// An empty key or one starting or ending with `.` (Elasticsearch rejects such field names).
     case invalidKey
-    /// A key already present (a payload field named like an envelope field, or two keys that
-    /// flatten to the same path): the first one is kept.
+    /// A key already present (two keys that flatten to the same path, like `a.b` and `a: {b}`): the
+    /// first one is kept.
     case duplicate
+    /// A payload field named like an envelope field (`@timestamp`, `type`, `reader`, `endpoint`) or
+    /// nested under one (`reader.x`): the envelope wins.
+    case reserved
+    /// A value at a path under which other fields are nested (`a` next to `a.b`), which Elasticsearch
+    /// cannot map; the nested fields are kept.
+    case conflict
     /// A GC pause ring without a `NumGC` next to it, so new pauses cannot be told apart.
     case gcRing
 
@@ -31,6 +37,8 @@ public enum DropReason: Int, Sendable, CaseIterable {
         case .bySize: "bysize"
         case .invalidKey: "invalid_key"
         case .duplicate: "duplicate"
+        case .reserved: "reserved"
+        case .conflict: "conflict"
         case .gcRing: "gc_ring"
         }
     }

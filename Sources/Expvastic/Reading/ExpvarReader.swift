@@ -102,12 +102,21 @@ public final class ExpvarReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        return try document(fromBody: response.body, startedAtWallNanos: startedAtWallNanos)
+        return try document(
+            fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+            context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
     }
 
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
     /// (updates type-stability and GC state). Used by ``read(startedAtWallNanos:)`` and benchmarks.
     public func document(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> Document {
+        try document(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
+    }
+
+    /// `context` starts the message of a parse error.
+    private func document(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
+        -> Document
+    {
         let millis = Self.millis(startedAtWallNanos)
         let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = pipeline.withLock {
             pipeline in
@@ -123,13 +132,14 @@ public final class ExpvarReader: Reader {
                 return nil
             }
             if let parsed { return .failure(parsed) }
-            let (encoded, duplicates) = pipeline.encoder.finish()
+            let (encoded, duplicates, conflicts) = pipeline.encoder.finish()
             pipeline.flattener.count(.duplicate, duplicates)
+            pipeline.flattener.count(.conflict, conflicts)
             return .success((encoded, pipeline.flattener.dropped, pipeline.flattener.uintConverted))
         }
         switch result {
         case .failure(let error):
-            throw ReaderError(code: Self.code(for: error), message: "GET \(endpointText): \(error.message)")
+            throw ReaderError(code: Self.code(for: error), message: context + ": " + error.message)
         case .success(let (encoded, dropped, converted)):
             var total = 0
             for (reason, amount) in zip(DropReason.allCases, dropped) where amount > 0 {

@@ -4,6 +4,8 @@
 /// Rules, in the order they apply:
 /// - Nested objects flatten to dotted paths (`memstats.HeapAlloc`); keys are escaped as in the
 ///   output. An empty key or one that starts or ends with `.` is dropped (`invalid_key`).
+/// - A payload path equal to an envelope field (`type`, `reader`, …) or beneath one is dropped
+///   (`reserved`); the envelope always wins.
 /// - `null` → dropped (`null`); `+Inf`/`-Inf`/`NaN` → dropped (`non_finite`).
 /// - Integers stay integers; an unsigned value above `Int64.max` is written as a double and counted
 ///   in `fields_converted{reason="uint_overflow"}`. Doubles are doubles. Once a path has carried a
@@ -166,7 +168,9 @@ struct Flattener {
         let included = options.include.isEmpty || options.include.contains { $0.matchesSelfOrAncestor(path) }
         let expand = options.include.contains { $0.mayMatchBeneath(path) }
         var drop: DropReason?
-        if excluded {
+        if Self.isReserved(path) {
+            drop = .reserved
+        } else if excluded {
             drop = .excluded
         } else if !expand, path.elementsEqual("memstats.BySize".utf8) {
             drop = .bySize
@@ -181,6 +185,16 @@ struct Flattener {
             role = .customGC
         }
         return FieldInfo(drop: drop, included: included, expand: expand, divisor: divisor, role: role)
+    }
+
+    /// The envelope's field names; payload fields may not take them or nest under them.
+    static let envelopeKeys: [[UInt8]] = ["@timestamp", "type", "reader", "endpoint"].map { Array($0.utf8) }
+
+    static func isReserved(_ path: [UInt8]) -> Bool {
+        envelopeKeys.contains { key in
+            path.count >= key.count && path.starts(with: key)
+                && (path.count == key.count || path[key.count] == UInt8(ascii: "."))
+        }
     }
 
     private mutating func leaf(_ value: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {

@@ -4,31 +4,6 @@
     import Darwin
 #endif
 
-/// What a reader knows about one flattened field path, decided once when the path is first seen.
-struct FieldInfo {
-    enum Role: UInt8 {
-        case plain
-        /// `memstats.PauseNs`: a GC pause ring, never shipped raw.
-        case pauseNs
-        /// `memstats.PauseEnd`: a GC pause-end ring, never shipped raw.
-        case pauseEnd
-        /// A `gc_types` entry from the map file.
-        case customGC
-    }
-
-    /// Set when `exclude` (or the `memstats.BySize` default) removes the field.
-    var drop: DropReason?
-    /// An `include` glob matches the path or an ancestor (always true without `include`).
-    var included: Bool
-    /// An `include` glob names this path or something beneath it: object and mixed arrays are expanded.
-    var expand: Bool
-    /// `map_file` unit divisor; 0 when the field has no unit.
-    var divisor: Double
-    var role: Role
-    /// The field was a double once; integers there are now written as doubles (type stability).
-    var seenDouble: Bool = false
-}
-
 /// An open-addressing hash table from path bytes to ``FieldInfo``, without allocating a key per
 /// lookup. Paths are kept in one byte arena. Bounded: past ``capacityLimit`` distinct paths (a
 /// hostile or exploding endpoint) the table starts over, which only forgets type-stability history.

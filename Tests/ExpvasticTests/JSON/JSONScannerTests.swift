@@ -211,3 +211,52 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONScannerStringBoundaryTests {
+    /// The eight-bytes-at-a-time string scan must find every special byte wherever it falls.
+    @Test func specialBytesAtEveryOffset() throws {
+        for prefix in 0..<20 {
+            let pad = [UInt8](repeating: UInt8(ascii: "a"), count: prefix)
+            let tail = [UInt8](repeating: UInt8(ascii: "b"), count: 9)
+            let open = Array(#"{"k":""#.utf8)
+            let close = Array(#""}"#.utf8)
+
+            let escaped = try JSONScannerTests.parse(open + pad + Array(#"\""#.utf8) + tail + close).get()
+            #expect(escaped.nodes[2].decoded)
+            #expect(escaped.arena == pad + [0x22] + tail)
+
+            let accented = try JSONScannerTests.parse(open + pad + Array("é".utf8) + tail + close).get()
+            #expect(!accented.nodes[2].decoded)
+            #expect(Int(accented.nodes[2].count) == prefix + 2 + 9)
+
+            let plain = try JSONScannerTests.parse(open + pad + close).get()
+            #expect(Int(plain.nodes[2].count) == prefix)
+
+            let control = try JSONScannerTests.error(open + pad + [0x01] + tail + close)
+            #expect(control.code == .invalidString)
+            #expect(control.offset == open.count + prefix)
+
+            let invalid = try JSONScannerTests.error(open + pad + [0xFF] + tail + close)
+            #expect(invalid.code == .invalidUTF8)
+            #expect(invalid.offset == open.count + prefix)
+        }
+    }
+
+    @Test func numbersAroundTheEightDigitChunks() throws {
+        for digits in 1...20 {
+            let text = String(repeating: "9", count: digits)
+            let tape = try JSONScannerTests.parse(Array((#"{"v":["# + text + "," + text + "]}").utf8)).get()
+            let expected = UInt64(text)
+            for index in [3, 4] {
+                let node = tape.nodes[index]
+                if let expected {
+                    #expect(node.payload == expected, "\(text)")
+                    #expect(node.kind == (expected > UInt64(Int64.max) ? .uint : .int))
+                } else {
+                    #expect(node.kind == .double)
+                    #expect(node.double == Double(text))
+                }
+            }
+        }
+    }
+}

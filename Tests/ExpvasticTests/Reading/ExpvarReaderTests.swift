@@ -71,6 +71,8 @@ import Testing
         let error = try await Self.failure(FakeTransport(status: 200, body: body))
         #expect(error.code == code, "\(error)")
         #expect(error.message.contains("byte"))
+        let prefix = "GET http://localhost:1234/debug/vars returned HTTP 200 with an unusable body: "
+        #expect(error.message.hasPrefix(prefix))
     }
 
     @Test func randomBytesNeverCrash() async throws {

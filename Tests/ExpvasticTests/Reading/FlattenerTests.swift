@@ -50,11 +50,14 @@ import Testing
 
     @Test func duplicatesKeepTheFirstAndAreCounted() throws {
         let (reader, metrics) = H.reader()
-        let document = try H.document(reader, #"{"a.b":1,"a":{"b":2},"reader":"x"}"#)
+        let document = try H.document(reader, #"{"a.b":1,"a":{"b":2},"reader":"x","type":{"x":1},"types":2}"#)
         let fields = try H.fields(document)
         #expect(fields["a.b"] as? Int == 1)
         #expect(fields["reader"] as? String == "FirstApp")
-        #expect(H.dropped(metrics, "duplicate") == 2)
+        #expect(fields["type"] as? String == "my_app1")
+        #expect(fields["types"] as? Int == 2)
+        #expect(H.dropped(metrics, "duplicate") == 1)
+        #expect(H.dropped(metrics, "reserved") == 2)
     }
 
     @Test func stringEscapingRoundTrips() throws {
@@ -187,5 +190,25 @@ import Testing
         // Pinned, so that a change of algorithm (which would re-send duplicates after an upgrade) is noticed.
         #expect(DocumentID.make(reader: "a", endpoint: "b", timestampMillis: 0) == "36cc25110283d94f708145dd5909c666")
         #expect(first.timestampMillis == 1_795_284_000_123)
+    }
+}
+
+@Suite struct DocumentConflictTests {
+    @Test func valueNextToNestedFieldsIsDropped() throws {
+        let (reader, metrics) = ReaderHarness.reader()
+        let payload = #"{"a":1,"a-b":2,"a.b":3,"a.c":{"d":4},"ab":5,"x":{"y":6},"x.y.z":7}"#
+        let fields = try ReaderHarness.fields(try ReaderHarness.document(reader, payload))
+        #expect(fields["a"] == nil)
+        #expect(fields["a-b"] as? Int == 2)
+        #expect(fields["a.b"] as? Int == 3)
+        #expect(fields["a.c.d"] as? Int == 4)
+        #expect(fields["ab"] as? Int == 5)
+        #expect(fields["x.y"] == nil)
+        #expect(fields["x.y.z"] as? Int == 7)
+        #expect(ReaderHarness.dropped(metrics, "conflict") == 2)
+        // The next document with the same fields still drops them (the cached order is not reused).
+        let again = try ReaderHarness.fields(try ReaderHarness.document(reader, payload))
+        #expect(again["a"] == nil)
+        #expect(ReaderHarness.dropped(metrics, "conflict") == 4)
     }
 }
