@@ -383,7 +383,8 @@ public struct BulkStateMachine: Sendable {
             if entry.batch.origin == .live { documents += entry.batch.documents } else { kept.append(entry) }
         }
         waiting = kept
-        while let batch = takeLiveBatch(now: now, force: false) { documents += batch }
+        // Forced: with no cluster to wait for, a document is safer on disk than in memory (kill -9).
+        while let batch = takeLiveBatch(now: now, force: true) { documents += batch }
         if !documents.isEmpty { spool(documents, reason: .unreachable) }
         if case .ready = replay { replay = .idle }
     }
