@@ -19,7 +19,7 @@ public struct BulkPolicy: Sendable, Equatable {
     public var retryCap: Duration = .seconds(30)
     /// First re-probe delay of an endpoint that does not answer; doubles up to `probeCap`.
     public var probeBase: Duration = .milliseconds(500)
-    public var probeCap: Duration = .seconds(30)
+    public var probeCap: Duration = .seconds(10)
     /// The longest `Retry-After` honoured (a broken proxy must not stall the recorder for hours;
     /// the spool holds the data meanwhile anyway).
     public var retryAfterCap: Duration = .seconds(300)
