@@ -25,6 +25,7 @@ extension ComponentFactory {
                     let spool = try FileSpool(
                         directory: elasticsearch.spoolDirectory,
                         maxBytes: elasticsearch.spoolMaxBytes,
+                        segmentBytes: FileSpool.segmentBytes(forMaxBytes: elasticsearch.spoolMaxBytes),
                         logger: logger.child(logger.component + ".spool"),
                         metrics: registry,
                         metricLabels: [MetricKey.Label("recorder", configuration.name)]

@@ -21,6 +21,12 @@ public final class FileSpool: Spool {
     /// Default size at which a new segment file is started: 16 MiB.
     public static let defaultSegmentBytes = 16 << 20
 
+    /// A segment size that lets `spool_max_bytes` drop about an eighth of the spool at a time:
+    /// 16 MiB for the default 1 GiB, smaller for small spools (at least 64 KiB).
+    public static func segmentBytes(forMaxBytes maxBytes: Int) -> Int {
+        min(defaultSegmentBytes, max(maxBytes / 8, 64 << 10))
+    }
+
     /// The spool directory.
     public let directory: String
     let logger: Logger
