@@ -2,13 +2,14 @@
 /// ``ExpvarReader`` (`@timestamp`, `type`, `reader`, `endpoint` — here `self`).
 ///
 /// Field names: a series `name{labels}` becomes
-/// - `reader.<value>.<name>[.<other label values>…]` when it has a `reader` label,
-/// - `recorder.<value>.<name>[.<other label values>…]` when it has a `recorder` label,
+/// - `readers.<value>.<name>[.<other label values>…]` when it has a `reader` label,
+/// - `recorders.<value>.<name>[.<other label values>…]` when it has a `recorder` label,
 /// - `<name>[.<label values>…]` otherwise,
 ///
-/// with the other label values in label order. For example `polls_ok{reader=FirstApp}` →
-/// `reader.FirstApp.polls_ok`, `fields_dropped{reader=FirstApp,reason=null}` →
-/// `reader.FirstApp.fields_dropped.null`, `docs_sent{recorder=es}` → `recorder.es.docs_sent`.
+/// with the other label values in label order (plural prefixes, because the envelope's `reader`
+/// field holds a string). For example `polls_ok{reader=FirstApp}` → `readers.FirstApp.polls_ok`,
+/// `fields_dropped{reader=FirstApp,reason=null}` → `readers.FirstApp.fields_dropped.null`,
+/// `docs_sent{recorder=es}` → `recorders.es.docs_sent`.
 ///
 /// Values: counters are integers; gauges are doubles (non-finite gauges are left out); a timer
 /// `t` gives `t.count`, `t.sum_ns`, `t.min_ns`, `t.max_ns` (integers) and `t.mean_ns` (double).
@@ -90,7 +91,7 @@ public final class SelfReader: Reader {
     /// The document field name of a metric series (see the type's documentation).
     public static func fieldName(_ key: MetricKey) -> String {
         if let owner = key.labels.first(where: { $0.name == "reader" || $0.name == "recorder" }) {
-            var parts = [owner.name, owner.value, key.name]
+            var parts = [owner.name + "s", owner.value, key.name]
             var skipped = false
             for label in key.labels {
                 if !skipped, label == owner {

@@ -5,13 +5,13 @@ import Testing
 @Suite struct SelfReaderTests {
     @Test func fieldNames() {
         let reader = MetricKey.Label("reader", "FirstApp")
-        #expect(SelfReader.fieldName(MetricKey("polls_ok", labels: [reader])) == "reader.FirstApp.polls_ok")
+        #expect(SelfReader.fieldName(MetricKey("polls_ok", labels: [reader])) == "readers.FirstApp.polls_ok")
         #expect(
             SelfReader.fieldName(MetricKey("fields_dropped", labels: [reader, MetricKey.Label("reason", "null")]))
-                == "reader.FirstApp.fields_dropped.null")
+                == "readers.FirstApp.fields_dropped.null")
         #expect(
             SelfReader.fieldName(MetricKey("docs_sent", labels: [MetricKey.Label("recorder", "es")]))
-                == "recorder.es.docs_sent")
+                == "recorders.es.docs_sent")
         #expect(SelfReader.fieldName(MetricKey("process_rss_bytes")) == "process_rss_bytes")
         #expect(SelfReader.fieldName(MetricKey("x", labels: [MetricKey.Label("k", "v")])) == "x.v")
     }
@@ -32,10 +32,10 @@ import Testing
         #expect(
             text
                 == #"{"@timestamp":"2026-11-21T18:00:00.123Z","endpoint":"self","reader":"self","#
-                + #""reader.FirstApp.poll_latency.count":2,"reader.FirstApp.poll_latency.max_ns":300,"#
-                + #""reader.FirstApp.poll_latency.mean_ns":200.0,"reader.FirstApp.poll_latency.min_ns":100,"#
-                + #""reader.FirstApp.poll_latency.sum_ns":400,"reader.FirstApp.polls_ok":3,"#
-                + #""recorder.es.spool_bytes":2.0,"type":"expvastic"}"#)
+                + #""readers.FirstApp.poll_latency.count":2,"readers.FirstApp.poll_latency.max_ns":300,"#
+                + #""readers.FirstApp.poll_latency.mean_ns":200.0,"readers.FirstApp.poll_latency.min_ns":100,"#
+                + #""readers.FirstApp.poll_latency.sum_ns":400,"readers.FirstApp.polls_ok":3,"#
+                + #""recorders.es.spool_bytes":2.0,"type":"expvastic"}"#)
         #expect(document.id == DocumentID.make(reader: "self", endpoint: "self", timestampMillis: 1_795_284_000_123))
     }
 }
