@@ -72,7 +72,9 @@ import Testing
         let collections = try await program.forceGC(n: 3)
         #expect(collections.pausesNs.count == 3)
         let second = try await reader.read(startedAtWallNanos: 1_795_284_001_000_000_000)
-        let documents = try [first, second].map { try DocumentFields(parsing: String(decoding: $0.body, as: UTF8.self)) }
+        let documents = try [first, second].map {
+            try DocumentFields(parsing: String(decoding: $0.body, as: UTF8.self))
+        }
         #expect(try #require(documents[1].integers["memstats.gc.pause_count"]) >= 3)
         let uses = try KibanaSavedObjects.load().fieldUses(ofDashboard: Self.goDashboard)
         // Every field, the new-pause ones included, must be in the poll after the collections.
@@ -132,7 +134,9 @@ import Testing
 
             // Until a Go document carries new pauses and a self document shows both recorders at work.
             func ready(_ documents: [DocumentFields]) -> Bool {
-                let go = documents.contains { $0.strings["reader"] == "go_app" && $0.kinds["memstats.gc.pause_max_ns"] != nil }
+                let go = documents.contains {
+                    $0.strings["reader"] == "go_app" && $0.kinds["memstats.gc.pause_max_ns"] != nil
+                }
                 let selfDone = documents.contains {
                     $0.strings["reader"] == "expvastic_self"
                         && ($0.integers["recorders.local_elasticsearch.docs_sent"] ?? 0) > 0
@@ -150,7 +154,8 @@ import Testing
                 documents = try Self.completeDocuments(at: output)
                 if ready(documents) { break }
             }
-            #expect(ready(documents), "no complete run within 20 s; stderr: \(process.stderr.suffix(2000))")
+            let complete = ready(documents)
+            #expect(complete, "no complete run within 20 s; stderr: \(process.stderr.suffix(2000))")
             process.signal(SIGTERM)
             #expect(try await process.waitForExit(timeout: .seconds(10)) == 0, "stderr: \(process.stderr.suffix(2000))")
             documents = try Self.completeDocuments(at: output)

@@ -5,7 +5,7 @@ import Foundation
 /// double) stay distinct — `JSONSerialization` would turn both into an `NSNumber`.
 struct DocumentFields: Equatable {
     /// What Elasticsearch's dynamic mapping sees in a value.
-    enum Kind: Equatable, CustomStringConvertible {
+    indirect enum Kind: Equatable, CustomStringConvertible {
         case integer
         case double
         case string
@@ -85,8 +85,9 @@ struct DocumentFields: Equatable {
             let kind = try parser.value()
             kinds[key] = kind
             let raw = String(decoding: parser.bytes[start..<parser.index], as: UTF8.self)
-            if kind == .string, let value = try? JSONSerialization.jsonObject(
-                with: Data(raw.utf8), options: .fragmentsAllowed) as? String
+            if kind == .string,
+                let value = try? JSONSerialization.jsonObject(
+                    with: Data(raw.utf8), options: .fragmentsAllowed) as? String
             {
                 strings[key] = value
             }
@@ -201,7 +202,8 @@ struct DocumentFields: Equatable {
             case UInt8(ascii: "n"):
                 index += 4
                 return .null
-            case .some(let byte) where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
+            case .some(let byte)
+            where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
                 var isDouble = false
                 while let byte = peek, "0123456789+-.eE".utf8.contains(byte) {
                     if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {

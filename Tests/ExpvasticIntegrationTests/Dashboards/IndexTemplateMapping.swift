@@ -82,7 +82,8 @@ struct IndexTemplateMapping {
                 throw Failure(description: "a dynamic template entry must be {\"name\": {...}}: \(entry)")
             }
             if rule["match_pattern"] as? String == "regex" {
-                throw Failure(description: "dynamic template \(name) uses regex patterns, which this check does not read")
+                throw Failure(
+                    description: "dynamic template \(name) uses regex patterns, which this check does not read")
             }
             templates.append(
                 Template(
@@ -109,7 +110,8 @@ struct IndexTemplateMapping {
             let parent = segments[0..<depth].joined(separator: ".")
             if document.contains(parent) {
                 throw Failure(
-                    description: "\(field) needs \(parent) to be an object, but the same document sends \(parent) as a value")
+                    description:
+                        "\(field) needs \(parent) to be an object, but the same document sends \(parent) as a value")
             }
             let mapped = try resolveOne(parent, mappingType: "object")
             if mapped.type != "object" && mapped.type != "nested" {

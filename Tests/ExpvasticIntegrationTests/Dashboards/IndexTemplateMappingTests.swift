@@ -11,7 +11,8 @@ import Testing
     @Test func resolvesLikeElasticsearchDynamicTemplates() throws {
         let template = try shippedTemplate()
         #expect(try template.resolve("memstats.HeapAlloc", kind: .integer).type == "long")
-        #expect(try template.resolve("memstats.HeapAlloc", kind: .integer).rule == "dynamic template go_runtime_integers")
+        #expect(
+            try template.resolve("memstats.HeapAlloc", kind: .integer).rule == "dynamic template go_runtime_integers")
         // A GCCPUFraction that reads 0 is written as an integer; it must still become a double.
         #expect(try template.resolve("memstats.GCCPUFraction", kind: .integer).type == "double")
         #expect(try template.resolve("memstats.gc.pause_avg_ns", kind: .double).type == "double")

@@ -31,7 +31,8 @@ import Testing
         #expect(pattern.attributes["timeFieldName"] as? String == "@timestamp")
         let formats = try #require(try KibanaSavedObjects.parseEmbedded(pattern, ["fieldFormatMap"]) as? [String: Any])
         #expect(formats["memstats.HeapAlloc"] != nil)
-        let template = try IndexTemplateMapping(templateJSON: Data(contentsOf: KibanaSavedObjects.composableTemplateURL()))
+        let template = try IndexTemplateMapping(
+            templateJSON: Data(contentsOf: KibanaSavedObjects.composableTemplateURL()))
         #expect(try template.resolve("@timestamp", kind: .string).type == "date")
         let templateBody = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: KibanaSavedObjects.composableTemplateURL()))
@@ -50,7 +51,8 @@ import Testing
                 }
                 if target.type != reference.type {
                     problems.append(
-                        "\(object.id): reference \(reference.name) says \(reference.type), \(reference.id) is a \(target.type)")
+                        "\(object.id): reference \(reference.name) says \(reference.type), \(reference.id) is a \(target.type)"
+                    )
                 }
             }
             let names = object.references.map(\.name)
