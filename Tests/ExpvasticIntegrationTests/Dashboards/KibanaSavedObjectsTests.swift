@@ -110,6 +110,7 @@ import Testing
         var panelIndices: Set<String> = []
         for panel in panels {
             let name = try #require(panel["panelRefName"] as? String)
+            #expect(panel["id"] == nil && panel["type"] == nil, "\(dashboardID) \(name): ids belong in references")
             let reference = try #require(references[name], "\(dashboardID): \(name) has no reference")
             #expect(reference.type == "visualization")
             #expect(saved.object(id: reference.id)?.type == "visualization")
