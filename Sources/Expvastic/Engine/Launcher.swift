@@ -72,6 +72,9 @@ public enum Launcher {
                 let document = try await reader.read(startedAtWallNanos: clock.wallNanos())
                 let encoder = BulkEncoder(indexName: indexName(for: engine, in: configuration), version: nil)
                 output += encoder.encode([document])
+                if let summary = droppedFields(reader: engine.reader, in: registry) {
+                    FileHandle.standardError.write(Data("expvasyml: reader \(engine.reader): \(summary)\n".utf8))
+                }
             } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("expvasyml: reader \(engine.reader): \(error)\n".utf8))
@@ -79,6 +82,20 @@ public enum Launcher {
         }
         FileHandle.standardOutput.write(Data(output))
         return failures == 0 ? ExitCode.success : ExitCode.runtimeFailure
+    }
+
+    /// `dropped 2 fields (non_finite=1, null=1)`, or nil when the reader dropped nothing.
+    static func droppedFields(reader: String, in registry: MetricsRegistry) -> String? {
+        var counts: [(reason: String, count: Int64)] = []
+        for (key, value) in registry.snapshot() where key.name == "fields_dropped" {
+            guard key.labels.contains(MetricKey.Label("reader", reader)), case .counter(let count) = value, count > 0
+            else { continue }
+            counts.append((key.labels.first { $0.name == "reason" }?.value ?? "other", count))
+        }
+        guard !counts.isEmpty else { return nil }
+        let total = counts.reduce(0) { $0 + $1.count }
+        let reasons = counts.sorted { $0.reason < $1.reason }.map { "\($0.reason)=\($0.count)" }
+        return "dropped \(total) fields (\(reasons.joined(separator: ", ")))"
     }
 
     /// The index of the first Elasticsearch (or file) recorder the reader is routed to.
