@@ -1,8 +1,9 @@
 /// Renders a metrics snapshot as expvar-style JSON for `GET /debug/vars`, so that an `expvar` reader (or
 /// any Go tooling) can read Expvastic itself.
 ///
-/// Naming: a series nests by its labels in order, then its name. `polls_ok{reader=app1}` becomes
-/// `{"reader":{"app1":{"polls_ok":3}}}`; a series without labels is a top-level key. Counters are integers,
+/// Naming: a series nests by its ``MetricKey/path``. `polls_ok{reader=app1}` becomes
+/// `{"readers":{"app1":{"polls_ok":3}}}` — the same dotted names a `self` reader's documents use;
+/// a series without labels is a top-level key. Counters are integers,
 /// gauges numbers (`null` when not finite), timers objects
 /// `{"count":…,"sum_ns":…,"min_ns":…,"max_ns":…,"mean_ns":…,"last_ns":…}`. Then come
 /// `"process":{"rss_bytes":…,"cpu_seconds":…}` and `"cmdline":[…]` as in Go. When a path is already taken
@@ -17,7 +18,7 @@ public enum ExpvarEncoder {
     ) -> [UInt8] {
         let root = Node()
         for (key, value) in snapshot {
-            let path = key.labels.flatMap { [$0.name, $0.value] } + [key.name]
+            let path = key.path
             let leaf = render(value)
             if !root.insert(path[...], leaf) { _ = root.insert([flatKey(key)], leaf) }
         }

@@ -20,6 +20,20 @@ public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
         self.labels = labels
     }
 
+    /// Where the series sits in `/debug/vars` and in `self` documents, outermost first:
+    /// `[readers|recorders, <value>, name, <other label values>…]` when it has a `reader` or
+    /// `recorder` label (plural, because documents carry a `reader` string field), else
+    /// `[name, <label values>…]`. `polls_ok{reader=app}` → `readers.app.polls_ok`,
+    /// `fields_dropped{reader=app,reason=null}` → `readers.app.fields_dropped.null`.
+    public var path: [String] {
+        guard let owner = labels.firstIndex(where: { $0.name == "reader" || $0.name == "recorder" }) else {
+            return [name] + labels.map(\.value)
+        }
+        var parts = [labels[owner].name + "s", labels[owner].value, name]
+        for (index, label) in labels.enumerated() where index != owner { parts.append(label.value) }
+        return parts
+    }
+
     public var description: String {
         labels.isEmpty ? name : name + "{" + labels.map { "\($0.name)=\($0.value)" }.joined(separator: ",") + "}"
     }

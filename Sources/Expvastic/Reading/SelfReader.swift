@@ -1,7 +1,7 @@
 /// Reads Expvastic's own metrics in-process (SPEC §3.2) into a document with the same envelope as
 /// ``ExpvarReader`` (`@timestamp`, `type`, `reader`, `endpoint` — here `self`).
 ///
-/// Field names: a series `name{labels}` becomes
+/// Field names: a series `name{labels}` becomes its ``MetricKey/path`` joined by dots:
 /// - `readers.<value>.<name>[.<other label values>…]` when it has a `reader` label,
 /// - `recorders.<value>.<name>[.<other label values>…]` when it has a `recorder` label,
 /// - `<name>[.<label values>…]` otherwise,
@@ -12,17 +12,26 @@
 /// `docs_sent{recorder=es}` → `recorders.es.docs_sent`.
 ///
 /// Values: counters are integers; gauges are doubles (non-finite gauges are left out); a timer
-/// `t` gives `t.count`, `t.sum_ns`, `t.min_ns`, `t.max_ns` (integers) and `t.mean_ns` (double).
+/// `t` gives `t.count`, `t.sum_ns`, `t.min_ns`, `t.max_ns`, `t.last_ns` (integers) and `t.mean_ns`
+/// (double). Then `process.rss_bytes` and `process.cpu_seconds`.
 public final class SelfReader: Reader {
     public let name: String
     private let configuration: ReaderConfiguration
     private let registry: MetricsRegistry
 
-    /// A reader of `registry`'s current values.
-    public init(configuration: ReaderConfiguration, registry: MetricsRegistry) {
+    private let processStats: @Sendable () -> ProcessStats?
+
+    /// A reader of `registry`'s current values, plus the process's RSS and CPU seconds
+    /// (`process.rss_bytes`, `process.cpu_seconds`, as on `/debug/vars`).
+    public init(
+        configuration: ReaderConfiguration,
+        registry: MetricsRegistry,
+        processStats: @escaping @Sendable () -> ProcessStats? = { ProcessStats.current() }
+    ) {
         self.name = configuration.name
         self.configuration = configuration
         self.registry = registry
+        self.processStats = processStats
     }
 
     /// The endpoint field of self documents.
@@ -67,6 +76,7 @@ public final class SelfReader: Reader {
                 encoder.endField()
                 for (suffix, nanos) in [
                     ("sum_ns", summary.sumNanos), ("min_ns", summary.minNanos), ("max_ns", summary.maxNanos),
+                    ("last_ns", summary.lastNanos),
                 ] {
                     encoder.beginField(field + "." + suffix)
                     // Elasticsearch longs are signed; a sum beyond that is written as a double.
@@ -82,26 +92,21 @@ public final class SelfReader: Reader {
                 encoder.endField()
             }
         }
+        if let process = processStats() {
+            encoder.beginField("process.rss_bytes")
+            JSONWriter.appendInt(Int64(process.rssBytes), to: &encoder.out)
+            encoder.endField()
+            encoder.beginField("process.cpu_seconds")
+            JSONWriter.appendDouble(process.cpuSeconds, to: &encoder.out)
+            encoder.endField()
+        }
         let (body, _, _) = encoder.finish()
         return Document(
             id: DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),
             timestampMillis: millis, reader: name, body: body)
     }
 
-    /// The document field name of a metric series (see the type's documentation).
-    public static func fieldName(_ key: MetricKey) -> String {
-        if let owner = key.labels.first(where: { $0.name == "reader" || $0.name == "recorder" }) {
-            var parts = [owner.name + "s", owner.value, key.name]
-            var skipped = false
-            for label in key.labels {
-                if !skipped, label == owner {
-                    skipped = true
-                    continue
-                }
-                parts.append(label.value)
-            }
-            return parts.joined(separator: ".")
-        }
-        return ([key.name] + key.labels.map(\.value)).joined(separator: ".")
-    }
+    /// The document field name of a metric series: its ``MetricKey/path`` joined with dots, the same
+    /// names `/debug/vars` nests by, so reading Expvastic over HTTP gives the same fields.
+    public static func fieldName(_ key: MetricKey) -> String { key.path.joined(separator: ".") }
 }

@@ -101,8 +101,8 @@ import Testing
         try rig.writeConfiguration()
         let shipment = try await rig.start()
         try await eventually("both readers polled", timeout: .seconds(10)) {
-            let first = try await shipment.counter("reader", "app_0", "polls_ok")
-            let second = try await shipment.counter("reader", "app_1", "polls_ok")
+            let first = try await shipment.counter("readers", "app_0", "polls_ok")
+            let second = try await shipment.counter("readers", "app_1", "polls_ok")
             return first > 2 && second > 2
         }
         try rig.writeConfiguration(intervals: ["app_1": "300ms"])
@@ -115,12 +115,12 @@ import Testing
         // A broken file: every problem is logged, the old configuration keeps shipping.
         try "readers:\n  app_0:\n    type: expvar\n    interval: 2\n".write(
             toFile: rig.configPath, atomically: true, encoding: .utf8)
-        let before = try await shipment.counter("reader", "app_0", "polls_ok")
+        let before = try await shipment.counter("readers", "app_0", "polls_ok")
         shipment.process.signal(SIGHUP)
         _ = try await shipment.process.waitForStderr(containing: "previous configuration keeps running")
         #expect(shipment.process.stderr.contains("readers.app_0.interval"))
         try await eventually("polling goes on", timeout: .seconds(5)) {
-            try await shipment.counter("reader", "app_0", "polls_ok") >= before + 5
+            try await shipment.counter("readers", "app_0", "polls_ok") >= before + 5
         }
         shipment.process.signal(SIGTERM)
         #expect(try await shipment.process.waitForExit(timeout: .seconds(8)) == 0)

@@ -45,7 +45,7 @@ import Testing
         let outage = Date()
         rig.osmem.stop()
         try await Task.sleep(for: .seconds(20))
-        let spooled = try await shipment.counter("recorder", "es", "docs_spooled")
+        let spooled = try await shipment.counter("recorders", "es", "docs_spooled")
         try await rig.osmem.start()
         try await Task.sleep(for: .seconds(2))
         for program in rig.programs { program.stop() }

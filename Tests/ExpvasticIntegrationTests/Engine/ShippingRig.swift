@@ -151,7 +151,7 @@ struct Shipment {
         return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
     }
 
-    /// A counter of one component, e.g. `("reader", "app_0", "polls_ok")`.
+    /// A counter of one component, e.g. `("readers", "app_0", "polls_ok")`.
     func counter(_ kind: String, _ name: String, _ metric: String) async throws -> Int {
         let vars = try await vars()
         let component = (vars[kind] as? [String: Any])?[name] as? [String: Any]
@@ -161,7 +161,7 @@ struct Shipment {
     /// Sum of `polls_ok` over the readers.
     func pollsOK(readers: Int) async throws -> Int {
         var total = 0
-        for n in 0..<readers { total += try await counter("reader", "app_\(n)", "polls_ok") }
+        for n in 0..<readers { total += try await counter("readers", "app_\(n)", "polls_ok") }
         return total
     }
 }

@@ -51,9 +51,9 @@ import Testing
         try rig.writeConfiguration(interval: "100ms", spoolMaxBytes: "256KiB")
         let first = try await rig.start()
         try await eventually("the spool dropped data", timeout: .seconds(20), interval: .milliseconds(300)) {
-            try await first.counter("recorder", "es", "spool_dropped_documents") > 0
+            try await first.counter("recorders", "es", "spool_dropped_documents") > 0
         }
-        let dropped = try await first.counter("recorder", "es", "spool_dropped_documents")
+        let dropped = try await first.counter("recorders", "es", "spool_dropped_documents")
         try await Task.sleep(for: .seconds(1))
         let newestPolled = Date()
         try await Task.sleep(for: .seconds(1))

@@ -24,8 +24,8 @@ import Testing
         registry.timer(MetricKey("bulk_latency", labels: [.init("recorder", "es")])).record(nanos: 10)
         registry.timer(MetricKey("bulk_latency", labels: [.init("recorder", "es")])).record(nanos: 30)
         registry.counter(MetricKey("uptime_checks")).increment(by: 7)
-        // Collides with the `reader` object above: published flat.
-        registry.gauge(MetricKey("reader")).set(1)
+        // Collides with the `readers` object above: published flat.
+        registry.gauge(MetricKey("readers")).set(1)
         registry.gauge(MetricKey("weird", labels: [.init("recorder", "a\"b\n")])).set(.nan)
         let routes = MonitoringRoutes(
             metrics: registry, samples: SampleCollection(clock: ManualClock()),
@@ -33,11 +33,11 @@ import Testing
         let response = routes.handle(Self.request("/debug/vars"))
         #expect(response.status == 200)
         let root = try #require(try Self.json(response) as? [String: Any])
-        let reader = try #require(root["reader"] as? [String: Any])
+        let reader = try #require(root["readers"] as? [String: Any])
         let app1 = try #require(reader["app1"] as? [String: Any])
         #expect(app1["polls_ok"] as? Int == 3)
         #expect(app1["polls_failed"] as? Int == 1)
-        let es = try #require((root["recorder"] as? [String: Any])?["es"] as? [String: Any])
+        let es = try #require((root["recorders"] as? [String: Any])?["es"] as? [String: Any])
         #expect(es["queue_length"] as? Double == 2.5)
         let timer = try #require(es["bulk_latency"] as? [String: Any])
         #expect(timer["count"] as? Int == 2)
@@ -46,8 +46,8 @@ import Testing
         #expect(timer["max_ns"] as? Int == 30)
         #expect(timer["mean_ns"] as? Double == 20)
         #expect(root["uptime_checks"] as? Int == 7)
-        #expect(root["reader{}"] as? Double == 1)
-        let weird = try #require((root["recorder"] as? [String: Any])?["a\"b\n"] as? [String: Any])
+        #expect(root["readers{}"] as? Double == 1)
+        let weird = try #require((root["recorders"] as? [String: Any])?["a\"b\n"] as? [String: Any])
         #expect(weird["weird"] is NSNull)
         let process = try #require(root["process"] as? [String: Any])
         #expect(process["rss_bytes"] as? Int == 1234)

@@ -73,7 +73,7 @@ import Testing
     /// The leaf of `/debug/vars` for a series: labels, in order, then the name.
     static func leaf(_ root: [String: Any], _ key: MetricKey) -> Any? {
         var node: Any? = root
-        for part in key.labels.flatMap({ [$0.name, $0.value] }) + [key.name] {
+        for part in key.path {
             node = (node as? [String: Any])?[part]
         }
         return node

@@ -26,13 +26,15 @@ import Testing
         timer.record(nanos: 300)
         let reader = SelfReader(
             configuration: ReaderConfiguration(name: "self", kind: .self, typeName: "expvastic", url: nil),
-            registry: registry)
+            registry: registry, processStats: { ProcessStats(rssBytes: 1234, cpuSeconds: 0.5) })
         let document = try await reader.read(startedAtWallNanos: ReaderHarness.start)
         let text = ReaderHarness.text(document)
         #expect(
             text
-                == #"{"@timestamp":"2026-11-21T18:00:00.123Z","endpoint":"self","reader":"self","#
-                + #""readers.FirstApp.poll_latency.count":2,"readers.FirstApp.poll_latency.max_ns":300,"#
+                == #"{"@timestamp":"2026-11-21T18:00:00.123Z","endpoint":"self","process.cpu_seconds":0.5,"#
+                + #""process.rss_bytes":1234,"reader":"self","#
+                + #""readers.FirstApp.poll_latency.count":2,"readers.FirstApp.poll_latency.last_ns":300,"#
+                + #""readers.FirstApp.poll_latency.max_ns":300,"#
                 + #""readers.FirstApp.poll_latency.mean_ns":200.0,"readers.FirstApp.poll_latency.min_ns":100,"#
                 + #""readers.FirstApp.poll_latency.sum_ns":400,"readers.FirstApp.polls_ok":3,"#
                 + #""recorders.es.spool_bytes":2.0,"type":"expvastic"}"#)
