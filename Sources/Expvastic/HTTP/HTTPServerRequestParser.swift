@@ -151,7 +151,8 @@ struct HTTPServerRequestParser: Sendable {
         >
     {
         let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenByte) else {
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(HTTPHeadParser.isTokenByte)
+        else {
             return .failure(Failure(400, "malformed request line"))
         }
         // Targets are ASCII without controls (RFC 3986); anything else is garbage, not a path.
@@ -182,7 +183,7 @@ struct HTTPServerRequestParser: Sendable {
             return .failure(Failure(400, "obsolete header line folding"))
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
-            line[line.startIndex..<colon].allSatisfy(isTokenByte)
+            line[line.startIndex..<colon].allSatisfy(HTTPHeadParser.isTokenByte)
         else {
             return .failure(Failure(400, "malformed header field"))
         }
@@ -213,18 +214,4 @@ struct HTTPServerRequestParser: Sendable {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-    /// RFC 9110 `tchar`.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default: false
-        }
-    }
 }
