@@ -96,7 +96,7 @@ public final class Shipper: Sendable {
                     let timeout = running.configuration.settings.shutdownTimeout
                     logger.info(
                         "\(SignalSource.name(number)): stopping; flushing recorders",
-                        ["shutdown.timeout": "\(timeout)"])
+                        ["shutdown.timeout": GoDuration.format(timeout)])
                     let snapshot = running
                     group.addTask {
                         await self.shutdown(snapshot, timeout: timeout)
