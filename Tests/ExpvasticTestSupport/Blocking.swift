@@ -10,8 +10,9 @@ import Foundation
 ///
 /// - ``run(_:)`` for one blocking call that produces a value (a socket client, a child process,
 ///   a file read): the result comes back to the task; keep `#expect` outside the closure.
-/// - ``onOwnThread(_:)`` for a whole test body that blocks or computes throughout: it stays one task
-///   (task locals, so `#expect` reports to the right test), executed by a thread of its own.
+/// - ``onBackgroundThreads(_:)`` for a whole test body that blocks or computes throughout: it stays
+///   one task (task locals, so `#expect` reports to the right test), executed by one of two shared
+///   background threads.
 public enum Blocking {
     /// Runs `body` on a new thread and suspends until it returns; returns its result or rethrows
     /// its error. The thread ends with `body`.
@@ -32,18 +33,18 @@ public enum Blocking {
         return try result.get()
     }
 
-    /// Runs `body` with a thread of its own as the preferred task executor: its synchronous code
-    /// (and that of the child tasks it creates) runs on that thread instead of the cooperative pool,
-    /// while it remains the same task — task locals, cancellation and test attribution of `#expect`
-    /// work as usual. The thread ends when `body` returns.
+    /// Runs `body` with the test support's background threads as the preferred task executor: its
+    /// synchronous code (and that of the child tasks it creates) runs there instead of on the
+    /// cooperative pool, while it remains the same task — task locals, cancellation and test
+    /// attribution of `#expect` work as usual.
     ///
-    /// For tests whose body blocks (files with `fsync`, child processes) or computes for long
-    /// (randomized workloads): wrap the body, `try await Blocking.onOwnThread { ... }`.
-    public static func onOwnThread<T: Sendable, E: Error>(
+    /// For tests whose body blocks (files with `fsync`) or computes for long (randomized
+    /// workloads): wrap the body, `try await Blocking.onBackgroundThreads { ... }`. There are two
+    /// background threads shared by all such tests, so the work queues there instead of crowding
+    /// the CPU; `body` must not block waiting for another task (it may `await` one).
+    public static func onBackgroundThreads<T: Sendable, E: Error>(
         _ body: () async throws(E) -> T
     ) async throws(E) -> T {
-        let executor = ThreadTaskExecutor(name: "test.own-thread")
-        defer { executor.shutdown() }
-        return try await withTaskExecutorPreference(executor, operation: body)
+        try await withTaskExecutorPreference(ThreadTaskExecutor.background, operation: body)
     }
 }

@@ -2,78 +2,41 @@ import Dispatch
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// A task executor with one dedicated thread, for ``Blocking/onOwnThread(_:)``: jobs run on it in
-/// order, one at a time. After ``shutdown()`` the thread ends once its queue is empty; a job that
-/// arrives later still runs, on a thread started for it.
+/// A task executor over a fixed set of dedicated threads sharing one queue, for
+/// ``Blocking/onBackgroundThreads(_:)``.
 ///
-/// The thread runs at nice 10: the tests it carries compute or wait on the disk, and forty of them
-/// start at once; at normal priority they would crowd the CPU away from the cooperative pool and
-/// the I/O threads whose latency other tests measure. They still get their share when the CPU is
-/// otherwise idle.
+/// Fixed on purpose: forty parameterized cases that compute, each on a thread of its own, would
+/// leave the cooperative pool's two threads a fortieth of the CPU each — the stall moved, not
+/// removed. Two background threads take at most the CPU of two runnable threads, whatever the
+/// number of tests queued behind them. (No lower priority: threads libdispatch creates from a
+/// thread inherit its nice value, and could become slow pool workers.)
 final class ThreadTaskExecutor: TaskExecutor, Sendable {
-    private struct State {
-        var jobs: [UnownedJob] = []
-        var shutDown = false
-        var threadEnded = false
-    }
+    /// The shared background executor: two threads, as many as the machines the tests run on have
+    /// cores.
+    static let background = ThreadTaskExecutor(threads: 2, name: "test.background")
 
-    private let state = Mutex(State())
+    private let jobs = Mutex<[UnownedJob]>([])
     private let available = DispatchSemaphore(value: 0)
 
-    init(name: String) {
-        let thread = Thread { [self] in
-            Self.lowerPriority()
-            loop()
+    init(threads: Int, name: String) {
+        for index in 0..<threads {
+            let thread = Thread { [self] in loop() }
+            thread.name = "\(name).\(index)"
+            thread.start()
         }
-        thread.name = name
-        thread.start()
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let queued = state.withLock { state -> Bool in
-            if state.threadEnded { return false }
-            state.jobs.append(job)
-            return true
-        }
-        if queued {
-            available.signal()
-        } else {
-            Thread { [self] in
-                Self.lowerPriority()
-                job.runSynchronously(on: asUnownedTaskExecutor())
-            }.start()
-        }
-    }
-
-    /// Lets the thread end once its queue is empty. Returns at once.
-    func shutdown() {
-        state.withLock { $0.shutDown = true }
+        jobs.withLock { $0.append(job) }
         available.signal()
-    }
-
-    /// Nice 10 for the calling thread (on Linux the nice value is per thread).
-    private static func lowerPriority() {
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
     }
 
     private func loop() {
         while true {
             available.wait()
-            let job = state.withLock { state -> UnownedJob? in
-                if !state.jobs.isEmpty { return state.jobs.removeFirst() }
-                if state.shutDown { state.threadEnded = true }
-                return nil
-            }
-            if let job {
-                job.runSynchronously(on: asUnownedTaskExecutor())
-            } else if state.withLock({ $0.threadEnded }) {
-                return
-            }
+            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 }

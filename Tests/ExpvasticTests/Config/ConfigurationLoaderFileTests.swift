@@ -4,10 +4,10 @@ import Foundation
 import Testing
 
 @Suite struct ConfigurationLoaderFileTests {
-    /// Runs `body` in a fresh directory, removed afterwards; on a thread of its own, since every step
+    /// Runs `body` in a fresh directory, removed afterwards; on the background threads, since every step
     /// is file I/O (Foundation's writes may fsync).
     func withDirectory(_ body: (String) throws -> Void) async throws {
-        try await Blocking.onOwnThread {
+        try await Blocking.onBackgroundThreads {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "expvastic-cfg-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -5,10 +5,10 @@ import Testing
 
 @Suite struct ConfigurationLoaderMapFileTests {
     /// A fresh directory holding `files`, removed after `body`.
-    /// A fresh directory holding `files`, removed after `body`; on a thread of its own, since every
+    /// A fresh directory holding `files`, removed after `body`; on the background threads, since every
     /// step is file I/O (Foundation's writes may fsync).
     func withDirectory(_ files: [String: String], _ body: (String) throws -> Void) async throws {
-        try await Blocking.onOwnThread {
+        try await Blocking.onBackgroundThreads {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "expvastic-map-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -23,10 +23,10 @@ enum SpoolFixtures {
     }
 
     /// Runs `body` with a fresh directory under the temporary directory, removed afterwards. The
-    /// spool blocks on disk I/O (every append is fsync'd), so it all runs on a thread of its own,
+    /// spool blocks on disk I/O (every append is fsync'd), so it all runs on the test support's background threads,
     /// not on the cooperative pool the other tests share.
     static func withDirectory(_ body: (String) async throws -> Void) async throws {
-        try await Blocking.onOwnThread {
+        try await Blocking.onBackgroundThreads {
             let path = FileManager.default.temporaryDirectory
                 .appendingPathComponent("expvastic-spool-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

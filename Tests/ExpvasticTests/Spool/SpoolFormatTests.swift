@@ -66,8 +66,8 @@ import Testing
     }
 
     @Test func recordTooLargeIsRefused() async {
-        // 64 MiB to allocate and fill: on a thread of its own, not on the shared pool.
-        await Blocking.onOwnThread {
+        // 64 MiB to allocate and fill: on the background threads, not on the shared pool.
+        await Blocking.onBackgroundThreads {
             let huge = Document(
                 id: "big", timestampMillis: 0, reader: "r", body: [UInt8](repeating: 0, count: 64 << 20))
             var out: [UInt8] = []

@@ -209,8 +209,8 @@ import Testing
 
     @Test(arguments: 1...40)
     func randomWorkloadKeepsTheInvariants(seed: Int) async throws {
-        // Thousands of steps and checks: computed on a thread of its own, not on the shared pool.
-        try await Blocking.onOwnThread {
+        // Thousands of steps and checks: computed on the background threads, not on the shared pool.
+        try await Blocking.onBackgroundThreads {
             var random = SplitMix64(seed: UInt64(seed))
             var machine = Machine(maxBytes: 3000, segmentBytes: 700)
             var written = 0  // records appended
