@@ -81,27 +81,21 @@ actor GoExpvarBuild {
         return environment
     }
 
-    /// Opens (creating) `path` and takes an exclusive `flock` on a thread outside the cooperative pool;
-    /// returns the descriptor, whose `close` releases the lock.
+    /// Opens (creating) `path` and takes an exclusive `flock` on a thread of its own (another test
+    /// process may hold it for a whole `go build`); returns the descriptor, whose `close` releases
+    /// the lock.
     private static func lockExclusively(_ path: String) async throws -> Int32 {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            DispatchQueue.global().async {
-                let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-                guard fd >= 0 else {
-                    continuation.resume(
-                        throwing: TestSupportError(.goBuildFailed, "cannot open \(path): errno \(errno)"))
-                    return
+        try await Blocking.run { () throws(TestSupportError) -> Int32 in
+            let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw TestSupportError(.goBuildFailed, "cannot open \(path): errno \(errno)") }
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else {
+                    let error = errno
+                    close(fd)
+                    throw TestSupportError(.goBuildFailed, "cannot lock \(path): errno \(error)")
                 }
-                while flock(fd, LOCK_EX) != 0 {
-                    guard errno == EINTR else {
-                        close(fd)
-                        continuation.resume(
-                            throwing: TestSupportError(.goBuildFailed, "cannot lock \(path): errno \(errno)"))
-                        return
-                    }
-                }
-                continuation.resume(returning: fd)
             }
+            return fd
         }
     }
 

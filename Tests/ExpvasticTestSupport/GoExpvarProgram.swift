@@ -14,8 +14,8 @@ import Foundation
 /// of objects), `big` (`18446744073709551557`, a uint64 above 2^63), and the standard `cmdline` and
 /// `memstats`.
 ///
-/// The process exits when the test process dies (its stdin is a pipe from us), on ``stop()``, and
-/// when this object is released.
+/// The process exits when the test process dies (its stdin is a pipe from us), on ``stop()`` or
+/// ``terminate()``, and when this object is released.
 public final class GoExpvarProgram: Sendable {
     /// `127.0.0.1:PORT`, as an expvar endpoint is written in the configuration.
     public let endpoint: String
@@ -113,10 +113,16 @@ public final class GoExpvarProgram: Sendable {
         return variables
     }
 
-    /// Stops the program (`SIGTERM`, then `SIGKILL` after a second) and waits for it. Blocking for at
-    /// most a few seconds, so it can be used in `defer`.
+    /// Stops the program (`SIGTERM`, then `SIGKILL` after a second) without waiting for it, so it can
+    /// be used in `defer`. To wait until it is gone (its port free), use ``terminate()``.
     public func stop() {
         process.stop(grace: .seconds(1))
+    }
+
+    /// Stops the program (`SIGTERM`, then `SIGKILL` after a second) and waits for it to exit.
+    @discardableResult
+    public func terminate() async -> RunningProcess.Termination? {
+        await process.terminate(grace: .seconds(1))
     }
 
     private func control(_ pathAndQuery: String) async throws -> HTTPGet.Response {

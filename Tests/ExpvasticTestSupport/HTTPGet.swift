@@ -4,7 +4,7 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// A tiny HTTP client for tests (URLSession, one ephemeral session per call): fetch a page of a
+/// A tiny HTTP client for tests (URLSession, one ephemeral session per call, kept off the cooperative pool): fetch a page of a
 /// process under test, or poke a control endpoint.
 public enum HTTPGet {
     /// A complete response.
@@ -36,13 +36,33 @@ public enum HTTPGet {
         configuration.timeoutIntervalForRequest = timeout.seconds
         configuration.timeoutIntervalForResource = timeout.seconds
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
         var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
         request.httpMethod = method
         request.httpBody = body
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await session.data(for: request)
+        let prepared = request
+        // On Linux, creating, resuming and invalidating wait (DispatchQueue.sync) for the session's
+        // work queue, so they happen on a thread of their own; the answer arrives in the handler.
+        // The session's timeouts bound the wait.
+        let (data, response) = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+            let thread = Thread {
+                let session = URLSession(configuration: configuration)
+                let task = session.dataTask(with: prepared) { data, response, error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else if let data, let response {
+                        continuation.resume(returning: (data, response))
+                    } else {
+                        continuation.resume(throwing: URLError(.badServerResponse))
+                    }
+                }
+                task.resume()
+                session.finishTasksAndInvalidate()
+            }
+            thread.name = "test.http-get"
+            thread.start()
+        }
         guard let http = response as? HTTPURLResponse else {
             throw TestSupportError(.unexpectedOutput, "\(method) \(url) did not return an HTTP response")
         }

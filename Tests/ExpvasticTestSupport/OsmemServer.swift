@@ -2,6 +2,10 @@ import Expvastic
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs osmem-server (an in-memory OpenSearch-compatible server) on 127.0.0.1 for integration
 /// tests: start, stop, restart on the same port (fresh and empty), and a few query helpers.
 ///
@@ -14,9 +18,11 @@ public final class OsmemServer: Sendable {
         public var description: String
     }
 
-    private struct State: @unchecked Sendable {
-        // Process is used from one test at a time; the Mutex orders the accesses.
-        var process: Process?
+    private struct State {
+        /// The running server.
+        var process: RunningProcess?
+        /// The last server asked to stop, until it is known to have exited.
+        var stopping: RunningProcess?
         var port: Int = 0
     }
 
@@ -31,9 +37,8 @@ public final class OsmemServer: Sendable {
     }
 
     deinit {
-        state.withLock { state in
-            if let process = state.process, process.isRunning { process.terminate() }
-        }
+        // Released with the state; RunningProcess kills a child that still runs.
+        state.withLock { $0.process }?.signal(SIGTERM)
     }
 
     /// The server's endpoint, e.g. `http://127.0.0.1:43799/`.
@@ -43,17 +48,23 @@ public final class OsmemServer: Sendable {
 
     public var port: Int { state.withLock { $0.port } }
 
-    /// Stops the server (SIGTERM, then wait).
+    /// Stops the server (`SIGTERM`, `SIGKILL` after 5 s) and returns at once, so it can be used in
+    /// `defer`. ``start()`` and ``restart()`` wait for it to be gone before they reuse the port;
+    /// ``terminate()`` waits as well.
     public func stop() {
-        let process = state.withLock { state -> Process? in
-            defer { state.process = nil }
-            return state.process
+        let process = state.withLock { state -> RunningProcess? in
+            guard let process = state.process else { return nil }
+            state.process = nil
+            state.stopping = process
+            return process
         }
-        guard let process else { return }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process?.stop(grace: .seconds(5))
+    }
+
+    /// Stops the server and waits until it has exited.
+    public func terminate() async {
+        stop()
+        await waitForStoppedServer()
     }
 
     /// Stops and starts a fresh, empty server on the same port.
@@ -66,39 +77,37 @@ public final class OsmemServer: Sendable {
     /// Starts again after ``stop()`` on the same port.
     public func start() async throws { try await start(port: port) }
 
+    private func waitForStoppedServer() async {
+        guard let stopping = state.withLock({ $0.stopping }) else { return }
+        await stopping.terminate(grace: .seconds(5))
+        state.withLock { state in
+            if state.stopping === stopping { state.stopping = nil }
+        }
+    }
+
     private func start(port: Int) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--addr", "127.0.0.1:\(port)", "--no-ja", "--no-stdin-watch", "--parent-pid",
-            "\(ProcessInfo.processInfo.processIdentifier)",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // The first stdout line is `{"url":"http://127.0.0.1:PORT",...}`; reading it may block, so
-        // it happens on a thread of its own.
-        let reader = output.fileHandleForReading
-        let line: String = await withCheckedContinuation { continuation in
-            Thread {
-                var bytes: [UInt8] = []
-                while !bytes.contains(UInt8(ascii: "\n")) {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { break }
-                    bytes += chunk
-                }
-                reader.readabilityHandler = { handle in _ = handle.availableData }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }.start()
+        await waitForStoppedServer()
+        let process = try RunningProcess(
+            executable: URL(fileURLWithPath: binary),
+            arguments: [
+                "--addr", "127.0.0.1:\(port)", "--no-ja", "--no-stdin-watch", "--parent-pid",
+                "\(ProcessInfo.processInfo.processIdentifier)",
+            ]
+        )
+        // The first stdout line is `{"url":"http://127.0.0.1:PORT",...}`.
+        let line: String
+        do {
+            line = try await process.waitForStdout(containing: "\n", timeout: .seconds(20))
+        } catch {
+            process.stop(grace: .seconds(1))
+            throw Failure(description: "osmem-server at \(binary) did not print its URL: \(error)")
         }
         guard let data = line.split(separator: "\n").first.map({ Data($0.utf8) }),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let url = object["url"] as? String, let portText = url.split(separator: ":").last,
             let actualPort = Int(portText)
         else {
-            if process.isRunning { process.terminate() }
+            process.stop(grace: .seconds(1))
             throw Failure(description: "osmem-server at \(binary) did not print its URL (got \"\(line)\")")
         }
         state.withLock { state in

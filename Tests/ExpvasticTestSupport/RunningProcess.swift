@@ -54,7 +54,6 @@ public final class RunningProcess: Sendable {
     public let pid: Int32
 
     private let monitor: ProcessMonitor
-    private let process: Mutex<Process?>
     private let input: Mutex<FileHandle?>
 
     /// Starts `executable` with `arguments`.
@@ -73,56 +72,37 @@ public final class RunningProcess: Sendable {
         currentDirectory: URL? = nil
     ) throws {
         let monitor = ProcessMonitor()
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var fullEnvironment = inheritEnvironment ? ProcessInfo.processInfo.environment : [:]
         fullEnvironment.merge(environment) { _, new in new }
-        process.environment = fullEnvironment
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        var stdin: Pipe?
-        switch input {
-        case .none: process.standardInput = FileHandle.nullDevice
-        case .data, .pipe:
-            let pipe = Pipe()
-            process.standardInput = pipe
-            stdin = pipe
-        }
-        process.terminationHandler = { finished in
-            let termination: Termination =
-                finished.terminationReason == .uncaughtSignal
-                ? .signalled(finished.terminationStatus) : .exited(finished.terminationStatus)
-            monitor.update { $0.termination = termination }
-        }
-        do {
-            try process.run()
-        } catch {
-            throw TestSupportError(.launchFailed, "could not start \(executable.path): \(error)")
+        let child = try ChildSpawn.launch(
+            executable: executable.path,
+            arguments: arguments,
+            environment: fullEnvironment,
+            currentDirectory: currentDirectory?.path,
+            pipeStdin: { if case .none = input { false } else { true } }()
+        ) { status in
+            let (exited, value) = ChildSpawn.decode(status)
+            monitor.update { $0.termination = exited ? .exited(value) : .signalled(value) }
         }
         self.executable = executable
         self.arguments = arguments
-        self.pid = process.processIdentifier
+        self.pid = child.pid
         self.monitor = monitor
-        self.process = Mutex(process)
-        Self.drain(stdout.fileHandleForReading, into: \.stdout, closed: \.stdoutClosed, monitor: monitor)
-        Self.drain(stderr.fileHandleForReading, into: \.stderr, closed: \.stderrClosed, monitor: monitor)
+        Self.drain(child.stdout, into: \.stdout, closed: \.stdoutClosed, monitor: monitor)
+        Self.drain(child.stderr, into: \.stderr, closed: \.stderrClosed, monitor: monitor)
 
+        let writer = child.stdin.map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) }
         switch input {
         case .data(let bytes):
             self.input = Mutex(nil)
-            if let writer = stdin?.fileHandleForWriting {
+            if let writer {
                 // On its own thread: a child that does not read would otherwise block the test.
                 Thread.detachNewThread {
                     try? writer.write(contentsOf: bytes)
                     try? writer.close()
                 }
             }
-        case .pipe: self.input = Mutex(stdin?.fileHandleForWriting)
+        case .pipe: self.input = Mutex(writer)
         case .none: self.input = Mutex(nil)
         }
     }
@@ -193,26 +173,17 @@ public final class RunningProcess: Sendable {
         return termination
     }
 
-    /// Like ``terminate(grace:)`` but blocking (polls every 2 ms, at most `grace` + 5 s), so it can be
-    /// used in `defer` and `deinit`.
-    @discardableResult
-    public func stop(grace: Duration = .seconds(3)) -> Termination? {
-        func waitBlocking(_ limit: Duration) -> Bool {
-            let clock = ContinuousClock()
-            let deadline = clock.now.advanced(by: limit)
-            while isRunning {
-                if clock.now >= deadline { return false }
-                usleep(2_000)
-            }
-            return true
-        }
+    /// Sends `SIGTERM` and returns at once; `SIGKILL` follows after `grace` if the child still runs.
+    /// For `defer` and `deinit`, which cannot await; to wait for the exit, use ``terminate(grace:)``.
+    /// Never blocks the calling thread (a pool thread, in an async test).
+    public func stop(grace: Duration = .seconds(3)) {
         signal(SIGTERM)
-        if !waitBlocking(grace) {
-            signal(SIGKILL)
-            _ = waitBlocking(.seconds(5))
-        }
         closeInput()
-        return termination
+        guard isRunning else { return }
+        let nanoseconds = Int(clamping: grace.nanoseconds)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in
+            signal(SIGKILL)
+        }
     }
 
     /// Waits (up to `timeout`) until both output pipes reached end of file, so `stdout` and `stderr`
@@ -255,15 +226,14 @@ public final class RunningProcess: Sendable {
         )
     }
 
-    /// Reads `handle` on a dedicated thread until end of file, appending to the monitor.
+    /// Reads `fd` on a dedicated thread until end of file, appending to the monitor; closes it.
     private static func drain(
-        _ handle: FileHandle,
+        _ fd: Int32,
         into buffer: WritableKeyPath<ProcessMonitor.Snapshot, Data> & Sendable,
         closed: WritableKeyPath<ProcessMonitor.Snapshot, Bool> & Sendable,
         monitor: ProcessMonitor
     ) {
         Thread.detachNewThread {
-            let fd = handle.fileDescriptor
             var chunk = [UInt8](repeating: 0, count: 65_536)
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -275,7 +245,7 @@ public final class RunningProcess: Sendable {
                     break
                 }
             }
-            try? handle.close()
+            close(fd)
             monitor.update { $0[keyPath: closed] = true }
         }
     }

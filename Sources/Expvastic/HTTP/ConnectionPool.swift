@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -59,7 +60,6 @@ final class ConnectionPool {
     private let loop: EventLoop
     private let configuration: SocketHTTPTransportConfiguration
     private let clock: any Clock
-    private let resolverQueue = DispatchQueue(label: "expvastic.http.resolve", attributes: .concurrent)
     private var hosts: [Key: Host] = [:]
     private var connections: [UInt64: HTTPConnection] = [:]
     private var exchanges: [UInt64: HTTPExchange] = [:]
@@ -200,10 +200,15 @@ final class ConnectionPool {
         host.resolving = true
         let key = host.key
         let loop = self.loop
-        resolverQueue.async {
+        // getaddrinfo can wait seconds on DNS: a thread of its own, not the loop and not the
+        // cooperative pool (a concurrent dispatch queue would share the pool's threads on Linux).
+        // Lookups are rare: one per host at a time, then cached.
+        let thread = Thread {
             let result = SocketAddress.resolve(host: key.host, port: key.port)
             loop.submit(.resolved(key, result))
         }
+        thread.name = "expvastic.http.resolve"
+        thread.start()
     }
 
     private func resolved(_ key: Key, _ result: Result<[SocketAddress], HTTPError>) {

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -8,6 +10,10 @@ import Foundation
 /// of CPU per request on Linux, so plain `http` uses the socket client instead.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
+    /// Where tasks are created, resumed and cancelled. On Linux those calls wait (`DispatchQueue.sync`)
+    /// for the session's work queue, which is busy while other transfers run — tens of milliseconds
+    /// under load. Making them here keeps that wait off the cooperative pool.
+    private let queue = DispatchQueue(label: "expvastic.http.urlsession")
 
     public init() {
         let configuration = URLSessionConfiguration.ephemeral
@@ -28,7 +34,7 @@ public final class URLSessionTransport: HTTPTransport {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: urlRequest)
+            (data, response) = try await exchange(urlRequest)
         } catch let error as URLError {
             switch error.code {
             case .timedOut: throw .timedOut(request.timeout)
@@ -46,5 +52,52 @@ public final class URLSessionTransport: HTTPTransport {
             headers.append((name: String(describing: name), value: String(describing: value)))
         }
         return HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data))
+    }
+
+    /// `session.data(for:)`, with the task created, resumed and (on task cancellation) cancelled on
+    /// ``queue``; throws `URLError` like it.
+    private func exchange(_ request: URLRequest) async throws -> (Data, URLResponse) {
+        let pending = PendingTask()
+        let (session, queue) = (self.session, self.queue)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+                queue.async {
+                    let task = session.dataTask(with: request) { data, response, error in
+                        if let error {
+                            continuation.resume(throwing: error)
+                        } else if let data, let response {
+                            continuation.resume(returning: (data, response))
+                        } else {
+                            continuation.resume(throwing: URLError(.badServerResponse))
+                        }
+                    }
+                    if pending.start(task) { task.resume() } else { task.cancel() }
+                }
+            }
+        } onCancel: {
+            queue.async { pending.cancel() }
+        }
+    }
+
+    /// The task of one exchange, and whether it was cancelled before it existed.
+    private final class PendingTask: Sendable {
+        private let state = Mutex<(task: URLSessionDataTask?, cancelled: Bool)>((nil, false))
+
+        /// Records the task; false when the exchange was already cancelled (the caller cancels it).
+        func start(_ task: URLSessionDataTask) -> Bool {
+            state.withLock { state in
+                state.task = task
+                return !state.cancelled
+            }
+        }
+
+        func cancel() {
+            let task = state.withLock { state in
+                state.cancelled = true
+                return state.task
+            }
+            task?.cancel()
+        }
     }
 }

@@ -1,7 +1,9 @@
 /// `<spool_dir>/dead-letter.ndjson`: documents Elasticsearch rejected for good, one JSON object per
 /// line with the action line, the document, the status and the error, so they can be fixed and
 /// re-sent by hand. Rotates at 64 MiB, keeping one previous file.
-final class DeadLetterFile {
+///
+/// Appending blocks on `fsync`: the recorder calls it through its ``BlockingExecutor``.
+final class DeadLetterFile: Sendable {
     /// The file name inside the spool directory.
     static let fileName = "dead-letter.ndjson"
 

@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// The decisions live in ``BulkStateMachine``; this class performs its actions: probes (`GET /`),
 /// template installation, bulk requests (as child tasks, so the loop never waits on the network),
-/// spool writes and replay, dead letters, logs and metrics.
+/// spool writes and replay, dead letters, logs and metrics. Spool and dead-letter I/O (each append
+/// is fsync'd) runs on the recorder's ``BlockingExecutor``, never on the cooperative pool.
 ///
 /// ```swift
 /// let recorder = ElasticsearchRecorder(name: "es", configuration: config, transport: transport,
@@ -19,6 +20,7 @@ public final class ElasticsearchRecorder: Recorder {
     private let configuration: ElasticsearchConfiguration
     private let transport: any HTTPTransport
     private let spool: (any Spool)?
+    private let io: BlockingExecutor
     private let clock: any Clock
     private let logger: Logger
     private let samples: SampleCollection?
@@ -42,6 +44,8 @@ public final class ElasticsearchRecorder: Recorder {
     ///   - clock: all waiting and timing goes through it.
     ///   - random: the jitter source for backoff, `Double.random(in:)` by default.
     ///   - samples: where each bulk request's latency and outcome is kept for the collection API.
+    ///   - io: where the spool and the dead-letter file are written (they block on `fsync`); a new
+    ///     executor for this recorder by default.
     public init(
         name: String,
         configuration: ElasticsearchConfiguration,
@@ -51,9 +55,11 @@ public final class ElasticsearchRecorder: Recorder {
         metrics: any MetricsFactory,
         logger: Logger,
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
-        samples: SampleCollection? = nil
+        samples: SampleCollection? = nil,
+        io: BlockingExecutor? = nil
     ) {
         self.samples = samples
+        self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
         precondition(!configuration.endpoints.isEmpty, "an elasticsearch recorder needs at least one endpoint")
         self.name = name
         self.configuration = configuration
@@ -90,8 +96,9 @@ public final class ElasticsearchRecorder: Recorder {
             (state.machine.accept(document, now: now), state.machine.isDone && !state.running)
         }
         if ended {
-            // The loop is gone (a document after shutdown): keep it durable ourselves.
-            spoolLeftovers(reason: .shutdown)
+            // The loop is gone (a document after shutdown): keep it durable ourselves, before
+            // returning. This rare path blocks on the spool's fsync; `accept` cannot await.
+            spoolLeftoversNow(reason: .shutdown)
         } else if wake {
             wakeup.signal()
         }
@@ -106,7 +113,7 @@ public final class ElasticsearchRecorder: Recorder {
         if running {
             await loopEnded.wait()
         } else {
-            spoolLeftovers(reason: .shutdown)
+            await spoolLeftovers(reason: .shutdown)
         }
     }
 
@@ -129,7 +136,7 @@ public final class ElasticsearchRecorder: Recorder {
                 let now = clock.monotonicNanos()
                 let step = state.withLock { $0.machine.nextActions(now: now) }
                 for action in step.actions {
-                    perform(action, context: context, group: &group)
+                    await perform(action, context: context, group: &group)
                 }
                 publishMetrics()
                 if step.isDone { break }
@@ -137,17 +144,18 @@ public final class ElasticsearchRecorder: Recorder {
             }
             group.cancelAll()
         }
-        context.deadLetters.close()
+        let deadLetters = context.deadLetters
+        await io.run { deadLetters.close() }
         state.withLock { $0.running = false }
         // A document accepted between the last step and now must not be stranded.
-        spoolLeftovers(reason: .shutdown)
+        await spoolLeftovers(reason: .shutdown)
         publishMetrics()
         loopEnded.open()
     }
 
     // MARK: - Actions
 
-    /// What the loop alone touches.
+    /// What the loop alone touches (the dead-letter file only through ``io``).
     private final class LoopContext {
         let deadLetters: DeadLetterFile
         let indexName: IndexName
@@ -157,7 +165,11 @@ public final class ElasticsearchRecorder: Recorder {
         }
     }
 
-    private func perform(_ action: BulkStateMachine.Action, context: LoopContext, group: inout DiscardingTaskGroup) {
+    /// Starts network work as child tasks; awaits file work (on ``io``) in order, as the machine
+    /// expects its spool and dead-letter actions done before the next step.
+    private func perform(
+        _ action: BulkStateMachine.Action, context: LoopContext, group: inout DiscardingTaskGroup
+    ) async {
         switch action {
         case .probe(let endpoint):
             group.addTask { await self.probe(endpoint: endpoint) }
@@ -167,27 +179,32 @@ public final class ElasticsearchRecorder: Recorder {
             group.addTask { await self.send(batch, endpoint: endpoint, version: version) }
         case .peekSpool(let maxDocuments):
             let now = clock.monotonicNanos()
+            let spool = self.spool
             do throws(SpoolError) {
-                let batch = try spool?.peek(maxDocuments: maxDocuments)
+                let batch = try await io.run { () throws(SpoolError) in try spool?.peek(maxDocuments: maxDocuments) }
                 state.withLock { $0.machine.spoolPeeked(batch, now: now) }
             } catch {
                 state.withLock { $0.machine.spoolPeekFailed(reason: error.message, now: now) }
             }
             wakeup.signal()
         case .spool(let documents, let reason):
-            writeToSpool(documents, reason: reason)
+            await writeToSpool(documents, reason: reason)
         case .acknowledge(let batch):
+            let spool = self.spool
             do throws(SpoolError) {
-                try spool?.acknowledge(batch)
+                try await io.run { () throws(SpoolError) in try spool?.acknowledge(batch) }
             } catch {
                 logger.error("cannot acknowledge replayed spool batch; it will be sent again", ["error": error.message])
             }
         case .deadLetter(let letters):
             let version = state.withLock { $0.machine.clusterVersion }
             let encoder = BulkEncoder(indexName: context.indexName, version: version)
+            let deadLetters = context.deadLetters
+            let wallMillis = clock.wallNanos() / 1_000_000
             do throws(RecorderError) {
-                try context.deadLetters.append(
-                    letters, recorder: name, encoder: encoder, wallMillis: clock.wallNanos() / 1_000_000)
+                try await io.run { () throws(RecorderError) in
+                    try deadLetters.append(letters, recorder: self.name, encoder: encoder, wallMillis: wallMillis)
+                }
             } catch {
                 logger.error(
                     "cannot write dead letters; \(letters.count) rejected documents are only counted",
@@ -198,11 +215,14 @@ public final class ElasticsearchRecorder: Recorder {
         }
     }
 
-    private func writeToSpool(_ documents: [Document], reason: BulkStateMachine.SpoolReason) {
+    private func writeToSpool(_ documents: [Document], reason: BulkStateMachine.SpoolReason) async {
         guard let spool else { return }
         do throws(SpoolError) {
-            try spool.append(documents)
-            metrics.spooled.increment(by: Int64(documents.count))
+            try await io.run { () throws(SpoolError) in
+                try spool.append(documents)
+                // Counted the moment they are durable, as before the move to `io`.
+                self.metrics.spooled.increment(by: Int64(documents.count))
+            }
             logger.debug("spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
         } catch {
             let now = clock.monotonicNanos()
@@ -212,7 +232,12 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     /// Everything still in memory after the loop is gone goes to the spool (or is counted as dropped).
-    private func spoolLeftovers(reason: BulkStateMachine.SpoolReason) {
+    private func spoolLeftovers(reason: BulkStateMachine.SpoolReason) async {
+        await io.run { self.spoolLeftoversNow(reason: reason) }
+    }
+
+    /// ``spoolLeftovers(reason:)`` on the calling thread: blocks on the spool's fsync.
+    private func spoolLeftoversNow(reason: BulkStateMachine.SpoolReason) {
         let documents = state.withLock { $0.machine.drainAll() }
         guard !documents.isEmpty else { return }
         if let spool {

@@ -5,7 +5,8 @@ import Synchronization
 /// debugging, capture and offline replay (`curl -H 'Content-Type: application/x-ndjson'
 /// --data-binary @file http://…/_bulk`).
 ///
-/// ``accept(_:)`` only queues; the ``run()`` loop writes. The queue holds `queueSize` documents;
+/// ``accept(_:)`` only queues; the ``run()`` loop writes, through the recorder's ``BlockingExecutor``
+/// (writes, rotation and the final `fsync` block on the disk). The queue holds `queueSize` documents;
 /// beyond that documents are dropped and counted (`docs_dropped`), since a file recorder has no spool.
 public final class FileRecorder: Recorder {
     public let name: String
@@ -13,6 +14,7 @@ public final class FileRecorder: Recorder {
     private let encoder: BulkEncoder
     private let clock: any Clock
     private let logger: Logger
+    private let io: BlockingExecutor
     private let queueSize: Int
     private let queued: Counter
     private let written: Counter
@@ -29,6 +31,8 @@ public final class FileRecorder: Recorder {
         var ended = false
     }
 
+    /// - Parameters:
+    ///   - io: where the file is written; a new executor for this recorder by default.
     /// - Throws: ``RecorderError`` with code `bad_index_name` when `index_name` is not a valid index name.
     public init(
         name: String,
@@ -36,7 +40,8 @@ public final class FileRecorder: Recorder {
         clock: any Clock,
         metrics: any MetricsFactory,
         logger: Logger,
-        queueSize: Int = 10_000
+        queueSize: Int = 10_000,
+        io: BlockingExecutor? = nil
     ) throws(RecorderError) {
         self.name = name
         self.configuration = configuration
@@ -47,6 +52,7 @@ public final class FileRecorder: Recorder {
         }
         self.clock = clock
         self.logger = logger
+        self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
         self.queueSize = max(1, queueSize)
         let labels = [MetricKey.Label("recorder", name)]
         queued = metrics.counter(MetricKey("docs_queued", labels: labels))
@@ -85,16 +91,19 @@ public final class FileRecorder: Recorder {
                 return (state.documents, state.finishing || Task.isCancelled)
             }
             queueLength.set(0)
-            if !documents.isEmpty { write(documents, to: file, failing: &failing) }
+            if !documents.isEmpty {
+                let wasFailing = failing
+                failing = await io.run { self.write(documents, to: file, failing: wasFailing) }
+            }
             if finishing { break }
             await wakeup.wait(until: nil, clock: clock)
         }
         do throws(RecorderError) {
-            try file.sync()
+            try await io.run { () throws(RecorderError) in try file.sync() }
         } catch {
             logger.error("cannot sync at shutdown", ["error": error.message])
         }
-        file.close()
+        await io.run { file.close() }
         let late = state.withLock { state in
             state.ended = true
             state.running = false
@@ -121,14 +130,17 @@ public final class FileRecorder: Recorder {
             // run() never started: write here.
             let file = RotatingFile(
                 path: configuration.path, maxBytes: configuration.maxBytes, maxFiles: configuration.maxFiles)
-            var failing = false
-            write(leftovers, to: file, failing: &failing)
-            try? file.sync()
-            file.close()
+            await io.run {
+                _ = self.write(leftovers, to: file, failing: false)
+                try? file.sync()
+                file.close()
+            }
         }
     }
 
-    private func write(_ documents: [Document], to file: RotatingFile, failing: inout Bool) {
+    /// Appends and flushes `documents` (blocking: runs on ``io``); returns whether writing is now
+    /// failing, logging only when that changes from `failing`.
+    private func write(_ documents: [Document], to file: RotatingFile, failing: Bool) -> Bool {
         do throws(RecorderError) {
             var record: [UInt8] = []
             for document in documents {
@@ -138,16 +150,14 @@ public final class FileRecorder: Recorder {
             }
             try file.flush()
             written.increment(by: Int64(documents.count))
-            if failing {
-                failing = false
-                logger.info("file writable again", ["file": configuration.path])
-            }
+            if failing { logger.info("file writable again", ["file": configuration.path]) }
+            return false
         } catch {
             dropped.increment(by: Int64(documents.count))
             if !failing {
-                failing = true
                 logger.error("cannot write; documents are dropped until it works", ["error": error.message])
             }
+            return true
         }
     }
 }

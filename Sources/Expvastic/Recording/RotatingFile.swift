@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,15 +9,20 @@ import Foundation
 /// `maxBytes`, `path` becomes `path.1`, `path.1` becomes `path.2`, … and `path.<maxFiles>` is
 /// deleted. A record is never split across files. Parent directories are created.
 ///
-/// Not thread-safe: one task owns it.
-final class RotatingFile {
+/// Calls are serialized by a mutex and block on disk I/O (`write`, `fsync`, `rename`): the
+/// recorders call them through their ``BlockingExecutor``, never on the cooperative pool.
+final class RotatingFile: Sendable {
     let path: String
     let maxBytes: Int
     let maxFiles: Int
-    private var descriptor: Int32 = -1
-    /// Bytes in `path`, including what is buffered.
-    private(set) var size = 0
-    private var buffer: [UInt8] = []
+    private let state = Mutex(State())
+
+    private struct State {
+        var descriptor: Int32 = -1
+        /// Bytes in `path`, including what is buffered.
+        var size = 0
+        var buffer: [UInt8] = []
+    }
 
     init(path: String, maxBytes: Int, maxFiles: Int) {
         self.path = path
@@ -25,28 +31,62 @@ final class RotatingFile {
     }
 
     deinit {
-        if descriptor >= 0 { Glibc.close(descriptor) }
+        state.withLock { state in
+            if state.descriptor >= 0 { Glibc.close(state.descriptor) }
+        }
     }
+
+    /// Bytes in `path`, including what is buffered.
+    var size: Int { state.withLock { $0.size } }
 
     /// Buffers one record (for example an action line and its document), rotating first if the
     /// record would not fit. Call ``flush()`` to write the buffer.
     func append(_ record: [UInt8]) throws(RecorderError) {
-        try openIfNeeded()
-        if size > 0 && size + record.count > maxBytes {
-            try flush()
-            try rotate()
+        try state.withLock { state throws(RecorderError) in
+            try openIfNeeded(&state)
+            if state.size > 0 && state.size + record.count > maxBytes {
+                try flush(&state)
+                try rotate(&state)
+            }
+            state.buffer.append(contentsOf: record)
+            state.size += record.count
+            if state.buffer.count >= 1 << 20 { try flush(&state) }
         }
-        buffer.append(contentsOf: record)
-        size += record.count
-        if buffer.count >= 1 << 20 { try flush() }
     }
 
     /// Writes the buffer to the file.
     func flush() throws(RecorderError) {
-        guard !buffer.isEmpty else { return }
-        try openIfNeeded()
+        try state.withLock { state throws(RecorderError) in try flush(&state) }
+    }
+
+    /// Writes the buffer and waits until the data is on disk.
+    func sync() throws(RecorderError) {
+        try state.withLock { state throws(RecorderError) in
+            try flush(&state)
+            guard state.descriptor >= 0 else { return }
+            if fsync(state.descriptor) != 0 {
+                throw RecorderError(
+                    code: "file_unwritable", message: "cannot fsync \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func close() {
+        state.withLock { state in
+            try? flush(&state)
+            if state.descriptor >= 0 {
+                Glibc.close(state.descriptor)
+                state.descriptor = -1
+            }
+        }
+    }
+
+    private func flush(_ state: inout State) throws(RecorderError) {
+        guard !state.buffer.isEmpty else { return }
+        try openIfNeeded(&state)
+        let descriptor = state.descriptor
         var offset = 0
-        let failure: Int32? = buffer.withUnsafeBytes { raw -> Int32? in
+        let failure: Int32? = state.buffer.withUnsafeBytes { raw -> Int32? in
             while offset < raw.count {
                 let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
@@ -59,35 +99,17 @@ final class RotatingFile {
         }
         if let failure {
             // Keep what was not written, so a later flush can try again.
-            buffer.removeFirst(offset)
+            state.buffer.removeFirst(offset)
             throw RecorderError(
                 code: "file_unwritable",
                 message: "cannot write \(path): \(String(cString: strerror(failure))); check free space and permissions"
             )
         }
-        buffer.removeAll(keepingCapacity: true)
+        state.buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Writes the buffer and waits until the data is on disk.
-    func sync() throws(RecorderError) {
-        try flush()
-        guard descriptor >= 0 else { return }
-        if fsync(descriptor) != 0 {
-            throw RecorderError(
-                code: "file_unwritable", message: "cannot fsync \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    func close() {
-        try? flush()
-        if descriptor >= 0 {
-            Glibc.close(descriptor)
-            descriptor = -1
-        }
-    }
-
-    private func openIfNeeded() throws(RecorderError) {
-        guard descriptor < 0 else { return }
+    private func openIfNeeded(_ state: inout State) throws(RecorderError) {
+        guard state.descriptor < 0 else { return }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
@@ -106,15 +128,15 @@ final class RotatingFile {
         }
         var info = stat()
         let existing = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
-        descriptor = fd
-        size = existing + buffer.count
+        state.descriptor = fd
+        state.size = existing + state.buffer.count
     }
 
-    private func rotate() throws(RecorderError) {
-        if descriptor >= 0 {
-            fsync(descriptor)
-            Glibc.close(descriptor)
-            descriptor = -1
+    private func rotate(_ state: inout State) throws(RecorderError) {
+        if state.descriptor >= 0 {
+            fsync(state.descriptor)
+            Glibc.close(state.descriptor)
+            state.descriptor = -1
         }
         if maxFiles == 0 {
             unlink(path)
@@ -130,7 +152,7 @@ final class RotatingFile {
                     code: "file_unwritable", message: "cannot rotate \(path): \(String(cString: strerror(errno)))")
             }
         }
-        size = 0
-        try openIfNeeded()
+        state.size = 0
+        try openIfNeeded(&state)
     }
 }

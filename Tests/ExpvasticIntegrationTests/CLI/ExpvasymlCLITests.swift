@@ -1,3 +1,4 @@
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
@@ -27,10 +28,10 @@ private let specExample = """
     """
 
 @Suite struct ExpvasymlCLITests {
-    @Test func checkPrintsThePlanForTheSpecExample() throws {
-        try withTemporaryDirectory { directory in
-            try write(specExample, to: directory + "/expvastic.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "expvastic.yml", "--check"], in: directory)
+    @Test func checkPrintsThePlanForTheSpecExample() async throws {
+        try await withTemporaryDirectory { directory in
+            try await write(specExample, to: directory + "/expvastic.yml")
+            let outcome = try await ExpvasymlProcess.run(["-c", "expvastic.yml", "--check"], in: directory)
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stderr.isEmpty)
             let lines = outcome.stdout.split(separator: "\n").map(String.init)
@@ -39,16 +40,16 @@ private let specExample = """
         }
     }
 
-    @Test func configFileWithoutExtension() throws {
-        try withTemporaryDirectory { directory in
-            try write(specExample, to: directory + "/expvastic.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "expvastic", "--check"], in: directory)
+    @Test func configFileWithoutExtension() async throws {
+        try await withTemporaryDirectory { directory in
+            try await write(specExample, to: directory + "/expvastic.yml")
+            let outcome = try await ExpvasymlProcess.run(["-c", "expvastic", "--check"], in: directory)
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("FirstApp -> main_elasticsearch"))
         }
     }
 
-    @Test func everyMistakeIsReportedWithItsPath() throws {
+    @Test func everyMistakeIsReportedWithItsPath() async throws {
         let broken = """
             readers:
               FirstApp:
@@ -69,9 +70,9 @@ private let specExample = """
                 readers: [FirstApp, SecondApp]
                 recorders: [main_elasticsearch]
             """
-        try withTemporaryDirectory { directory in
-            try write(broken, to: directory + "/broken.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "broken.yml", "--check"], in: directory)
+        try await withTemporaryDirectory { directory in
+            try await write(broken, to: directory + "/broken.yml")
+            let outcome = try await ExpvasymlProcess.run(["-c", "broken.yml", "--check"], in: directory)
             #expect(outcome.status == 78)
             #expect(outcome.stdout.isEmpty)
             let lines = outcome.stderrLines
@@ -87,33 +88,34 @@ private let specExample = """
         }
     }
 
-    @Test func yamlSyntaxErrorNamesLineAndColumn() throws {
-        try withTemporaryDirectory { directory in
-            try write("readers:\n  app:\n    type: self\n  bad: [unclosed\nrecorders: {}\n", to: directory + "/bad.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "bad.yml", "--check"], in: directory)
+    @Test func yamlSyntaxErrorNamesLineAndColumn() async throws {
+        try await withTemporaryDirectory { directory in
+            try await write(
+                "readers:\n  app:\n    type: self\n  bad: [unclosed\nrecorders: {}\n", to: directory + "/bad.yml")
+            let outcome = try await ExpvasymlProcess.run(["-c", "bad.yml", "--check"], in: directory)
             #expect(outcome.status == 78)
             #expect(outcome.stderrLines.count == 1)
             #expect(outcome.stderr.hasPrefix("error: YAML syntax error at line 5, column 10: "), "\(outcome.stderr)")
         }
     }
 
-    @Test func misspeltKeyGetsASuggestion() throws {
-        try withTemporaryDirectory { directory in
-            try write(
+    @Test func misspeltKeyGetsASuggestion() async throws {
+        try await withTemporaryDirectory { directory in
+            try await write(
                 "settings:\n  debug_evel: info\n"
                     + specExample.split(separator: "\n").dropFirst(2).joined(separator: "\n"), to: directory + "/c.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "c.yml", "--check"], in: directory)
+            let outcome = try await ExpvasymlProcess.run(["-c", "c.yml", "--check"], in: directory)
             #expect(outcome.status == 0)
             #expect(outcome.stderrLines == ["warning: settings.debug_evel: unknown key; did you mean log_level?"])
-            let strict = try ExpvasymlProcess.run(["-c", "c.yml", "--check", "--strict"], in: directory)
+            let strict = try await ExpvasymlProcess.run(["-c", "c.yml", "--check", "--strict"], in: directory)
             #expect(strict.status == 78)
             #expect(strict.stderrLines == ["error: settings.debug_evel: unknown key; did you mean log_level?"])
         }
     }
 
-    @Test func missingFileIsOneLine() throws {
-        try withTemporaryDirectory { directory in
-            let outcome = try ExpvasymlProcess.run(["-c", "nope", "--check"], in: directory)
+    @Test func missingFileIsOneLine() async throws {
+        try await withTemporaryDirectory { directory in
+            let outcome = try await ExpvasymlProcess.run(["-c", "nope", "--check"], in: directory)
             #expect(outcome.status == 78)
             #expect(
                 outcome.stderrLines == [
@@ -122,35 +124,42 @@ private let specExample = """
         }
     }
 
-    @Test func unreadableFileIsOneLine() throws {
-        try withTemporaryDirectory { directory in
-            try FileManager.default.createDirectory(
-                atPath: directory + "/folder.yml", withIntermediateDirectories: true)
-            let folder = try ExpvasymlProcess.run(["-c", "folder.yml"], in: directory)
+    @Test func unreadableFileIsOneLine() async throws {
+        try await withTemporaryDirectory { directory in
+            try await Blocking.run {
+                try FileManager.default.createDirectory(
+                    atPath: directory + "/folder.yml", withIntermediateDirectories: true)
+            }
+            let folder = try await ExpvasymlProcess.run(["-c", "folder.yml"], in: directory)
             #expect(folder.status == 78)
             #expect(folder.stderrLines == ["error: configuration file \"folder.yml\" is a directory, not a file"])
             if geteuid() != 0 {
-                try write(specExample, to: directory + "/locked.yml")
-                try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: directory + "/locked.yml")
-                let locked = try ExpvasymlProcess.run(["-c", "locked.yml"], in: directory)
+                try await write(specExample, to: directory + "/locked.yml")
+                try await Blocking.run {
+                    try FileManager.default.setAttributes(
+                        [.posixPermissions: 0], ofItemAtPath: directory + "/locked.yml")
+                }
+                let locked = try await ExpvasymlProcess.run(["-c", "locked.yml"], in: directory)
                 #expect(locked.status == 78)
                 #expect(
                     locked.stderrLines == [
                         "error: configuration file \"locked.yml\" cannot be read (permission denied)"
                     ])
             }
-            try Data([0xFF, 0xFE, 0x00, 0x41, 0x3A, 0x0A, 0xC3]).write(
-                to: URL(fileURLWithPath: directory + "/binary.yml"))
-            let binary = try ExpvasymlProcess.run(["-c", "binary.yml"], in: directory)
+            try await Blocking.run {
+                try Data([0xFF, 0xFE, 0x00, 0x41, 0x3A, 0x0A, 0xC3]).write(
+                    to: URL(fileURLWithPath: directory + "/binary.yml"))
+            }
+            let binary = try await ExpvasymlProcess.run(["-c", "binary.yml"], in: directory)
             #expect(binary.status == 78)
             #expect(binary.stderrLines.count == 1)
         }
     }
 
-    @Test func emptyFileIsOneLine() throws {
-        try withTemporaryDirectory { directory in
-            try write("", to: directory + "/empty.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "empty.yml"], in: directory)
+    @Test func emptyFileIsOneLine() async throws {
+        try await withTemporaryDirectory { directory in
+            try await write("", to: directory + "/empty.yml")
+            let outcome = try await ExpvasymlProcess.run(["-c", "empty.yml"], in: directory)
             #expect(outcome.status == 78)
             #expect(outcome.stderrLines.count == 1)
             #expect(outcome.stderr.hasPrefix("error: configuration file \"empty.yml\" is empty"))
@@ -158,67 +167,68 @@ private let specExample = """
     }
 
     @Test(arguments: [["--bogus"], ["-c"], ["-c", "x", "--check", "--once"], ["stray"], []])
-    func usageErrorsExit64(arguments: [String]) throws {
-        try withTemporaryDirectory { directory in
-            let outcome = try ExpvasymlProcess.run(arguments, in: directory)
+    func usageErrorsExit64(arguments: [String]) async throws {
+        try await withTemporaryDirectory { directory in
+            let outcome = try await ExpvasymlProcess.run(arguments, in: directory)
             #expect(outcome.status == 64)
             #expect(outcome.stderrLines.count == 1)
             #expect(outcome.stderr.hasPrefix("expvasyml: "))
         }
     }
 
-    @Test func versionAndHelp() throws {
-        try withTemporaryDirectory { directory in
-            let version = try ExpvasymlProcess.run(["--version"], in: directory)
+    @Test func versionAndHelp() async throws {
+        try await withTemporaryDirectory { directory in
+            let version = try await ExpvasymlProcess.run(["--version"], in: directory)
             #expect(version.status == 0)
             #expect(version.stdout.hasPrefix("expvasyml "))
-            let help = try ExpvasymlProcess.run(["--help"], in: directory)
+            let help = try await ExpvasymlProcess.run(["--help"], in: directory)
             #expect(help.status == 0)
             #expect(help.stdout.contains("-c, --config FILE"))
             #expect(help.stdout.contains("Exit codes"))
         }
     }
 
-    @Test func flagModeCheckUsesEnvironmentAndFlags() throws {
-        try withTemporaryDirectory { directory in
-            let outcome = try ExpvasymlProcess.run(
+    @Test func flagModeCheckUsesEnvironmentAndFlags() async throws {
+        try await withTemporaryDirectory { directory in
+            let outcome = try await ExpvasymlProcess.run(
                 ["-recorder", "http://127.0.0.1:9200", "-int", "2s", "--check"], in: directory,
                 environment: ["READER": "localhost:1234", "INT": "9s"])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("localhost:1234: expvar http://localhost:1234/debug/vars"))
             #expect(outcome.stdout.contains("interval 2s"))
-            let bad = try ExpvasymlProcess.run(["-reader", "h:1", "-recorder", "e:2", "-int", "2"], in: directory)
+            let bad = try await ExpvasymlProcess.run(
+                ["-reader", "h:1", "-recorder", "e:2", "-int", "2"], in: directory)
             #expect(bad.status == 78)
             #expect(bad.stderrLines == ["error: -int: \"2\" has no unit (try 2s)"])
         }
     }
 
-    @Test func checkMasksSecretsFromTheEnvironment() throws {
+    @Test func checkMasksSecretsFromTheEnvironment() async throws {
         let yaml = specExample.replacingOccurrences(
             of: "    timeout: 8s\n", with: "    timeout: 8s\n    username: elastic\n    password: ${ES_PASSWORD}\n")
-        try withTemporaryDirectory { directory in
-            try write(yaml, to: directory + "/c.yml")
-            let outcome = try ExpvasymlProcess.run(
+        try await withTemporaryDirectory { directory in
+            try await write(yaml, to: directory + "/c.yml")
+            let outcome = try await ExpvasymlProcess.run(
                 ["-c", "c.yml", "--check"], in: directory, environment: ["ES_PASSWORD": "correct-horse"])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("password ******"))
             #expect(!outcome.stdout.contains("correct-horse"))
-            let unset = try ExpvasymlProcess.run(["-c", "c.yml", "--check"], in: directory)
+            let unset = try await ExpvasymlProcess.run(["-c", "c.yml", "--check"], in: directory)
             #expect(unset.status == 78)
             #expect(unset.stderr.contains("ES_PASSWORD is not set"))
         }
     }
 
-    @Test func shippedConfigurationPassesCheck() throws {
+    @Test func shippedConfigurationPassesCheck() async throws {
         let root = try Self.repositoryRoot()
-        let outcome = try ExpvasymlProcess.run(["-c", root + "/expvastic", "--check"], in: root)
+        let outcome = try await ExpvasymlProcess.run(["-c", root + "/expvastic", "--check"], in: root)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("  expvastic_self -> file_output, local_elasticsearch"))
     }
 
-    @Test func runModeReachesTheLauncher() throws {
-        try withTemporaryDirectory { directory in
+    @Test func runModeReachesTheLauncher() async throws {
+        try await withTemporaryDirectory { directory in
             let yaml = """
                 readers:
                   me: {type: self}
@@ -227,8 +237,8 @@ private let specExample = """
                 routes:
                   r: {readers: me, recorders: out}
                 """
-            try write(yaml, to: directory + "/expvastic.yml")
-            let outcome = try ExpvasymlProcess.run(["-c", "expvastic", "--once"], in: directory)
+            try await write(yaml, to: directory + "/expvastic.yml")
+            let outcome = try await ExpvasymlProcess.run(["-c", "expvastic", "--once"], in: directory)
             // The launcher decides the code; a valid configuration must get past loading (not 64/78).
             #expect(outcome.status != 64 && outcome.status != 78, "\(outcome.stderr)")
         }

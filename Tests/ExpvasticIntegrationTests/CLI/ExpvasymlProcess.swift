@@ -1,3 +1,4 @@
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
@@ -35,57 +36,30 @@ struct ExpvasymlProcess {
         var description: String { message }
     }
 
-    /// Runs with `arguments` in `directory`, with only `environment` set; kills it after `timeout`.
+    /// Runs with `arguments` in `directory`, with only `environment` set; kills it and throws after
+    /// `timeout`. Waits without holding a thread (see `RunningProcess`).
     static func run(
         _ arguments: [String], in directory: String, environment: [String: String] = [:],
         timeout: Duration = .seconds(20)
-    ) throws -> Outcome {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment
-        let out = URL(fileURLWithPath: directory).appendingPathComponent(".stdout-\(UUID().uuidString)")
-        let err = URL(fileURLWithPath: directory).appendingPathComponent(".stderr-\(UUID().uuidString)")
-        try Data().write(to: out)
-        try Data().write(to: err)
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        let outHandle = try FileHandle(forWritingTo: out)
-        let errHandle = try FileHandle(forWritingTo: err)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            Issue.record("expvasyml \(arguments) did not finish within \(timeout)")
-        }
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return Outcome(
-            status: process.terminationStatus,
-            stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    ) async throws -> Outcome {
+        let result = try await RunningProcess.run(
+            executable: try binary(),
+            arguments: arguments,
+            environment: environment,
+            inheritEnvironment: false,
+            currentDirectory: URL(fileURLWithPath: directory),
+            timeout: timeout
+        )
+        return Outcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
 
 /// A temporary directory removed after `body`.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("expvasyml-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    return try body(directory.path)
+func withTemporaryDirectory(_ body: (String) async throws -> Void) async throws {
+    try await ExpvasticTestSupport.withTemporaryDirectory(prefix: "expvasyml-cli", body)
 }
 
-func write(_ text: String, to path: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+/// Writes `text` to `path` (on a thread of its own: Foundation may fsync).
+func write(_ text: String, to path: String) async throws {
+    try await Blocking.run { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) }
 }

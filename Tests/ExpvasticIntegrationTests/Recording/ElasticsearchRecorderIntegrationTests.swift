@@ -44,7 +44,8 @@ import Testing
         func finish() async throws {
             await recorder.finish(deadline: SystemClock().monotonicNanos() + 10_000_000_000)
             try await running.value
-            try? FileManager.default.removeItem(atPath: spoolDirectory)
+            let directory = spoolDirectory
+            _ = await Blocking.run { try? FileManager.default.removeItem(atPath: directory) }
         }
     }
 
@@ -143,7 +144,7 @@ import Testing
         let later = Array(Self.thousand.dropFirst(20).prefix(80))
         await Self.feed(first, to: rig.recorder)
         #expect(await Self.waitForCount(server, 20) == 20)
-        server.stop()
+        await server.terminate()
         await Self.feed(later, to: rig.recorder)
         let spooled = await waitUntil { rig.spool.documents.count == 80 }
         #expect(spooled)

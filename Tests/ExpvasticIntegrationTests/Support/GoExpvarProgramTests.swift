@@ -83,11 +83,11 @@ struct GoExpvarProgramTests {
         #expect(try await program.variables()["ratio"] == "0.25")
     }
 
-    @Test("stop ends the process; a new one can listen on the same endpoint")
-    func stopAndRestart() async throws {
+    @Test("terminate ends the process; a new one can listen on the same endpoint")
+    func terminateAndRestart() async throws {
         let program = try await GoExpvarProgram.start()
         let endpoint = program.endpoint
-        program.stop()
+        await program.terminate()
         #expect(program.process.termination != nil)
         await #expect(throws: (any Error).self) { try await HTTPGet.get(program.url, timeout: .seconds(2)) }
 

@@ -127,7 +127,21 @@ struct RunningProcessTests {
             arguments: ["-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"]
         )
         try await child.waitForStdout(containing: "ready", timeout: .seconds(10))
-        #expect(child.stop(grace: .milliseconds(200)) == .signalled(SIGKILL))
+        child.stop(grace: .milliseconds(200))
+        // The child ignores SIGTERM, so it is still there: stop returned without waiting.
+        #expect(child.isRunning)
+        #expect(try await child.waitForExit(timeout: .seconds(10)) == 128 + SIGKILL)
+        #expect(child.termination == .signalled(SIGKILL))
+    }
+
+    @Test("terminate waits for a child that ignores SIGTERM, then kills it")
+    func terminateEscalates() async throws {
+        let child = try RunningProcess(
+            executable: shell,
+            arguments: ["-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"]
+        )
+        try await child.waitForStdout(containing: "ready", timeout: .seconds(10))
+        #expect(await child.terminate(grace: .milliseconds(200)) == .signalled(SIGKILL))
     }
 }
 
@@ -143,8 +157,12 @@ struct RunningProcessDescriptorTests {
             input: .pipe
         )
         defer { other.stop(grace: .milliseconds(100)) }
-        let probe = try RunningProcess(executable: URL(fileURLWithPath: "/bin/sleep"), arguments: ["30"])
+        // A shell waiting in `read` after printing: by then its loader is done (while it runs, the
+        // loader briefly holds libc open on descriptor 3, which is not inherited).
+        let probe = try RunningProcess(
+            executable: URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "echo ready; read line"], input: .pipe)
         defer { probe.stop(grace: .milliseconds(100)) }
+        try await probe.waitForStdout(containing: "ready", timeout: .seconds(10))
         let directory = "/proc/\(probe.pid)/fd"
         var inherited: [String] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {

@@ -1,18 +1,23 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
 @Suite struct ConfigurationLoaderFileTests {
-    func withDirectory<T>(_ body: (String) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "expvastic-cfg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        return try body(directory.path)
+    /// Runs `body` in a fresh directory, removed afterwards; on the background threads, since every step
+    /// is file I/O (Foundation's writes may fsync).
+    func withDirectory(_ body: (String) throws -> Void) async throws {
+        try await Blocking.onBackgroundThreads {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "expvastic-cfg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try body(directory.path)
+        }
     }
 
-    @Test func extensionMayBeLeftOut() throws {
-        try withDirectory { directory in
+    @Test func extensionMayBeLeftOut() async throws {
+        try await withDirectory { directory in
             try Data(specExample.utf8).write(to: URL(fileURLWithPath: directory + "/expvastic.yml"))
             #expect(ConfigurationLoader.resolve(path: directory + "/expvastic") == directory + "/expvastic.yml")
             #expect(
@@ -24,16 +29,16 @@ import Testing
         }
     }
 
-    @Test func aFileWinsOverADirectoryOfTheSameStem() throws {
-        try withDirectory { directory in
+    @Test func aFileWinsOverADirectoryOfTheSameStem() async throws {
+        try await withDirectory { directory in
             try FileManager.default.createDirectory(atPath: directory + "/expvastic", withIntermediateDirectories: true)
             try Data(specExample.utf8).write(to: URL(fileURLWithPath: directory + "/expvastic.yml"))
             #expect(ConfigurationLoader.resolve(path: directory + "/expvastic") == directory + "/expvastic.yml")
         }
     }
 
-    @Test func missingFileIsOneError() throws {
-        try withDirectory { directory in
+    @Test func missingFileIsOneError() async throws {
+        try await withDirectory { directory in
             let result = ConfigurationLoader.load(path: directory + "/nope", environment: [:], strict: false)
             #expect(result.diagnostics.count == 1)
             #expect(result.errors.first?.code == .fileNotFound)
@@ -41,8 +46,8 @@ import Testing
         }
     }
 
-    @Test func emptyFileAndDirectoryAreOneErrorEach() throws {
-        try withDirectory { directory in
+    @Test func emptyFileAndDirectoryAreOneErrorEach() async throws {
+        try await withDirectory { directory in
             try Data("  \n".utf8).write(to: URL(fileURLWithPath: directory + "/empty.yml"))
             let empty = ConfigurationLoader.load(path: directory + "/empty.yml", environment: [:], strict: false)
             #expect(empty.diagnostics.map(\.code) == [.fileEmpty])

@@ -1,28 +1,33 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
 @Suite struct ConfigurationLoaderMapFileTests {
     /// A fresh directory holding `files`, removed after `body`.
-    func withDirectory<T>(_ files: [String: String], _ body: (String) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "expvastic-map-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        for (name, text) in files {
-            let url = directory.appendingPathComponent(name)
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
+    /// A fresh directory holding `files`, removed after `body`; on the background threads, since every
+    /// step is file I/O (Foundation's writes may fsync).
+    func withDirectory(_ files: [String: String], _ body: (String) throws -> Void) async throws {
+        try await Blocking.onBackgroundThreads {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "expvastic-map-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            for (name, text) in files {
+                let url = directory.appendingPathComponent(name)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: url)
+            }
+            try body(directory.path)
         }
-        return try body(directory.path)
     }
 
     func reader(mapFile: String) -> String {
         configuration(reader: "type: expvar\n    type_name: a\n    endpoint: h:1\n    map_file: \(mapFile)")
     }
 
-    @Test func loadsRelativeToTheConfigurationDirectoryAndMergesOverDefaults() throws {
+    @Test func loadsRelativeToTheConfigurationDirectoryAndMergesOverDefaults() async throws {
         let map = """
             memory_bytes:
               memstats.HeapAlloc: mb
@@ -30,7 +35,7 @@ import Testing
               "custom.*.bytes": kb
             gc_types: [memstats.PauseNs, custom.pauses]
             """
-        try withDirectory(["maps/app.yml": map]) { directory in
+        try await withDirectory(["maps/app.yml": map]) { directory in
             let result = loadConfiguration(reader(mapFile: "maps/app.yml"), baseDirectory: directory)
             let loaded = try #require(result.configuration?.readers.first, "\(result.diagnostics)")
             #expect(loaded.mapFile == directory + "/maps/app.yml")
@@ -49,8 +54,8 @@ import Testing
         #expect(merged.gcTypes == ["x", "y"])
     }
 
-    @Test func missingFileIsAnError() throws {
-        try withDirectory([:]) { directory in
+    @Test func missingFileIsAnError() async throws {
+        try await withDirectory([:]) { directory in
             let result = loadConfiguration(reader(mapFile: "nope.yml"), baseDirectory: directory)
             #expect(result.configuration == nil)
             #expect(result.errors.map(\.code) == [.mapFile])
@@ -67,8 +72,8 @@ import Testing
         ("# empty\n", "is empty"),
         ("memory_bytes:\n  a: b\n  a: kb\n", "duplicate key memory_bytes.a (line 3"),
     ])
-    func invalidFileIsAnError(text: String, fragment: String) throws {
-        try withDirectory(["map.yml": text]) { directory in
+    func invalidFileIsAnError(text: String, fragment: String) async throws {
+        try await withDirectory(["map.yml": text]) { directory in
             let result = loadConfiguration(reader(mapFile: "map.yml"), baseDirectory: directory)
             #expect(result.configuration == nil)
             let error = try #require(result.errors.first)
@@ -77,8 +82,8 @@ import Testing
         }
     }
 
-    @Test func unknownKeyInMapFileWarns() throws {
-        try withDirectory(["map.yml": "memory_byte: {a: b}\n"]) { directory in
+    @Test func unknownKeyInMapFileWarns() async throws {
+        try await withDirectory(["map.yml": "memory_byte: {a: b}\n"]) { directory in
             let result = loadConfiguration(reader(mapFile: "map.yml"), baseDirectory: directory)
             #expect(result.configuration != nil)
             #expect(result.warnings.first?.message.contains("did you mean memory_bytes?") == true)

@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -48,7 +49,7 @@ final class HTTPServerProbe: Sendable {
         defer { server.stop() }
         let rssBefore = try #require(ProcessStats.current()).rssBytes
         let probe = HTTPServerProbe()
-        async let probing: Void = onThread { probe.run(port: port) }
+        async let probing: Void = Blocking.run { probe.run(port: port) }
 
         struct Outcome: Sendable {
             var heldIdle = 0
@@ -58,7 +59,7 @@ final class HTTPServerProbe: Sendable {
             var trickle: Int?
             var trickleClosedAfterNanos: UInt64 = 0
         }
-        let outcome = try await onThread { () -> Outcome in
+        let outcome = try await Blocking.run { () -> Outcome in
             var outcome = Outcome()
             let idle = try (0..<1000).map { _ in try HTTPServerTestClient(port: port) }
             usleep(200_000)
@@ -92,7 +93,7 @@ final class HTTPServerProbe: Sendable {
             return outcome
         }
         probe.stop()
-        try await probing
+        await probing
 
         #expect(outcome.heldIdle >= 1000)
         #expect(outcome.bigHeader == 431)

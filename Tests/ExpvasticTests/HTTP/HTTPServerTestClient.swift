@@ -22,7 +22,8 @@ struct TestClientError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A plain blocking TCP client for 127.0.0.1, with receive/send timeouts so no test can hang.
+/// A plain blocking TCP client for 127.0.0.1, with receive/send timeouts so no test can hang. Use it
+/// inside `Blocking.run`, never directly on the cooperative pool.
 /// Used by one thread at a time (handed from the test to a helper thread at most once).
 final class HTTPServerTestClient: @unchecked Sendable {
     let fd: Int32
@@ -153,16 +154,6 @@ final class HTTPServerTestClient: @unchecked Sendable {
             throw TestClientError(description: "no response to \(method) \(target)")
         }
         return response
-    }
-}
-
-/// Runs blocking work on its own thread so it never blocks the cooperative pool.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
-        thread.start()
     }
 }
 

@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
     @Test func servesGetHeadAnd404() async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let results = try await onThread {
+        let results = try await Blocking.run {
             (
                 try HTTPServerTestClient.get(port: port, "/hello?name=you"),
                 try HTTPServerTestClient.get(port: port, "/hello", method: "HEAD"),
@@ -46,7 +47,7 @@ import Testing
     @Test func dropsHeadersThatWouldBreakTheFraming() async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let response = try await onThread { try HTTPServerTestClient.get(port: port, "/inject") }
+        let response = try await Blocking.run { try HTTPServerTestClient.get(port: port, "/inject") }
         #expect(response.header("X-Ok") == "1")
         #expect(response.header("X-Bad") == nil)
         #expect(response.header("Set-Cookie") == nil)
@@ -57,7 +58,7 @@ import Testing
     @Test func keepsConnectionsAliveAndAnswersPipelinedRequests() async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let statuses = try await onThread { () -> [Int] in
+        let statuses = try await Blocking.run { () -> [Int] in
             let client = try HTTPServerTestClient(port: port)
             var statuses: [Int] = []
             try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -79,7 +80,7 @@ import Testing
     @Test func http10ClosesByDefault() async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let (status, closed) = try await onThread { () -> (Int, Bool) in
+        let (status, closed) = try await Blocking.run { () -> (Int, Bool) in
             let client = try HTTPServerTestClient(port: port)
             try client.send("GET /hello HTTP/1.0\r\n\r\n")
             return (try client.readResponse()?.status ?? 0, client.isClosedByPeer())
@@ -91,7 +92,7 @@ import Testing
     @Test func refusesOtherMethodsWithoutReadingTheirBodies() async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let (response, closed) = try await onThread { () -> (TestHTTPResponse?, Bool) in
+        let (response, closed) = try await Blocking.run { () -> (TestHTTPResponse?, Bool) in
             let client = try HTTPServerTestClient(port: port)
             try client.send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
             try client.send([UInt8](repeating: 65, count: 200_000))
@@ -111,7 +112,7 @@ import Testing
     func answersProtocolErrorsAndCloses(request: String, status: Int) async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let (response, closed) = try await onThread { () -> (TestHTTPResponse?, Bool) in
+        let (response, closed) = try await Blocking.run { () -> (TestHTTPResponse?, Bool) in
             let client = try HTTPServerTestClient(port: port)
             try client.send(request)
             return (try client.readResponse(), client.isClosedByPeer())
@@ -125,7 +126,7 @@ import Testing
     @Test func rejectsAHugeHeaderSectionWith431() async throws {
         let (server, port) = try Self.makeServer()
         defer { server.stop() }
-        let response = try await onThread { () -> TestHTTPResponse? in
+        let response = try await Blocking.run { () -> TestHTTPResponse? in
             let client = try HTTPServerTestClient(port: port)
             var request = Array("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: ".utf8)
             request += [UInt8](repeating: UInt8(ascii: "b"), count: 1 << 20)
@@ -144,7 +145,7 @@ import Testing
             $0.lingerTimeout = .milliseconds(200)
         }
         defer { server.stop() }
-        let (idleClosedAfter, slowStatus, slowClosedAfter) = try await onThread {
+        let (idleClosedAfter, slowStatus, slowClosedAfter) = try await Blocking.run {
             () -> (UInt64, Int, UInt64) in
             let idle = try HTTPServerTestClient(port: port)
             try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -174,7 +175,7 @@ import Testing
     @Test func evictsTheLongestIdleConnectionAtTheLimit() async throws {
         let (server, port) = try Self.makeServer { $0.maxConnections = 4 }
         defer { server.stop() }
-        let (firstClosed, status) = try await onThread { () -> (Bool, Int) in
+        let (firstClosed, status) = try await Blocking.run { () -> (Bool, Int) in
             let clients = try (0..<8).map { _ in try HTTPServerTestClient(port: port) }
             usleep(100_000)
             let response = try HTTPServerTestClient.get(port: port, "/hello")
@@ -194,7 +195,7 @@ import Testing
         let server = HTTPServer(configuration: configuration) { _ in HTTPServerResponse(status: 200, body: big) }
         let port = try server.start()
         defer { server.stop() }
-        let statuses = try await onThread { () -> [Int] in
+        let statuses = try await Blocking.run { () -> [Int] in
             let sleeper = try HTTPServerTestClient(port: port, receiveBufferBytes: 4096)
             try sleeper.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
             usleep(200_000)
@@ -211,13 +212,13 @@ import Testing
         let server = HTTPServer(configuration: HTTPServerConfiguration(port: 0)) { _ in .text(200, "ok") }
         let port = try server.start()
         let task = Task { try await server.run() }
-        let before = try await onThread { try HTTPServerTestClient.get(port: port, "/").status }
+        let before = try await Blocking.run { try HTTPServerTestClient.get(port: port, "/").status }
         #expect(before == 200)
-        let idle = try HTTPServerTestClient(port: port)
+        let idle = try await Blocking.run { try HTTPServerTestClient(port: port) }
         task.cancel()
         try await task.value
         #expect(server.boundPort == nil)
-        let idleClosed = try await onThread { idle.isClosedByPeer() }
+        let idleClosed = await Blocking.run { idle.isClosedByPeer() }
         #expect(idleClosed)
         #expect(throws: TestClientError.self) { try HTTPServerTestClient(port: port) }
         #expect(throws: HTTPServerError.self) { try server.start() }

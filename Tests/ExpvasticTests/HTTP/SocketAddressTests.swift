@@ -1,3 +1,4 @@
+import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
@@ -23,8 +24,9 @@ import Testing
         #expect(SocketAddress.resolveWithoutLookup(host: "app.internal", port: 80) == nil)
     }
 
-    @Test func getaddrinfoReadsNumericShorthand() throws {
-        let addresses = try SocketAddress.resolve(host: "127.1", port: 1234).get()
+    @Test func getaddrinfoReadsNumericShorthand() async throws {
+        // getaddrinfo reads /etc files and may ask nscd over a socket: blocking, so not on the pool.
+        let addresses = try await Blocking.run { try SocketAddress.resolve(host: "127.1", port: 1234).get() }
         #expect(addresses.map(\.description) == ["127.0.0.1:1234"])
     }
 }

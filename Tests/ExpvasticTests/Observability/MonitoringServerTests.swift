@@ -26,22 +26,15 @@ import Testing
         print(json.dumps(out))
         """
 
-    static func parseWithPrometheusClient(_ text: [UInt8]) throws -> [ParsedSample] {
+    static func parseWithPrometheusClient(_ text: [UInt8]) async throws -> [ParsedSample] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("expvastic-metrics-\(UUID()).txt")
-        try Data(text).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", parserScript, file.path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        try await Blocking.run { try Data(text).write(to: file) }
+        let result = try await RunningProcess.run(
+            executable: URL(fileURLWithPath: "/usr/bin/python3"), arguments: ["-c", parserScript, file.path],
+            timeout: .seconds(30))
+        _ = await Blocking.run { try? FileManager.default.removeItem(at: file) }
+        let (status, data, errorText) = (result.status, Data(result.stdout.utf8), result.stderr)
+        guard status == 0 else {
             throw TestClientError(description: "prometheus_client rejected the exposition: \(errorText)")
         }
         let rows = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
@@ -87,7 +80,7 @@ import Testing
         let server = MonitoringServer(server: HTTPServerConfiguration(port: 0), routes: routes)
         let port = try server.start()
         defer { server.stop() }
-        let (vars, metrics) = try await onThread {
+        let (vars, metrics) = try await Blocking.run {
             (
                 try HTTPServerTestClient.get(port: port, "/debug/vars"),
                 try HTTPServerTestClient.get(port: port, "/metrics")
@@ -100,7 +93,7 @@ import Testing
         #expect(metrics.text.contains("# HELP expvastic_polls_ok_total Successful polls.\\nPer reader.\n"))
 
         let root = try #require(try JSONSerialization.jsonObject(with: Data(vars.body)) as? [String: Any])
-        let parsed = try await onThread { try Self.parseWithPrometheusClient(metrics.body) }
+        let parsed = try await Self.parseWithPrometheusClient(metrics.body)
 
         var expected: Set<ParsedSample> = []
         for (key, value) in registry.snapshot() {
@@ -172,7 +165,7 @@ import Testing
             if port == nil { try await Task.sleep(for: .milliseconds(5)) }
         }
         let bound = try #require(port)
-        let responses = try await onThread {
+        let responses = try await Blocking.run {
             [
                 try HTTPServerTestClient.get(port: bound, "/healthz"),
                 try HTTPServerTestClient.get(port: bound, "/healthz", method: "HEAD"),
@@ -196,7 +189,7 @@ import Testing
 
         // Past retention the sample is gone from the endpoint as well.
         clock.advance(by: .seconds(301))
-        let after = try await onThread { try HTTPServerTestClient.get(port: bound, "/api/v1/collection") }
+        let after = try await Blocking.run { try HTTPServerTestClient.get(port: bound, "/api/v1/collection") }
         #expect(after.text == "[]\n")
         task.cancel()
         try await task.value

@@ -69,7 +69,8 @@ import Testing
         for request in requests {
             #expect(request.headers.contains { $0.name == "Authorization" && $0.value == "ApiKey key-123" })
         }
-        let bulk = requests[2]
+        // Bounds-checked: a slow run must fail the expectations above, not crash the whole suite.
+        let bulk = try #require(requests.count == 3 ? requests[2] : nil)
         #expect(bulk.headers.contains { $0.name == "Content-Type" && $0.value == "application/x-ndjson" })
         #expect(
             String(decoding: bulk.body, as: UTF8.self) == """
@@ -138,34 +139,35 @@ import Testing
     }
 
     @Test func rejectedItemsGoToTheDeadLetterFileWithTheirReason() async throws {
-        let directory = NSTemporaryDirectory() + "expvastic-dl-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let rig = Self.rig(try Self.configuration(spoolDirectory: directory)) { request throws(HTTPError) in
-            guard request.path == "/_bulk" else { return try await BulkFakeTransport.healthy(request) }
-            let body = #"""
-                {"took":1,"errors":true,"items":[{"create":{"_id":"id-1","status":201}},
-                {"create":{"_id":"id-2","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [n]"}}}]}
-                """#
-            return HTTPResponse(status: 200, body: Array(body.utf8))
+        try await withTemporaryDirectory(prefix: "expvastic-dl") { directory in
+            let rig = Self.rig(try Self.configuration(spoolDirectory: directory)) { request throws(HTTPError) in
+                guard request.path == "/_bulk" else { return try await BulkFakeTransport.healthy(request) }
+                let body = #"""
+                    {"took":1,"errors":true,"items":[{"create":{"_id":"id-1","status":201}},
+                    {"create":{"_id":"id-2","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [n]"}}}]}
+                    """#
+                return HTTPResponse(status: 200, body: Array(body.utf8))
+            }
+            async let running: Void = rig.recorder.run()
+            rig.recorder.accept(Self.doc(1))
+            rig.recorder.accept(Self.doc(2))
+            #expect(await eventually { rig.counter("docs_dead_lettered") == 1 })
+            await rig.recorder.finish(deadline: rig.clock.monotonicNanos())
+            try await running
+            let text = try String(contentsOfFile: directory + "/dead-letter.ndjson", encoding: .utf8)
+            let lines = text.split(separator: "\n")
+            #expect(lines.count == 1)
+            let line = try #require(lines.first)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["status"] as? Int == 400)
+            let error = try #require(object["error"] as? [String: Any])
+            #expect(error["type"] as? String == "mapper_parsing_exception")
+            #expect(error["reason"] as? String == "failed to parse field [n]")
+            #expect((object["document"] as? [String: Any])?["n"] as? Int == 2)
+            #expect(((object["action"] as? [String: Any])?["create"] as? [String: Any])?["_id"] as? String == "id-2")
+            #expect(object["recorder"] as? String == "es")
+            #expect(rig.counter("docs_sent") == 1)
         }
-        async let running: Void = rig.recorder.run()
-        rig.recorder.accept(Self.doc(1))
-        rig.recorder.accept(Self.doc(2))
-        #expect(await eventually { rig.counter("docs_dead_lettered") == 1 })
-        await rig.recorder.finish(deadline: rig.clock.monotonicNanos())
-        try await running
-        let text = try String(contentsOfFile: directory + "/dead-letter.ndjson", encoding: .utf8)
-        let lines = text.split(separator: "\n")
-        #expect(lines.count == 1)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
-        #expect(object["status"] as? Int == 400)
-        let error = try #require(object["error"] as? [String: Any])
-        #expect(error["type"] as? String == "mapper_parsing_exception")
-        #expect(error["reason"] as? String == "failed to parse field [n]")
-        #expect((object["document"] as? [String: Any])?["n"] as? Int == 2)
-        #expect(((object["action"] as? [String: Any])?["create"] as? [String: Any])?["_id"] as? String == "id-2")
-        #expect(object["recorder"] as? String == "es")
-        #expect(rig.counter("docs_sent") == 1)
     }
 
     @Test func finishSpoolsWhatIsStillInFlightAtTheDeadline() async throws {

@@ -28,8 +28,8 @@ import Testing
         return directory + "/" + (try #require(try F.segmentFiles(directory).first))
     }
 
-    @Test func aTruncatedLastRecordLosesOnlyItself() throws {
-        try F.withDirectory { directory in
+    @Test func aTruncatedLastRecordLosesOnlyItself() async throws {
+        try await F.withDirectory { directory in
             let path = try writeSegment(directory, batches: [[0, 1], [2], [3]])
             let bytes = try F.bytes(path)
             try F.write(Array(bytes.dropLast(30)), to: path)
@@ -51,8 +51,8 @@ import Testing
         }
     }
 
-    @Test func aFlippedByteStopsTheSegmentThereButNotTheNextSegments() throws {
-        try F.withDirectory { directory in
+    @Test func aFlippedByteStopsTheSegmentThereButNotTheNextSegments() async throws {
+        try await F.withDirectory { directory in
             let path = try writeSegment(directory, batches: [[0], [1], [2], [3]])
             do {
                 // A later run adds a segment of its own.
@@ -75,8 +75,8 @@ import Testing
         }
     }
 
-    @Test func aGarbageSegmentFileIsReportedCountedAndRemoved() throws {
-        try F.withDirectory { directory in
+    @Test func aGarbageSegmentFileIsReportedCountedAndRemoved() async throws {
+        try await F.withDirectory { directory in
             _ = try writeSegment(directory, batches: [[0, 1]])
             var random = SplitMix64(seed: 3)
             let garbage = (0..<700).map { _ in UInt8(truncatingIfNeeded: random.next()) }
@@ -97,8 +97,8 @@ import Testing
         }
     }
 
-    @Test func aDamagedCursorReplaysEverythingAndWarns() throws {
-        try F.withDirectory { directory in
+    @Test func aDamagedCursorReplaysEverythingAndWarns() async throws {
+        try await F.withDirectory { directory in
             do {
                 let spool = try open(directory, handler: InMemoryLogHandler())
                 try spool.append(F.documents(0..<4))
@@ -112,8 +112,8 @@ import Testing
         }
     }
 
-    @Test func anEmptyOrHeaderlessSegmentFromACrashDuringCreationIsRemovedQuietly() throws {
-        try F.withDirectory { directory in
+    @Test func anEmptyOrHeaderlessSegmentFromACrashDuringCreationIsRemovedQuietly() async throws {
+        try await F.withDirectory { directory in
             _ = try writeSegment(directory, batches: [[0]])
             try F.write([], to: directory + "/segment-00000000000000000002.spool")
             try F.write(Array("EXVS".utf8), to: directory + "/segment-00000000000000000003.spool")
@@ -130,8 +130,8 @@ import Testing
 
     /// `kill -9` at any moment of an append leaves a prefix of the file: cut a segment at every
     /// byte and reopen. Every complete record survives; a partial one is reported once and skipped.
-    @Test func killNineAtEveryByteKeepsEveryCompleteRecord() throws {
-        try F.withDirectory { base in
+    @Test func killNineAtEveryByteKeepsEveryCompleteRecord() async throws {
+        try await F.withDirectory { base in
             let source = base + "/source"
             let path = try writeSegment(source, batches: [[0], [1, 2], [3]], bodyBytes: 12)
             let bytes = try F.bytes(path)
@@ -158,8 +158,8 @@ import Testing
         }
     }
 
-    @Test func damageFoundWhileRunningIsReportedOnceAndSkipped() throws {
-        try F.withDirectory { directory in
+    @Test func damageFoundWhileRunningIsReportedOnceAndSkipped() async throws {
+        try await F.withDirectory { directory in
             let handler = InMemoryLogHandler()
             let spool = try open(directory, segmentBytes: 300, handler: handler)
             for number in 0..<6 { try spool.append([F.document(number)]) }  // 3 records per segment
@@ -177,8 +177,8 @@ import Testing
         }
     }
 
-    @Test func aSegmentDeletedBehindTheSpoolsBackIsReportedNotFatal() throws {
-        try F.withDirectory { directory in
+    @Test func aSegmentDeletedBehindTheSpoolsBackIsReportedNotFatal() async throws {
+        try await F.withDirectory { directory in
             let handler = InMemoryLogHandler()
             let spool = try open(directory, segmentBytes: 300, handler: handler)
             for number in 0..<6 { try spool.append([F.document(number)]) }

@@ -23,8 +23,8 @@ import Testing
         )
     }
 
-    @Test func roundTrip() throws {
-        try F.withDirectory { directory in
+    @Test func roundTrip() async throws {
+        try await F.withDirectory { directory in
             let spool = try open(directory)
             let documents = F.documents(0..<3) + [Document(id: "ü", timestampMillis: -5, reader: "", body: [])]
             try spool.append(documents)
@@ -35,8 +35,8 @@ import Testing
         }
     }
 
-    @Test func emptySpoolPeeksNil() throws {
-        try F.withDirectory { directory in
+    @Test func emptySpoolPeeksNil() async throws {
+        try await F.withDirectory { directory in
             let spool = try open(directory + "/nested/deeper")
             #expect(try spool.peek(maxDocuments: 1) == nil)
             #expect(spool.usage == SpoolUsage())
@@ -46,8 +46,8 @@ import Testing
         }
     }
 
-    @Test func peekReturnsTheSameBatchUntilItIsAcknowledged() throws {
-        try F.withDirectory { directory in
+    @Test func peekReturnsTheSameBatchUntilItIsAcknowledged() async throws {
+        try await F.withDirectory { directory in
             let spool = try open(directory)
             try spool.append(F.documents(0..<3))
             let first = try #require(try spool.peek(maxDocuments: 5))
@@ -63,8 +63,8 @@ import Testing
         }
     }
 
-    @Test func orderAcrossSegmentsAndRestarts() throws {
-        try F.withDirectory { directory in
+    @Test func orderAcrossSegmentsAndRestarts() async throws {
+        try await F.withDirectory { directory in
             var delivered: [Document] = []
             do {
                 let spool = try open(directory, segmentBytes: 600)
@@ -92,8 +92,8 @@ import Testing
         }
     }
 
-    @Test func aRestartReplaysExactlyTheUnacknowledgedRecords() throws {
-        try F.withDirectory { directory in
+    @Test func aRestartReplaysExactlyTheUnacknowledgedRecords() async throws {
+        try await F.withDirectory { directory in
             do {
                 let spool = try open(directory)
                 try spool.append(F.documents(0..<10))
@@ -104,8 +104,8 @@ import Testing
         }
     }
 
-    @Test func aSegmentIsDeletedOnlyAfterAllItsRecordsWereAcknowledged() throws {
-        try F.withDirectory { directory in
+    @Test func aSegmentIsDeletedOnlyAfterAllItsRecordsWereAcknowledged() async throws {
+        try await F.withDirectory { directory in
             let spool = try open(directory, segmentBytes: 300)  // 91-byte records: 3 per segment
             for number in 0..<8 { try spool.append([F.document(number)]) }
             let files = try F.segmentFiles(directory)
@@ -144,8 +144,8 @@ import Testing
         return SpoolPosition(segment: sequence, offset: offset)
     }
 
-    @Test func sequencesAreNeverReusedAfterARestart() throws {
-        try F.withDirectory { directory in
+    @Test func sequencesAreNeverReusedAfterARestart() async throws {
+        try await F.withDirectory { directory in
             do {
                 let spool = try open(directory)
                 try spool.append(F.documents(0..<2))
@@ -159,8 +159,8 @@ import Testing
         }
     }
 
-    @Test func maxBytesDropsTheOldestSegmentsCountsAndLogsThem() throws {
-        try F.withDirectory { directory in
+    @Test func maxBytesDropsTheOldestSegmentsCountsAndLogsThem() async throws {
+        try await F.withDirectory { directory in
             let handler = InMemoryLogHandler()
             let metrics = MetricsRegistry()
             let recordBytes = 8 + 1 + 1 + 6 + 8 + 1 + 3 + 200  // id "app-NN", reader "app", body 200
@@ -190,8 +190,8 @@ import Testing
         }
     }
 
-    @Test func aBatchLargerThanTheWholeSpoolIsRefused() throws {
-        try F.withDirectory { directory in
+    @Test func aBatchLargerThanTheWholeSpoolIsRefused() async throws {
+        try await F.withDirectory { directory in
             let spool = try open(directory, maxBytes: 1000)
             try spool.append([F.document(1)])
             let error = #expect(throws: SpoolError.self) { try spool.append(F.documents(0..<20, bodyBytes: 100)) }
@@ -200,8 +200,8 @@ import Testing
         }
     }
 
-    @Test func unusableDirectoryIsAnError() throws {
-        try F.withDirectory { directory in
+    @Test func unusableDirectoryIsAnError() async throws {
+        try await F.withDirectory { directory in
             try F.write([1, 2, 3], to: directory + "/file")
             let error = #expect(throws: SpoolError.self) { _ = try open(directory + "/file/spool") }
             #expect(error?.code == "spool_directory")
@@ -211,8 +211,8 @@ import Testing
         }
     }
 
-    @Test func largePayloadsSurviveARestart() throws {
-        try F.withDirectory { directory in
+    @Test func largePayloadsSurviveARestart() async throws {
+        try await F.withDirectory { directory in
             // Larger than a segment and than the 1 MiB read chunk.
             var random = SplitMix64(seed: 7)
             let words = (0..<(3 << 17)).map { _ in random.next() }
@@ -236,17 +236,20 @@ import Testing
             let spool = try open(directory, segmentBytes: 8 << 10)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<6 {
+                    // Six threads of their own, appending at the same time.
                     group.addTask {
-                        for round in 0..<20 {
-                            let batch = (0..<4).map { index in
-                                Document(
-                                    id: "t\(task)-r\(round)-\(index)",
-                                    timestampMillis: Int64(round),
-                                    reader: "t\(task)",
-                                    body: Array("{\"i\":\(index)}".utf8)
-                                )
+                        try await Blocking.run { () throws(SpoolError) in
+                            for round in 0..<20 {
+                                let batch = (0..<4).map { index in
+                                    Document(
+                                        id: "t\(task)-r\(round)-\(index)",
+                                        timestampMillis: Int64(round),
+                                        reader: "t\(task)",
+                                        body: Array("{\"i\":\(index)}".utf8)
+                                    )
+                                }
+                                try spool.append(batch)
                             }
-                            try spool.append(batch)
                         }
                     }
                 }
@@ -267,8 +270,8 @@ import Testing
         }
     }
 
-    @Test func metricsFollowTheUsage() throws {
-        try F.withDirectory { directory in
+    @Test func metricsFollowTheUsage() async throws {
+        try await F.withDirectory { directory in
             let metrics = MetricsRegistry()
             let spool = try open(directory, metrics: metrics)
             try spool.append(F.documents(0..<3))

@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Foundation
 
 /// Documents, directories and loggers for the spool tests.
@@ -21,21 +22,17 @@ enum SpoolFixtures {
         range.map { document($0, bodyBytes: bodyBytes) }
     }
 
-    /// Runs `body` with a fresh directory under the temporary directory, removed afterwards.
-    static func withDirectory<T>(_ body: (String) throws -> T) throws -> T {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("expvastic-spool-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try body(path)
-    }
-
-    static func withDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("expvastic-spool-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try await body(path)
+    /// Runs `body` with a fresh directory under the temporary directory, removed afterwards. The
+    /// spool blocks on disk I/O (every append is fsync'd), so it all runs on the test support's background threads,
+    /// not on the cooperative pool the other tests share.
+    static func withDirectory(_ body: (String) async throws -> Void) async throws {
+        try await Blocking.onBackgroundThreads {
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("expvastic-spool-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try await body(path)
+        }
     }
 
     static func logger(_ handler: InMemoryLogHandler) -> Logger {

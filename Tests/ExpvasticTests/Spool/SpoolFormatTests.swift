@@ -1,3 +1,4 @@
+import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
@@ -64,11 +65,15 @@ import Testing
         #expect(SpoolFormat.frame(in: [0, 0, 0, 0, 0, 0, 0, 0], at: 0) == .corrupt("record length 0 is out of range"))
     }
 
-    @Test func recordTooLargeIsRefused() {
-        let huge = Document(id: "big", timestampMillis: 0, reader: "r", body: [UInt8](repeating: 0, count: 64 << 20))
-        var out: [UInt8] = []
-        #expect(throws: SpoolError.self) { try SpoolFormat.appendRecord(huge, to: &out) }
-        #expect(out.isEmpty)
+    @Test func recordTooLargeIsRefused() async {
+        // 64 MiB to allocate and fill: on the background threads, not on the shared pool.
+        await Blocking.onBackgroundThreads {
+            let huge = Document(
+                id: "big", timestampMillis: 0, reader: "r", body: [UInt8](repeating: 0, count: 64 << 20))
+            var out: [UInt8] = []
+            #expect(throws: SpoolError.self) { try SpoolFormat.appendRecord(huge, to: &out) }
+            #expect(out.isEmpty)
+        }
     }
 
     @Test func segmentNames() {

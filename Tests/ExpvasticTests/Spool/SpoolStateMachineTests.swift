@@ -208,28 +208,31 @@ import Testing
     }
 
     @Test(arguments: 1...40)
-    func randomWorkloadKeepsTheInvariants(seed: Int) throws {
-        var random = SplitMix64(seed: UInt64(seed))
-        var machine = Machine(maxBytes: 3000, segmentBytes: 700)
-        var written = 0  // records appended
-        var delivered = 0  // records acknowledged
-        for _ in 0..<300 {
-            if random.next() % 3 != 0 {
-                let records = Int(random.next() % 5) + 1
-                _ = try append(&machine, bytes: records * (Int(random.next() % 60) + 20), records: records)
-                written += records
-            } else if let range = machine.readRange() {
-                let segment = try #require(machine.segments.first { $0.sequence == range.segment })
-                let count = min(Int(random.next() % 4) + 1, segment.records - range.recordsBefore)
-                // Records of unknown size: acknowledge the whole rest, or a made-up boundary inside.
-                let offset = count == segment.records - range.recordsBefore ? range.end : range.start + 1
-                _ = machine.acknowledge(SpoolPosition(segment: range.segment, offset: offset), documents: count)
-                delivered += count
+    func randomWorkloadKeepsTheInvariants(seed: Int) async throws {
+        // Thousands of steps and checks: computed on the background threads, not on the shared pool.
+        try await Blocking.onBackgroundThreads {
+            var random = SplitMix64(seed: UInt64(seed))
+            var machine = Machine(maxBytes: 3000, segmentBytes: 700)
+            var written = 0  // records appended
+            var delivered = 0  // records acknowledged
+            for _ in 0..<300 {
+                if random.next() % 3 != 0 {
+                    let records = Int(random.next() % 5) + 1
+                    _ = try append(&machine, bytes: records * (Int(random.next() % 60) + 20), records: records)
+                    written += records
+                } else if let range = machine.readRange() {
+                    let segment = try #require(machine.segments.first { $0.sequence == range.segment })
+                    let count = min(Int(random.next() % 4) + 1, segment.records - range.recordsBefore)
+                    // Records of unknown size: acknowledge the whole rest, or a made-up boundary inside.
+                    let offset = count == segment.records - range.recordsBefore ? range.end : range.start + 1
+                    _ = machine.acknowledge(SpoolPosition(segment: range.segment, offset: offset), documents: count)
+                    delivered += count
+                }
+                #expect(machine.totalBytes <= machine.maxBytes)
+                #expect(machine.segments.map(\.sequence) == machine.segments.map(\.sequence).sorted())
+                #expect(machine.segments.dropLast().allSatisfy { $0.sealed })
+                #expect(written == delivered + machine.droppedDocuments + machine.unacknowledgedDocuments)
             }
-            #expect(machine.totalBytes <= machine.maxBytes)
-            #expect(machine.segments.map(\.sequence) == machine.segments.map(\.sequence).sorted())
-            #expect(machine.segments.dropLast().allSatisfy { $0.sealed })
-            #expect(written == delivered + machine.droppedDocuments + machine.unacknowledgedDocuments)
         }
     }
 }
