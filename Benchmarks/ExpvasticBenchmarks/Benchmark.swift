@@ -24,6 +24,8 @@ struct BenchmarkContext {
     var windowSeconds = 25
     /// Whether end-to-end runs also drive the Python reference.
     var reference = true
+    /// The `expvasyml` to measure; nil: the one next to this executable.
+    var expvasyml: String?
 }
 
 /// Why a benchmark could not be set up.

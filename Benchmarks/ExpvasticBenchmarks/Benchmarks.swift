@@ -1,7 +1,7 @@
 import Foundation
 
 /// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
-/// [--warmup S] [--window S] [--no-reference]`
+/// [--warmup S] [--window S] [--no-reference] [--expvasyml PATH]`
 ///
 /// FILTER keeps benchmarks whose name contains it (a name equal to FILTER keeps only that one).
 /// `--json` prints one JSON object per benchmark per line instead of a table. `--cpu-time` times
@@ -12,6 +12,7 @@ import Foundation
 /// End-to-end benchmarks (`e2e-*`, `idle-rss`) run the release `expvasyml` from the same build
 /// products directory (build it first: `swift build -c release`) against the Go fixture server
 /// (built into that directory with `go build`), and the Python reference when python3 exists.
+/// `--expvasyml PATH` measures another build (a static one, or a baseline for an A/B comparison).
 @main
 struct Benchmarks {
     static func main() async {
@@ -55,6 +56,9 @@ struct Benchmarks {
             case "--warmup": context.warmUpSeconds = seconds(argument)
             case "--window": context.windowSeconds = seconds(argument)
             case "--no-reference": context.reference = false
+            case "--expvasyml":
+                guard let value = arguments.popFirst() else { usage("--expvasyml needs a path") }
+                context.expvasyml = value
             case "-h", "--help": usage(nil)
             default:
                 guard filter == nil, !argument.hasPrefix("-") else { usage("unexpected argument \(argument)") }
@@ -139,7 +143,7 @@ struct Benchmarks {
     static func usage(_ problem: String?) -> Never {
         let text = """
             usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
-                                       [--warmup S] [--window S] [--no-reference]
+                                       [--warmup S] [--window S] [--no-reference] [--expvasyml PATH]
             benchmarks: \((allBenchmarks.map(\.name) + allEndToEnd.map(\.name)).joined(separator: ", "))
 
             """

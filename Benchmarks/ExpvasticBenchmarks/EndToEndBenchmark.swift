@@ -83,6 +83,7 @@ struct EndToEndBenchmark: Sendable {
             }
             let result = IdleResult(
                 name: name, rssBytes: process.status("VmRSS") ?? 0, peakRSSBytes: process.status("VmHWM") ?? 0,
+                anonymousBytes: process.status("RssAnon") ?? 0, fileBytes: process.status("RssFile") ?? 0,
                 cpuSeconds: process.cpuSeconds() ?? 0, loadAverage: load)
             let status = process.stop()
             if status != 0 {
@@ -108,13 +109,18 @@ struct IdleResult: ResultRow {
     var name: String
     var rssBytes: Int
     var peakRSSBytes: Int
+    /// Private memory (`RssAnon`), and mapped files (`RssFile`: mostly shared library code and data,
+    /// shared with every other Swift process).
+    var anonymousBytes: Int
+    var fileBytes: Int
     var cpuSeconds: Double
     var loadAverage: Double
 
     var tableRow: String {
         let f = Benchmarks.fmt
         return Benchmarks.pad(name, 22)
-            + "RSS \(f(Double(rssBytes) / 1e6, 1)) MB after 10 s (peak \(f(Double(peakRSSBytes) / 1e6, 1)) MB), "
+            + "RSS \(f(Double(rssBytes) / 1e6, 1)) MB after 10 s (peak \(f(Double(peakRSSBytes) / 1e6, 1)) MB; "
+            + "anonymous \(f(Double(anonymousBytes) / 1e6, 1)) MB, files \(f(Double(fileBytes) / 1e6, 1)) MB), "
             + "CPU \(f(cpuSeconds, 2)) s, load \(f(loadAverage, 2))"
     }
 
@@ -122,7 +128,9 @@ struct IdleResult: ResultRow {
         let f = Benchmarks.fmt
         let mb = f(Double(rssBytes) / 1e6, 1)
         return "{\"name\": \"\(name)\", \"unit\": \"rss_mb\", \"median\": \(mb), \"min\": \(mb), \"max\": \(mb), "
-            + "\"runs\": 1, \"peak_rss_mb\": \(f(Double(peakRSSBytes) / 1e6, 1)), \"cpu_s\": \(f(cpuSeconds, 2)), "
+            + "\"runs\": 1, \"peak_rss_mb\": \(f(Double(peakRSSBytes) / 1e6, 1)), "
+            + "\"anon_rss_mb\": \(f(Double(anonymousBytes) / 1e6, 1)), \"file_rss_mb\": \(f(Double(fileBytes) / 1e6, 1)), "
+            + "\"cpu_s\": \(f(cpuSeconds, 2)), "
             + "\"load_avg_1m\": \(f(loadAverage, 2))}"
     }
 }

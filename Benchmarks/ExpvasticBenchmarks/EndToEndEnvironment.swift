@@ -18,12 +18,14 @@ final class EndToEndEnvironment: Sendable {
     init(context: BenchmarkContext) throws {
         self.context = context
         let products = EndToEndEnvironment.productsDirectory()
-        expvasyml = products + "/expvasyml"
+        expvasyml = context.expvasyml ?? products + "/expvasyml"
         guard FileManager.default.isExecutableFile(atPath: expvasyml) else {
             throw BenchmarkError(
                 description: "\(expvasyml) not found; build it first: swift build -c release --product expvasyml")
         }
-        if let stale = EndToEndEnvironment.newerObject(than: expvasyml, in: products + "/Expvastic.build") {
+        if context.expvasyml == nil,
+            let stale = EndToEndEnvironment.newerObject(than: expvasyml, in: products + "/Expvastic.build")
+        {
             throw BenchmarkError(
                 description:
                     "\(expvasyml) is older than \(stale); rebuild it: swift build -c release --product expvasyml")
@@ -122,6 +124,7 @@ final class EndToEndEnvironment: Sendable {
         }
         let fixtureCPU = (server.process.cpuSeconds() ?? 0) - fixtureCPUStart
         let peak = poller.status("VmHWM") ?? 0
+        let anonymous = poller.status("RssAnon") ?? 0
         // Documents polled at the end of the window reach the sink after the flush interval (1 s).
         try await Task.sleep(for: .seconds(3))
         let report = try await server.report()
@@ -155,6 +158,7 @@ final class EndToEndEnvironment: Sendable {
         return EndToEndResult(
             name: name, cpuPerThousandPolls: perSlice,
             cpuMicrosPerPoll: totalPolls > 0 ? totalCPU / Double(totalPolls) * 1e6 : 0, peakRSSBytes: peak,
+            anonymousBytes: anonymous,
             documents: documents, arrivals: arrivals,
             fixtureCPUShare: fixtureCPU / Double(context.windowSeconds), loadAverage: load)
     }

@@ -8,6 +8,8 @@ struct EndToEndResult {
     /// CPU microseconds per poll over the whole window.
     var cpuMicrosPerPoll: Double
     var peakRSSBytes: Int
+    /// Private resident memory at the end of the window (`RssAnon`; the rest of RSS is mapped files).
+    var anonymousBytes: Int
     /// Poll-start jitter from documents' `@timestamp` (milliseconds).
     var documents: ScheduleAnalysis
     /// Jitter of GET arrivals at the fixture server (microseconds).
@@ -31,7 +33,7 @@ struct EndToEndResult {
     static let header =
         Benchmarks.pad("scenario", 22) + Benchmarks.pad("cpu s/1k polls med [min-max]", 30)
         + Benchmarks.pad("us/poll", 9)
-        + Benchmarks.pad("peak MB", 9) + Benchmarks.pad("jitter ms p50/p99/max", 23)
+        + Benchmarks.pad("peak/anon MB", 13) + Benchmarks.pad("jitter ms p50/p99/max", 23)
         + Benchmarks.pad("arrival us p50/p99", 20) + Benchmarks.pad("delivered/expected", 26) + "load"
 
     var tableRow: String {
@@ -40,7 +42,8 @@ struct EndToEndResult {
             Benchmarks.pad(name, 22)
             + Benchmarks.pad(
                 "\(f(median, 3)) [\(f(sortedSlices.first ?? 0, 3))-\(f(sortedSlices.last ?? 0, 3))]", 30)
-            + Benchmarks.pad(f(cpuMicrosPerPoll, 1), 9) + Benchmarks.pad(f(Double(peakRSSBytes) / 1e6, 1), 9)
+            + Benchmarks.pad(f(cpuMicrosPerPoll, 1), 9)
+            + Benchmarks.pad("\(f(Double(peakRSSBytes) / 1e6, 1))/\(f(Double(anonymousBytes) / 1e6, 1))", 13)
             + Benchmarks.pad(
                 "\(documents.percentile(50))/\(documents.percentile(99))/\(documents.jitter.last ?? 0)", 23)
             + Benchmarks.pad("\(arrivals.percentile(50))/\(arrivals.percentile(99))", 20)
@@ -56,7 +59,7 @@ struct EndToEndResult {
             ("name", "\"\(name)\""), ("unit", "\"cpu_s_per_1000_polls\""), ("median", f(median, 4)),
             ("min", f(sortedSlices.first ?? 0, 4)), ("max", f(sortedSlices.last ?? 0, 4)),
             ("runs", "\(cpuPerThousandPolls.count)"), ("cpu_us_per_poll", f(cpuMicrosPerPoll, 1)),
-            ("peak_rss_mb", f(Double(peakRSSBytes) / 1e6, 1)),
+            ("peak_rss_mb", f(Double(peakRSSBytes) / 1e6, 1)), ("anon_rss_mb", f(Double(anonymousBytes) / 1e6, 1)),
             ("jitter_p50_ms", "\(documents.percentile(50))"), ("jitter_p99_ms", "\(documents.percentile(99))"),
             ("jitter_max_ms", "\(documents.jitter.last ?? 0)"),
             ("arrival_jitter_p50_us", "\(arrivals.percentile(50))"),
