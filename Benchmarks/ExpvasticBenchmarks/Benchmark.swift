@@ -3,7 +3,11 @@
 struct Benchmark: Sendable {
     /// Unique, filterable name (`payload-4k`).
     var name: String
-    /// What one call processes, for MB/s; 0 when not meaningful.
+    /// What the reported time is per: `us/doc`, or `us/load` for a whole configuration.
+    var unit: String = "us/doc"
+    /// Items (documents, loads) one call processes; times and rates are reported per item.
+    var itemsPerCall: Int = 1
+    /// Bytes one call processes, for MB/s; 0 when not meaningful.
     var bytesPerCall: @Sendable (BenchmarkContext) throws -> Int = { _ in 0 }
     /// Prepares state and returns the operation to time.
     var setUp: @Sendable (BenchmarkContext) throws -> () -> Void
@@ -13,6 +17,15 @@ struct Benchmark: Sendable {
 struct BenchmarkContext {
     /// Directory holding the `go-debug-vars-*.json` fixtures.
     var fixtures: String
+    /// The package root (holds `Benchmarks/fixture-server` and `expvastic.yml`); the current directory (absolute).
+    var packageRoot: String = "."
+    /// End-to-end runs: seconds of warm-up before measuring, and of measuring.
+    var warmUpSeconds = 5
+    var windowSeconds = 25
+    /// Whether end-to-end runs also drive the Python reference.
+    var reference = true
+    /// The `expvasyml` to measure; nil: the one next to this executable.
+    var expvasyml: String?
 }
 
 /// Why a benchmark could not be set up.

@@ -1,6 +1,16 @@
-/// Every benchmark, in the order they run. Add new ones here.
+/// Every micro benchmark, in the order they run. Add new ones here.
 let allBenchmarks: [Benchmark] = [
     PayloadBenchmarks.payload(name: "payload-4k", fixture: "go-debug-vars-4k.json"),
     PayloadBenchmarks.payload(name: "payload-10k", fixture: "go-debug-vars-10k.json"),
     PayloadBenchmarks.selfReader(name: "self-reader-100-series"),
+    BulkEncodeBenchmarks.encode(name: "bulk-encode-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),
+    ConfigLoadBenchmarks.load(name: "config-load-1000", readers: 1000),
+]
+
+/// Every end-to-end benchmark (real processes, ~35 s each plus the reference), after the micro ones.
+let allEndToEnd: [EndToEndBenchmark] = [
+    EndToEndBenchmark.polling(name: "e2e-1", endpoints: 1),
+    EndToEndBenchmark.polling(name: "e2e-100", endpoints: 100),
+    EndToEndBenchmark.polling(name: "e2e-1000", endpoints: 1000),
+    EndToEndBenchmark.idle(name: "idle-rss"),
 ]

@@ -5,17 +5,19 @@ import Foundation
 struct Runner {
     struct Result {
         var name: String
+        var unit: String
         var runs: Int
         var callsPerRun: Int
-        /// Microseconds per call.
+        /// Microseconds per item (per call divided by ``Benchmark/itemsPerCall``).
         var median: Double
         var min: Double
         var max: Double
-        var bytesPerCall: Int
+        /// Bytes per item.
+        var bytesPerItem: Double
 
-        var callsPerSecond: Double { 1e6 / median }
+        var itemsPerSecond: Double { 1e6 / median }
         /// Bytes per microsecond is MB/s (10^6 bytes per second).
-        var megabytesPerSecond: Double { Double(bytesPerCall) / median }
+        var megabytesPerSecond: Double { bytesPerItem / median }
     }
 
     var runs = 30
@@ -30,13 +32,15 @@ struct Runner {
 
     func run(_ benchmark: Benchmark, context: BenchmarkContext) throws -> Result {
         let operation = try benchmark.setUp(context)
+        let items = Double(Swift.max(benchmark.itemsPerCall, 1))
+        let bytesPerItem = Double(try benchmark.bytesPerCall(context)) / items
         if let fixedCalls {
             let start = now()
             for _ in 0..<fixedCalls { operation() }
-            let perCall = Double(now() - start) / 1000 / Double(Swift.max(fixedCalls, 1))
+            let perItem = Double(now() - start) / 1000 / Double(Swift.max(fixedCalls, 1)) / items
             return Result(
-                name: benchmark.name, runs: 1, callsPerRun: fixedCalls, median: perCall, min: perCall, max: perCall,
-                bytesPerCall: try benchmark.bytesPerCall(context))
+                name: benchmark.name, unit: benchmark.unit, runs: 1, callsPerRun: fixedCalls, median: perItem,
+                min: perItem, max: perItem, bytesPerItem: bytesPerItem)
         }
         // Warm-up, and calibration of calls per run.
         var calls = 1
@@ -53,15 +57,15 @@ struct Runner {
         for _ in 0..<runs {
             let start = now()
             for _ in 0..<callsPerRun { operation() }
-            samples.append(Double(now() - start) / 1000 / Double(callsPerRun))
+            samples.append(Double(now() - start) / 1000 / Double(callsPerRun) / items)
         }
         samples.sort()
         let median =
             samples.count % 2 == 1
             ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
         return Result(
-            name: benchmark.name, runs: runs, callsPerRun: callsPerRun, median: median, min: samples.first ?? 0,
-            max: samples.last ?? 0, bytesPerCall: try benchmark.bytesPerCall(context))
+            name: benchmark.name, unit: benchmark.unit, runs: runs, callsPerRun: callsPerRun, median: median,
+            min: samples.first ?? 0, max: samples.last ?? 0, bytesPerItem: bytesPerItem)
     }
 
     func now() -> UInt64 {

@@ -18,11 +18,18 @@ extension Clock {
     }
 }
 
-/// The real clock: `CLOCK_MONOTONIC` and `CLOCK_REALTIME`.
+/// The real clock: `CLOCK_MONOTONIC` and `CLOCK_REALTIME`. Sleeps are served by one thread per
+/// clock value (see `SleepScheduler`); share one clock between components that sleep often.
 public struct SystemClock: Clock {
-    public init() {}
+    private let scheduler: SleepScheduler
 
-    public func monotonicNanos() -> UInt64 {
+    public init() {
+        scheduler = SleepScheduler(now: SystemClock.monotonic)
+    }
+
+    public func monotonicNanos() -> UInt64 { SystemClock.monotonic() }
+
+    @Sendable static func monotonic() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
@@ -40,7 +47,7 @@ public struct SystemClock: Clock {
             try Task.checkCancellation()
             return
         }
-        try await Task.sleep(nanoseconds: deadline - now)
+        try await scheduler.sleep(untilMonotonic: deadline)
     }
 }
 

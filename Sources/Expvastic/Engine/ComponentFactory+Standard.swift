@@ -10,11 +10,15 @@ extension ComponentFactory {
         registry: MetricsRegistry,
         samples: SampleCollection?
     ) -> ComponentFactory {
-        ComponentFactory(
+        // One set of parse buffers per core for all expvar readers (see ParseScratchPool).
+        let scratch = ParseScratchPool()
+        return ComponentFactory(
             makeReader: { configuration, logger in
                 switch configuration.kind {
                 case .expvar:
-                    ExpvarReader(configuration: configuration, transport: transport, metrics: registry, logger: logger)
+                    ExpvarReader(
+                        configuration: configuration, transport: transport, metrics: registry, logger: logger,
+                        scratch: scratch)
                 case .self:
                     SelfReader(configuration: configuration, registry: registry)
                 }

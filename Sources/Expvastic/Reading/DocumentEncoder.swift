@@ -26,8 +26,9 @@ struct DocumentEncoder {
     private var entries: [Entry] = []
     private var order: [Int] = []
     /// The previous document's field order; a reader's documents usually have the same fields in the
-    /// same write order, so checking that order (n comparisons) replaces sorting (n log n).
-    private var cachedOrder: [Int] = []
+    /// same write order, so checking that order (n comparisons) replaces sorting (n log n). An encoder
+    /// shared by several readers (``ParseScratchPool``) swaps in the current reader's own.
+    var cachedOrder: [Int] = []
     private var open: (start: Int, keyEnd: Int)?
 
     mutating func reset() {

@@ -10,19 +10,18 @@ import Synchronization
 /// of the body, sanitised.
 ///
 /// The engine owns scheduling, skipping and backoff. Polls of one reader are expected to be serial;
-/// the parse/flatten state (type stability, previous `NumGC`, reusable buffers) sits behind a mutex,
-/// so concurrent calls are safe, merely serialised.
+/// the parse/flatten state (type stability, previous `NumGC`) sits behind a mutex, so concurrent
+/// calls are safe, merely serialised. Parse buffers are borrowed from a ``ParseScratchPool``.
 ///
 /// Metrics (label `reader`): `bytes_read` (response body bytes), `fields_dropped` (also labelled
 /// `reason`, see ``DropReason``), `fields_converted` (`reason="uint_overflow"`: unsigned integers
 /// above `Int64.max` written as doubles).
 public final class ExpvarReader: Reader {
-    /// Per-reader parse state, reused across polls.
-    struct Pipeline: ~Copyable {
-        var scanner: JSONScanner
-        var tape = JSONTape()
-        var encoder = DocumentEncoder()
+    /// What a reader remembers between polls; the parse buffers come from a ``ParseScratchPool``.
+    struct State: ~Copyable {
         var flattener: Flattener
+        /// The encoder's field order of the previous document (see `DocumentEncoder.cachedOrder`).
+        var fieldOrder: [Int] = []
     }
 
     public let name: String
@@ -39,13 +38,18 @@ public final class ExpvarReader: Reader {
     private let typeValue: [UInt8]
     private let readerValue: [UInt8]
     private let endpointValue: [UInt8]
-    private let pipeline: Mutex<Pipeline>
+    private let limits: JSONScanner.Limits
+    private let state: Mutex<State>
+    private let scratch: ParseScratchPool
+    /// Which pool slot this reader tries first (spreads readers over the slots).
+    private let preferredSlot: Int
 
     /// Makes a reader for `configuration` (of kind `expvar`). `metrics` receives the counters above;
-    /// `logger` gets debug lines about dropped fields.
+    /// `logger` gets debug lines about dropped fields; `scratch` lends the parse buffers (share one
+    /// pool between all readers of a process; nil gives this reader its own).
     public init(
         configuration: ReaderConfiguration, transport: any HTTPTransport, metrics: any MetricsFactory,
-        logger: Logger
+        logger: Logger, scratch: ParseScratchPool? = nil
     ) {
         self.name = configuration.name
         self.configuration = configuration
@@ -73,12 +77,11 @@ public final class ExpvarReader: Reader {
         self.typeValue = quoted(configuration.typeName)
         self.readerValue = quoted(configuration.name)
         self.endpointValue = quoted(endpointText)
-        let limits = JSONScanner.Limits(
+        self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
-        self.pipeline = Mutex(
-            Pipeline(
-                scanner: JSONScanner(limits: limits),
-                flattener: Flattener(options: Flattener.Options(configuration: configuration))))
+        self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
+        self.scratch = scratch ?? ParseScratchPool(slots: 1)
+        self.preferredSlot = Int(truncatingIfNeeded: PollSchedule.phase(of: configuration.name, intervalNanos: 1 << 20))
     }
 
     /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.
@@ -118,24 +121,31 @@ public final class ExpvarReader: Reader {
         -> Document
     {
         let millis = Self.millis(startedAtWallNanos)
-        let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = pipeline.withLock {
-            pipeline in
-            let parsed: JSONError? = body.withUnsafeBytes { source in
-                do throws(JSONError) {
-                    try pipeline.scanner.parse(source, into: &pipeline.tape)
-                } catch {
-                    return error
+        let limits = self.limits
+        let pool = scratch
+        let preferred = preferredSlot
+        let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = state.withLock { state in
+            pool.withScratch(preferred: preferred) { scratch in
+                scratch.scanner.limits = limits
+                let parsed: JSONError? = body.withUnsafeBytes { source in
+                    do throws(JSONError) {
+                        try scratch.scanner.parse(source, into: &scratch.tape)
+                    } catch {
+                        return error
+                    }
+                    scratch.encoder.reset()
+                    writeEnvelope(millis: millis, into: &scratch.encoder)
+                    state.flattener.flatten(scratch.tape, source: source, into: &scratch.encoder)
+                    return nil
                 }
-                pipeline.encoder.reset()
-                writeEnvelope(millis: millis, into: &pipeline.encoder)
-                pipeline.flattener.flatten(pipeline.tape, source: source, into: &pipeline.encoder)
-                return nil
+                if let parsed { return .failure(parsed) }
+                swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
+                let (encoded, duplicates, conflicts) = scratch.encoder.finish()
+                swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
+                state.flattener.count(.duplicate, duplicates)
+                state.flattener.count(.conflict, conflicts)
+                return .success((encoded, state.flattener.dropped, state.flattener.uintConverted))
             }
-            if let parsed { return .failure(parsed) }
-            let (encoded, duplicates, conflicts) = pipeline.encoder.finish()
-            pipeline.flattener.count(.duplicate, duplicates)
-            pipeline.flattener.count(.conflict, conflicts)
-            return .success((encoded, pipeline.flattener.dropped, pipeline.flattener.uintConverted))
         }
         switch result {
         case .failure(let error):

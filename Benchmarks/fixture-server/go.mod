@@ -1,0 +1,3 @@
+module expvastic.local/fixture-server
+
+go 1.19

@@ -1,0 +1,64 @@
+import Expvastic
+import Testing
+
+/// The real clock's sleeps (served by one scheduler thread): never early, cancellable at any point, and usable again after the thread went idle.
+@Suite struct SystemClockTests {
+    let millisecond: UInt64 = 1_000_000
+
+    @Test func sleepersRegisteredOutOfOrderAllWakeAndNeverEarly() async throws {
+        let clock = SystemClock()
+        let start = clock.monotonicNanos()
+        // Registered out of order; deadlines 5 ms apart.
+        let offsets = [4, 1, 3, 0, 2]
+        let woke = try await withThrowingTaskGroup(of: (Int, UInt64).self) { group in
+            for offset in offsets {
+                group.addTask {
+                    try await clock.sleep(untilMonotonic: start + UInt64(offset + 1) * 5 * millisecond)
+                    return (offset, clock.monotonicNanos())
+                }
+            }
+            var woke: [Int: UInt64] = [:]
+            for try await (offset, time) in group { woke[offset] = time }
+            return woke
+        }
+        #expect(woke.keys.sorted() == [0, 1, 2, 3, 4])
+        for (offset, time) in woke {
+            #expect(time >= start + UInt64(offset + 1) * 5 * millisecond, "sleeper \(offset) woke early")
+        }
+    }
+
+    @Test func cancellingASleeperEndsItAtOnceAndSparesTheOthers() async throws {
+        let clock = SystemClock()
+        let start = clock.monotonicNanos()
+        let long = Task { try await clock.sleep(untilMonotonic: start + 60_000 * millisecond) }
+        let short = Task { try await clock.sleep(untilMonotonic: start + 20 * millisecond) }
+        try await clock.sleep(for: .milliseconds(5))
+        long.cancel()
+        await #expect(throws: CancellationError.self) { try await long.value }
+        #expect(clock.monotonicNanos() - start < 10_000 * millisecond)
+        try await short.value
+        #expect(clock.monotonicNanos() - start >= 20 * millisecond)
+    }
+
+    @Test func aTaskCancelledBeforeItSleepsDoesNotSleep() async {
+        let clock = SystemClock()
+        let start = clock.monotonicNanos()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await clock.sleep(untilMonotonic: start + 60_000 * millisecond)
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(clock.monotonicNanos() - start < 10_000 * millisecond)
+    }
+
+    @Test func sleepingWorksAgainAfterTheSchedulerWentIdle() async throws {
+        let clock = SystemClock()
+        for _ in 0..<3 {
+            let start = clock.monotonicNanos()
+            try await clock.sleep(for: .milliseconds(2))
+            #expect(clock.monotonicNanos() - start >= 2 * millisecond)
+            // Let the scheduler thread see an empty heap and exit.
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
