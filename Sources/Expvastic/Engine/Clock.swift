@@ -23,8 +23,12 @@ extension Clock {
 public struct SystemClock: Clock {
     private let scheduler: SleepScheduler
 
-    public init() {
-        scheduler = SleepScheduler(now: SystemClock.monotonic)
+    /// - Parameter sleepTolerance: how late a sleep may end (never early); at most 1/64 of the
+    ///   sleep's length is used. Sleeps that fall due together then share one thread wake-up, which
+    ///   is most of the cost of a poll; 10 ms keeps poll starts well within a 1 s interval's jitter
+    ///   budget. `.zero` ends every sleep on its own.
+    public init(sleepTolerance: Duration = .milliseconds(10)) {
+        scheduler = SleepScheduler(tolerance: sleepTolerance.nanoseconds, now: SystemClock.monotonic)
     }
 
     public func monotonicNanos() -> UInt64 { SystemClock.monotonic() }

@@ -51,6 +51,21 @@ import Testing
         #expect(clock.monotonicNanos() - start < 10_000 * millisecond)
     }
 
+    @Test func aSleepMayEndLateByItsSlackSoNeighboursShareAWakeUp() async throws {
+        let clock = SystemClock(sleepTolerance: .milliseconds(10))
+        let start = clock.monotonicNanos()
+        // 64 ms gives 1 ms of slack (1/64), so the first waits for its slack, and the second, due
+        // 0.5 ms later, is due by then.
+        async let second: UInt64 = {
+            try await clock.sleep(untilMonotonic: start + 64 * millisecond + millisecond / 2)
+            return clock.monotonicNanos()
+        }()
+        try await clock.sleep(untilMonotonic: start + 64 * millisecond)
+        let first = clock.monotonicNanos()
+        #expect(first >= start + 64 * millisecond + 9 * millisecond / 10, "ended before its slack")
+        #expect(try await second >= start + 64 * millisecond + millisecond / 2)
+    }
+
     @Test func sleepingWorksAgainAfterTheSchedulerWentIdle() async throws {
         let clock = SystemClock()
         for _ in 0..<3 {
