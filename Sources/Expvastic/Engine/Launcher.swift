@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Runs a loaded configuration: the long-running mode and `--once`. Returns the process exit code.
 public enum Launcher {
@@ -113,17 +112,7 @@ public enum Launcher {
             case nil: continue
             }
         }
-        return (try? IndexName("expvastic")) ?? { preconditionFailure("\"expvastic\" is a valid index name") }()
+        guard let fallback = try? IndexName("expvastic") else { preconditionFailure("\"expvastic\" is valid") }
+        return fallback
     }
-}
-
-/// The last poll outcome of every reader, for `/healthz`: a reader whose last poll failed is degraded.
-final class ReaderHealth: Sendable {
-    private let states = Mutex<[String: ComponentHealth]>([:])
-
-    func record(_ event: Engine.PollEvent) {
-        states.withLock { $0["reader.\(event.reader)"] = event.succeeded ? .ok : .degraded }
-    }
-
-    func snapshot() -> [String: ComponentHealth] { states.withLock { $0 } }
 }
