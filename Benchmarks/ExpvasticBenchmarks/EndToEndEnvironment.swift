@@ -163,12 +163,17 @@ final class EndToEndEnvironment: Sendable {
             fixtureCPUShare: fixtureCPU / Double(context.windowSeconds), loadAverage: load)
     }
 
-    /// Shows the warnings and errors a poller logged (the configuration logs at warn).
+    /// Shows the warnings and errors a poller logged (the configuration logs at warn), and keeps the
+    /// whole log next to the temporary directories.
     private func reportLog(_ path: String, name: String) {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return }
+        let kept = NSTemporaryDirectory() + "expvastic-bench-\(name)-\((path as NSString).lastPathComponent)"
+        try? FileManager.default.removeItem(atPath: kept)
+        try? FileManager.default.copyItem(atPath: path, toPath: kept)
         let lines = text.split(separator: "\n")
         let shown = lines.prefix(5).joined(separator: "\n")
-        FileHandle.standardError.write(Data("\(name): \(lines.count) log lines, first ones:\n\(shown)\n".utf8))
+        FileHandle.standardError.write(
+            Data("\(name): \(lines.count) log lines (all in \(kept)), first ones:\n\(shown)\n".utf8))
     }
 
     static func wallMillis() -> Int64 {
