@@ -64,6 +64,8 @@ public final class Engine: Service {
                 let document = try await reader.read(startedAtWallNanos: wall)
                 for recorder in recorders { recorder.accept(document) }
             } catch {
+                // Stopped (shutdown or reload) in the middle of a poll: not a failure of the endpoint.
+                if Task.isCancelled { break }
                 failure = error
             }
             let finished = clock.monotonicNanos()
