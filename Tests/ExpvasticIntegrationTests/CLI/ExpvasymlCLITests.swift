@@ -2,31 +2,6 @@ import ExpvasticTestSupport
 import Foundation
 import Testing
 
-private let specExample = """
-    settings:
-      log_level: info
-    readers:
-      FirstApp:
-        type: expvar
-        type_name: my_app1
-        endpoint: localhost:1234
-        routepath: /debug/vars
-        interval: 500ms
-        timeout: 3s
-        backoff: 10
-    recorders:
-      main_elasticsearch:
-        type: elasticsearch
-        endpoint: 127.0.0.1:9200
-        index_name: expvastic
-        timeout: 8s
-        backoff: 10
-    routes:
-      route1:
-        readers: [FirstApp]
-        recorders: [main_elasticsearch]
-    """
-
 @Suite struct ExpvasymlCLITests {
     @Test func checkPrintsThePlanForTheSpecExample() async throws {
         try await withTemporaryDirectory { directory in

@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Testing
 
 @Suite struct CheckReportTests {

@@ -1,4 +1,5 @@
 import Expvastic
+import ExpvasticTestSupport
 import Testing
 
 /// Loads configuration text; relative map files resolve against a directory that does not exist.
@@ -29,31 +30,6 @@ func configuration(
       \(routes)
     """
 }
-
-let specExample = """
-    settings:
-      log_level: info
-    readers:
-      FirstApp:
-        type: expvar
-        type_name: my_app1
-        endpoint: localhost:1234
-        routepath: /debug/vars
-        interval: 500ms
-        timeout: 3s
-        backoff: 10
-    recorders:
-      main_elasticsearch:
-        type: elasticsearch
-        endpoint: 127.0.0.1:9200
-        index_name: expvastic
-        timeout: 8s
-        backoff: 10
-    routes:
-      route1:
-        readers: [FirstApp]
-        recorders: [main_elasticsearch]
-    """
 
 @Suite struct ConfigurationLoaderTests {
     @Test func specExampleLoadsUnchanged() throws {
