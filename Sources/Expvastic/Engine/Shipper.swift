@@ -73,8 +73,21 @@ public final class Shipper: Sendable {
                 launch(service, name: "service", token: token, in: &group)
             }
             var running = Running(configuration: configuration)
-            apply(configuration, to: &running, in: &group)
             var shuttingDown = false
+            var exitCode: Int32 = 0
+            // A reader or recorder that cannot start (e.g. an unwritable spool_dir) would silently
+            // lose its share of the data: at start-up that is fatal.
+            let startFailures = apply(configuration, to: &running, in: &group)
+            if startFailures > 0 {
+                logger.error("\(startFailures) component(s) could not start (see above); stopping")
+                exitCode = 1
+                shuttingDown = true
+                let snapshot = running
+                group.addTask {
+                    await self.shutdown(snapshot, timeout: .seconds(1))
+                    eventSink.yield(.shutdownComplete)
+                }
+            }
             for await event in events {
                 switch event {
                 case .signal(SIGHUP) where !shuttingDown:
@@ -109,13 +122,18 @@ public final class Shipper: Sendable {
                 }
             }
             logger.info("stopped")
-            return 0
+            return exitCode
         }
     }
 
     /// Brings the running components in line with `configuration`: unchanged components keep
     /// running, changed or removed ones stop, new ones start (recorders before engines).
-    private func apply(_ configuration: Configuration, to running: inout Running, in group: inout TaskGroup<Void>) {
+    /// Returns how many components could not be made (each is logged).
+    @discardableResult
+    private func apply(
+        _ configuration: Configuration, to running: inout Running, in group: inout TaskGroup<Void>
+    ) -> Int {
+        var failures = 0
         let plan = Plan(configuration: configuration)
         let previous = running.configuration
         let isStart = running.recorders.isEmpty && running.engines.isEmpty
@@ -150,6 +168,7 @@ public final class Shipper: Sendable {
                 if !isStart { logger.info("recorder started", ["recorder.name": name]) }
             } catch {
                 recorderLogger.error("cannot start recorder: \(error)")
+                failures += 1
             }
         }
         // Engines restart when their reader, their recorder list or one of their recorders changed.
@@ -187,13 +206,15 @@ public final class Shipper: Sendable {
                 if !isStart { logger.info("engine started", ["reader.name": entry.reader]) }
             } catch {
                 readerLogger.error("cannot start reader: \(error)")
+                failures += 1
             }
         }
-        if isStart {
+        if isStart && failures == 0 {
             logger.info(
                 "running",
                 ["engines": "\(running.engines.count)", "recorders": "\(running.recorders.count)"])
         }
+        return failures
     }
 
     /// Stops polling, then gives every recorder until the deadline to flush (the rest is spooled).

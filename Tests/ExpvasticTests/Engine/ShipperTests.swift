@@ -87,6 +87,27 @@ struct ConstantReader: Reader {
     }
 }
 
+extension ShipperTests {
+    struct SpoolDirectoryNotWritable: Error {}
+
+    @Test func aRecorderThatCannotStartStopsTheProcessWithExitCode1() async {
+        let logs = InMemoryLogHandler()
+        let factory = ComponentFactory(
+            makeReader: { config, _ in ConstantReader(name: config.name) },
+            makeRecorder: { _, _ in throw SpoolDirectoryNotWritable() })
+        let shipper = Shipper(
+            factory: factory, clock: SystemClock(), metrics: MetricsRegistry(),
+            logger: Logger(component: "expvasyml", level: .debug, handler: logs))
+        let (signals, _) = AsyncStream<Int32>.makeStream()
+        let status = await shipper.run(configuration: configuration(interval: .seconds(1)), signals: signals) {
+            .failure(ShipperError(lines: []))
+        }
+        #expect(status == 1)
+        #expect(logs.records.contains { $0.level == .error && $0.message.contains("cannot start recorder") })
+        #expect(!logs.records.contains { $0.message == "running" })
+    }
+}
+
 /// Polls a condition every 5 ms for at most `seconds`.
 func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
