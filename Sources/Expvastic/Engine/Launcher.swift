@@ -13,10 +13,11 @@ public enum Launcher {
         let samples =
             configuration.settings.http.listen == nil
             ? nil : SampleCollection(retention: configuration.settings.http.retention, clock: clock)
-        let health = ReaderHealth()
+        let health = HealthBoard()
         var services: [any Service] = []
         if let samples {
-            let routes = MonitoringRoutes(metrics: registry, samples: samples, health: { health.snapshot() })
+            let routes = MonitoringRoutes(
+                metrics: registry, samples: samples, health: { health.snapshot(recordersFrom: registry) })
             do {
                 let server = try MonitoringServer(
                     configuration: configuration.settings.http, routes: routes,

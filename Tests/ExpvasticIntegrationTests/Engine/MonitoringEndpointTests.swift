@@ -37,7 +37,8 @@ import Testing
 
         let health = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(shipment.monitoringPort)/healthz")!)
         #expect(health.status == 200)
-        #expect(health.text.contains("reader.app_0"))
+        #expect(health.text.contains(#""reader.app_0":"ok""#), "\(health.text)")
+        #expect(health.text.contains(#""recorder.es":"ok""#), "\(health.text)")
         let aggregate = try await HTTPGet.get(
             URL(string: "http://127.0.0.1:\(shipment.monitoringPort)/api/v1/collection/aggregate?window=60s")!)
         #expect(aggregate.status == 200)

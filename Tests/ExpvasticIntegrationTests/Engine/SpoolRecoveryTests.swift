@@ -54,6 +54,8 @@ import Testing
             try await first.counter("recorders", "es", "spool_dropped_documents") > 0
         }
         let dropped = try await first.counter("recorders", "es", "spool_dropped_documents")
+        let health = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(first.monitoringPort)/healthz")!)
+        #expect(health.text.contains(#""recorder.es":"degraded""#), "\(health.text)")
         try await Task.sleep(for: .seconds(1))
         let newestPolled = Date()
         try await Task.sleep(for: .seconds(1))

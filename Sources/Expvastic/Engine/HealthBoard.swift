@@ -1,0 +1,21 @@
+import Synchronization
+
+/// What `/healthz` reports: a reader whose last poll failed is degraded, and so is a recorder
+/// whose spool holds data (its cluster is away, or it cannot keep up).
+final class HealthBoard: Sendable {
+    private let states = Mutex<[String: ComponentHealth]>([:])
+
+    func record(_ event: Engine.PollEvent) {
+        states.withLock { $0["reader.\(event.reader)"] = event.succeeded ? .ok : .degraded }
+    }
+
+    func snapshot(recordersFrom registry: MetricsRegistry) -> [String: ComponentHealth] {
+        var components = states.withLock { $0 }
+        for (key, value) in registry.snapshot() where key.name == "spool_bytes" {
+            guard let recorder = key.labels.first(where: { $0.name == "recorder" }), case .gauge(let bytes) = value
+            else { continue }
+            components["recorder.\(recorder.value)"] = bytes > 0 ? .degraded : .ok
+        }
+        return components
+    }
+}
