@@ -44,6 +44,22 @@ enum JSONWriter {
         out.append(0x22)
     }
 
+    /// A quoted, escaped JSON string, for JSON assembled as text (the monitoring endpoint).
+    static func quoted(_ string: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(string.utf8.count + 2)
+        appendString(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON number, or `null` for NaN and infinities, which JSON cannot express.
+    static func numberOrNull(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        var out: [UInt8] = []
+        appendDouble(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends an integer in decimal.
     @inline(__always)
     static func appendInt(_ value: Int64, to out: inout [UInt8]) {

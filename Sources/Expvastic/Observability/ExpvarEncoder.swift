@@ -24,9 +24,9 @@ public enum ExpvarEncoder {
         }
         if let process {
             _ = root.insert(["process", "rss_bytes"], String(process.rssBytes))
-            _ = root.insert(["process", "cpu_seconds"], JSONText.number(process.cpuSeconds))
+            _ = root.insert(["process", "cpu_seconds"], JSONWriter.numberOrNull(process.cpuSeconds))
         }
-        _ = root.insert(["cmdline"], "[" + commandLine.map(JSONText.string).joined(separator: ",") + "]")
+        _ = root.insert(["cmdline"], "[" + commandLine.map(JSONWriter.quoted).joined(separator: ",") + "]")
         var out = ""
         root.write(to: &out)
         out += "\n"
@@ -41,10 +41,10 @@ public enum ExpvarEncoder {
     static func render(_ value: MetricsRegistry.Value) -> String {
         switch value {
         case .counter(let count): String(count)
-        case .gauge(let gauge): JSONText.number(gauge)
+        case .gauge(let gauge): JSONWriter.numberOrNull(gauge)
         case .timer(let s):
             "{\"count\":\(s.count),\"sum_ns\":\(s.sumNanos),\"min_ns\":\(s.minNanos),\"max_ns\":\(s.maxNanos),"
-                + "\"mean_ns\":\(JSONText.number(s.meanNanos)),\"last_ns\":\(s.lastNanos)}"
+                + "\"mean_ns\":\(JSONWriter.numberOrNull(s.meanNanos)),\"last_ns\":\(s.lastNanos)}"
         }
     }
 
@@ -76,7 +76,7 @@ public enum ExpvarEncoder {
             out += "{"
             for (index, key) in keys.enumerated() {
                 if index > 0 { out += "," }
-                out += JSONText.string(key) + ":"
+                out += JSONWriter.quoted(key) + ":"
                 if let leaf = leaves[key] { out += leaf } else { children[key]!.write(to: &out) }
             }
             out += "}"

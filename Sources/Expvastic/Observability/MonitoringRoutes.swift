@@ -82,10 +82,10 @@ public struct MonitoringRoutes: Sendable {
     private func healthResponse() -> HTTPServerResponse {
         let components = health()
         let overall = components.values.max() ?? .ok
-        var json = "{\"status\":" + JSONText.string(overall.rawValue) + ",\"components\":{"
+        var json = "{\"status\":" + JSONWriter.quoted(overall.rawValue) + ",\"components\":{"
         for (index, name) in components.keys.sorted().enumerated() {
             if index > 0 { json += "," }
-            json += JSONText.string(name) + ":" + JSONText.string(components[name]!.rawValue)
+            json += JSONWriter.quoted(name) + ":" + JSONWriter.quoted(components[name]!.rawValue)
         }
         json += "}}\n"
         return .json(overall == .down ? 503 : 200, Array(json.utf8))
@@ -117,7 +117,7 @@ public struct MonitoringRoutes: Sendable {
         for (index, sample) in found.enumerated() {
             if index > 0 { json += "," }
             json += "{\"time\":\"" + RFC3339.format(millis: Self.floorMillis(sample.wallNanos)) + "\",\"time_ns\":"
-            json += String(sample.wallNanos) + ",\"component\":" + JSONText.string(sample.component)
+            json += String(sample.wallNanos) + ",\"component\":" + JSONWriter.quoted(sample.component)
             json += ",\"kind\":\"" + sample.kind.rawValue + "\",\"latency_ns\":" + String(sample.latencyNanos)
             json += ",\"outcome\":\"" + sample.outcome.rawValue + "\"}"
         }
@@ -140,13 +140,15 @@ public struct MonitoringRoutes: Sendable {
             window = parsed
             windowText = text
         }
-        var json = "{\"window\":" + JSONText.string(windowText) + ",\"window_ns\":" + String(window.nanoseconds)
+        var json = "{\"window\":" + JSONWriter.quoted(windowText) + ",\"window_ns\":" + String(window.nanoseconds)
         json += ",\"components\":{"
         for (index, aggregate) in samples.aggregate(window: window).enumerated() {
             if index > 0 { json += "," }
-            json += JSONText.string(aggregate.component) + ":{\"count\":" + String(aggregate.count)
+            json += JSONWriter.quoted(aggregate.component) + ":{\"count\":" + String(aggregate.count)
             json += ",\"errors\":" + String(aggregate.errors) + ",\"min_ns\":" + String(aggregate.minNanos)
-            json += ",\"avg_ns\":" + JSONText.number(aggregate.avgNanos) + ",\"p50_ns\":" + String(aggregate.p50Nanos)
+            json +=
+                ",\"avg_ns\":" + JSONWriter.numberOrNull(aggregate.avgNanos) + ",\"p50_ns\":"
+                + String(aggregate.p50Nanos)
             json += ",\"p95_ns\":" + String(aggregate.p95Nanos) + ",\"p99_ns\":" + String(aggregate.p99Nanos)
             json += ",\"max_ns\":" + String(aggregate.maxNanos) + "}"
         }
