@@ -372,11 +372,8 @@ public final class ElasticsearchRecorder: Recorder {
             return (old, state.machine.stats, state.machine.documentsInMemory)
         }
         metrics.publish(from: old, to: new)
+        // `spool_bytes` and `spool_segments` are kept by the spool itself, on every append and ack.
         metrics.queueLength.set(Double(inMemory))
-        if let usage = spool?.usage {
-            metrics.spoolBytes.set(Double(usage.bytes))
-            metrics.spoolSegments.set(Double(usage.segments))
-        }
     }
 
     private func describe(endpoint index: Int) -> String {

@@ -1,12 +1,5 @@
 /// The metric series of one recorder, labelled `recorder=<name>`. Created once at start-up.
 struct RecorderMetrics: Sendable {
-    /// Every metric name a recorder may register, for documentation and the self reader.
-    static let names = [
-        "docs_queued", "docs_sent", "docs_retried", "docs_dead_lettered", "docs_spooled", "docs_replayed",
-        "docs_dropped", "bulk_requests", "bulk_failures", "bulk_latency", "queue_length", "spool_bytes",
-        "spool_segments",
-    ]
-
     let queued: Counter
     let sent: Counter
     let retried: Counter
@@ -18,8 +11,6 @@ struct RecorderMetrics: Sendable {
     let bulkFailures: Counter
     let bulkLatency: Timer
     let queueLength: Gauge
-    let spoolBytes: Gauge
-    let spoolSegments: Gauge
 
     init(recorder: String, factory: any MetricsFactory) {
         let labels = [MetricKey.Label("recorder", recorder)]
@@ -36,8 +27,6 @@ struct RecorderMetrics: Sendable {
         bulkFailures = counter("bulk_failures")
         bulkLatency = factory.timer(MetricKey("bulk_latency", labels: labels))
         queueLength = gauge("queue_length")
-        spoolBytes = gauge("spool_bytes")
-        spoolSegments = gauge("spool_segments")
     }
 
     /// Adds the difference between two snapshots of the state machine's totals. `docs_spooled` is
