@@ -1,11 +1,7 @@
+import Expvastic
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// A tiny HTTP client for tests (URLSession, one ephemeral session per call, kept off the cooperative pool): fetch a page of a
-/// process under test, or poke a control endpoint.
+/// A tiny HTTP client for tests: fetch a page of a process under test, or poke a control endpoint.
 public enum HTTPGet {
     /// A complete response.
     public struct Response: Sendable {
@@ -25,6 +21,8 @@ public enum HTTPGet {
     }
 
     /// Sends `method url` with an optional body; throws when there is no response within `timeout`.
+    /// Goes through the project's own HTTP client (loopback `http://` only in tests); the query
+    /// stays part of the endpoint's path.
     public static func send(
         _ method: String,
         _ url: URL,
@@ -32,42 +30,18 @@ public enum HTTPGet {
         headers: [String: String] = [:],
         timeout: Duration = .seconds(5)
     ) async throws -> Response {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.seconds
-        configuration.timeoutIntervalForResource = timeout.seconds
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
-        request.httpMethod = method
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let prepared = request
-        // On Linux, creating, resuming and invalidating wait (DispatchQueue.sync) for the session's
-        // work queue, so they happen on a thread of their own; the answer arrives in the handler.
-        // The session's timeouts bound the wait.
-        let (data, response) = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
-            let thread = Thread {
-                let session = URLSession(configuration: configuration)
-                let task = session.dataTask(with: prepared) { data, response, error in
-                    if let error {
-                        continuation.resume(throwing: error)
-                    } else if let data, let response {
-                        continuation.resume(returning: (data, response))
-                    } else {
-                        continuation.resume(throwing: URLError(.badServerResponse))
-                    }
-                }
-                task.resume()
-                session.finishTasksAndInvalidate()
-            }
-            thread.name = "test.http-get"
-            thread.start()
+        guard case .success(let endpoint) = Endpoint.parse(url.absoluteString) else {
+            throw TestSupportError(.unexpectedOutput, "\(url) is not an http(s) URL")
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw TestSupportError(.unexpectedOutput, "\(method) \(url) did not return an HTTP response")
-        }
+        let response = try await transport.send(
+            HTTPRequest(
+                method: method, endpoint: endpoint, path: endpoint.path,
+                headers: headers.map { (name: $0.key, value: $0.value) }, body: body.map { [UInt8]($0) } ?? [],
+                timeout: timeout))
         var fields: [String: String] = [:]
-        for case (let name as String, let value as String) in http.allHeaderFields { fields[name.lowercased()] = value }
-        return Response(status: http.statusCode, headers: fields, body: data)
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        return Response(status: response.status, headers: fields, body: Data(response.body))
     }
+
+    private static let transport = DefaultTransport()
 }

@@ -28,7 +28,7 @@ public final class OsmemServer: Sendable {
 
     private let binary: String
     private let state = Mutex(State())
-    private let transport = URLSessionTransport()
+    private let transport = DefaultTransport()
 
     /// Starts a server on a free port (or `port`).
     public init(port: Int = 0) async throws {
