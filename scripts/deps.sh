@@ -6,6 +6,8 @@
 #   libyaml-dev (+ pkg-config)      the CYaml system-library target
 #   golang-go                        builds Tests/GoExpvar, the real Go expvar program
 #   python3-prometheus-client        the Prometheus project's parser, checks /metrics
+#   openssl (+ libssl3)              makes the certificates of the https tests; libssl3 is what
+#                                    expvasyml loads at run time for https
 #   osmem-server==$OSMEM_VERSION     OpenSearch-compatible server (PyPI), in <repo>/.venv (git-ignored)
 
 OSMEM_VERSION="0.1.6"
@@ -53,6 +55,14 @@ ensure_prometheus_client() {
     /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null \
         || fail "python3-prometheus-client is missing (/usr/bin/python3 cannot import prometheus_client)"
     log "prometheus_client $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("prometheus_client"))' 2>/dev/null || echo '(version unknown)')"
+}
+
+# The openssl command (certificates for the https tests) and, as its dependency, libssl3, which
+# expvasyml loads with dlopen for https endpoints.
+ensure_openssl() {
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
+    command -v openssl >/dev/null 2>&1 || fail "openssl is still missing after installing openssl"
+    log "$(openssl version)"
 }
 
 # osmem-server (an in-memory OpenSearch-compatible server) in a git-ignored virtual environment;

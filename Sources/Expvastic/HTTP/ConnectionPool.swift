@@ -1,6 +1,3 @@
-import Dispatch
-import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -20,11 +17,17 @@ import Foundation
 ///   Elasticsearch rather than stored twice. A fresh connection that fails is never retried.
 /// - `Connection: close`, HTTP/1.0, bodies that run until close, bytes after the response, and a
 ///   response that arrived before the request was fully written all close the connection.
+///
+/// `https` connections go through a TLS handshake after `connect` and are pooled like the others.
+/// OpenSSL is loaded, and its context (with the trusted certificates) made, when the first `https`
+/// connection is opened.
 final class ConnectionPool {
-    /// Connections are pooled per host name (as written in the endpoint) and port.
+    /// Connections are pooled per host name (as written in the endpoint), port and scheme.
     struct Key: Hashable, Sendable, CustomStringConvertible {
         var host: String
         var port: Int
+        /// `https`.
+        var isTLS = false
         var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
@@ -68,6 +71,8 @@ final class ConnectionPool {
     private var idleCount = 0
     private var nextIdleSweep: UInt64?
     private let readBuffer: UnsafeMutableRawBufferPointer
+    /// Made for the first `https` connection.
+    private var tlsContext: TLSContext?
 
     init(loop: EventLoop, configuration: SocketHTTPTransportConfiguration, clock: any Clock) {
         self.loop = loop
@@ -123,14 +128,16 @@ final class ConnectionPool {
         switch connection.state {
         case .connecting:
             connectFinished(connection)
+        case .handshaking:
+            continueHandshake(connection)
         case .idle:
             // The server closed it, reset it, or sent bytes nobody asked for: not reusable.
             close(connection)
         case .active:
-            if events & (Epoll.readable | Epoll.hangUp | Epoll.error) != 0 {
+            if events & (Epoll.readable | Epoll.hangUp | Epoll.error) != 0 || connection.tlsReadWantsWritable {
                 readResponse(connection)
             }
-            if events & Epoll.writable != 0, case .active = connection.state,
+            if events & Epoll.writable != 0 || connection.tlsWriteWantsReadable, case .active = connection.state,
                 let exchange = connection.exchange, !exchange.isWriteComplete
             {
                 writeRequest(connection, exchange)
@@ -203,12 +210,15 @@ final class ConnectionPool {
         // getaddrinfo can wait seconds on DNS: a thread of its own, not the loop and not the
         // cooperative pool (a concurrent dispatch queue would share the pool's threads on Linux).
         // Lookups are rare: one per host at a time, then cached.
-        let thread = Thread {
+        let status = DetachedThread.start(name: "expvastic-dns") {
             let result = SocketAddress.resolve(host: key.host, port: key.port)
             loop.submit(.resolved(key, result))
         }
-        thread.name = "expvastic.http.resolve"
-        thread.start()
+        if status != 0 {
+            let error = HTTPError.connectFailed(
+                "cannot start a thread to resolve host \(key.host): \(EventLoop.describe(status))")
+            loop.submit(.resolved(key, .failure(error)))
+        }
     }
 
     private func resolved(_ key: Key, _ result: Result<[SocketAddress], HTTPError>) {
@@ -230,6 +240,14 @@ final class ConnectionPool {
 
     /// Opens a connection for `exchange`, trying the addresses in order.
     private func open(for exchange: HTTPExchange, host: Host, addresses: ArraySlice<SocketAddress>) {
+        if host.key.isTLS, tlsContext == nil {
+            switch makeTLSContext() {
+            case .success(let context): tlsContext = context
+            case .failure(let error):
+                fail(exchange, error)
+                return
+            }
+        }
         var remaining = addresses
         var lastError: Int32 = ECONNREFUSED
         while let address = remaining.popFirst() {
@@ -258,8 +276,12 @@ final class ConnectionPool {
         }
         let error = connection.pendingConnectError()
         if error == 0 {
-            connection.state = .active
-            writeRequest(connection, exchange)
+            if connection.key.isTLS {
+                startHandshake(connection, exchange)
+            } else {
+                connection.state = .active
+                writeRequest(connection, exchange)
+            }
             return
         }
         close(connection, refill: false)
@@ -274,6 +296,50 @@ final class ConnectionPool {
         }
         if let host = hosts[connection.key] { refill(host) }
     }
+
+    // MARK: TLS
+
+    private func makeTLSContext() -> Result<TLSContext, HTTPError> {
+        let file = configuration.extraTrustedCertificatesFile
+        return OpenSSL.shared.flatMap { library in
+            Result { () throws(HTTPError) in try TLSContext(library: library, extraTrustedCertificatesFile: file) }
+        }
+    }
+
+    private func startHandshake(_ connection: HTTPConnection, _ exchange: HTTPExchange) {
+        guard let context = tlsContext else {
+            fail(exchange, .tlsFailed("no TLS context for \(connection.key)"))
+            return
+        }
+        do {
+            try connection.startTLS(context: context)
+        } catch {
+            fail(exchange, error)
+            return
+        }
+        connection.state = .handshaking
+        continueHandshake(connection)
+    }
+
+    /// A handshake failure is not retried on another address: a certificate that does not verify
+    /// on one would not on the next either.
+    private func continueHandshake(_ connection: HTTPConnection) {
+        guard let exchange = connection.exchange else {
+            close(connection)
+            return
+        }
+        switch connection.handshake() {
+        case .done:
+            connection.state = .active
+            writeRequest(connection, exchange)
+        case .pending:
+            break
+        case .failed(let error):
+            fail(exchange, error)
+        }
+    }
+
+    // MARK: Exchanges
 
     private func assign(_ exchange: HTTPExchange, to connection: HTTPConnection) {
         connection.state = .active
@@ -292,6 +358,9 @@ final class ConnectionPool {
             if connection.exchange === exchange, !exchange.isFinished {
                 connectionFailed(connection, exchange, .connectionClosed("write failed: \(EventLoop.describe(error))"))
             }
+        case .failedTLS(let message):
+            // The session is dead after a TLS error: nothing more can be read from it.
+            connectionFailed(connection, exchange, .connectionClosed("TLS write failed: \(message)"))
         }
     }
 
@@ -326,6 +395,9 @@ final class ConnectionPool {
             case .failed(let error):
                 connectionFailed(
                     connection, exchange, .connectionClosed("read failed: \(EventLoop.describe(error))"))
+                return
+            case .failedTLS(let message):
+                connectionFailed(connection, exchange, .connectionClosed("TLS read failed: \(message)"))
                 return
             }
         }

@@ -1,5 +1,3 @@
-import Dispatch
-import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -71,11 +69,9 @@ final class EventLoop: Sendable {
     }
 
     /// Starts the loop thread. Call once.
-    func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "expvastic-http"
-        thread.stackSize = 1 << 20
-        thread.start()
+    func start() throws(HTTPError) {
+        let status = DetachedThread.start(name: "expvastic-http", stackSize: 1 << 20) { [self] in run() }
+        guard status == 0 else { throw .connectFailed("cannot start the HTTP client thread: \(Self.describe(status))") }
     }
 
     /// A fresh request id.
@@ -134,6 +130,7 @@ final class EventLoop: Sendable {
     }
 
     private func run() {
+        Self.blockBrokenPipeSignal()
         let pool = ConnectionPool(loop: self, configuration: configuration, clock: clock)
         let capacity = 256
         let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventSize, alignment: 8)
@@ -162,6 +159,16 @@ final class EventLoop: Sendable {
             pool.fireTimers()
         }
         pool.shutdown()
+    }
+
+    /// OpenSSL writes to `https` sockets with `write`, which raises `SIGPIPE` (killing the process)
+    /// when the server has closed; blocked on this thread, the write fails with `EPIPE` instead. The
+    /// signal stays pending on this thread, which never unblocks it, and is dropped when it ends.
+    private static func blockBrokenPipeSignal() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
     }
 
     static func describe(_ error: Int32) -> String {

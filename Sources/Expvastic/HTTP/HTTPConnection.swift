@@ -2,13 +2,15 @@
     import Glibc
 #endif
 
-/// One non-blocking TCP connection owned by the event loop: the socket, its epoll registration and
-/// the exchange it currently carries. The policy — which exchange, when to reuse or close — is the
-/// pool's; this type only does the system calls.
+/// One non-blocking TCP connection owned by the event loop: the socket, its epoll registration, its
+/// TLS session for `https`, and the exchange it currently carries. The policy — which exchange, when
+/// to reuse or close — is the pool's; this type only does the system calls.
 final class HTTPConnection {
     enum State {
         /// `connect` in progress; the other addresses to try if it fails.
         case connecting(remaining: ArraySlice<SocketAddress>)
+        /// TLS handshake in progress (`https` only).
+        case handshaking
         case active
         case idle
         case closed
@@ -20,6 +22,8 @@ final class HTTPConnection {
         /// The socket buffer is full; wait for `EPOLLOUT`.
         case blocked
         case failed(errno: Int32)
+        /// TLS failed; OpenSSL's text.
+        case failedTLS(String)
     }
 
     /// What a read produced.
@@ -28,6 +32,16 @@ final class HTTPConnection {
         case endOfInput
         case wouldBlock
         case failed(errno: Int32)
+        /// TLS failed; OpenSSL's text.
+        case failedTLS(String)
+    }
+
+    /// Where a TLS handshake step left things.
+    enum HandshakeOutcome {
+        case done
+        /// Waiting for the socket; the registration says which way.
+        case pending
+        case failed(HTTPError)
     }
 
     let id: UInt64
@@ -43,6 +57,12 @@ final class HTTPConnection {
     var idleSince: UInt64 = 0
     /// Whether `EPOLLOUT` is part of the registration.
     private var watchesWritable: Bool
+    /// The TLS session of an `https` connection, from the start of its handshake; nil for `http`.
+    private(set) var tls: TLSSession?
+    /// A TLS read needs the socket writable (renegotiation): writable events go to the reader.
+    private(set) var tlsReadWantsWritable = false
+    /// A TLS write needs the socket readable: readable events also resume the writer.
+    private(set) var tlsWriteWantsReadable = false
 
     private init(
         id: UInt64, fd: Int32, key: ConnectionPool.Key, address: SocketAddress, epollFD: Int32,
@@ -95,9 +115,32 @@ final class HTTPConnection {
         return error
     }
 
+    /// Starts TLS on the connected socket: `host` is the name verified and sent as SNI.
+    func startTLS(context: TLSContext) throws(HTTPError) {
+        tls = try TLSSession(context: context, fd: fd, host: key.host, peer: key.description)
+    }
+
+    /// One step of the TLS handshake; watches the socket for what OpenSSL waits for.
+    func handshake() -> HandshakeOutcome {
+        guard let tls else { return .failed(.tlsFailed("no TLS session for \(key)")) }
+        switch tls.handshake() {
+        case .done:
+            return .done
+        case .wantRead:
+            watchWritable(false)
+            return .pending
+        case .wantWrite:
+            watchWritable(true)
+            return .pending
+        case .failed(let error):
+            return .failed(error)
+        }
+    }
+
     /// Writes what is left of the exchange's request (head then body) with one `sendmsg` per
     /// attempt, until done or the socket is full. Never raises `SIGPIPE`.
     func writePending(_ exchange: HTTPExchange) -> WriteOutcome {
+        if let tls { return writePending(exchange, over: tls) }
         let head = exchange.request.head
         let body = exchange.request.body
         while !exchange.isWriteComplete {
@@ -147,8 +190,46 @@ final class HTTPConnection {
         return .complete
     }
 
+    /// `SSL_write` of the head, then of the body. `SIGPIPE` is blocked on the loop thread (OpenSSL
+    /// writes with `write`, which has no `MSG_NOSIGNAL`).
+    private func writePending(_ exchange: HTTPExchange, over tls: TLSSession) -> WriteOutcome {
+        let head = exchange.request.head
+        let body = exchange.request.body
+        // Every pass writes at least one byte or returns.
+        for _ in 0..<(exchange.totalBytes + 1) where !exchange.isWriteComplete {
+            let written = exchange.written
+            let outcome =
+                written < head.count
+                ? head.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
+                : body.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[(written - head.count)...])) }
+            switch outcome {
+            case .bytes(let count):
+                exchange.written += count
+                tlsWriteWantsReadable = false
+            case .wantWrite:
+                tlsWriteWantsReadable = false
+                watchWritable(true)
+                return .blocked
+            case .wantRead:
+                tlsWriteWantsReadable = true
+                watchWritable(false)
+                return .blocked
+            case .endOfInput:
+                return .failed(errno: EPIPE)
+            case .failed(let error):
+                return .failed(errno: error)
+            case .protocolError(let message):
+                return .failedTLS(message)
+            }
+        }
+        tlsWriteWantsReadable = false
+        watchWritable(tlsReadWantsWritable)
+        return .complete
+    }
+
     /// One `read` into `buffer`.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadOutcome {
+        if let tls { return read(into: buffer, over: tls) }
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if count > 0 { return .bytes(count) }
@@ -160,11 +241,32 @@ final class HTTPConnection {
         }
     }
 
-    /// Closes the socket, which also removes it from epoll.
+    private func read(into buffer: UnsafeMutableRawBufferPointer, over tls: TLSSession) -> ReadOutcome {
+        let outcome = tls.read(into: buffer)
+        if case .wantWrite = outcome {
+            tlsReadWantsWritable = true
+            watchWritable(true)
+            return .wouldBlock
+        }
+        if tlsReadWantsWritable {
+            tlsReadWantsWritable = false
+            if exchange?.isWriteComplete ?? true { watchWritable(false) }
+        }
+        switch outcome {
+        case .bytes(let count): return .bytes(count)
+        case .wantRead, .wantWrite: return .wouldBlock
+        case .endOfInput: return .endOfInput
+        case .failed(let error): return .failed(errno: error)
+        case .protocolError(let message): return .failedTLS(message)
+        }
+    }
+
+    /// Closes the socket, which also removes it from epoll; a healthy TLS session says goodbye first.
     func close() {
         if case .closed = state { return }
         state = .closed
         exchange = nil
+        tls?.shutdown()
         Glibc.close(fd)
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -80,13 +79,18 @@ public final class HTTPServer: Service {
             }
             for fd in pipeFDs { HTTPServerSocket.setNonBlockingCloseOnExec(fd) }
             let wakeReadFD = pipeFDs[0]
-            let thread = Thread { [self] in
+            state.phase = .running(port: listener.port, wakeWriteFD: pipeFDs[1])
+            let status = DetachedThread.start(name: "expvastic.http") { [self] in
                 let loop = HTTPServerEventLoop(server: self, listenFD: listener.fd, wakeFD: wakeReadFD)
                 finish(failure: loop.run())
             }
-            thread.name = "expvastic.http"
-            state.phase = .running(port: listener.port, wakeWriteFD: pipeFDs[1])
-            thread.start()
+            guard status == 0 else {
+                state.phase = .idle
+                for fd in [listener.fd] + pipeFDs { close(fd) }
+                throw HTTPServerError(
+                    code: .systemCallFailed,
+                    message: "pthread_create failed: \(String(cString: strerror(status))) (errno \(status))")
+            }
             logger.info("listening", ["http.address": configuration.host, "http.port": String(listener.port)])
             return listener.port
         }

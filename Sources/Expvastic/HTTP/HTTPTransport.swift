@@ -63,6 +63,9 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedResponse(String)
     /// The scheme is not supported by this transport.
     case unsupportedScheme(String)
+    /// `https` could not be used: OpenSSL is missing, the handshake failed, or the server's
+    /// certificate was not accepted (the message names the host and OpenSSL's reason).
+    case tlsFailed(String)
 
     /// A stable code for logs and metrics.
     public var code: String {
@@ -73,6 +76,7 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectionClosed: "connection_closed"
         case .malformedResponse: "malformed_response"
         case .unsupportedScheme: "unsupported_scheme"
+        case .tlsFailed: "tls_failed"
         }
     }
 
@@ -84,6 +88,7 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectionClosed(let why): "connection closed early: \(why)"
         case .malformedResponse(let why): "malformed HTTP response: \(why)"
         case .unsupportedScheme(let scheme): "unsupported URL scheme \(scheme)"
+        case .tlsFailed(let why): "TLS failed: \(why)"
         }
     }
 }

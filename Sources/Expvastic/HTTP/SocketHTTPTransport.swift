@@ -1,15 +1,21 @@
 import Synchronization
 
-/// An ``HTTPTransport`` for plain `http` over POSIX sockets: HTTP/1.1 with keep-alive connection
-/// pooling, driven by one `epoll` thread that the transport starts on its first request and stops
-/// on ``shutdown()`` or when it is released.
+/// An ``HTTPTransport`` for `http` and `https` over POSIX sockets: HTTP/1.1 with keep-alive
+/// connection pooling, driven by one `epoll` thread that the transport starts on its first request
+/// and stops on ``shutdown()`` or when it is released.
 ///
 /// Costs a small fraction of URLSession's CPU per request, which matters when a thousand endpoints
-/// are polled every second. `https` is not supported here (``DefaultTransport`` sends it through
-/// ``URLSessionTransport``).
+/// are polled every second.
+///
+/// `https` uses OpenSSL 3 (`libssl.so.3`), loaded with `dlopen` on the first `https` request, so a
+/// process that only speaks `http` never maps it; without it, `https` requests fail with
+/// ``HTTPError/tlsFailed(_:)``. The server's certificate is always verified, against the system's
+/// trusted certificates (`SSL_CERT_FILE` and `SSL_CERT_DIR` replace them), and must name the
+/// endpoint's host.
 ///
 /// Behaviour worth knowing:
-/// - `timeout` bounds the whole exchange: name lookup, connect, send, and reading the full response.
+/// - `timeout` bounds the whole exchange: name lookup, connect, TLS handshake, send, and reading the
+///   full response.
 /// - Cancelling the calling task ends the request at once with
 ///   ``HTTPError/connectionClosed(_:)`` ("request cancelled") and closes its connection.
 /// - A request on a reused keep-alive connection that the server had already closed is sent once
@@ -43,7 +49,12 @@ public final class SocketHTTPTransport: HTTPTransport {
     /// Sends the request and returns the complete response. Any status is a response; only
     /// transport failures throw.
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        guard request.endpoint.scheme == "http" else { throw .unsupportedScheme(request.endpoint.scheme) }
+        let isTLS: Bool
+        switch request.endpoint.scheme {
+        case "http": isTLS = false
+        case "https": isTLS = true
+        default: throw .unsupportedScheme(request.endpoint.scheme)
+        }
         let head: [UInt8]
         do {
             head = try encoder.encodeHead(request)
@@ -55,7 +66,7 @@ public final class SocketHTTPTransport: HTTPTransport {
         let exchangeRequest: (CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) -> HTTPExchange.Request = {
             HTTPExchange.Request(
                 id: id,
-                key: ConnectionPool.Key(host: request.endpoint.host, port: request.endpoint.port),
+                key: ConnectionPool.Key(host: request.endpoint.host, port: request.endpoint.port, isTLS: isTLS),
                 head: head,
                 body: request.body,
                 isHead: request.method == "HEAD",
@@ -93,11 +104,13 @@ public final class SocketHTTPTransport: HTTPTransport {
             if state.isShutDown { return .failure(.connectionClosed("the HTTP transport is shut down")) }
             if let loop = state.loop { return .success(loop) }
             let created = Result { () throws(HTTPError) in try EventLoop(configuration: configuration, clock: clock) }
-            if case .success(let loop) = created {
-                loop.start()
-                state.loop = loop
+            return created.flatMap { loop in
+                Result { () throws(HTTPError) in
+                    try loop.start()
+                    state.loop = loop
+                    return loop
+                }
             }
-            return created
         }
         return try result.get()
     }

@@ -17,6 +17,10 @@ public struct SocketHTTPTransportConfiguration: Sendable, Equatable {
     public var addressCacheDuration: Duration
     /// Largest response head (status line and header fields) accepted, in bytes. Default 64 KiB.
     public var maxResponseHeadBytes: Int
+    /// A PEM file of certificates trusted for `https` besides the system's (or `SSL_CERT_FILE`'s).
+    /// For tests, which cannot set `SSL_CERT_FILE` safely in a process running other tests on other
+    /// threads; users set `SSL_CERT_FILE` or `SSL_CERT_DIR`. Default nil.
+    var extraTrustedCertificatesFile: String?
 
     /// The `User-Agent` of this build.
     public static let defaultUserAgent = "expvastic/0.1.0"

@@ -64,7 +64,7 @@ import Testing
         let metrics = MetricsRegistry()
         let spool = InMemorySpool()
         let recorder = ElasticsearchRecorder(
-            name: "es", configuration: configuration, transport: URLSessionTransport(), spool: spool,
+            name: "es", configuration: configuration, transport: SocketHTTPTransport(), spool: spool,
             clock: SystemClock(), metrics: metrics,
             logger: Logger(component: "recorder.es", level: .debug, handler: logs))
         let running = Task { try await recorder.run() }

@@ -371,13 +371,13 @@ import Testing
         #expect(try await transport.send(request).body == Array("hi".utf8))
     }
 
-    @Test func httpsAndShutdownAreRefused() async throws {
+    @Test func unknownSchemeAndShutdownAreRefused() async throws {
         let transport = SocketHTTPTransport()
-        let secure = HTTPRequest(
-            endpoint: Endpoint(scheme: "https", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
+        let other = HTTPRequest(
+            endpoint: Endpoint(scheme: "ftp", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
         #expect(
-            await error { () async throws(HTTPError) in try await transport.send(secure) }
-                == .unsupportedScheme("https"))
+            await error { () async throws(HTTPError) in try await transport.send(other) }
+                == .unsupportedScheme("ftp"))
         transport.shutdown()
         let plain = HTTPRequest(
             endpoint: Endpoint(scheme: "http", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
