@@ -4,6 +4,10 @@ import Foundation
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `https` through the real `expvasyml` binary: trusted certificates come from `SSL_CERT_FILE` or
 /// `SSL_CERT_DIR` (which the in-process tests cannot set safely), and OpenSSL is loaded only by a
 /// process that uses `https`.
@@ -65,6 +69,8 @@ import Testing
             let httpMaps = try await mapsAfterPolling(plain.endpoint, in: directory, environment: [:]) {
                 served.load(ordering: .relaxed) >= 2
             }
+            // The whole file was read: the last libraries loaded at start-up are in it.
+            #expect(httpMaps.contains("/libswiftCore.so") && httpMaps.contains("/ld-linux"))
             #expect(!httpMaps.contains("libssl"), "\(httpMaps)")
             #expect(!httpMaps.contains("libcurl"))
 
@@ -109,12 +115,29 @@ import Testing
             environment: environment, inheritEnvironment: false, currentDirectory: URL(fileURLWithPath: directory))
         do {
             try await eventually("\(endpoint) was polled", timeout: .seconds(15)) { polled() }
-            let maps = try String(contentsOfFile: "/proc/\(process.pid)/maps", encoding: .utf8)
+            let maps = try Self.readProcFile("/proc/\(process.pid)/maps")
             await process.terminate()
             return maps
         } catch {
             await process.terminate()
             throw TestSupportError(.timeout, "\(error); expvasyml stderr: \(process.stderr)")
         }
+    }
+
+    /// The whole of a `/proc` file. Its size reads as 0, and Foundation's `String(contentsOfFile:)`
+    /// stops after the first page, so read until end of file.
+    static func readProcFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TestSupportError(.unexpectedOutput, "cannot open \(path): errno \(errno)") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        for _ in 0..<1_000 {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
