@@ -21,9 +21,10 @@ let package = Package(
         ),
         .target(name: "Expvastic", dependencies: ["CYaml"], swiftSettings: shipped),
         .executableTarget(name: "expvasyml", dependencies: ["Expvastic"], swiftSettings: shipped),
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "ExpvasticBenchmarks",
-            dependencies: ["Expvastic"],
+            dependencies: ["Expvastic", "AllocationCounter"],
             path: "Benchmarks/ExpvasticBenchmarks",
             swiftSettings: strict
         ),
