@@ -2,6 +2,9 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6), .treatAllWarnings(as: .error)]
+/// The shipped code also checks that each file imports what it uses, so no file leans on another
+/// file's `import Foundation` (the binary links FoundationEssentials only).
+let shipped = strict + [.enableUpcomingFeature("MemberImportVisibility")]
 
 let package = Package(
     name: "Expvastic",
@@ -16,11 +19,12 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
-        .target(name: "Expvastic", dependencies: ["CYaml"], swiftSettings: strict),
-        .executableTarget(name: "expvasyml", dependencies: ["Expvastic"], swiftSettings: strict),
+        .target(name: "Expvastic", dependencies: ["CYaml"], swiftSettings: shipped),
+        .executableTarget(name: "expvasyml", dependencies: ["Expvastic"], swiftSettings: shipped),
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "ExpvasticBenchmarks",
-            dependencies: ["Expvastic"],
+            dependencies: ["Expvastic", "AllocationCounter"],
             path: "Benchmarks/ExpvasticBenchmarks",
             swiftSettings: strict
         ),

@@ -82,7 +82,7 @@ struct Benchmarks {
         if !micro.isEmpty && !json {
             print(
                 pad("benchmark", 24) + pad("unit", 9) + pad("median", 12) + pad("min", 12) + pad("max", 12)
-                    + pad("per s", 12) + pad("MB/s", 10) + "runs")
+                    + pad("per s", 12) + pad("MB/s", 10) + pad("allocs", 9) + "runs")
         }
         for benchmark in micro {
             do {
@@ -92,13 +92,15 @@ struct Benchmarks {
                     print(
                         "{\"name\": \"\(r.name)\", \"unit\": \"\(r.unit)\", \"median\": \(fmt(r.median)), "
                             + "\"min\": \(fmt(r.min)), \"max\": \(fmt(r.max)), \"runs\": \(r.runs), "
-                            + "\"\(rateKey)\": \(fmt(r.itemsPerSecond, 0)), \"mb_per_s\": \(fmt(r.megabytesPerSecond, 1))}"
+                            + "\"\(rateKey)\": \(fmt(r.itemsPerSecond, 0)), \"mb_per_s\": \(fmt(r.megabytesPerSecond, 1)), "
+                            + "\"allocations_per_item\": \(fmt(r.allocationsPerItem, 1))}"
                     )
                 } else {
                     print(
                         pad(r.name, 24) + pad(r.unit, 9) + pad(fmt(r.median), 12) + pad(fmt(r.min), 12)
                             + pad(fmt(r.max), 12) + pad(fmt(r.itemsPerSecond, 0), 12)
-                            + pad(fmt(r.megabytesPerSecond, 1), 10) + "\(r.runs)x\(r.callsPerRun)")
+                            + pad(fmt(r.megabytesPerSecond, 1), 10) + pad(fmt(r.allocationsPerItem, 1), 9)
+                            + "\(r.runs)x\(r.callsPerRun)")
                 }
             } catch {
                 FileHandle.standardError.write(Data("\(benchmark.name): \(error)\n".utf8))

@@ -1,3 +1,4 @@
+import AllocationCounter
 import Foundation
 
 /// Times benchmarks: a warm-up, then `runs` runs of a calibrated number of calls each; reports the
@@ -14,6 +15,9 @@ struct Runner {
         var max: Double
         /// Bytes per item.
         var bytesPerItem: Double
+        /// Heap allocations (malloc and friends) per item, counted on this thread over a separate
+        /// set of calls after the timed runs.
+        var allocationsPerItem: Double
 
         var itemsPerSecond: Double { 1e6 / median }
         /// Bytes per microsecond is MB/s (10^6 bytes per second).
@@ -40,7 +44,8 @@ struct Runner {
             let perItem = Double(now() - start) / 1000 / Double(Swift.max(fixedCalls, 1)) / items
             return Result(
                 name: benchmark.name, unit: benchmark.unit, runs: 1, callsPerRun: fixedCalls, median: perItem,
-                min: perItem, max: perItem, bytesPerItem: bytesPerItem)
+                min: perItem, max: perItem, bytesPerItem: bytesPerItem,
+                allocationsPerItem: Self.allocations(of: operation, calls: 10) / items)
         }
         // Warm-up, and calibration of calls per run.
         var calls = 1
@@ -65,7 +70,16 @@ struct Runner {
             ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
         return Result(
             name: benchmark.name, unit: benchmark.unit, runs: runs, callsPerRun: callsPerRun, median: median,
-            min: samples.first ?? 0, max: samples.last ?? 0, bytesPerItem: bytesPerItem)
+            min: samples.first ?? 0, max: samples.last ?? 0, bytesPerItem: bytesPerItem,
+            allocationsPerItem: Self.allocations(of: operation, calls: Swift.min(callsPerRun, 1000)) / items)
+    }
+
+    /// Average heap allocations of one call of a warmed-up `operation`.
+    static func allocations(of operation: () -> Void, calls: Int) -> Double {
+        let calls = Swift.max(calls, 1)
+        let before = expvastic_thread_allocations()
+        for _ in 0..<calls { operation() }
+        return Double(expvastic_thread_allocations() - before) / Double(calls)
     }
 
     func now() -> UInt64 {

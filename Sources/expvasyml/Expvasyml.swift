@@ -1,11 +1,14 @@
 import Expvastic
-import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `expvasyml`: parse the command line, load the configuration, hand it to the ``Launcher``.
 @main
 struct Expvasyml {
     static func main() async {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.variables
         exit(await run(Array(CommandLine.arguments.dropFirst()), environment: environment))
     }
 
@@ -42,6 +45,6 @@ struct Expvasyml {
     }
 
     static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStream.error.write(line + "\n")
     }
 }

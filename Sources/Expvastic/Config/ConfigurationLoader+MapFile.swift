@@ -1,5 +1,3 @@
-import Foundation
-
 /// A reader's `map_file` (SPEC §2.4): `memory_bytes: {FieldPath: b|kb|mb|gb}` and
 /// `gc_types: [FieldPath, …]`, merged over ``FieldMap/defaults``. A missing or invalid file is an
 /// error, never a silent fallback.
@@ -8,20 +6,22 @@ extension ConfigurationLoader {
 
     mutating func loadMapFile(_ file: String, path: String) -> FieldMap? {
         let resolved = resolvedPath(file)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileSystem.kind(of: resolved) == .file else {
             report(
                 .error, .mapFile, path, "map file \"\(resolved)\" not found",
                 hint: "paths are relative to the configuration file's directory")
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: resolved) else {
-            report(.error, .mapFile, path, "map file \"\(resolved)\" cannot be read")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.contents(of: resolved)
+        } catch {
+            report(.error, .mapFile, path, "map file \"\(resolved)\" cannot be read: \(error.reason)")
             return nil
         }
         let document: YAMLDocument
         do {
-            document = try YAMLParser.parse(bytes: [UInt8](data))
+            document = try YAMLParser.parse(bytes: bytes)
         } catch {
             report(.error, .mapFile, path, "map file \"\(resolved)\": YAML syntax error at \(error)")
             return nil

@@ -161,7 +161,7 @@ extension ConfigurationLoader {
     /// `user:secret@host` → `******@host`.
     static func redactingCredentials(_ text: String) -> String {
         guard let at = text.lastIndex(of: "@") else { return text }
-        let start = text.range(of: "://")?.upperBound ?? text.startIndex
+        let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
         guard start <= at else { return text }
         return String(text[..<start]) + "******" + String(text[at...])
     }

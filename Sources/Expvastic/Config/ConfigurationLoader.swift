@@ -1,5 +1,3 @@
-import Foundation
-
 /// Turns `expvastic.yml` into a typed ``Configuration``, collecting every problem with its path
 /// instead of stopping at the first one.
 ///
@@ -28,7 +26,7 @@ public struct ConfigurationLoader {
         case .failed(let diagnostic):
             return ConfigurationLoadResult(configuration: nil, diagnostics: [diagnostic])
         case .found(let file, let bytes):
-            let directory = (file as NSString).deletingLastPathComponent
+            let directory = FileSystem.parentDirectory(of: file)
             var loader = ConfigurationLoader(
                 environment: environment, baseDirectory: directory.isEmpty ? "." : directory, strict: strict)
             return loader.load(bytes: bytes)
@@ -49,9 +47,8 @@ public struct ConfigurationLoader {
         // A regular file wins over a directory of the same stem (`expvastic/` next to `expvastic.yml`).
         var firstExisting: String?
         for candidate in candidates(for: path) {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) else { continue }
-            if !isDirectory.boolValue { return candidate }
+            guard let kind = FileSystem.kind(of: candidate) else { continue }
+            if kind == .file { return candidate }
             firstExisting = firstExisting ?? candidate
         }
         return firstExisting
@@ -77,26 +74,24 @@ public struct ConfigurationLoader {
             let tried = others.isEmpty ? "" : " (also tried \(others.joined(separator: ", ")))"
             return failure(.fileNotFound, "configuration file \"\(path)\" not found\(tried)")
         }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+        if FileSystem.kind(of: file) == .directory {
             return failure(.fileUnreadable, "configuration file \"\(file)\" is a directory, not a file")
         }
-        guard FileManager.default.isReadableFile(atPath: file) else {
+        guard FileSystem.isReadable(file) else {
             return failure(.fileUnreadable, "configuration file \"\(file)\" cannot be read (permission denied)")
         }
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
+            data = try FileSystem.contents(of: file)
         } catch {
-            return failure(
-                .fileUnreadable, "configuration file \"\(file)\" cannot be read: \(error.localizedDescription)")
+            return failure(.fileUnreadable, "configuration file \"\(file)\" cannot be read: \(error.reason)")
         }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             return failure(
                 .fileEmpty, "configuration file \"\(file)\" is empty",
                 hint: "it needs readers, recorders and routes; see the expvastic.yml shipped with Expvastic")
         }
-        return .found(path: file, bytes: [UInt8](data))
+        return .found(path: file, bytes: data)
     }
 
     private mutating func load(bytes: [UInt8]) -> ConfigurationLoadResult {

@@ -23,7 +23,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         }
         var rest = Substring(text)
         var scheme = "http"
-        if let range = rest.range(of: "://") {
+        if let range = rest.firstRange(of: "://") {
             scheme = rest[..<range.lowerBound].lowercased()
             guard scheme == "http" || scheme == "https" else {
                 return .failure(

@@ -36,7 +36,7 @@ enum EnvironmentSubstitution {
             let body = after[after.index(after: after.startIndex)..<close]
             var name = body
             var fallback: Substring?
-            if let separator = body.range(of: ":-") {
+            if let separator = body.firstRange(of: ":-") {
                 name = body[..<separator.lowerBound]
                 fallback = body[separator.upperBound...]
             }

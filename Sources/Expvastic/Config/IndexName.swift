@@ -15,7 +15,7 @@ public struct IndexName: Sendable, Equatable, CustomStringConvertible {
         self.pattern = pattern
         var parts: [Part] = []
         var rest = Substring(pattern)
-        while let open = rest.range(of: "%{") {
+        while let open = rest.firstRange(of: "%{") {
             if open.lowerBound > rest.startIndex { parts.append(.literal(String(rest[..<open.lowerBound]))) }
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
                 throw IndexNameError(pattern: pattern, reason: "has an unclosed %{ (use %{+yyyy.MM.dd})")

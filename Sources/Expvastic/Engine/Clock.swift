@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Time as the engine sees it: a monotonic clock for scheduling and timeouts, a wall clock for
 /// timestamps, and a sleep that tests can replace (see `ManualClock` in the test support).

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Runs a loaded configuration: the long-running mode and `--once`. Returns the process exit code.
 public enum Launcher {
     /// Runs until SIGTERM/SIGINT; 0 on a clean shutdown, 1 on a runtime failure (e.g. the monitoring
@@ -50,7 +48,7 @@ public enum Launcher {
             }
         )
         return await shipper.run(configuration: configuration, signals: signals.signals) {
-            let result = options.loadConfiguration(environment: ProcessInfo.processInfo.environment)
+            let result = options.loadConfiguration(environment: ProcessEnvironment.variables)
             guard let next = result.configuration else {
                 return .failure(ShipperError(lines: result.errors.map(\.description)))
             }
@@ -78,14 +76,14 @@ public enum Launcher {
                 let encoder = BulkEncoder(indexName: indexName(for: engine, in: configuration), version: nil)
                 output += encoder.encode([document])
                 if let summary = droppedFields(reader: engine.reader, in: registry) {
-                    FileHandle.standardError.write(Data("expvasyml: reader \(engine.reader): \(summary)\n".utf8))
+                    StandardStream.error.write("expvasyml: reader \(engine.reader): \(summary)\n")
                 }
             } catch {
                 failures += 1
-                FileHandle.standardError.write(Data("expvasyml: reader \(engine.reader): \(error)\n".utf8))
+                StandardStream.error.write("expvasyml: reader \(engine.reader): \(error)\n")
             }
         }
-        FileHandle.standardOutput.write(Data(output))
+        StandardStream.output.write(output)
         return failures == 0 ? ExitCode.success : ExitCode.runtimeFailure
     }
 

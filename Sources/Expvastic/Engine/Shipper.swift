@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The running process: every recorder and engine of a configuration as children of one task
 /// group, plus signal handling (SIGTERM/SIGINT: graceful shutdown; SIGHUP: reload).

@@ -1,6 +1,9 @@
 import Dispatch
-import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Process signals as an `AsyncStream`: SIGTERM, SIGINT and SIGHUP are delivered to the stream
 /// instead of their default actions.
@@ -25,7 +28,7 @@ public final class SignalSource: Sendable {
         var sources: [any DispatchSourceSignal] = []
         for number in signals {
             // The default action must be off, or the signal kills us before the source sees it.
-            Foundation.signal(number, SIG_IGN)
+            Glibc.signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { continuation.yield(number) }
             await withCheckedContinuation { (registered: CheckedContinuation<Void, Never>) in
@@ -42,7 +45,7 @@ public final class SignalSource: Sendable {
         sources.withLock { sources in
             for source in sources {
                 source.cancel()
-                Foundation.signal(Int32(source.handle), SIG_DFL)
+                Glibc.signal(Int32(source.handle), SIG_DFL)
             }
         }
     }

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import Synchronization
 
 /// Wakes sleeping tasks at their monotonic deadlines from one thread of its own.
@@ -111,9 +110,7 @@ final class SleepScheduler: Sendable {
                 case .wait: break
                 case .signal: wake.signal()
                 case .start:
-                    let thread = Thread { [self] in run() }
-                    thread.name = "expvastic-sleep"
-                    thread.start()
+                    NativeThread.start(name: "expvastic-sleep") { [self] in run() }
                 }
             }
         } onCancel: {

@@ -210,14 +210,9 @@ final class ConnectionPool {
         // getaddrinfo can wait seconds on DNS: a thread of its own, not the loop and not the
         // cooperative pool (a concurrent dispatch queue would share the pool's threads on Linux).
         // Lookups are rare: one per host at a time, then cached.
-        let status = DetachedThread.start(name: "expvastic-dns") {
+        NativeThread.start(name: "expvastic-dns") {
             let result = SocketAddress.resolve(host: key.host, port: key.port)
             loop.submit(.resolved(key, result))
-        }
-        if status != 0 {
-            let error = HTTPError.connectFailed(
-                "cannot start a thread to resolve host \(key.host): \(EventLoop.describe(status))")
-            loop.submit(.resolved(key, .failure(error)))
         }
     }
 

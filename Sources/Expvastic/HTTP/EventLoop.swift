@@ -69,9 +69,8 @@ final class EventLoop: Sendable {
     }
 
     /// Starts the loop thread. Call once.
-    func start() throws(HTTPError) {
-        let status = DetachedThread.start(name: "expvastic-http", stackSize: 1 << 20) { [self] in run() }
-        guard status == 0 else { throw .connectFailed("cannot start the HTTP client thread: \(Self.describe(status))") }
+    func start() {
+        NativeThread.start(name: "expvastic-http") { [self] in run() }
     }
 
     /// A fresh request id.

@@ -80,16 +80,9 @@ public final class HTTPServer: Service {
             for fd in pipeFDs { HTTPServerSocket.setNonBlockingCloseOnExec(fd) }
             let wakeReadFD = pipeFDs[0]
             state.phase = .running(port: listener.port, wakeWriteFD: pipeFDs[1])
-            let status = DetachedThread.start(name: "expvastic.http") { [self] in
+            NativeThread.start(name: "expvastic.http") { [self] in
                 let loop = HTTPServerEventLoop(server: self, listenFD: listener.fd, wakeFD: wakeReadFD)
                 finish(failure: loop.run())
-            }
-            guard status == 0 else {
-                state.phase = .idle
-                for fd in [listener.fd] + pipeFDs { close(fd) }
-                throw HTTPServerError(
-                    code: .systemCallFailed,
-                    message: "pthread_create failed: \(String(cString: strerror(status))) (errno \(status))")
             }
             logger.info("listening", ["http.address": configuration.host, "http.port": String(listener.port)])
             return listener.port

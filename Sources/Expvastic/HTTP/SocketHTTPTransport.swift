@@ -104,13 +104,11 @@ public final class SocketHTTPTransport: HTTPTransport {
             if state.isShutDown { return .failure(.connectionClosed("the HTTP transport is shut down")) }
             if let loop = state.loop { return .success(loop) }
             let created = Result { () throws(HTTPError) in try EventLoop(configuration: configuration, clock: clock) }
-            return created.flatMap { loop in
-                Result { () throws(HTTPError) in
-                    try loop.start()
-                    state.loop = loop
-                    return loop
-                }
+            if case .success(let loop) = created {
+                loop.start()
+                state.loop = loop
             }
+            return created
         }
         return try result.get()
     }

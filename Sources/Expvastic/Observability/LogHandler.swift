@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// One log event, as handed to a ``LogHandler``.
@@ -57,16 +56,7 @@ public struct StderrLogHandler: LogHandler {
     public init() {}
 
     public func log(_ record: LogRecord) {
-        let line = record.formatted + "\n"
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        StandardStream.error.write(record.formatted + "\n")
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Parse buffers (scanner stack, tape, document scratch) that readers borrow for one poll instead of
@@ -25,7 +24,7 @@ public final class ParseScratchPool: Sendable {
     private let slots: [Slot]
 
     /// - Parameter slots: how many polls can parse at once without waiting; default one per core.
-    public init(slots: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(slots: Int = ProcessEnvironment.processorCount) {
         self.slots = (0..<max(1, slots)).map { _ in Slot() }
     }
 

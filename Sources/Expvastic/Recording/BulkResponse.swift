@@ -1,5 +1,3 @@
-import Foundation
-
 /// One item of a `_bulk` answer, in request order.
 public struct BulkItemResult: Sendable, Equatable {
     public var status: Int
@@ -39,7 +37,7 @@ public struct BulkItemResult: Sendable, Equatable {
     }
 }
 
-/// Reads a `_bulk` response body (not the hot path: Foundation's JSON parser is fine here).
+/// Reads a `_bulk` response body.
 public enum BulkResponse {
     /// What a 2xx `_bulk` body says.
     public enum Parsed: Sendable, Equatable {
@@ -55,37 +53,33 @@ public enum BulkResponse {
         // false the (possibly large) item list need not be parsed.
         let head = String(decoding: body.prefix(64), as: UTF8.self).filter { $0 != " " && $0 != "\n" }
         if head.hasPrefix("{") && head.contains(#""errors":false"#) { return .allStored }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(body))
-        } catch {
+        guard let root = try? JSONValue.parse(body) else {
             throw RecorderError(
                 code: "bulk_response_unreadable", message: "bulk response is not JSON: \(RecorderError.excerpt(body))")
         }
-        guard let root = object as? [String: Any], let items = root["items"] as? [Any] else {
+        guard let items = root["items"]?.array else {
             throw RecorderError(
                 code: "bulk_response_unreadable", message: "bulk response has no items: \(RecorderError.excerpt(body))")
         }
-        if let errors = root["errors"] as? Bool, !errors { return .allStored }
+        if root["errors"]?.bool == false { return .allStored }
         var results: [BulkItemResult] = []
         results.reserveCapacity(items.count)
         for item in items {
             // Each item is `{"<action>": {...}}`.
-            guard let wrapper = item as? [String: Any], let inner = wrapper.values.first as? [String: Any] else {
+            guard let inner = item.object?.values.first, inner.object != nil else {
                 results.append(
                     BulkItemResult(status: 500, errorType: "unreadable_item", reason: "item is not an object"))
                 continue
             }
-            let status = (inner["status"] as? NSNumber)?.intValue ?? 500
-            var result = BulkItemResult(status: status, id: inner["_id"] as? String)
-            if let error = inner["error"] as? [String: Any] {
-                result.errorType = error["type"] as? String
-                var reason = error["reason"] as? String ?? ""
-                if let cause = error["caused_by"] as? [String: Any], let causeReason = cause["reason"] as? String {
+            var result = BulkItemResult(status: inner["status"]?.int ?? 500, id: inner["_id"]?.string)
+            if let error = inner["error"], error.object != nil {
+                result.errorType = error["type"]?.string
+                var reason = error["reason"]?.string ?? ""
+                if let causeReason = error["caused_by"]?["reason"]?.string {
                     reason += reason.isEmpty ? causeReason : " (caused by: \(causeReason))"
                 }
                 result.reason = reason
-            } else if let error = inner["error"] as? String {
+            } else if let error = inner["error"]?.string {
                 result.reason = error
             }
             results.append(result)
@@ -95,11 +89,8 @@ public enum BulkResponse {
 
     /// `error.type: error.reason` from a whole-request error body, for logs; the excerpt otherwise.
     static func errorSummary(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let error = object["error"] as? [String: Any]
-        {
-            let type = error["type"] as? String ?? "error"
-            return type + ": " + (error["reason"] as? String ?? "")
+        if let error = (try? JSONValue.parse(body))?["error"], error.object != nil {
+            return (error["type"]?.string ?? "error") + ": " + (error["reason"]?.string ?? "")
         }
         return RecorderError.excerpt(body)
     }

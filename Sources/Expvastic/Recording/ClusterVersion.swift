@@ -1,5 +1,3 @@
-import Foundation
-
 /// Which product and version answers `GET /`, and what that means for requests: the `_type` in
 /// bulk action lines (Elasticsearch 6.8) and the kind of index template.
 public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {
@@ -24,9 +22,9 @@ public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {
     /// Reads the JSON that `GET /` returns: `version.number` (`"8.13.4"`, `"7.10.2-SNAPSHOT"`) and
     /// `version.distribution` (`"opensearch"`; absent for Elasticsearch).
     public init(rootResponse body: [UInt8]) throws(RecorderError) {
-        let object: Any
+        let root: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body))
+            root = try JSONValue.parse(body)
         } catch {
             throw RecorderError(
                 code: "version_unreadable",
@@ -34,9 +32,7 @@ public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {
                     + "check that the endpoint is an Elasticsearch or OpenSearch node"
             )
         }
-        guard let root = object as? [String: Any], let version = root["version"] as? [String: Any],
-            let number = version["number"] as? String
-        else {
+        guard let version = root["version"], let number = version["number"]?.string else {
             throw RecorderError(
                 code: "version_unreadable",
                 message: "GET / has no version.number (\(RecorderError.excerpt(body))); "
@@ -51,7 +47,7 @@ public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {
                 code: "version_unreadable",
                 message: "GET / reports version \"\(number)\", which is not a version number")
         }
-        let distribution = (version["distribution"] as? String)?.lowercased() == "opensearch"
+        let distribution = version["distribution"]?.string?.lowercased() == "opensearch"
         self.init(
             distribution: distribution ? .opensearch : .elasticsearch,
             major: major,

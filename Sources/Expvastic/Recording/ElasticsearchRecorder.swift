@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Sends documents to Elasticsearch or OpenSearch with `_bulk` (SPEC §4): never loses a document
@@ -72,7 +71,7 @@ public final class ElasticsearchRecorder: Recorder {
             authorization = "ApiKey " + apiKey.value
         } else if let username = configuration.username {
             let pair = username + ":" + (configuration.password?.value ?? "")
-            authorization = "Basic " + Data(pair.utf8).base64EncodedString()
+            authorization = "Basic " + Base64.encode(pair.utf8)
         } else {
             authorization = nil
         }
@@ -380,6 +379,12 @@ public final class ElasticsearchRecorder: Recorder {
         configuration.endpoints.indices.contains(index) ? configuration.endpoints[index].origin : "#\(index)"
     }
 
+    /// `12.3`: nanoseconds as seconds with one decimal, rounded half up.
+    static func seconds(tenthsOf nanos: UInt64) -> String {
+        let tenths = (nanos + 50_000_000) / 100_000_000
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
     private func log(_ transition: BulkStateMachine.Transition, deadLetterPath: String) {
         switch transition {
         case .connected(let version):
@@ -393,7 +398,7 @@ public final class ElasticsearchRecorder: Recorder {
                 "cluster reachable again",
                 [
                     "cluster.version": version.description,
-                    "recorder.down_seconds": String(format: "%.1f", Double(downNanos) / 1e9),
+                    "recorder.down_seconds": Self.seconds(tenthsOf: downNanos),
                     "recorder.failed_probes": "\(failedProbes)",
                 ])
         case .endpointDown(let endpoint, let reason):

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -110,14 +109,14 @@ final class RotatingFile: Sendable {
 
     private func openIfNeeded(_ state: inout State) throws(RecorderError) {
         guard state.descriptor < 0 else { return }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FileSystem.parentDirectory(of: path)
         if !directory.isEmpty {
             do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try FileSystem.createDirectories(directory)
             } catch {
                 throw RecorderError(
                     code: "file_unwritable",
-                    message: "cannot create directory \(directory): \(error.localizedDescription); check permissions")
+                    message: "\(error); check permissions")
             }
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)

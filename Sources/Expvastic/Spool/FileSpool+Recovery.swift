@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 extension FileSpool {
@@ -13,12 +12,12 @@ extension FileSpool {
     ) throws(SpoolError) -> SpoolStateMachine {
         let names: [String]
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            try FileSystem.createDirectories(directory)
+            names = try FileSystem.entries(of: directory)
         } catch {
             throw SpoolError(
                 code: "spool_directory",
-                message: "spool: cannot use directory \(directory): \(error); check spool_dir and its permissions"
+                message: "spool: cannot use directory \(directory) (\(error)); check spool_dir and its permissions"
             )
         }
 

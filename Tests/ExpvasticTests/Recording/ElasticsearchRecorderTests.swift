@@ -91,6 +91,14 @@ import Testing
         #expect(rig.metrics.value(MetricKey("bulk_latency", labels: [.init("recorder", "es")])) != nil)
     }
 
+    @Test func downtimeIsLoggedInTenthsOfSeconds() {
+        #expect(ElasticsearchRecorder.seconds(tenthsOf: 0) == "0.0")
+        #expect(ElasticsearchRecorder.seconds(tenthsOf: 49_999_999) == "0.0")
+        #expect(ElasticsearchRecorder.seconds(tenthsOf: 50_000_000) == "0.1")
+        #expect(ElasticsearchRecorder.seconds(tenthsOf: 12_345_000_000) == "12.3")
+        #expect(ElasticsearchRecorder.seconds(tenthsOf: 19_960_000_000) == "20.0")
+    }
+
     @Test func basicAuthHeaderAndNoSecretInAnyLog() async throws {
         var configuration = try Self.configuration()
         configuration.username = "user"

@@ -1,0 +1,15 @@
+import Testing
+
+@testable import Expvastic
+
+@Suite struct Base64Tests {
+    /// RFC 4648 §10 test vectors, plus bytes that use `+` and `/`.
+    @Test func rfc4648Vectors() {
+        let vectors = [
+            ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy"), ("elastic:p@ss wörd", "ZWxhc3RpYzpwQHNzIHfDtnJk"),
+        ]
+        for (plain, encoded) in vectors { #expect(Base64.encode(plain.utf8) == encoded) }
+        #expect(Base64.encode([0xFB, 0xFF, 0xBF]) == "+/+/")
+    }
+}
