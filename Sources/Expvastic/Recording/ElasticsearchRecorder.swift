@@ -38,7 +38,7 @@ public final class ElasticsearchRecorder: Recorder {
 
     /// - Parameters:
     ///   - name: the recorder's name (metric label `recorder`, log component `recorder.<name>`).
-    ///   - transport: how HTTP is sent (the socket client, ``URLSessionTransport``, a test fake).
+    ///   - transport: how HTTP is sent (the socket client, or a test fake).
     ///   - spool: where undeliverable documents wait; nil drops them (counted as `docs_dropped`).
     ///   - clock: all waiting and timing goes through it.
     ///   - random: the jitter source for backoff, `Double.random(in:)` by default.
