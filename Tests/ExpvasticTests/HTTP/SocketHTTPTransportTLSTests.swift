@@ -22,6 +22,21 @@ import Testing
         return configuration
     }
 
+    /// Runs `body` with a TLS test server (a fresh self-signed certificate for 127.0.0.1 and
+    /// localhost) and a transport that trusts that certificate or not; stops both afterwards.
+    private func withServer(
+        trustingItsCertificate trusted: Bool, _ body: (TLSTestServer, SocketHTTPTransport) async throws -> Void
+    ) async throws {
+        try await withTemporaryDirectory(prefix: "expvastic-tls") { directory in
+            let certificate = try await TLSTestServer.makeCertificate(in: directory)
+            let server = try await TLSTestServer(directory: directory, certificate: certificate)
+            defer { server.stop() }
+            let transport = SocketHTTPTransport(configuration: trusted ? trusting(certificate) : .init())
+            defer { transport.shutdown() }
+            try await body(server, transport)
+        }
+    }
+
     private func error(_ body: () async throws(HTTPError) -> HTTPResponse) async -> HTTPError? {
         do {
             _ = try await body()
@@ -42,12 +57,7 @@ import Testing
 
     @Test(arguments: ["127.0.0.1", "localhost"])
     func getOverHTTPSKeepsTheConnectionAlive(host: String) async throws {
-        try await withTemporaryDirectory(prefix: "expvastic-tls") { directory in
-            let certificate = try await TLSTestServer.makeCertificate(in: directory)
-            let server = try await TLSTestServer(directory: directory, certificate: certificate)
-            defer { server.stop() }
-            let transport = SocketHTTPTransport(configuration: trusting(certificate))
-            defer { transport.shutdown() }
+        try await withServer(trustingItsCertificate: true) { server, transport in
             for index in 1...3 {
                 let response = try await transport.send(
                     HTTPRequest(endpoint: server.endpoint(host: host, path: "/debug/vars"), timeout: .seconds(10)))
@@ -62,12 +72,7 @@ import Testing
     }
 
     @Test func postOfAMebibyteIsEchoedAndTheConnectionReused() async throws {
-        try await withTemporaryDirectory(prefix: "expvastic-tls") { directory in
-            let certificate = try await TLSTestServer.makeCertificate(in: directory)
-            let server = try await TLSTestServer(directory: directory, certificate: certificate)
-            defer { server.stop() }
-            let transport = SocketHTTPTransport(configuration: trusting(certificate))
-            defer { transport.shutdown() }
+        try await withServer(trustingItsCertificate: true) { server, transport in
             var random = SplitMix64(seed: 42)
             let body = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }
             let post = try await transport.send(
@@ -83,12 +88,7 @@ import Testing
     }
 
     @Test func concurrentRequestsEachGetTheirOwnAnswer() async throws {
-        try await withTemporaryDirectory(prefix: "expvastic-tls") { directory in
-            let certificate = try await TLSTestServer.makeCertificate(in: directory)
-            let server = try await TLSTestServer(directory: directory, certificate: certificate)
-            defer { server.stop() }
-            let transport = SocketHTTPTransport(configuration: trusting(certificate))
-            defer { transport.shutdown() }
+        try await withServer(trustingItsCertificate: true) { server, transport in
             let endpoint = server.endpoint()
             let targets = try await withThrowingTaskGroup(of: (String, String?).self) { group in
                 for index in 0..<24 {
@@ -109,12 +109,7 @@ import Testing
     }
 
     @Test func serverClosingAnIdleTLSConnectionIsNoticed() async throws {
-        try await withTemporaryDirectory(prefix: "expvastic-tls") { directory in
-            let certificate = try await TLSTestServer.makeCertificate(in: directory)
-            let server = try await TLSTestServer(directory: directory, certificate: certificate)
-            defer { server.stop() }
-            let transport = SocketHTTPTransport(configuration: trusting(certificate))
-            defer { transport.shutdown() }
+        try await withServer(trustingItsCertificate: true) { server, transport in
             let first = try await transport.send(
                 HTTPRequest(endpoint: server.endpoint(path: "/close"), timeout: .seconds(10)))
             #expect(first.header("X-Connection") == "1")
@@ -127,12 +122,7 @@ import Testing
     }
 
     @Test func untrustedCertificateFailsFastWithTheVerifyReason() async throws {
-        try await withTemporaryDirectory(prefix: "expvastic-tls") { directory in
-            let certificate = try await TLSTestServer.makeCertificate(in: directory)
-            let server = try await TLSTestServer(directory: directory, certificate: certificate)
-            defer { server.stop() }
-            let transport = SocketHTTPTransport()
-            defer { transport.shutdown() }
+        try await withServer(trustingItsCertificate: false) { server, transport in
             let started = ContinuousClock.now
             let failure = await error { () async throws(HTTPError) in
                 try await transport.send(HTTPRequest(endpoint: server.endpoint(), timeout: .seconds(10)))
