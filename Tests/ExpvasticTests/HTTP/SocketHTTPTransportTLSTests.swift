@@ -37,15 +37,6 @@ import Testing
         }
     }
 
-    private func error(_ body: () async throws(HTTPError) -> HTTPResponse) async -> HTTPError? {
-        do {
-            _ = try await body()
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     private func tlsMessage(_ error: HTTPError?) -> String? {
         if case .tlsFailed(let message) = error { return message }
         return nil
@@ -124,7 +115,7 @@ import Testing
     @Test func untrustedCertificateFailsFastWithTheVerifyReason() async throws {
         try await withServer(trustingItsCertificate: false) { server, transport in
             let started = ContinuousClock.now
-            let failure = await error { () async throws(HTTPError) in
+            let failure = await capturedError { () async throws(HTTPError) in
                 try await transport.send(HTTPRequest(endpoint: server.endpoint(), timeout: .seconds(10)))
             }
             #expect(ContinuousClock.now - started < .seconds(5))
@@ -147,7 +138,7 @@ import Testing
             defer { server.stop() }
             let transport = SocketHTTPTransport(configuration: trusting(certificate))
             defer { transport.shutdown() }
-            let failure = await error { () async throws(HTTPError) in
+            let failure = await capturedError { () async throws(HTTPError) in
                 try await transport.send(HTTPRequest(endpoint: server.endpoint(host: host), timeout: .seconds(10)))
             }
             #expect(
@@ -164,7 +155,7 @@ import Testing
         defer { transport.shutdown() }
         let endpoint = Endpoint(scheme: "https", host: "127.0.0.1", port: server.port, path: "/")
         let started = ContinuousClock.now
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(HTTPRequest(endpoint: endpoint, timeout: .milliseconds(500)))
         }
         let elapsed = ContinuousClock.now - started
@@ -188,7 +179,7 @@ import Testing
         defer { transport.shutdown() }
         let endpoint = Endpoint(scheme: "https", host: "127.0.0.1", port: server.port, path: "/")
         let started = ContinuousClock.now
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(HTTPRequest(endpoint: endpoint, timeout: .seconds(10)))
         }
         #expect(ContinuousClock.now - started < .seconds(5))
@@ -213,7 +204,7 @@ import Testing
         let transport = SocketHTTPTransport()
         defer { transport.shutdown() }
         let endpoint = Endpoint(scheme: "https", host: "127.0.0.1", port: server.port, path: "/")
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(HTTPRequest(endpoint: endpoint, timeout: .seconds(10)))
         }
         let message = try #require(tlsMessage(failure), "\(String(describing: failure))")

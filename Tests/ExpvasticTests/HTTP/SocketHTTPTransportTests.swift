@@ -28,15 +28,6 @@ import Testing
         HTTPRequest(endpoint: server.endpoint, path: path, timeout: timeout, maxResponseBytes: max)
     }
 
-    private func error(_ body: () async throws(HTTPError) -> HTTPResponse) async -> HTTPError? {
-        do {
-            _ = try await body()
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     @Test func hundredSequentialRequestsShareOneConnection() async throws {
         let seen = Mutex<[RawHTTPRequest]>([])
         let server = try RawTCPServer(
@@ -178,7 +169,7 @@ import Testing
         }
         defer { server.stop() }
         let transport = SocketHTTPTransport()
-        let failure = await error { () async throws(HTTPError) in try await transport.send(get(server)) }
+        let failure = await capturedError { () async throws(HTTPError) in try await transport.send(get(server)) }
         #expect(failure == .connectionClosed("server closed the connection without responding"))
         #expect(server.acceptedConnections == 1)
     }
@@ -191,7 +182,7 @@ import Testing
         defer { server.stop() }
         let transport = SocketHTTPTransport()
         let started = ContinuousClock.now
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(get(server, timeout: .milliseconds(1000)))
         }
         let elapsed = ContinuousClock.now - started
@@ -214,7 +205,7 @@ import Testing
         defer { server.stop() }
         let transport = SocketHTTPTransport()
         let started = ContinuousClock.now
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(get(server, timeout: .milliseconds(1500)))
         }
         let elapsed = ContinuousClock.now - started
@@ -241,7 +232,7 @@ import Testing
         }
         defer { server.stop() }
         let transport = SocketHTTPTransport()
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(get(server, timeout: .seconds(10), max: 1 << 20))
         }
         #expect(failure == .bodyTooLarge(limit: 1 << 20))
@@ -267,7 +258,7 @@ import Testing
         try #require(port > 0)
         let transport = SocketHTTPTransport()
         let started = ContinuousClock.now
-        let failure = await error { () async throws(HTTPError) in
+        let failure = await capturedError { () async throws(HTTPError) in
             try await transport.send(
                 HTTPRequest(
                     endpoint: Endpoint(scheme: "http", host: "127.0.0.1", port: port, path: "/"),
@@ -288,7 +279,7 @@ import Testing
         }
         defer { server.stop() }
         let transport = SocketHTTPTransport()
-        let failure = await error { () async throws(HTTPError) in try await transport.send(get(server)) }
+        let failure = await capturedError { () async throws(HTTPError) in try await transport.send(get(server)) }
         #expect(failure?.code == "connection_closed")
     }
 
@@ -299,7 +290,7 @@ import Testing
         }
         defer { server.stop() }
         let transport = SocketHTTPTransport()
-        let failure = await error { () async throws(HTTPError) in try await transport.send(get(server)) }
+        let failure = await capturedError { () async throws(HTTPError) in try await transport.send(get(server)) }
         #expect(
             failure == .connectionClosed("server closed the connection after 10 body bytes, 990 more were announced"))
     }
@@ -313,7 +304,7 @@ import Testing
         }
         defer { server.stop() }
         let transport = SocketHTTPTransport()
-        let failure = await error { () async throws(HTTPError) in try await transport.send(get(server)) }
+        let failure = await capturedError { () async throws(HTTPError) in try await transport.send(get(server)) }
         #expect(failure?.code == "malformed_response")
     }
 
@@ -350,7 +341,7 @@ import Testing
         let request = get(server, timeout: .seconds(30))
         let started = ContinuousClock.now
         let task = Task { () async -> HTTPError? in
-            await error { () async throws(HTTPError) in try await transport.send(request) }
+            await capturedError { () async throws(HTTPError) in try await transport.send(request) }
         }
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()
@@ -376,13 +367,13 @@ import Testing
         let other = HTTPRequest(
             endpoint: Endpoint(scheme: "ftp", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
         #expect(
-            await error { () async throws(HTTPError) in try await transport.send(other) }
+            await capturedError { () async throws(HTTPError) in try await transport.send(other) }
                 == .unsupportedScheme("ftp"))
         transport.shutdown()
         let plain = HTTPRequest(
             endpoint: Endpoint(scheme: "http", host: "127.0.0.1", port: 1, path: "/"), timeout: .seconds(1))
         #expect(
-            await error { () async throws(HTTPError) in try await transport.send(plain) }
+            await capturedError { () async throws(HTTPError) in try await transport.send(plain) }
                 == .connectionClosed("the HTTP transport is shut down"))
     }
 
@@ -417,7 +408,9 @@ import Testing
             let transport = SocketHTTPTransport()
             _ = try await transport.send(get(server))
             let stalled = Task { () async -> HTTPError? in
-                await error { () async throws(HTTPError) in try await transport.send(get(server, path: "/stall")) }
+                await capturedError { () async throws(HTTPError) in
+                    try await transport.send(get(server, path: "/stall"))
+                }
             }
             for _ in 0..<400 where !stalling.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
             transport.shutdown()
