@@ -89,6 +89,8 @@ struct JSONScanner {
         var currentCount: UInt32 = 0
         var currentIsObject = false
         let maxDepth = limits.maxDepth
+        // Set when `{` opened a non-empty object: its first key comes next.
+        var keyNext = false
 
         // Each turn of the loop parses one value at `i` (white space already skipped); after a
         // scalar or a closed container it consumes separators and closers until the next value.
@@ -147,12 +149,8 @@ struct JSONScanner {
                     currentIsObject = outer.isObject
                     i += 1
                 } else {
-                    if isObject {
-                        let (end, key) = try parseKey(body, i, &tape.arena)
-                        append(key)
-                        i = end
-                    }
-                    continue valueLoop
+                    guard isObject else { continue valueLoop }
+                    keyNext = true
                 }
             case UInt8(ascii: "t"):
                 i = try literal(body, i, "true")
@@ -173,8 +171,8 @@ struct JSONScanner {
                 throw unexpected(body, i, "a value")
             }
 
-            // After a value: separators and closers.
-            while true {
+            // After a value: separators and closers (skipped when an object was just opened).
+            while !keyNext {
                 guard current >= 0 else {
                     i = skipSpace(body, i)
                     guard i == n else {
@@ -209,12 +207,20 @@ struct JSONScanner {
                     }
                 }
                 i = skipSpace(body, i)
-                if currentIsObject {
-                    let (end, key) = try parseKey(body, i, &tape.arena)
-                    append(key)
-                    i = end
-                }
-                continue valueLoop
+                guard currentIsObject else { continue valueLoop }
+                break
+            }
+            // The next key. Fast path, inline: plain ASCII directly followed by `:` (Go writes no space).
+            keyNext = false
+            if i < n, body[i] == UInt8(ascii: "\""), let close = plainStringEnd(body, i + 1), close + 1 < n,
+                body[close + 1] == UInt8(ascii: ":")
+            {
+                append(JSONTape.Node(kind: .key, count: UInt32(close - i - 1), start: UInt32(i + 1)))
+                i = skipSpace(body, close + 2)
+            } else {
+                let (end, key) = try parseKey(body, i, &tape.arena)
+                append(key)
+                i = end
             }
         }
     }
@@ -231,6 +237,35 @@ struct JSONScanner {
             i += 1
         }
         return i
+    }
+
+    /// Bytes of `x` that end the plain run of a string: quote, backslash, control or non-ASCII.
+    /// The lowest flagged byte of these bit tricks is exact (borrows only run upwards).
+    @inline(__always)
+    private func specialBytes(_ x: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = x ^ (ones &* 0x22)
+        let backslash = x ^ (ones &* 0x5C)
+        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x)
+            & 0x8080_8080_8080_8080
+    }
+
+    /// The index of the closing quote of the string whose content starts at `start`, when the content is
+    /// plain ASCII (no escape or control byte) and the quote is found within whole 8-byte loads; else nil,
+    /// and ``parseString(_:_:kind:_:)`` decides.
+    @inline(__always)
+    private func plainStringEnd(_ p: UnsafeRawBufferPointer, _ start: Int) -> Int? {
+        var i = start
+        while i + 8 <= p.count {
+            let special = specialBytes(p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            if special == 0 {
+                i += 8
+                continue
+            }
+            i += special.trailingZeroBitCount >> 3
+            return p[i] == UInt8(ascii: "\"") ? i : nil
+        }
+        return nil
     }
 
     /// Parses `"key"` then white space, `:` and white space; returns the index of the value.
@@ -261,16 +296,8 @@ struct JSONScanner {
         let start = quote + 1
         var i = start
         // Eight bytes at a time: find the first quote, backslash, control byte or non-ASCII byte.
-        // The lowest flagged byte of these bit tricks is exact (borrows only run upwards).
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         while i + 8 <= n {
-            let x = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let quote = x ^ (ones &* 0x22)
-            let backslash = x ^ (ones &* 0x5C)
-            let special =
-                (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x)
-                & highs
+            let special = specialBytes(p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             if special == 0 {
                 i += 8
                 continue
