@@ -116,6 +116,26 @@ struct JSONScanner {
                             currentCount &+= 1
                             append(JSONTape.Node(kind: .int, payload: UInt64(digit)))
                             i += 2
+                            // Then four `0` slots at a time: ",0,0,0,0" followed by `,` or `]`.
+                            while i + 8 < n,
+                                UInt64(littleEndian: body.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                                    == 0x302C_302C_302C_302C,
+                                body[i + 8] == UInt8(ascii: ",") || body[i + 8] == UInt8(ascii: "]")
+                            {
+                                while count + 4 > capacity {
+                                    storage.grow(keeping: count)
+                                    nodes = storage.base
+                                    capacity = storage.capacity
+                                }
+                                let zero = JSONTape.Node(kind: .int, payload: 0)
+                                nodes[count] = zero
+                                nodes[count + 1] = zero
+                                nodes[count + 2] = zero
+                                nodes[count + 3] = zero
+                                count += 4
+                                currentCount &+= 4
+                                i += 8
+                            }
                             continue
                         }
                         guard digit < 10 || body[i + 1] == UInt8(ascii: "-") else { break }

@@ -7,19 +7,31 @@ struct JSONTape {
         case object, array, key, string, int, uint, double, nonFinite, bool, null
     }
 
+    /// 16 bytes (a string's offset shares the payload), so the scanner writes two words per node.
     struct Node {
         var kind: Kind
         /// Strings and keys: the bytes are in ``JSONTape/arena`` (decoded), not in the source.
         var decoded: Bool = false
         /// Containers: number of members/elements. Strings and keys: byte length.
         var count: UInt32 = 0
-        /// Strings and keys: byte offset in the source or arena.
-        var start: UInt32 = 0
         /// Containers: index of the node after the container's last descendant. `int`: Int64 bits,
         /// `uint`: UInt64 (> Int64.max), `double`: Double bits, `bool`: 0 or 1,
-        /// `nonFinite`: 0 `+Inf`, 1 `-Inf`, 2 `NaN`.
+        /// `nonFinite`: 0 `+Inf`, 1 `-Inf`, 2 `NaN`. Strings and keys: ``start``.
         var payload: UInt64 = 0
 
+        init(kind: Kind, decoded: Bool = false, count: UInt32 = 0, payload: UInt64 = 0) {
+            self.kind = kind
+            self.decoded = decoded
+            self.count = count
+            self.payload = payload
+        }
+
+        init(kind: Kind, decoded: Bool = false, count: UInt32, start: UInt32) {
+            self.init(kind: kind, decoded: decoded, count: count, payload: UInt64(start))
+        }
+
+        /// Strings and keys: byte offset in the source or arena.
+        var start: UInt32 { UInt32(truncatingIfNeeded: payload) }
         var int: Int64 { Int64(bitPattern: payload) }
         var double: Double { Double(bitPattern: payload) }
         /// For containers: where the next sibling starts.
