@@ -110,7 +110,12 @@ final class SleepScheduler: Sendable {
                 case .wait: break
                 case .signal: wake.signal()
                 case .start:
-                    NativeThread.start(name: "expvastic-sleep") { [self] in run() }
+                    do {
+                        try NativeThread.start(name: "expvastic-sleep") { [self] in run() }
+                    } catch {
+                        // Every engine's schedule waits on this thread; without it nothing polls.
+                        fatalError("expvasyml cannot keep its schedule: \(error)")
+                    }
                 }
             }
         } onCancel: {

@@ -210,9 +210,13 @@ final class ConnectionPool {
         // getaddrinfo can wait seconds on DNS: a thread of its own, not the loop and not the
         // cooperative pool (a concurrent dispatch queue would share the pool's threads on Linux).
         // Lookups are rare: one per host at a time, then cached.
-        NativeThread.start(name: "expvastic-dns") {
-            let result = SocketAddress.resolve(host: key.host, port: key.port)
-            loop.submit(.resolved(key, result))
+        do {
+            try NativeThread.start(name: "expvastic-dns") {
+                let result = SocketAddress.resolve(host: key.host, port: key.port)
+                loop.submit(.resolved(key, result))
+            }
+        } catch {
+            resolved(key, .failure(.connectFailed("cannot look up \(key.host): \(error)")))
         }
     }
 

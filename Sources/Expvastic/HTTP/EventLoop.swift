@@ -69,8 +69,12 @@ final class EventLoop: Sendable {
     }
 
     /// Starts the loop thread. Call once.
-    func start() {
-        NativeThread.start(name: "expvastic-http") { [self] in run() }
+    func start() throws(HTTPError) {
+        do {
+            try NativeThread.start(name: "expvastic-http") { [self] in run() }
+        } catch {
+            throw .connectFailed("the HTTP client cannot run: \(error)")
+        }
     }
 
     /// A fresh request id.

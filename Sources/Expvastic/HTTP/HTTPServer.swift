@@ -80,9 +80,15 @@ public final class HTTPServer: Service {
             for fd in pipeFDs { HTTPServerSocket.setNonBlockingCloseOnExec(fd) }
             let wakeReadFD = pipeFDs[0]
             state.phase = .running(port: listener.port, wakeWriteFD: pipeFDs[1])
-            NativeThread.start(name: "expvastic.http") { [self] in
-                let loop = HTTPServerEventLoop(server: self, listenFD: listener.fd, wakeFD: wakeReadFD)
-                finish(failure: loop.run())
+            do throws(SystemError) {
+                try NativeThread.start(name: "expvastic.http") { [self] in
+                    let loop = HTTPServerEventLoop(server: self, listenFD: listener.fd, wakeFD: wakeReadFD)
+                    finish(failure: loop.run())
+                }
+            } catch {
+                state.phase = .idle
+                for fd in [listener.fd] + pipeFDs { close(fd) }
+                throw HTTPServerError(code: .systemCallFailed, message: error.description)
             }
             logger.info("listening", ["http.address": configuration.host, "http.port": String(listener.port)])
             return listener.port

@@ -103,11 +103,12 @@ public final class SocketHTTPTransport: HTTPTransport {
         let result = state.withLock { state -> Result<EventLoop, HTTPError> in
             if state.isShutDown { return .failure(.connectionClosed("the HTTP transport is shut down")) }
             if let loop = state.loop { return .success(loop) }
-            let created = Result { () throws(HTTPError) in try EventLoop(configuration: configuration, clock: clock) }
-            if case .success(let loop) = created {
-                loop.start()
-                state.loop = loop
+            let created = Result { () throws(HTTPError) in
+                let loop = try EventLoop(configuration: configuration, clock: clock)
+                try loop.start()
+                return loop
             }
+            if case .success(let loop) = created { state.loop = loop }
             return created
         }
         return try result.get()

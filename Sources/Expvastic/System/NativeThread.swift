@@ -17,13 +17,15 @@ enum NativeThread {
     }
 
     /// Runs `body` on a new detached thread named `name` (at most 15 bytes show in `top -H`).
-    /// Stops the process when no thread can be created: every caller depends on its loop.
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) {
-        let start = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
+    /// Throws when the system cannot create a thread (a process or memory limit); `body` then never
+    /// runs, and the caller decides what that means.
+    static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
+        let start = Unmanaged.passRetained(Start(name: name, body: body))
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, run, start)
+        let status = pthread_create(&thread, nil, run, start.toOpaque())
         guard status == 0 else {
-            fatalError("cannot start thread \(name): \(String(cString: strerror(status)))")
+            start.release()
+            throw SystemError("start thread", name, errno: status)
         }
         pthread_detach(thread)
     }
