@@ -6,11 +6,6 @@ struct SpoolFile {
     let descriptor: Int32
     let path: String
 
-    private init(descriptor: Int32, path: String) {
-        self.descriptor = descriptor
-        self.path = path
-    }
-
     /// Opens `path` (`O_CLOEXEC` is added).
     init(path: String, flags: Int32, mode: mode_t = 0o644) throws(SpoolError) {
         let descriptor = path.withCString { open($0, flags | O_CLOEXEC, mode) }
@@ -90,19 +85,16 @@ struct SpoolFile {
 
     /// The whole file, or nil when it does not exist.
     static func contents(of path: String) throws(SpoolError) -> [UInt8]? {
-        let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard descriptor >= 0 else {
-            if errno == ENOENT { return nil }
-            throw error("open", path)
+        do {
+            return try FileSystem.contents(of: path)
+        } catch {
+            if error.errno == ENOENT { return nil }
+            throw Self.error(error.operation, error.path, errno: error.errno)
         }
-        let file = SpoolFile(descriptor: descriptor, path: path)
-        defer { file.close() }
-        return try file.read(count: file.size(), at: 0)
     }
 
-    /// The error for a failed call; reads `errno`, so call it right after the failure.
-    static func error(_ operation: String, _ path: String) -> SpoolError {
-        let code = errno
+    /// The error for a failed call; by default reads `errno`, so call it right after the failure.
+    static func error(_ operation: String, _ path: String, errno code: Int32 = errno) -> SpoolError {
         let reason = String(cString: strerror(code))
         var hint = "check the permissions and free space of the spool directory"
         if code == ENOSPC || code == EDQUOT { hint = "free disk space or lower spool_max_bytes" }
