@@ -6,9 +6,12 @@
 /// group, plus signal handling (SIGTERM/SIGINT: graceful shutdown; SIGHUP: reload).
 ///
 /// Start order is recorders first, then engines, so no document is produced before its
-/// recorders exist. Shutdown is the reverse: stop polling, let every recorder flush until
-/// `settings.shutdown_timeout`, spool the rest, return 0. A second SIGTERM/SIGINT exits at once;
-/// the spool is fsync'd per batch, so that cannot corrupt it.
+/// recorders exist. Stopping is the reverse, for shutdown and for the components a reload
+/// replaces alike: stop the engines and wait until each has ended (a document is delivered to all
+/// of its recorders or to none), then let the recorders flush until `settings.shutdown_timeout`
+/// and spool the rest. A reload starts the replacements only after the old ones are done, so an
+/// old and a new recorder never share a file or a spool directory. A second SIGTERM/SIGINT exits
+/// at once; the spool is fsync'd per batch, so that cannot corrupt it.
 public final class Shipper: Sendable {
     /// What a reload produced: a new configuration, or the errors that keep the old one running.
     public typealias Reload = @Sendable () -> Result<Configuration, ShipperError>
@@ -41,18 +44,28 @@ public final class Shipper: Sendable {
 
     private enum Event: Sendable {
         case signal(Int32)
+        /// The components a reload replaces have stopped: start the new ones.
+        case retired
         case shutdownComplete
     }
 
+    /// A running component: `stop` asks it to end, `ended` opens once its `run()` has returned.
     private struct Unit<Component>: Sendable where Component: Sendable {
         var component: Component
-        var token: StopToken
+        var stop = Latch()
+        var ended = Latch()
     }
 
     private struct Running: Sendable {
         var configuration: Configuration
         var recorders: [String: Unit<any Recorder>] = [:]
         var engines: [String: (unit: Unit<Engine>, recorders: [String])] = [:]
+    }
+
+    /// Components on their way out: engines already asked to stop, recorders still to finish.
+    private struct Retirement: Sendable {
+        var engines: [Unit<Engine>] = []
+        var recorders: [Unit<any Recorder>] = []
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -68,57 +81,79 @@ public final class Shipper: Sendable {
                 for await signal in signals { eventSink.yield(.signal(signal)) }
                 eventSink.yield(.signal(SIGTERM))
             }
-            var serviceTokens: [StopToken] = []
+            var serviceStops: [Latch] = []
             for service in services {
-                let token = StopToken()
-                serviceTokens.append(token)
-                launch(service, name: "service", token: token, in: &group)
+                let unit = Unit(component: service)
+                serviceStops.append(unit.stop)
+                launch(service, unit, name: "service", in: &group)
             }
             var running = Running(configuration: configuration)
             var shuttingDown = false
             var exitCode: Int32 = 0
-            // A reader or recorder that cannot start (e.g. an unwritable spool_dir) would silently
-            // lose its share of the data: at start-up that is fatal.
-            let startFailures = apply(configuration, to: &running, in: &group)
-            if startFailures > 0 {
-                logger.error("\(startFailures) component(s) could not start (see above); stopping")
-                exitCode = 1
+            // A reload in progress (old components finishing), and whether SIGHUP came again meanwhile.
+            var reloading: Latch?
+            var reloadAgain = false
+            func beginShutdown(timeout: Duration) {
                 shuttingDown = true
-                let snapshot = running
+                let retirement = stopAll(&running)
+                let pendingReload = reloading
                 group.addTask {
-                    await self.shutdown(snapshot, timeout: .seconds(1))
+                    await pendingReload?.wait()
+                    await self.retire(retirement, timeout: timeout)
                     eventSink.yield(.shutdownComplete)
                 }
             }
+            // A reader or recorder that cannot start (e.g. an unwritable spool_dir) would silently
+            // lose its share of the data: at start-up that is fatal.
+            let startFailures = startMissing(in: &running, group: &group, isStart: true)
+            if startFailures > 0 {
+                logger.error("\(startFailures) component(s) could not start (see above); stopping")
+                exitCode = 1
+                beginShutdown(timeout: .seconds(1))
+            }
             for await event in events {
                 switch event {
-                case .signal(SIGHUP) where !shuttingDown:
+                case .signal(SIGHUP) where shuttingDown:
+                    continue
+                case .signal(SIGHUP) where reloading != nil:
+                    reloadAgain = true
+                case .signal(SIGHUP):
                     logger.info("SIGHUP: reloading the configuration")
                     switch reload() {
-                    case .success(let next): apply(next, to: &running, in: &group)
+                    case .success(let next):
+                        let retirement = stopChanged(next, in: &running)
+                        let done = Latch()
+                        reloading = done
+                        let timeout = next.settings.shutdownTimeout
+                        group.addTask {
+                            await self.retire(retirement, timeout: timeout)
+                            done.open()
+                            eventSink.yield(.retired)
+                        }
                     case .failure(let error):
                         for line in error.lines { logger.error("reload rejected: \(line)") }
                         logger.error("the previous configuration keeps running")
                     }
-                case .signal(SIGHUP):
-                    continue
+                case .retired:
+                    reloading = nil
+                    guard !shuttingDown else { continue }
+                    startMissing(in: &running, group: &group, isStart: false)
+                    if reloadAgain {
+                        reloadAgain = false
+                        eventSink.yield(.signal(SIGHUP))
+                    }
                 case .signal(let number):
                     if shuttingDown {
                         logger.warn("\(SignalSource.name(number)) again: exiting now; spooled data is kept")
                         exit(1)
                     }
-                    shuttingDown = true
                     let timeout = running.configuration.settings.shutdownTimeout
                     logger.info(
                         "\(SignalSource.name(number)): stopping; flushing recorders",
                         ["shutdown.timeout": GoDuration.format(timeout)])
-                    let snapshot = running
-                    group.addTask {
-                        await self.shutdown(snapshot, timeout: timeout)
-                        eventSink.yield(.shutdownComplete)
-                    }
+                    beginShutdown(timeout: timeout)
                 case .shutdownComplete:
-                    for token in serviceTokens { token.stop() }
+                    for stop in serviceStops { stop.open() }
                     eventSink.finish()
                     group.cancelAll()
                 }
@@ -128,62 +163,90 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// Brings the running components in line with `configuration`: unchanged components keep
-    /// running, changed or removed ones stop, new ones start (recorders before engines).
-    /// Returns how many components could not be made (each is logged).
-    @discardableResult
-    private func apply(
-        _ configuration: Configuration, to running: inout Running, in group: inout TaskGroup<Void>
-    ) -> Int {
-        var failures = 0
+    /// Stops the engines and takes the recorders out of `running` that differ in `configuration`
+    /// (or are no longer routed), and makes `configuration` the running one; ``startMissing`` then
+    /// starts their replacements once ``retire`` is done with them.
+    private func stopChanged(_ configuration: Configuration, in running: inout Running) -> Retirement {
         let plan = Plan(configuration: configuration)
         let previous = running.configuration
-        let isStart = running.recorders.isEmpty && running.engines.isEmpty
         running.configuration = configuration
-        var restartedRecorders = Set<String>()
+        var retirement = Retirement()
         let wanted = Set(plan.engines.flatMap(\.recorders))
         let settingsChanged = previous.settings.logLevel != configuration.settings.logLevel
-        // Recorders that changed or are gone stop first (they flush or spool on finish).
-        for (name, unit) in running.recorders {
-            let changed = previous.recorder(named: name) != configuration.recorder(named: name) || settingsChanged
-            if !wanted.contains(name) || changed {
-                restartedRecorders.insert(name)
-                running.recorders[name] = nil
-                let deadline = clock.monotonicNanos() &+ configuration.settings.shutdownTimeout.nanoseconds
-                let recorder = unit.component
-                group.addTask {
-                    await recorder.finish(deadline: deadline)
-                    unit.token.stop()
-                }
-                logger.info("recorder stopped", ["recorder.name": name])
-            }
-        }
-        for name in plan.engines.flatMap(\.recorders) where running.recorders[name] == nil {
-            guard let recorderConfiguration = configuration.recorder(named: name) else { continue }
-            let recorderLogger = logger.child(
-                "recorder.\(name)", level: recorderConfiguration.logLevel ?? configuration.settings.logLevel)
-            do {
-                let recorder = try factory.makeRecorder(recorderConfiguration, recorderLogger)
-                let unit = Unit<any Recorder>(component: recorder, token: StopToken())
-                running.recorders[name] = unit
-                launch(recorder, name: "recorder.\(name)", token: unit.token, in: &group)
-                if !isStart { logger.info("recorder started", ["recorder.name": name]) }
-            } catch {
-                recorderLogger.error("cannot start recorder: \(error)")
-                failures += 1
-            }
+        var changedRecorders = Set<String>()
+        for (name, unit) in running.recorders
+        where !wanted.contains(name) || settingsChanged
+            || previous.recorder(named: name) != configuration.recorder(named: name)
+        {
+            changedRecorders.insert(name)
+            running.recorders[name] = nil
+            retirement.recorders.append(unit)
+            logger.info("recorder stopped", ["recorder.name": name])
         }
         // Engines restart when their reader, their recorder list or one of their recorders changed.
         for (name, engine) in running.engines {
             let entry = plan.engines.first { $0.reader == name }
             let changed =
                 entry == nil || previous.reader(named: name) != configuration.reader(named: name)
-                || entry?.recorders != engine.recorders || engine.recorders.contains(where: restartedRecorders.contains)
+                || entry?.recorders != engine.recorders || engine.recorders.contains(where: changedRecorders.contains)
                 || settingsChanged
             if changed {
-                engine.unit.token.stop()
+                engine.unit.stop.open()
                 running.engines[name] = nil
+                retirement.engines.append(engine.unit)
                 logger.info("engine stopped", ["reader.name": name])
+            }
+        }
+        return retirement
+    }
+
+    /// Stops every engine and takes every recorder out of `running` (shutdown).
+    private func stopAll(_ running: inout Running) -> Retirement {
+        let retirement = Retirement(
+            engines: running.engines.values.map(\.unit), recorders: Array(running.recorders.values))
+        for engine in retirement.engines { engine.stop.open() }
+        running.engines = [:]
+        running.recorders = [:]
+        return retirement
+    }
+
+    /// Waits until the stopped engines have ended, so nothing reaches a recorder any more, then
+    /// gives every recorder until `timeout` after the start of this call to flush (the rest is
+    /// spooled) and stops it.
+    private func retire(_ retirement: Retirement, timeout: Duration) async {
+        let deadline = clock.monotonicNanos() &+ timeout.nanoseconds
+        for engine in retirement.engines { await engine.ended.wait() }
+        await withTaskGroup(of: Void.self) { group in
+            for unit in retirement.recorders {
+                group.addTask {
+                    await unit.component.finish(deadline: deadline)
+                    unit.stop.open()
+                    await unit.ended.wait()
+                }
+            }
+        }
+    }
+
+    /// Starts what `running.configuration` routes and is not running: recorders first, then the
+    /// engines that feed them. Returns how many components could not be made (each is logged).
+    @discardableResult
+    private func startMissing(in running: inout Running, group: inout TaskGroup<Void>, isStart: Bool) -> Int {
+        let configuration = running.configuration
+        let plan = Plan(configuration: configuration)
+        var failures = 0
+        for name in plan.engines.flatMap(\.recorders) where running.recorders[name] == nil {
+            guard let recorderConfiguration = configuration.recorder(named: name) else { continue }
+            let recorderLogger = logger.child(
+                "recorder.\(name)", level: recorderConfiguration.logLevel ?? configuration.settings.logLevel)
+            do {
+                let unit = Unit<any Recorder>(
+                    component: try factory.makeRecorder(recorderConfiguration, recorderLogger))
+                running.recorders[name] = unit
+                launch(unit.component, unit, name: "recorder.\(name)", in: &group)
+                if !isStart { logger.info("recorder started", ["recorder.name": name]) }
+            } catch {
+                recorderLogger.error("cannot start recorder: \(error)")
+                failures += 1
             }
         }
         for entry in plan.engines where running.engines[entry.reader] == nil {
@@ -202,9 +265,9 @@ public final class Shipper: Sendable {
                     logger: readerLogger,
                     onPoll: onPoll
                 )
-                let unit = Unit(component: engine, token: StopToken())
+                let unit = Unit(component: engine)
                 running.engines[entry.reader] = (unit, entry.recorders)
-                launch(engine, name: "reader.\(entry.reader)", token: unit.token, in: &group)
+                launch(engine, unit, name: "reader.\(entry.reader)", in: &group)
                 if !isStart { logger.info("engine started", ["reader.name": entry.reader]) }
             } catch {
                 readerLogger.error("cannot start reader: \(error)")
@@ -219,21 +282,11 @@ public final class Shipper: Sendable {
         return failures
     }
 
-    /// Stops polling, then gives every recorder until the deadline to flush (the rest is spooled).
-    private func shutdown(_ running: Running, timeout: Duration) async {
-        for (_, engine) in running.engines { engine.unit.token.stop() }
-        let deadline = clock.monotonicNanos() &+ timeout.nanoseconds
-        await withTaskGroup(of: Void.self) { group in
-            for (_, unit) in running.recorders {
-                group.addTask {
-                    await unit.component.finish(deadline: deadline)
-                    unit.token.stop()
-                }
-            }
-        }
-    }
-
-    private func launch(_ service: any Service, name: String, token: StopToken, in group: inout TaskGroup<Void>) {
+    /// Runs `service` (the component of `unit`) as a child of `group` until it returns or
+    /// `unit.stop` opens (then its task is cancelled); opens `unit.ended` once `run()` has returned.
+    private func launch<Component>(
+        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout TaskGroup<Void>
+    ) {
         let logger = self.logger
         group.addTask {
             await withTaskGroup(of: Void.self) { inner in
@@ -245,10 +298,11 @@ public final class Shipper: Sendable {
                         logger.error("\(name) stopped with an error: \(error)")
                     }
                 }
-                inner.addTask { await token.wait() }
+                inner.addTask { await unit.stop.wait() }
                 _ = await inner.next()
                 inner.cancelAll()
             }
+            unit.ended.open()
         }
     }
 }
