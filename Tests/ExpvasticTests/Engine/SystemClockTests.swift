@@ -27,6 +27,42 @@ import Testing
         }
     }
 
+    /// Many sleepers in the heap at once, a third of them cancelled from the middle of it while the
+    /// others wake, two rounds so freed places are used again: every sleeper ends exactly once,
+    /// the cancelled ones with `CancellationError`, the others never early.
+    @Test func manySleepersWithCancellationsFromTheMiddleOfTheHeap() async throws {
+        let clock = SystemClock()
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<2 {
+            let start = clock.monotonicNanos()
+            let deadlines = (0..<300).map { _ in start + UInt64.random(in: 1...60, using: &generator) * millisecond }
+            let sleepers = deadlines.map { deadline in
+                Task { () -> (deadline: UInt64, woke: UInt64)? in
+                    do {
+                        try await clock.sleep(untilMonotonic: deadline)
+                        return (deadline, clock.monotonicNanos())
+                    } catch {
+                        return nil
+                    }
+                }
+            }
+            let cancelled = Set((0..<sleepers.count).filter { $0 % 3 == round })
+            for index in cancelled.shuffled() {
+                sleepers[index].cancel()
+                if index % 10 == 0 { try await clock.sleep(for: .milliseconds(1)) }
+            }
+            for (index, sleeper) in sleepers.enumerated() {
+                let result = await sleeper.value
+                if let result {
+                    #expect(result.woke >= result.deadline, "round \(round): sleeper \(index) woke early")
+                } else {
+                    #expect(
+                        cancelled.contains(index), "round \(round): sleeper \(index) failed without being cancelled")
+                }
+            }
+        }
+    }
+
     @Test func cancellingASleeperEndsItAtOnceAndSparesTheOthers() async throws {
         let clock = SystemClock()
         let start = clock.monotonicNanos()
