@@ -148,16 +148,21 @@ import Testing
         }
     }
 
-    @Test func serverThatNeverSpeaksTLSTimesOutAtTheTimeout() async throws {
-        let server = try RawTCPServer { connection in connection.waitForPeerClose(seconds: 10) }
-        defer { server.stop() }
+    /// What a fresh transport's https GET of `server` fails with (nil: it succeeded).
+    func httpsFailure(from server: RawTCPServer, timeout: Duration) async -> HTTPError? {
         let transport = SocketHTTPTransport()
         defer { transport.shutdown() }
         let endpoint = Endpoint(scheme: "https", host: "127.0.0.1", port: server.port, path: "/")
-        let started = ContinuousClock.now
-        let failure = await capturedError { () async throws(HTTPError) in
-            try await transport.send(HTTPRequest(endpoint: endpoint, timeout: .milliseconds(500)))
+        return await capturedError { () async throws(HTTPError) in
+            try await transport.send(HTTPRequest(endpoint: endpoint, timeout: timeout))
         }
+    }
+
+    @Test func serverThatNeverSpeaksTLSTimesOutAtTheTimeout() async throws {
+        let server = try RawTCPServer { connection in connection.waitForPeerClose(seconds: 10) }
+        defer { server.stop() }
+        let started = ContinuousClock.now
+        let failure = await httpsFailure(from: server, timeout: .milliseconds(500))
         let elapsed = ContinuousClock.now - started
         #expect(failure == .timedOut(.milliseconds(500)))
         #expect(elapsed >= .milliseconds(450))
@@ -175,13 +180,8 @@ import Testing
             if reset { connection.resetOnClose() }
         }
         defer { server.stop() }
-        let transport = SocketHTTPTransport()
-        defer { transport.shutdown() }
-        let endpoint = Endpoint(scheme: "https", host: "127.0.0.1", port: server.port, path: "/")
         let started = ContinuousClock.now
-        let failure = await capturedError { () async throws(HTTPError) in
-            try await transport.send(HTTPRequest(endpoint: endpoint, timeout: .seconds(10)))
-        }
+        let failure = await httpsFailure(from: server, timeout: .seconds(10))
         #expect(ContinuousClock.now - started < .seconds(5))
         let message = try #require(tlsMessage(failure), "\(String(describing: failure))")
         if reset {
@@ -201,12 +201,7 @@ import Testing
             connection.waitForPeerClose(seconds: 10)
         }
         defer { server.stop() }
-        let transport = SocketHTTPTransport()
-        defer { transport.shutdown() }
-        let endpoint = Endpoint(scheme: "https", host: "127.0.0.1", port: server.port, path: "/")
-        let failure = await capturedError { () async throws(HTTPError) in
-            try await transport.send(HTTPRequest(endpoint: endpoint, timeout: .seconds(10)))
-        }
+        let failure = await httpsFailure(from: server, timeout: .seconds(10))
         let message = try #require(tlsMessage(failure), "\(String(describing: failure))")
         #expect(message.hasPrefix("handshake with 127.0.0.1:\(server.port) failed: error:"))
         #expect(message.hasSuffix("wrong version number"))
