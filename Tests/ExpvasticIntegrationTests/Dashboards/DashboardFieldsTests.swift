@@ -213,11 +213,10 @@ import Testing
         return try DocumentFields.documents(inBulk: lines.joined(separator: "\n"))
     }
 
+    /// The shared temporary directory helper, handing `body` a URL.
     func withTemporaryDirectory(_ body: (URL) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("expvastic-dashboards-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await body(directory)
+        try await ExpvasticTestSupport.withTemporaryDirectory(prefix: "expvastic-dashboards") { path in
+            try await body(URL(fileURLWithPath: path, isDirectory: true))
+        }
     }
 }
