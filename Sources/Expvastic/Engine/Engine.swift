@@ -61,8 +61,10 @@ public final class Engine: Service {
             let wall = clock.wallNanos()
             var failure: ReaderError?
             do {
-                let document = try await reader.read(startedAtWallNanos: wall)
-                for recorder in recorders { recorder.accept(document) }
+                let documents = try await reader.read(startedAtWallNanos: wall)
+                for document in documents {
+                    for recorder in recorders { recorder.accept(document) }
+                }
             } catch {
                 // Stopped (shutdown or reload) in the middle of a poll: not a failure of the endpoint.
                 if Task.isCancelled { break }

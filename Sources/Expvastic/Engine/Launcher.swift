@@ -72,9 +72,9 @@ public enum Launcher {
             let readerLogger = logger.child("reader.\(engine.reader)")
             do {
                 let reader = try factory.makeReader(readerConfiguration, readerLogger)
-                let document = try await reader.read(startedAtWallNanos: clock.wallNanos())
+                let documents = try await reader.read(startedAtWallNanos: clock.wallNanos())
                 let encoder = BulkEncoder(indexName: indexName(for: engine, in: configuration), version: nil)
-                output += encoder.encode([document])
+                output += encoder.encode(documents)
                 if let summary = droppedFields(reader: engine.reader, in: registry) {
                     StandardStream.error.write("expvasyml: reader \(engine.reader): \(summary)\n")
                 }

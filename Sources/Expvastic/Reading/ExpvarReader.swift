@@ -85,7 +85,7 @@ public final class ExpvarReader: Reader {
     }
 
     /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.
-    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
+    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
         guard let url else {
             throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
         }
@@ -105,9 +105,11 @@ public final class ExpvarReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        return try document(
-            fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
-            context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
+        return [
+            try document(
+                fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+                context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
+        ]
     }
 
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read

@@ -1,11 +1,13 @@
-/// Produces one document per poll. The engine owns scheduling, skipping and backoff;
-/// a reader only knows how to read once.
+/// Produces the documents of one poll: one for an expvar or self reader, several when a payload is
+/// split per entity or a Prometheus scrape has several label sets. The engine owns scheduling,
+/// skipping and backoff; a reader only knows how to read once.
 public protocol Reader: Sendable {
     /// The reader's name from the configuration.
     var name: String { get }
-    /// Polls once. `startedAtWallNanos` becomes the document's `@timestamp`.
+    /// Polls once. `startedAtWallNanos` becomes the documents' `@timestamp`. Returns the poll's
+    /// documents, in a stable order (never empty for a successful poll of an expvar or self reader).
     /// Throws ``ReaderError`` with a message that says what was wrong.
-    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document
+    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document]
 }
 
 /// Why a poll produced no document.

@@ -38,8 +38,8 @@ public final class SelfReader: Reader {
     public static let endpoint = "self"
 
     /// Snapshots the registry.
-    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
-        document(startedAtWallNanos: startedAtWallNanos)
+    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
+        [document(startedAtWallNanos: startedAtWallNanos)]
     }
 
     /// The document for the registry's values now, stamped `startedAtWallNanos`.

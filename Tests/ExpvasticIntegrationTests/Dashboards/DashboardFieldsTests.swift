@@ -68,10 +68,10 @@ import Testing
             configuration: ReaderConfiguration(name: "go_app", kind: .expvar, typeName: "go_app", url: url),
             transport: transport, metrics: MetricsRegistry(),
             logger: Logger(component: "reader.go_app", level: .error))
-        let first = try await reader.read(startedAtWallNanos: 1_795_284_000_000_000_000)
+        let first = try await reader.read(startedAtWallNanos: 1_795_284_000_000_000_000)[0]
         let collections = try await program.forceGC(n: 3)
         #expect(collections.pausesNs.count == 3)
-        let second = try await reader.read(startedAtWallNanos: 1_795_284_001_000_000_000)
+        let second = try await reader.read(startedAtWallNanos: 1_795_284_001_000_000_000)[0]
         let documents = try [first, second].map {
             try DocumentFields(parsing: String(decoding: $0.body, as: UTF8.self))
         }

@@ -102,7 +102,7 @@ import Testing
     }
 
     static func rawDocument(_ reader: ExpvarReader) async throws -> String {
-        let document = try await reader.read(startedAtWallNanos: SystemClock().wallNanos())
+        let document = try await reader.read(startedAtWallNanos: SystemClock().wallNanos())[0]
         return String(decoding: document.body, as: UTF8.self)
     }
 

@@ -25,7 +25,7 @@ final class ScriptedReader: Reader {
     var maxConcurrentPolls: Int { state.withLock { $0.maxRunning } }
     var starts: [Int64] { state.withLock { $0.starts } }
 
-    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
+    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
         let (fail, duration) = state.withLock { s in
             s.running += 1
             s.maxRunning = max(s.maxRunning, s.running)
@@ -35,8 +35,10 @@ final class ScriptedReader: Reader {
         defer { state.withLock { $0.running -= 1 } }
         if duration > 0 { try? await clock.sleep(untilMonotonic: clock.monotonicNanos() + duration) }
         if fail { throw ReaderError(code: "http_status", message: "HTTP 500 from the endpoint") }
-        return Document(
-            id: "\(startedAtWallNanos)", timestampMillis: startedAtWallNanos / 1_000_000, reader: name, body: [])
+        return [
+            Document(
+                id: "\(startedAtWallNanos)", timestampMillis: startedAtWallNanos / 1_000_000, reader: name, body: [])
+        ]
     }
 }
 

@@ -27,7 +27,7 @@ final class GatedReader: Reader {
         waiting?.resume()
     }
 
-    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
+    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
         let number = state.withLock { state in
             state.reads += 1
             return state.reads
@@ -42,7 +42,7 @@ final class GatedReader: Reader {
                 if resumeNow { continuation.resume() }
             }
         }
-        return Document(id: "\(name)-\(number)", timestampMillis: 0, reader: name, body: [])
+        return [Document(id: "\(name)-\(number)", timestampMillis: 0, reader: name, body: [])]
     }
 }
 

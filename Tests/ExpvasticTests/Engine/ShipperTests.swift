@@ -27,8 +27,8 @@ final class FinishTrackingRecorder: Recorder {
 
 struct ConstantReader: Reader {
     let name: String
-    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> Document {
-        Document(id: "x", timestampMillis: 0, reader: name, body: [])
+    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
+        [Document(id: "x", timestampMillis: 0, reader: name, body: [])]
     }
 }
 

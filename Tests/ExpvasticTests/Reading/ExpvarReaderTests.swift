@@ -10,7 +10,7 @@ import Testing
         let (reader, _) = H.reader(transport: transport)
         let result: Result<Document, ReaderError>
         do {
-            result = .success(try await reader.read(startedAtWallNanos: H.start))
+            result = .success(try await reader.read(startedAtWallNanos: H.start)[0])
         } catch {
             result = .failure(error)
         }
@@ -30,7 +30,7 @@ import Testing
         let reader = ExpvarReader(
             configuration: configuration, transport: transport, metrics: metrics,
             logger: Logger(component: "test", handler: NoOpLogHandler()))
-        let document = try await reader.read(startedAtWallNanos: H.start)
+        let document = try await reader.read(startedAtWallNanos: H.start)[0]
         #expect(try H.fields(document)["requests"] as? Int == 7)
         #expect(document.reader == "FirstApp")
         let request = try #require(transport.requests.first)

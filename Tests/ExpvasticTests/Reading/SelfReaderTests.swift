@@ -27,7 +27,7 @@ import Testing
         let reader = SelfReader(
             configuration: ReaderConfiguration(name: "self", kind: .self, typeName: "expvastic", url: nil),
             registry: registry, processStats: { ProcessStats(rssBytes: 1234, cpuSeconds: 0.5) })
-        let document = try await reader.read(startedAtWallNanos: ReaderHarness.start)
+        let document = try await reader.read(startedAtWallNanos: ReaderHarness.start)[0]
         let text = ReaderHarness.text(document)
         #expect(
             text
