@@ -2,7 +2,7 @@ import Expvastic
 import Synchronization
 
 /// A clock that moves only when a test calls ``advance(by:)``. Sleepers wake in deadline order.
-public final class ManualClock: Clock {
+public final class ManualClock: TimeSource {
     private struct Sleeper {
         var deadline: UInt64
         var continuation: CheckedContinuation<Void, any Error>

@@ -6,7 +6,7 @@ extension ComponentFactory {
     ///   - samples: bulk events for the collection API.
     public static func standard(
         transport: any HTTPTransport,
-        clock: any Clock,
+        clock: any TimeSource,
         registry: MetricsRegistry,
         samples: SampleCollection?
     ) -> ComponentFactory {

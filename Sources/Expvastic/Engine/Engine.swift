@@ -16,7 +16,7 @@ public final class Engine: Service {
     public let recorders: [any Recorder]
     private let interval: Duration
     private let backoff: Int
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let logger: Logger
     private let onPoll: @Sendable (PollEvent) -> Void
     private let pollsOK: Counter
@@ -29,7 +29,7 @@ public final class Engine: Service {
         interval: Duration,
         backoff: Int,
         recorders: [any Recorder],
-        clock: any Clock,
+        clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
         onPoll: @escaping @Sendable (PollEvent) -> Void = { _ in }

@@ -46,18 +46,10 @@ public struct PollSchedule: Sendable, Equatable {
         nextDeadline = originNanos
     }
 
-    /// A stable offset in `[0, interval)` from the reader's name (FNV-1a, not the seeded `Hasher`).
+    /// A stable offset in `[0, interval)` from the reader's name (``StableHash``, not the seeded
+    /// `Hasher`).
     public static func phase(of readerName: String, intervalNanos: UInt64) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in readerName.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        // Mix the high bits down so short names spread as well as long ones.
-        hash ^= hash >> 29
-        hash = hash &* 0xbf58_476d_1ce4_e5b9
-        hash ^= hash >> 32
-        return hash % intervalNanos
+        StableHash.of(readerName) % intervalNanos
     }
 
     /// The interval in force now: the configured one, or the backed-off one.

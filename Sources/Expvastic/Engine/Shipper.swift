@@ -17,7 +17,7 @@ public final class Shipper: Sendable {
     public typealias Reload = @Sendable () -> Result<Configuration, ShipperError>
 
     private let factory: ComponentFactory
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let metrics: any MetricsFactory
     private let logger: Logger
     private let onPoll: @Sendable (Engine.PollEvent) -> Void
@@ -28,7 +28,7 @@ public final class Shipper: Sendable {
     ///   - services: extra services that live as long as the shipper (the monitoring server).
     public init(
         factory: ComponentFactory,
-        clock: any Clock,
+        clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
         services: [any Service] = [],

@@ -81,7 +81,7 @@ public final class ExpvarReader: Reader {
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
         self.scratch = scratch ?? ParseScratchPool(slots: 1)
-        self.preferredSlot = Int(truncatingIfNeeded: PollSchedule.phase(of: configuration.name, intervalNanos: 1 << 20))
+        self.preferredSlot = Int(truncatingIfNeeded: StableHash.of(configuration.name) % (1 << 20))
     }
 
     /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.

@@ -20,7 +20,7 @@ public final class ElasticsearchRecorder: Recorder {
     private let transport: any HTTPTransport
     private let spool: (any Spool)?
     private let io: BlockingExecutor
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let logger: Logger
     private let samples: SampleCollection?
     private let metrics: RecorderMetrics
@@ -50,7 +50,7 @@ public final class ElasticsearchRecorder: Recorder {
         configuration: ElasticsearchConfiguration,
         transport: any HTTPTransport,
         spool: (any Spool)?,
-        clock: any Clock,
+        clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },

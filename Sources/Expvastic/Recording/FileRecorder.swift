@@ -12,7 +12,7 @@ public final class FileRecorder: Recorder {
     public let name: String
     private let configuration: FileRecorderConfiguration
     private let encoder: BulkEncoder
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let logger: Logger
     private let io: BlockingExecutor
     private let queueSize: Int
@@ -37,7 +37,7 @@ public final class FileRecorder: Recorder {
     public init(
         name: String,
         configuration: FileRecorderConfiguration,
-        clock: any Clock,
+        clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
         queueSize: Int = 10_000,

@@ -46,7 +46,7 @@ final class Wakeup: Sendable {
     }
 
     /// Waits for a signal or until `deadline` on `clock`, whichever comes first.
-    func wait(until deadline: UInt64?, clock: any Clock) async {
+    func wait(until deadline: UInt64?, clock: any TimeSource) async {
         if state.withLock({ s -> Bool in
             defer { s.pending = false }
             return s.pending

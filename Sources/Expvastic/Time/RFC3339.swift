@@ -19,7 +19,10 @@ public enum RFC3339 {
         let (days, msOfDay) = floorDivide(millis, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
         guard (0...9999).contains(year) else {
-            JSONWriter.appendString(format(millis: millis), to: &out)
+            // Digits, '-', ':', '.', 'T' and 'Z' only: nothing to escape.
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: format(millis: millis).utf8)
+            out.append(UInt8(ascii: "\""))
             return
         }
         @inline(__always) func digits(_ value: Int64, _ width: Int) {

@@ -34,10 +34,10 @@ final class EventLoop: Sendable {
     private let inbox = Mutex(Inbox())
     private let ids = Atomic<UInt64>(1)
     private let configuration: SocketHTTPTransportConfiguration
-    private let clock: any Clock
+    private let clock: any TimeSource
 
     /// Creates the epoll instance and the eventfd; ``start()`` runs the thread.
-    init(configuration: SocketHTTPTransportConfiguration, clock: any Clock) throws(HTTPError) {
+    init(configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) throws(HTTPError) {
         self.configuration = configuration
         self.clock = clock
         let epollFD = Epoll.create()

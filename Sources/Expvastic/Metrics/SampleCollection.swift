@@ -131,14 +131,14 @@ public final class SampleCollection: Sendable {
     public let retention: Duration
     /// Most samples kept; beyond it the oldest are dropped.
     public let capacity: Int
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - retention: how long samples are kept (`settings.http.retention`); default 5 minutes.
     ///   - capacity: most samples kept; default 1,000,000.
     ///   - clock: drives expiry and stamps samples recorded without a time.
-    public init(retention: Duration = .seconds(300), capacity: Int = 1_000_000, clock: any Clock = SystemClock()) {
+    public init(retention: Duration = .seconds(300), capacity: Int = 1_000_000, clock: any TimeSource = SystemClock()) {
         precondition(capacity > 0, "capacity must be positive")
         self.retention = retention
         self.capacity = capacity

@@ -62,7 +62,7 @@ final class ConnectionPool {
 
     private let loop: EventLoop
     private let configuration: SocketHTTPTransportConfiguration
-    private let clock: any Clock
+    private let clock: any TimeSource
     private var hosts: [Key: Host] = [:]
     private var connections: [UInt64: HTTPConnection] = [:]
     private var exchanges: [UInt64: HTTPExchange] = [:]
@@ -74,7 +74,7 @@ final class ConnectionPool {
     /// Made for the first `https` connection.
     private var tlsContext: TLSContext?
 
-    init(loop: EventLoop, configuration: SocketHTTPTransportConfiguration, clock: any Clock) {
+    init(loop: EventLoop, configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) {
         self.loop = loop
         self.configuration = configuration
         self.clock = clock

@@ -6,7 +6,7 @@ public struct Logger: Sendable {
     public var component: String
     public var level: LogLevel
     public var handler: any LogHandler
-    public var clock: any Clock
+    public var clock: any TimeSource
     /// Metadata attached to every record of this logger (lower-case dotted keys).
     public var metadata: [String: String]
 
@@ -14,7 +14,7 @@ public struct Logger: Sendable {
         component: String,
         level: LogLevel = .info,
         handler: any LogHandler = StderrLogHandler(),
-        clock: any Clock = SystemClock(),
+        clock: any TimeSource = SystemClock(),
         metadata: [String: String] = [:]
     ) {
         self.component = component

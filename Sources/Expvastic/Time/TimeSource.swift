@@ -4,7 +4,7 @@
 
 /// Time as the engine sees it: a monotonic clock for scheduling and timeouts, a wall clock for
 /// timestamps, and a sleep that tests can replace (see `ManualClock` in the test support).
-public protocol Clock: Sendable {
+public protocol TimeSource: Sendable {
     /// Monotonic nanoseconds from an arbitrary origin; never goes backwards.
     func monotonicNanos() -> UInt64
     /// Wall-clock nanoseconds since the Unix epoch (UTC).
@@ -13,7 +13,7 @@ public protocol Clock: Sendable {
     func sleep(untilMonotonic deadline: UInt64) async throws
 }
 
-extension Clock {
+extension TimeSource {
     /// Suspends for `duration` (monotonic).
     public func sleep(for duration: Duration) async throws {
         try await sleep(untilMonotonic: monotonicNanos() &+ duration.nanoseconds)
@@ -22,7 +22,7 @@ extension Clock {
 
 /// The real clock: `CLOCK_MONOTONIC` and `CLOCK_REALTIME`. Sleeps are served by one thread per
 /// clock value (see `SleepScheduler`); share one clock between components that sleep often.
-public struct SystemClock: Clock {
+public struct SystemClock: TimeSource {
     private let scheduler: SleepScheduler
 
     /// - Parameter sleepTolerance: how late a sleep may end (never early); at most 1/64 of the

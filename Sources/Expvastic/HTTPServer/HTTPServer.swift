@@ -22,7 +22,7 @@ public final class HTTPServer: Service {
 
     public let configuration: HTTPServerConfiguration
     let handler: Handler
-    let clock: any Clock
+    let clock: any TimeSource
     let logger: Logger
 
     private enum Phase {
@@ -50,7 +50,7 @@ public final class HTTPServer: Service {
     public init(
         configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
         logger: Logger = Logger(component: "http.server", handler: NoOpLogHandler()),
-        clock: any Clock = SystemClock(),
+        clock: any TimeSource = SystemClock(),
         handler: @escaping Handler
     ) {
         precondition(configuration.maxConnections > 0, "maxConnections must be positive")

@@ -28,7 +28,7 @@ public final class SocketHTTPTransport: HTTPTransport {
     }
 
     private let configuration: SocketHTTPTransportConfiguration
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let encoder: HTTPRequestEncoder
     private let state = Mutex(State())
 
@@ -36,7 +36,7 @@ public final class SocketHTTPTransport: HTTPTransport {
     ///   - configuration: pool sizes, idle timeout, `User-Agent`.
     ///   - clock: the monotonic time used for deadlines; must advance in real time, since the loop
     ///     sleeps in `epoll_wait` until the next deadline.
-    public init(configuration: SocketHTTPTransportConfiguration = .init(), clock: any Clock = SystemClock()) {
+    public init(configuration: SocketHTTPTransportConfiguration = .init(), clock: any TimeSource = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
         encoder = HTTPRequestEncoder(userAgent: configuration.userAgent)

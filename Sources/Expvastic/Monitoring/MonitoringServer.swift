@@ -21,7 +21,7 @@ public final class MonitoringServer: Service {
         server: HTTPServerConfiguration,
         routes: MonitoringRoutes,
         logger: Logger = Logger(component: "monitoring", handler: NoOpLogHandler()),
-        clock: any Clock = SystemClock()
+        clock: any TimeSource = SystemClock()
     ) {
         self.routes = routes
         self.http = HTTPServer(configuration: server, logger: logger, clock: clock) { routes.handle($0) }
@@ -33,7 +33,7 @@ public final class MonitoringServer: Service {
         configuration: MonitoringConfiguration,
         routes: MonitoringRoutes,
         logger: Logger = Logger(component: "monitoring", handler: NoOpLogHandler()),
-        clock: any Clock = SystemClock()
+        clock: any TimeSource = SystemClock()
     ) throws(HTTPServerError) {
         guard let listen = configuration.listen else {
             throw HTTPServerError(
