@@ -80,6 +80,22 @@ final class ChildProcess {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Voluntary plus involuntary context switches of every live thread (`/proc/<pid>/task/*/status`;
+    /// a thread that has exited takes its count with it), nil once gone.
+    func contextSwitches() -> Int? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        var total = 0
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)
+            else { continue }
+            for line in text.split(separator: "\n")
+            where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+                total += Int(line.filter(\.isNumber)) ?? 0
+            }
+        }
+        return total
+    }
+
     /// A `kB` line of `/proc/<pid>/status` (`VmHWM`, `VmRSS`) in bytes.
     func status(_ key: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

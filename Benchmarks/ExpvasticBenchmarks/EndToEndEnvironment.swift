@@ -114,6 +114,7 @@ final class EndToEndEnvironment: Sendable {
         var wallMillis: [Int64] = [EndToEndEnvironment.wallMillis()]
         var cpu: [Double] = [poller.cpuSeconds() ?? 0]
         let fixtureCPUStart = server.process.cpuSeconds() ?? 0
+        let switchesStart = poller.contextSwitches() ?? 0
         let startMonotonic = DispatchTime.now().uptimeNanoseconds
         for slice in 1...EndToEndEnvironment.slices {
             let due = startMonotonic + UInt64(Double(slice) * sliceSeconds * 1e9)
@@ -123,6 +124,7 @@ final class EndToEndEnvironment: Sendable {
             cpu.append(poller.cpuSeconds() ?? cpu.last ?? 0)
         }
         let fixtureCPU = (server.process.cpuSeconds() ?? 0) - fixtureCPUStart
+        let switches = (poller.contextSwitches() ?? switchesStart) - switchesStart
         let peak = poller.status("VmHWM") ?? 0
         let anonymous = poller.status("RssAnon") ?? 0
         // Documents polled at the end of the window reach the sink after the flush interval (1 s).
@@ -155,12 +157,14 @@ final class EndToEndEnvironment: Sendable {
         }
         let totalCPU = cpu[cpu.count - 1] - cpu[0]
         removeTemporary(directory)
-        return EndToEndResult(
+        var result = EndToEndResult(
             name: name, cpuPerThousandPolls: perSlice,
             cpuMicrosPerPoll: totalPolls > 0 ? totalCPU / Double(totalPolls) * 1e6 : 0, peakRSSBytes: peak,
             anonymousBytes: anonymous,
             documents: documents, arrivals: arrivals,
             fixtureCPUShare: fixtureCPU / Double(context.windowSeconds), loadAverage: load)
+        if totalPolls > 0 { result.extras.append(("context_switches_per_poll", Double(switches) / Double(totalPolls))) }
+        return result
     }
 
     /// Shows the warnings and errors a poller logged (the configuration logs at warn), and keeps the

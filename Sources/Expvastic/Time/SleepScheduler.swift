@@ -6,8 +6,10 @@ import Synchronization
 /// `Task.sleep` on Linux arms a one-shot libdispatch timer source per call, handled by the dispatch
 /// manager thread: with 1,000 readers polling every second that cost about a sixth of the process's
 /// CPU. Here a sleep is a heap insertion under a mutex; one thread waits (on a semaphore with a
-/// timeout) for the earliest deadline and resumes every task that is due. The thread exits when
-/// nobody sleeps and starts again on the next sleep.
+/// timeout) for the earliest deadline and resumes every task that is due. When nobody sleeps the
+/// thread stays parked for `idleLinger` (60 s by default) before it exits: an engine's heap entry is gone while its
+/// poll runs, and a thread that exited then was created again at the next sleep — a `clone` and an
+/// exit per poll for a shipper with one reader (`strace -f` showed it). Parked, it costs nothing.
 ///
 /// Timer slack: a sleep never ends early but may end up to `tolerance` late, 1/64 of its length at
 /// most (a 10 ms sleep: 0.16 ms). The thread waits until the earliest deadline plus its slack, then
@@ -36,6 +38,9 @@ final class SleepScheduler: Sendable {
         /// Ids cancelled before their sleeper was added.
         var cancelledEarly: Set<UInt64> = []
         var threadRunning = false
+        /// The thread is parked with nothing to wait for: the next sleep must signal it.
+        var threadIdle = false
+        var threadsStarted = 0
         /// The deadline the thread waits for (`.max`: none, it is busy or about to look again).
         var threadWaitsUntil: UInt64 = .max
 
@@ -91,6 +96,9 @@ final class SleepScheduler: Sendable {
         }
     }
 
+    /// How long the thread stays parked with nobody sleeping before it exits (nanoseconds).
+    private let idleLinger: UInt64
+
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let now: @Sendable () -> UInt64
@@ -100,10 +108,20 @@ final class SleepScheduler: Sendable {
     ///   - tolerance: the most a sleep may end late (nanoseconds); 0 ends each sleep on its own.
     ///   - now: the monotonic clock the deadlines are on (`CLOCK_MONOTONIC` nanoseconds, the clock
     ///     `DispatchTime` uses on Linux).
-    init(tolerance: UInt64, now: @escaping @Sendable () -> UInt64) {
+    ///   - idleLinger: how long the thread stays parked when nobody sleeps before it exits
+    ///     (nanoseconds); longer than any common poll interval, so an engine never pays for a
+    ///     thread per poll.
+    init(tolerance: UInt64, idleLinger: UInt64 = 60_000_000_000, now: @escaping @Sendable () -> UInt64) {
         self.tolerance = tolerance
+        self.idleLinger = idleLinger
         self.now = now
     }
+
+    /// Threads started so far (one per stretch of activity separated by `idleLinger`).
+    var threadsStarted: Int { state.withLock { $0.threadsStarted } }
+
+    /// Whether the thread is running (waiting for a deadline or parked).
+    var isThreadRunning: Bool { state.withLock { $0.threadRunning } }
 
     /// Suspends until `deadline`; throws `CancellationError` when the task is cancelled.
     func sleep(untilMonotonic deadline: UInt64) async throws {
@@ -120,7 +138,12 @@ final class SleepScheduler: Sendable {
                     state.push(deadline: deadline, slack: slack, id: id, continuation: continuation)
                     if !state.threadRunning {
                         state.threadRunning = true
+                        state.threadsStarted += 1
                         return .start
+                    }
+                    if state.threadIdle {
+                        state.threadIdle = false
+                        return .signal
                     }
                     return deadline &+ slack < state.threadWaitsUntil ? .signal : .wait
                 }
@@ -154,26 +177,36 @@ final class SleepScheduler: Sendable {
 
     private func run() {
         var due: [CheckedContinuation<Void, any Error>] = []
+        // When the thread parked with nobody sleeping; finding nobody for `idleLinger` means it exits.
+        var parkedSince: UInt64?
         while true {
             let current = now()
-            let next = state.withLock { state -> UInt64? in
+            let next = state.withLock { state -> (deadline: UInt64, parked: Bool)? in
                 while !state.heap.isEmpty, state.heap[0].deadline <= current {
                     due.append(state.remove(at: 0))
                 }
                 if due.isEmpty, state.heap.isEmpty {
-                    state.threadRunning = false
-                    return nil
+                    if let parkedSince, current &- parkedSince >= idleLinger {
+                        state.threadRunning = false
+                        state.threadIdle = false
+                        return nil
+                    }
+                    state.threadIdle = true
+                    state.threadWaitsUntil = .max
+                    return ((parkedSince ?? current) &+ idleLinger, true)
                 }
+                state.threadIdle = false
                 state.threadWaitsUntil = due.isEmpty ? state.heap[0].deadline &+ state.heap[0].slack : .max
-                return state.threadWaitsUntil
+                return (state.threadWaitsUntil, false)
             }
             guard let next else { return }
+            parkedSince = next.parked ? (parkedSince ?? current) : nil
             if !due.isEmpty {
                 for continuation in due { continuation.resume() }
                 due.removeAll(keepingCapacity: true)
                 continue
             }
-            _ = wake.wait(timeout: DispatchTime(uptimeNanoseconds: next))
+            _ = wake.wait(timeout: DispatchTime(uptimeNanoseconds: next.deadline))
             state.withLock { $0.threadWaitsUntil = .max }
         }
     }
