@@ -14,7 +14,7 @@ public struct CheckReport: Sendable, Equatable {
     /// One line per item; the plan lines are ``Plan/lines``, indented by two spaces.
     public var lines: [String] {
         let plan = Plan(configuration: configuration)
-        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        let count = Plural.count
         // A warning often means a setting is ignored, so "valid" alone would overstate it.
         let validity =
             warnings == 0

@@ -100,7 +100,7 @@ public enum Launcher {
         guard !counts.isEmpty else { return nil }
         let total = counts.reduce(0) { $0 + $1.count }
         let reasons = counts.sorted { $0.reason < $1.reason }.map { "\($0.reason)=\($0.count)" }
-        return "dropped \(total) field\(total == 1 ? "" : "s") (\(reasons.joined(separator: ", ")))"
+        return "dropped \(Plural.count(Int(total), "field")) (\(reasons.joined(separator: ", ")))"
     }
 
     /// The `_index` `--once` prints: that of the first recorder (Elasticsearch or file) in the
