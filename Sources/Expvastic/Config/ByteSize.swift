@@ -58,6 +58,7 @@ public struct ByteSizeError: Error, Sendable, Equatable, CustomStringConvertible
     /// What to write instead.
     public var hint: String
 
+    /// `hint` defaults to the general one: `use bytes or a unit: 512KB, 5MiB, 1GiB`.
     public init(text: String, reason: String, hint: String = "use bytes or a unit: 512KB, 5MiB, 1GiB") {
         self.text = text
         self.reason = reason

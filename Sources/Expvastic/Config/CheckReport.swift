@@ -6,6 +6,7 @@ public struct CheckReport: Sendable, Equatable {
     /// How many warnings loading it gave (printed on standard error before the report).
     public var warnings: Int
 
+    /// A report on `configuration`, whose loading gave `warnings` warnings (default none).
     public init(configuration: Configuration, warnings: Int = 0) {
         self.configuration = configuration
         self.warnings = warnings

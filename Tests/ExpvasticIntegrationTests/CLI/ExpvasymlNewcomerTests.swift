@@ -72,6 +72,9 @@ import Testing
 
     @Test func flagModeShowsAndTakesTheMonitoringAddress() async throws {
         try await withTemporaryDirectory { directory in
+            let help = try await ExpvasymlProcess.run(["--help"], in: directory)
+            #expect(help.stdout.contains("-listen HOST:PORT   monitoring endpoint, default 127.0.0.1:9800"))
+            #expect(help.stdout.contains("spools into ./data/spool/elasticsearch"))
             let defaults = try await ExpvasymlProcess.run(
                 ["-reader", "h:1", "-recorder", "e:2", "--check"], in: directory)
             #expect(defaults.status == 0, "\(defaults.stderr)")
