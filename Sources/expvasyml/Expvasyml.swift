@@ -35,7 +35,7 @@ struct Expvasyml {
         guard let configuration = result.configuration else { return ExitCode.configuration }
         switch options.mode {
         case .check:
-            for line in CheckReport(configuration: configuration).lines { print(line) }
+            for line in CheckReport(configuration: configuration, warnings: result.warnings.count).lines { print(line) }
             return ExitCode.success
         case .once:
             return await Launcher.once(configuration: configuration, options: options)

@@ -3,17 +3,26 @@
 public struct CheckReport: Sendable, Equatable {
     /// The validated configuration to describe.
     public var configuration: Configuration
+    /// How many warnings loading it gave (printed on standard error before the report).
+    public var warnings: Int
 
-    public init(configuration: Configuration) {
+    /// A report on `configuration`, whose loading gave `warnings` warnings (default none).
+    public init(configuration: Configuration, warnings: Int = 0) {
         self.configuration = configuration
+        self.warnings = warnings
     }
 
     /// One line per item; the plan lines are ``Plan/lines``, indented by two spaces.
     public var lines: [String] {
         let plan = Plan(configuration: configuration)
-        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        let count = Plural.count
+        // A warning often means a setting is ignored, so "valid" alone would overstate it.
+        let validity =
+            warnings == 0
+            ? "configuration is valid"
+            : "configuration is valid, \(count(warnings, "warning")) (use --strict to make them errors)"
         var lines = [
-            "configuration is valid: \(count(configuration.readers.count, "reader")), "
+            "\(validity): \(count(configuration.readers.count, "reader")), "
                 + "\(count(configuration.recorders.count, "recorder")), \(count(configuration.routes.count, "route"))",
             "settings: log_level \(configuration.settings.logLevel), shutdown_timeout "
                 + GoDuration.format(configuration.settings.shutdownTimeout) + ", http "

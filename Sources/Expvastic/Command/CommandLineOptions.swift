@@ -51,7 +51,9 @@ public struct CommandLineOptions: Sendable, Equatable {
           expvasyml -c FILE --check       validate, print warnings and the engine plan; exit 0 or 78
           expvasyml -c FILE --once        poll every reader once and print the bulk NDJSON; send nothing
           expvasyml -reader URL -recorder URL [-index NAME] [-int 10s] [-timeout 3s] [-loglevel info]
-                                          flag mode: one reader, one Elasticsearch recorder, no file
+                    [-listen 127.0.0.1:9800]
+                                          flag mode: one reader, one Elasticsearch recorder, no file;
+                                          spools into ./data/spool/elasticsearch
           expvasyml --version | --help
 
         Options:
@@ -65,6 +67,7 @@ public struct CommandLineOptions: Sendable, Equatable {
           -int DURATION       poll interval, default 10s                         (env INT)
           -timeout DURATION   poll timeout, default the interval up to 30s       (env TIMEOUT)
           -loglevel LEVEL     debug, info, warn or error; default info           (env LOGLEVEL)
+          -listen HOST:PORT   monitoring endpoint, default 127.0.0.1:9800; "" off (env LISTEN)
           -h, --help          this text
           --version           the version
 
@@ -72,7 +75,9 @@ public struct CommandLineOptions: Sendable, Equatable {
         Exit codes: 0 success, 1 runtime failure, 64 usage error, 78 configuration error.
         """
 
-    private static let valueOptions = ["c", "config", "reader", "recorder", "index", "int", "timeout", "loglevel"]
+    private static let valueOptions = [
+        "c", "config", "reader", "recorder", "index", "int", "timeout", "loglevel", "listen",
+    ]
     private static let switchOptions = ["check", "once", "strict", "help", "h", "version"]
 
     /// Parses the arguments after the program name. `environment` only decides whether flag mode
@@ -132,6 +137,7 @@ public struct CommandLineOptions: Sendable, Equatable {
             case "index": options.flags.index = value
             case "int": options.flags.interval = value
             case "timeout": options.flags.timeout = value
+            case "listen": options.flags.listen = value
             default: options.flags.logLevel = value
             }
         }
@@ -144,7 +150,7 @@ public struct CommandLineOptions: Sendable, Equatable {
         if options.configPath != nil, options.flags.hasFlagModeValues {
             throw CommandLineError(
                 code: .conflictingOptions,
-                message: "-c cannot be combined with -reader, -recorder, -index, -int or -timeout "
+                message: "-c cannot be combined with -reader, -recorder, -index, -int, -timeout or -listen "
                     + "(use either a configuration file or flag mode)")
         }
         if options.configPath == nil, options.flags.reader == nil, environment["READER"] == nil {

@@ -20,8 +20,8 @@ public enum Launcher {
                 let server = try MonitoringServer(
                     configuration: configuration.settings.http, routes: routes,
                     logger: logger.child("monitoring"), clock: clock)
-                let port = try server.start()
-                logger.info("monitoring endpoint listening", ["http.port": "\(port)"])
+                // The server logs "listening" with its address and port itself (once).
+                _ = try server.start()
                 services.append(server)
             } catch {
                 logger.error(
@@ -58,7 +58,8 @@ public enum Launcher {
     }
 
     /// Polls every routed reader once and prints the bulk NDJSON (action line + document) it would
-    /// send; sends nothing. 0 when every poll succeeded, else 1 with one stderr line per failure.
+    /// send; sends nothing. The action lines name the index of the reader's first recorder (see
+    /// ``indexName(for:in:)``). 0 when every poll succeeded, else 1 with one stderr line per failure.
     public static func once(configuration: Configuration, options: CommandLineOptions) async -> Int32 {
         let clock = SystemClock()
         let registry = MetricsRegistry()
@@ -87,7 +88,8 @@ public enum Launcher {
         return failures == 0 ? ExitCode.success : ExitCode.runtimeFailure
     }
 
-    /// `dropped 2 fields (non_finite=1, null=1)`, or nil when the reader dropped nothing.
+    /// `dropped 2 fields (non_finite=1, null=1)` (`dropped 1 field (null=1)`), or nil when the reader
+    /// dropped nothing.
     static func droppedFields(reader: String, in registry: MetricsRegistry) -> String? {
         var counts: [(reason: String, count: Int64)] = []
         for (key, value) in registry.snapshot() where key.name == "fields_dropped" {
@@ -98,10 +100,11 @@ public enum Launcher {
         guard !counts.isEmpty else { return nil }
         let total = counts.reduce(0) { $0 + $1.count }
         let reasons = counts.sorted { $0.reason < $1.reason }.map { "\($0.reason)=\($0.count)" }
-        return "dropped \(total) fields (\(reasons.joined(separator: ", ")))"
+        return "dropped \(Plural.count(Int(total), "field")) (\(reasons.joined(separator: ", ")))"
     }
 
-    /// The index of the first Elasticsearch (or file) recorder the reader is routed to.
+    /// The `_index` `--once` prints: that of the first recorder (Elasticsearch or file) in the
+    /// reader's plan, in first-seen route order; other recorders' index names are not shown.
     static func indexName(for engine: Plan.EnginePlan, in configuration: Configuration) -> IndexName {
         for name in engine.recorders {
             switch configuration.recorder(named: name)?.kind {

@@ -1,5 +1,7 @@
 /// Flag mode (SPEC §7): one expvar reader and one Elasticsearch recorder from command-line flags
-/// or, for each flag not given, its environment variable.
+/// or, for each flag not given, its environment variable. Everything else has its default: the
+/// monitoring endpoint listens on `127.0.0.1:9800` (`-listen` / `LISTEN` changes it) and the
+/// recorder spools into `./data/spool/elasticsearch` under the current directory.
 extension Configuration {
     /// Builds the one-reader, one-recorder configuration. Diagnostics name the flag (`-int`) or,
     /// when the value came from the environment, the variable (`INT`).
@@ -73,6 +75,20 @@ extension Configuration {
             }
         }
 
+        var settings = Settings()
+        settings.logLevel = level
+        if let source = value("listen", "LISTEN", flags.listen) {
+            if source.text.isEmpty {
+                settings.http.listen = nil
+            } else if let problem = ConfigurationLoader.listenProblem(source.text) {
+                error(
+                    .invalidValue, source.path, "\"\(source.text)\" \(problem)",
+                    hint: "use host:port such as 127.0.0.1:9800, or \"\" to turn the monitoring endpoint off")
+            } else {
+                settings.http.listen = source.text
+            }
+        }
+
         guard let readerURL, let recorderURL, let indexName, !diagnostics.contains(where: { $0.severity == .error })
         else {
             return ConfigurationLoadResult(configuration: nil, diagnostics: diagnostics)
@@ -89,8 +105,6 @@ extension Configuration {
             kind: .elasticsearch(
                 ElasticsearchConfiguration(
                     endpoints: [recorderURL], indexName: indexName, spoolDirectory: "./data/spool/\(recorderName)")))
-        var settings = Settings()
-        settings.logLevel = level
         let configuration = Configuration(
             settings: settings, readers: [reader], recorders: [recorder],
             routes: [RouteConfiguration(name: "flags", readers: [readerName], recorders: [recorderName])])

@@ -75,7 +75,12 @@ extension ConfigurationLoader {
         }
         if let gc = root["gc_types"], !gc.isNull {
             let items = gc.items ?? (gc.scalar != nil ? [gc] : nil)
-            if let items, items.allSatisfy({ $0.scalar != nil && !$0.isNull }) {
+            if let scalar = gc.scalar, let hint = ConfigurationLoader.commaSeparatedList(scalar.value) {
+                report(
+                    .error, .mapFile, path,
+                    "map file \"\(resolved)\": gc_types \"\(scalar.value)\" is one string, not a list",
+                    hint: hint)
+            } else if let items, items.allSatisfy({ $0.scalar != nil && !$0.isNull }) {
                 map.gcTypes = items.compactMap { $0.scalar?.value }
             } else {
                 report(

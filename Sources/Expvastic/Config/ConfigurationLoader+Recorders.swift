@@ -81,8 +81,14 @@ extension ConfigurationLoader {
                 endpoints = [endpoint]
             }
         case (nil, let several?):
-            if several.scalar != nil {
-                if let endpoint = endpoint(several, path: path + ".endpoints") { endpoints = [endpoint] }
+            if let scalar = several.scalar {
+                if let hint = ConfigurationLoader.commaSeparatedList(scalar.value) {
+                    report(
+                        .error, .wrongType, path + ".endpoints", "\"\(scalar.value)\" is one string, not a list",
+                        hint: hint, line: several.mark.line)
+                } else if let endpoint = endpoint(several, path: path + ".endpoints") {
+                    endpoints = [endpoint]
+                }
             } else if let items = several.items {
                 if items.isEmpty {
                     report(.error, .missingKey, path + ".endpoints", "is empty", hint: "list at least one URL")

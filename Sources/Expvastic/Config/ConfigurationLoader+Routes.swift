@@ -2,12 +2,36 @@
 extension ConfigurationLoader {
     static let routeKeys = ["readers", "recorders"]
 
-    mutating func routes(_ root: YAMLNode, readerNames: [String], recorderNames: [String]) -> [RouteConfiguration] {
+    /// The routes that loaded, and every name any route mentions (also routes with errors), so that
+    /// only components no route refers to are reported unused.
+    struct LoadedRoutes {
+        var routes: [RouteConfiguration] = []
+        /// Reader names written in some route, defined or not.
+        var mentionedReaders = Set<String>()
+        /// Recorder names written in some route, defined or not.
+        var mentionedRecorders = Set<String>()
+        /// False when a route (or the whole section) could not be read, so what it names is unknown.
+        var isComplete = true
+
+        /// Readers of `plan` that no route mentions; none when the routes could not all be read.
+        func unusedReaders(_ plan: Plan) -> [String] {
+            isComplete ? plan.unusedReaders.filter { !mentionedReaders.contains($0) } : []
+        }
+
+        /// Recorders of `plan` that no route mentions; none when the routes could not all be read.
+        func unusedRecorders(_ plan: Plan) -> [String] {
+            isComplete ? plan.unusedRecorders.filter { !mentionedRecorders.contains($0) } : []
+        }
+    }
+
+    mutating func routes(_ root: YAMLNode, readerNames: [String], recorderNames: [String]) -> LoadedRoutes {
+        var loaded = LoadedRoutes()
         guard let node = root["routes"] else {
             report(
                 .error, .missingSection, "routes", "missing section",
                 hint: "add routes: {route1: {readers: [a_reader], recorders: [a_recorder]}}")
-            return []
+            loaded.isComplete = false
+            return loaded
         }
         guard let entries = node.entries, !entries.isEmpty else {
             if node.isNull || node.entries != nil {
@@ -19,10 +43,10 @@ extension ConfigurationLoader {
                     .error, .wrongType, "routes",
                     "must be a mapping of route names to readers and recorders, not \(node.kindDescription)",
                     line: node.mark.line)
+                loaded.isComplete = false
             }
-            return []
+            return loaded
         }
-        var routes: [RouteConfiguration] = []
         var seen = Set<String>()
         for entry in entries {
             if ConfigurationLoader.isEmptyName(entry.key) {
@@ -44,23 +68,32 @@ extension ConfigurationLoader {
                         .error, .wrongType, path,
                         "expected a mapping with readers and recorders, got \(route.kindDescription)",
                         line: route.mark.line)
+                    loaded.isComplete = false
                 }
                 continue
             }
             checkKeys(route, path: path, known: ConfigurationLoader.routeKeys)
-            let readers = names(route["readers"], path: path + ".readers", noun: "reader", defined: readerNames)
+            let readers = names(
+                route["readers"], path: path + ".readers", noun: "reader", defined: readerNames,
+                mentioned: &loaded.mentionedReaders, complete: &loaded.isComplete)
             let recorders = names(
-                route["recorders"], path: path + ".recorders", noun: "recorder", defined: recorderNames)
+                route["recorders"], path: path + ".recorders", noun: "recorder", defined: recorderNames,
+                mentioned: &loaded.mentionedRecorders, complete: &loaded.isComplete)
             if let readers, let recorders {
-                routes.append(RouteConfiguration(name: entry.key, readers: readers, recorders: recorders))
+                loaded.routes.append(RouteConfiguration(name: entry.key, readers: readers, recorders: recorders))
             }
         }
-        return routes
+        return loaded
     }
 
-    /// The names a route lists, de-duplicated; every one must be defined.
-    private mutating func names(_ node: YAMLNode?, path: String, noun: String, defined: [String]) -> [String]? {
+    /// The names a route lists, de-duplicated; every one must be defined. Every name written is
+    /// added to `mentioned`; `complete` becomes false when the list itself cannot be read.
+    private mutating func names(
+        _ node: YAMLNode?, path: String, noun: String, defined: [String], mentioned: inout Set<String>,
+        complete: inout Bool
+    ) -> [String]? {
         guard let list = stringList(node, path: path) else {
+            if node != nil { complete = false }
             if node == nil {
                 report(
                     .error, .emptyRoute, path, "route has no \(noun)s",
@@ -75,6 +108,7 @@ extension ConfigurationLoader {
                 line: node?.mark.line)
             return nil
         }
+        mentioned.formUnion(list)
         var names: [String] = []
         var failed = false
         for name in list {

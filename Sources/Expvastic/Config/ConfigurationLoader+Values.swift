@@ -118,11 +118,23 @@ extension ConfigurationLoader {
         return value
     }
 
-    /// A list of strings; a single string counts as a one-element list, null as an empty list.
+    /// A list of strings; a single string counts as a one-element list, null as an empty list. That
+    /// is the rule for every list key (route `readers`/`recorders`, `include`, `exclude`,
+    /// `endpoints`, `gc_types`); a single string holding commas is an error (see
+    /// ``commaSeparatedList(_:)``).
     mutating func stringList(_ node: YAMLNode?, path: String) -> [String]? {
         guard let node else { return nil }
         if node.isNull { return [] }
-        if node.scalar != nil { return text(node, path: path).map { [$0] } }
+        if node.scalar != nil {
+            guard let value = text(node, path: path) else { return nil }
+            if let hint = ConfigurationLoader.commaSeparatedList(value) {
+                report(
+                    .error, .wrongType, path, "\"\(value)\" is one string, not a list", hint: hint,
+                    line: node.mark.line)
+                return nil
+            }
+            return [value]
+        }
         guard let items = node.items else {
             report(.error, .wrongType, path, "expected a list of names, got a mapping", line: node.mark.line)
             return nil
@@ -142,6 +154,14 @@ extension ConfigurationLoader {
             }
         }
         return failed ? nil : values
+    }
+
+    /// For a single string written where a list is expected: nil when it is one value, else the hint
+    /// for `"a, b"`, which is one string (YAML splits only `[a, b]` or `- a` lines).
+    static func commaSeparatedList(_ value: String) -> String? {
+        guard value.contains(",") else { return nil }
+        let items = value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        return "write a list: [\(items.joined(separator: ", "))]"
     }
 
     /// An endpoint (`host:port`, `http(s)://host:port/path`); credentials in the URL are never echoed.

@@ -99,6 +99,10 @@ public struct ConfigurationLoader {
         do {
             document = try YAMLParser.parse(bytes: bytes)
         } catch {
+            if error.code == .tabIndentation, let line = error.mark?.line {
+                report(.error, .yamlSyntax, "", "YAML syntax error at line \(line): \(error.message)", line: line)
+                return finish(nil)
+            }
             let place = error.mark.map { " at \($0)" } ?? ""
             report(
                 .error, .yamlSyntax, "", "YAML syntax error\(place): \(error.message)",
@@ -154,10 +158,11 @@ public struct ConfigurationLoader {
         let recorders = recorderEntries.compactMap {
             recorder(name: $0.key, node: $0.value, path: "recorders." + $0.key)
         }
-        let routes = routes(
+        let loaded = routes(
             root, readerNames: readerEntries.map(\.key), recorderNames: recorderEntries.map(\.key))
-        let configuration = Configuration(settings: settings, readers: readers, recorders: recorders, routes: routes)
-        reportUnused(configuration)
+        let configuration = Configuration(
+            settings: settings, readers: readers, recorders: recorders, routes: loaded.routes)
+        reportUnused(configuration, loaded)
         return configuration
     }
 
@@ -221,14 +226,17 @@ public struct ConfigurationLoader {
         return trimmed.isEmpty || trimmed == "~" || trimmed.lowercased() == "null"
     }
 
-    private mutating func reportUnused(_ configuration: Configuration) {
+    /// Warns about readers and recorders that no route mentions. A name written in a route that has
+    /// an error of its own is not unused (that error says what is wrong), and when a route could not
+    /// be read at all nothing is reported unused.
+    private mutating func reportUnused(_ configuration: Configuration, _ routes: LoadedRoutes) {
         let plan = Plan(configuration: configuration)
-        for name in plan.unusedReaders {
+        for name in routes.unusedReaders(plan) {
             report(
                 .warning, .unused, "readers." + name, "not used by any route; it is validated but not run",
                 hint: "add it to a route or remove it")
         }
-        for name in plan.unusedRecorders {
+        for name in routes.unusedRecorders(plan) {
             report(
                 .warning, .unused, "recorders." + name, "not used by any route; it is validated but not run",
                 hint: "add it to a route or remove it")

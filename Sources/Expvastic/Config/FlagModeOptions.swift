@@ -14,10 +14,13 @@ public struct FlagModeOptions: Sendable, Equatable {
     /// `-loglevel` / `LOGLEVEL`: debug, info, warn or error; default info. With `-c` it overrides
     /// `settings.log_level`.
     public var logLevel: String?
+    /// `-listen` / `LISTEN`: the monitoring endpoint's `host:port` (`settings.http.listen`); default
+    /// `127.0.0.1:9800`; `""` turns it off, port 0 picks a free port.
+    public var listen: String?
 
     public init(
         reader: String? = nil, recorder: String? = nil, index: String? = nil, interval: String? = nil,
-        timeout: String? = nil, logLevel: String? = nil
+        timeout: String? = nil, logLevel: String? = nil, listen: String? = nil
     ) {
         self.reader = reader
         self.recorder = recorder
@@ -25,16 +28,17 @@ public struct FlagModeOptions: Sendable, Equatable {
         self.interval = interval
         self.timeout = timeout
         self.logLevel = logLevel
+        self.listen = listen
     }
 
     /// The environment variable each flag falls back to.
     public static let environmentVariables: [(flag: String, variable: String)] = [
         ("reader", "READER"), ("recorder", "RECORDER"), ("index", "INDEX"), ("int", "INT"), ("timeout", "TIMEOUT"),
-        ("loglevel", "LOGLEVEL"),
+        ("loglevel", "LOGLEVEL"), ("listen", "LISTEN"),
     ]
 
     /// True when a flag that only makes sense without `-c` was given (everything but `-loglevel`).
     public var hasFlagModeValues: Bool {
-        reader != nil || recorder != nil || index != nil || interval != nil || timeout != nil
+        reader != nil || recorder != nil || index != nil || interval != nil || timeout != nil || listen != nil
     }
 }

@@ -4,6 +4,8 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, Equatable {
         /// libyaml rejected the text (bad indentation, unclosed quote, tab, …).
         case syntax
+        /// A tab in the indentation of a line (YAML allows only spaces there); the mark is the tab's.
+        case tabIndentation = "tab_indentation"
         /// A key appears twice in one mapping.
         case duplicateKey = "duplicate_key"
         /// More than one `---` document in a text that must hold one.

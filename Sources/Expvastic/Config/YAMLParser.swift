@@ -32,7 +32,7 @@ public enum YAMLParser {
             while !builder.finished {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    return .failure(syntaxError(parser))
+                    return .failure(syntaxError(parser, text: buffer))
                 }
                 defer { yaml_event_delete(&event) }
                 do throws(YAMLError) {
@@ -46,14 +46,64 @@ public enum YAMLParser {
         return try result.get()
     }
 
-    private static func syntaxError(_ parser: yaml_parser_t) -> YAMLError {
+    private static func syntaxError(_ parser: yaml_parser_t, text: UnsafeBufferPointer<UInt8>) -> YAMLError {
         let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+        let problemMark = mark(parser.problem_mark)
+        // libyaml's words for a tab in indentation ("found character that cannot start any token")
+        // send people hunting for a bad character; name the tab and its line instead.
+        let lines = TextLines(text)
+        if problem.contains("tab character") || lines.indentationTab(onLine: problemMark.line) != nil,
+            let tab = lines.firstIndentationTab(throughLine: problemMark.line)
+        {
+            return YAMLError(
+                code: .tabIndentation, message: "tabs are not allowed in YAML indentation; use spaces", mark: tab)
+        }
         var message = problem
         if let context = parser.context.map({ String(cString: $0) }) {
             let contextMark = mark(parser.context_mark)
             message += " (\(context) at \(contextMark))"
         }
-        return YAMLError(code: .syntax, message: message, mark: mark(parser.problem_mark))
+        return YAMLError(code: .syntax, message: message, mark: problemMark)
+    }
+
+    /// The lines of a UTF-8 text, for finding tabs in indentation.
+    private struct TextLines {
+        let text: UnsafeBufferPointer<UInt8>
+
+        init(_ text: UnsafeBufferPointer<UInt8>) {
+            // UTF-16 (with a BOM) is not scanned byte by byte; libyaml's own message stands.
+            let utf16 =
+                text.count >= 2 && ((text[0] == 0xFF && text[1] == 0xFE) || (text[0] == 0xFE && text[1] == 0xFF))
+            self.text = utf16 ? UnsafeBufferPointer(start: text.baseAddress, count: 0) : text
+        }
+
+        /// Where the first tab in the indentation of line `number` (1-based) is: in the run of
+        /// spaces, tabs and `-` sequence indicators before the line's content.
+        func indentationTab(onLine number: Int) -> YAMLNode.Mark? {
+            firstIndentationTab(fromLine: number, throughLine: number)
+        }
+
+        /// The first line from `first` through `last` with a tab in its indentation; one pass.
+        func firstIndentationTab(fromLine first: Int = 1, throughLine last: Int) -> YAMLNode.Mark? {
+            var line = 1
+            var column = 1
+            var inIndentation = true
+            for byte in text {
+                if line > last { return nil }
+                if byte == 0x0A {
+                    line += 1
+                    column = 1
+                    inIndentation = true
+                    continue
+                }
+                if inIndentation {
+                    if byte == 0x09, line >= first { return YAMLNode.Mark(line: line, column: column) }
+                    inIndentation = byte == 0x20 || byte == 0x09 || byte == 0x2D
+                }
+                column += 1
+            }
+            return nil
+        }
     }
 
     /// libyaml marks are 0-based; people count from 1.

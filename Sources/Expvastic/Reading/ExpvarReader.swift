@@ -161,7 +161,7 @@ public final class ExpvarReader: Reader {
             if converted > 0 { uintConverted.increment(by: Int64(converted)) }
             if total > 0 {
                 logger.debug(
-                    "dropped \(total) fields",
+                    "dropped \(Plural.count(total, "field"))",
                     Dictionary(
                         uniqueKeysWithValues: zip(DropReason.allCases, dropped).filter { $0.1 > 0 }.map {
                             ("dropped." + $0.0.label, String($0.1))

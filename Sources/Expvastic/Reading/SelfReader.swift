@@ -13,25 +13,29 @@
 ///
 /// Values: counters are integers; gauges are doubles (non-finite gauges are left out); a timer
 /// `t` gives `t.count`, `t.sum_ns`, `t.min_ns`, `t.max_ns`, `t.last_ns` (integers) and `t.mean_ns`
-/// (double). Then `process.rss_bytes` and `process.cpu_seconds`.
+/// (double). Then `process.rss_bytes`, `process.cpu_seconds` and `cmdline` (the process's arguments,
+/// a keyword array), the values `/debug/vars` adds to the metrics.
 public final class SelfReader: Reader {
     public let name: String
     private let configuration: ReaderConfiguration
     private let registry: MetricsRegistry
 
     private let processStats: @Sendable () -> ProcessStats?
+    private let commandLine: [String]
 
-    /// A reader of `registry`'s current values, plus the process's RSS and CPU seconds
-    /// (`process.rss_bytes`, `process.cpu_seconds`, as on `/debug/vars`).
+    /// A reader of `registry`'s current values, plus the process's RSS and CPU seconds and its
+    /// command line (`process.rss_bytes`, `process.cpu_seconds`, `cmdline`, as on `/debug/vars`).
     public init(
         configuration: ReaderConfiguration,
         registry: MetricsRegistry,
-        processStats: @escaping @Sendable () -> ProcessStats? = { ProcessStats.current() }
+        processStats: @escaping @Sendable () -> ProcessStats? = { ProcessStats.current() },
+        commandLine: [String] = CommandLine.arguments
     ) {
         self.name = configuration.name
         self.configuration = configuration
         self.registry = registry
         self.processStats = processStats
+        self.commandLine = commandLine
     }
 
     /// The endpoint field of self documents.
@@ -100,6 +104,14 @@ public final class SelfReader: Reader {
             JSONWriter.appendDouble(process.cpuSeconds, to: &encoder.out)
             encoder.endField()
         }
+        encoder.beginField("cmdline")
+        encoder.out.append(UInt8(ascii: "["))
+        for (index, argument) in commandLine.enumerated() {
+            if index > 0 { encoder.out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(argument, to: &encoder.out)
+        }
+        encoder.out.append(UInt8(ascii: "]"))
+        encoder.endField()
         let (body, _, _) = encoder.finish()
         return Document(
             id: DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),

@@ -14,6 +14,18 @@ import Testing
             ))
     }
 
+    @Test func saysHowManyWarningsTheValidConfigurationHas() throws {
+        let configuration = try #require(loadConfiguration(specExample).configuration)
+        #expect(
+            CheckReport(configuration: configuration, warnings: 2).lines.first
+                == "configuration is valid, 2 warnings (use --strict to make them errors): 1 reader, 1 recorder, 1 route"
+        )
+        #expect(
+            CheckReport(configuration: configuration, warnings: 1).lines.first
+                == "configuration is valid, 1 warning (use --strict to make them errors): 1 reader, 1 recorder, 1 route"
+        )
+    }
+
     @Test func masksSecrets() throws {
         let yaml = configuration(
             reader: "type: expvar\n    type_name: a\n    endpoint: h:1\n    headers: {X-Token: sekrit1}",

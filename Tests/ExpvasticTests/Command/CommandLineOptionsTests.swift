@@ -41,6 +41,9 @@ import Testing
                     reader: "localhost:1234/debug/vars", recorder: "http://127.0.0.1:9200", index: "x", interval: "1s",
                     timeout: "3s"))
         #expect(try parse("--check", environment: ["READER": "h:1"]).mode == .check)
+        #expect(try parse("-reader h:1 -recorder e:2 -listen 127.0.0.1:0").flags.listen == "127.0.0.1:0")
+        #expect(try parse("-reader h:1 -recorder e:2 --listen=").flags.listen == "")
+        #expect(failure("-c x -listen 127.0.0.1:0")?.code == .conflictingOptions)
     }
 
     @Test func usageErrors() {

@@ -15,9 +15,24 @@ import Testing
         #expect(throws: ByteSizeError.self) { try ByteSize.parse(text).get() }
     }
 
-    @Test func formatsExactBinaryUnits() {
+    @Test func formatsInTheShortestExactUnit() {
         #expect(ByteSize.format(5 << 20) == "5MiB")
         #expect(ByteSize.format(1 << 30) == "1GiB")
-        #expect(ByteSize.format(1000) == "1000B")
+        #expect(ByteSize.format(1000) == "1KB")
+        #expect(ByteSize.format(10_000_000) == "10MB")
+        #expect(ByteSize.format(10_000_000_000) == "10GB")
+        #expect(ByteSize.format(2048) == "2KiB")
+        #expect(ByteSize.format(1500) == "1500B")
+        #expect(ByteSize.format(7) == "7B")
+    }
+
+    @Test func aBareLetterIsAmbiguous() {
+        #expect(
+            ByteSize.parse("10M")
+                == .failure(
+                    ByteSizeError(
+                        text: "10M", reason: "has the ambiguous unit \"m\"",
+                        hint: "write 10MB for ×1000 or 10MiB for ×1024")))
+        #expect(throws: ByteSizeError.self) { try ByteSize.parse("2 k").get() }
     }
 }

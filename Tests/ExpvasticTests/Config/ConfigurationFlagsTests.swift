@@ -49,6 +49,34 @@ import Testing
         #expect(configuration.readers.first?.interval == .seconds(10))
         #expect(configuration.readers.first?.timeout == .seconds(10))
         #expect(configuration.settings.logLevel == .info)
+        #expect(configuration.settings.http.listen == "127.0.0.1:9800")
+        guard case .elasticsearch(let es)? = configuration.recorders.first?.kind else {
+            Issue.record("expected elasticsearch")
+            return
+        }
+        #expect(es.spoolDirectory == "./data/spool/elasticsearch")
+    }
+
+    @Test func listenFlagAndVariableSetTheMonitoringEndpoint() throws {
+        let base = FlagModeOptions(reader: "h:1", recorder: "e:2")
+        func listen(_ flag: String?, environment: [String: String] = [:]) -> ConfigurationLoadResult {
+            var flags = base
+            flags.listen = flag
+            return Configuration.fromFlags(flags, environment: environment)
+        }
+        #expect(listen("127.0.0.1:0").configuration?.settings.http.listen == "127.0.0.1:0")
+        #expect(
+            listen(nil, environment: ["LISTEN": "0.0.0.0:9900"]).configuration?.settings.http.listen == "0.0.0.0:9900")
+        #expect(
+            listen("127.0.0.1:9901", environment: ["LISTEN": "0.0.0.0:9900"]).configuration?.settings.http.listen
+                == "127.0.0.1:9901")
+        let off = try #require(listen("").configuration)
+        #expect(off.settings.http.listen == nil)
+        #expect(
+            listen("localhost").errors.map(\.description) == [
+                "-listen: \"localhost\" has no port (use host:port such as 127.0.0.1:9800, or \"\" to turn the monitoring endpoint off)"
+            ])
+        #expect(listen(nil, environment: ["LISTEN": "h:99999"]).errors.map(\.path) == ["LISTEN"])
     }
 
     @Test func collectsEveryProblemNamingFlagOrVariable() {

@@ -139,7 +139,6 @@ import Testing
         ("a:\n  - x\n  y: z\n", 3, 3),
         ("a: \"unterminated\nb: c\n", 3, 1),
         ("a: [1, 2\n", 2, 1),
-        ("a:\n\t- x\n", 2, 1),
     ])
     func syntaxErrorsCarryOneBasedLineAndColumn(text: String, line: Int, column: Int) {
         do {
