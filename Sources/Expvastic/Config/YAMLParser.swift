@@ -260,7 +260,9 @@ private struct TreeBuilder {
             root = node
             return
         }
-        switch top {
+        // `consume`: the frame's arrays and dictionary must be uniquely referenced when appended to,
+        // or every append copies them (a 10,000-reader file took seconds, quadratically).
+        switch consume top {
         case .sequence(var sequence):
             sequence.items.append(node)
             sequence.count += nodes
