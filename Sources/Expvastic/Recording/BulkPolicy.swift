@@ -27,6 +27,9 @@ public struct BulkPolicy: Sendable, Equatable {
     public var replayInterval: Duration = .milliseconds(100)
     /// How long to wait before trying the spool again after a spool write failed.
     public var spoolRetryDelay: Duration = .seconds(5)
+    /// First pause after a `cluster_block_exception`; doubles per blocked attempt up to `blockCap`.
+    public var blockBase: Duration = .seconds(1)
+    public var blockCap: Duration = .seconds(60)
     /// Minimum gap between two dead-letter warnings in the log.
     public var deadLetterLogInterval: Duration = .seconds(60)
 

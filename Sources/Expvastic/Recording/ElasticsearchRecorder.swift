@@ -23,6 +23,7 @@ public final class ElasticsearchRecorder: Recorder {
     private let clock: any Clock
     private let logger: Logger
     private let samples: SampleCollection?
+    private let templateClaims: IndexTemplateClaims
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -45,6 +46,8 @@ public final class ElasticsearchRecorder: Recorder {
     ///   - samples: where each bulk request's latency and outcome is kept for the collection API.
     ///   - io: where the spool and the dead-letter file are written (they block on `fsync`); a new
     ///     executor for this recorder by default.
+    ///   - templateClaims: the index-template names the process's recorders hold, shared by all of
+    ///     them so that none overwrites another's template; a private set by default.
     public init(
         name: String,
         configuration: ElasticsearchConfiguration,
@@ -55,9 +58,11 @@ public final class ElasticsearchRecorder: Recorder {
         logger: Logger,
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
         samples: SampleCollection? = nil,
-        io: BlockingExecutor? = nil
+        io: BlockingExecutor? = nil,
+        templateClaims: IndexTemplateClaims = IndexTemplateClaims()
     ) {
         self.samples = samples
+        self.templateClaims = templateClaims
         self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
         precondition(!configuration.endpoints.isEmpty, "an elasticsearch recorder needs at least one endpoint")
         self.name = name
@@ -266,6 +271,7 @@ public final class ElasticsearchRecorder: Recorder {
 
     private func probe(endpoint: Int) async {
         let outcome: Result<ClusterVersion, RecorderError>
+        var answered = true
         do {
             let response = try await transport.send(request("GET", endpoint: endpoint, path: "/"))
             if (200..<300).contains(response.status) {
@@ -281,13 +287,16 @@ public final class ElasticsearchRecorder: Recorder {
                         message: "GET / answered \(response.status): \(BulkResponse.errorSummary(response.body))"))
             }
         } catch {
+            answered = false
             outcome = .failure(RecorderError(code: error.code, message: error.description))
         }
         let now = clock.monotonicNanos()
         state.withLock { state in
             switch outcome {
             case .success(let version): state.machine.probeSucceeded(endpoint: endpoint, version: version, now: now)
-            case .failure(let error): state.machine.probeFailed(endpoint: endpoint, reason: error.message, now: now)
+            case .failure(let error):
+                state.machine.probeFailed(
+                    endpoint: endpoint, reason: error.message, connectionFailed: !answered, now: now)
             }
         }
         wakeup.signal()
@@ -295,6 +304,28 @@ public final class ElasticsearchRecorder: Recorder {
 
     private func installTemplate(endpoint: Int, version: ClusterVersion) async {
         let template = IndexTemplate(indexName: configuration.indexName, kind: version.templateKind)
+        let outcome: BulkStateMachine.TemplateOutcome
+        if let holder = templateClaims.claim(
+            name: template.name, cluster: configuration.endpoints[0].origin, pattern: template.indexPattern,
+            recorder: name)
+        {
+            logger.error(
+                "index template not installed: recorder \(holder.recorder) of this process installs a template of "
+                    + "this name for another index pattern; give one of them a different index_name",
+                [
+                    "template": template.name, "template.pattern": template.indexPattern,
+                    "template.other_pattern": holder.pattern,
+                ])
+            outcome = .skipped
+        } else {
+            outcome = await putTemplate(template, endpoint: endpoint)
+        }
+        let now = clock.monotonicNanos()
+        state.withLock { $0.machine.templateFinished(endpoint: endpoint, outcome: outcome, now: now) }
+        wakeup.signal()
+    }
+
+    private func putTemplate(_ template: IndexTemplate, endpoint: Int) async -> BulkStateMachine.TemplateOutcome {
         let outcome: BulkStateMachine.TemplateOutcome
         do {
             let response = try await transport.send(
@@ -315,9 +346,7 @@ public final class ElasticsearchRecorder: Recorder {
         } catch {
             outcome = .failed(reason: error.description)
         }
-        let now = clock.monotonicNanos()
-        state.withLock { $0.machine.templateFinished(endpoint: endpoint, outcome: outcome, now: now) }
-        wakeup.signal()
+        return outcome
     }
 
     private func send(_ batch: BulkStateMachine.Batch, endpoint: Int, version: ClusterVersion) async {
@@ -365,12 +394,13 @@ public final class ElasticsearchRecorder: Recorder {
     // MARK: - Observability
 
     private func publishMetrics() {
-        let (old, new, inMemory) = state.withLock { state in
+        let (old, new, inMemory, blocked) = state.withLock { state in
             let old = state.published
             state.published = state.machine.stats
-            return (old, state.machine.stats, state.machine.documentsInMemory)
+            return (old, state.machine.stats, state.machine.documentsInMemory, state.machine.isBlocked)
         }
         metrics.publish(from: old, to: new)
+        metrics.clusterBlocked.set(blocked ? 1 : 0)
         // `spool_bytes` and `spool_segments` are kept by the spool itself, on every append and ack.
         metrics.queueLength.set(Double(inMemory))
     }
@@ -427,6 +457,21 @@ public final class ElasticsearchRecorder: Recorder {
             logger.error("spool not writable; holding documents in memory", ["error": reason])
         case .dropped(let count, let reason):
             logger.error("documents dropped", ["recorder.documents": "\(count)", "reason": reason])
+        case .bulkLimitLearned(let bytes):
+            logger.warn(
+                "cluster refused a bulk request as too large (413); splitting it and keeping later requests smaller",
+                ["recorder.max_bytes": "\(bytes)"])
+        case .clusterBlocked(let reason, let pause):
+            logger.warn(
+                "cluster refuses writes (block); pausing with backoff, documents wait in order",
+                ["error": reason, "recorder.pause": "\(pause)"])
+        case .clusterUnblocked(let blockedNanos, let attempts):
+            logger.info(
+                "cluster accepts writes again",
+                [
+                    "recorder.blocked_seconds": Self.seconds(tenthsOf: blockedNanos),
+                    "recorder.attempts": "\(attempts)",
+                ])
         }
     }
 }

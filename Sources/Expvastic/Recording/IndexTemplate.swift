@@ -46,9 +46,14 @@ public struct IndexTemplate: Sendable, Equatable {
         self.init(indexPattern: indexName.templatePattern, kind: kind)
     }
 
-    /// The template's name: the pattern without wildcards and trailing separators
-    /// (`expvastic-*` → `expvastic`).
+    /// The template's name, different for the patterns of a plain and of a dated `index_name` with
+    /// the same base: a wildcard pattern is named without its wildcards and trailing separators
+    /// (`expvastic-*` → `expvastic`, the name earlier versions installed), an exact pattern gets
+    /// `-exact` (`coll` → `coll-exact`), so `coll` and `coll-%{+yyyy.MM.dd}` no longer install (and
+    /// overwrite) the same template. Patterns that still meet on one name (`coll-*` and `coll*`)
+    /// are kept apart by ``IndexTemplateClaims``.
     public var name: String {
+        guard indexPattern.contains("*") else { return indexPattern + "-exact" }
         var base = indexPattern.filter { $0 != "*" }
         while let last = base.last, "-._".contains(last) { base.removeLast() }
         return base.isEmpty ? "expvastic" : base
