@@ -14,6 +14,8 @@ public struct BulkPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     /// `template`: install the index template at start-up and after reconnecting.
     public var installsTemplate: Bool
+    /// `data_stream` is set: a cluster without data streams is treated as not answering.
+    public var usesDataStream = false
     /// First retry delay of failed items and batches; doubles per attempt up to `retryCap`.
     public var retryBase: Duration = .milliseconds(200)
     public var retryCap: Duration = .seconds(30)
@@ -59,5 +61,6 @@ public struct BulkPolicy: Sendable, Equatable {
             maxAttempts: configuration.backoff,
             installsTemplate: configuration.template
         )
+        usesDataStream = configuration.dataStream != nil
     }
 }

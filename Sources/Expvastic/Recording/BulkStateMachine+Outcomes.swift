@@ -2,6 +2,15 @@ extension BulkStateMachine {
     /// `GET /` on `endpoint` answered with a version.
     public mutating func probeSucceeded(endpoint: Int, version newVersion: ClusterVersion, now: UInt64) {
         guard endpoints.indices.contains(endpoint) else { return }
+        if policy.usesDataStream, !newVersion.supportsDataStreams {
+            // Nothing can be written the way it is configured: spool (logged once, as an outage)
+            // and probe again with backoff, in case the cluster is upgraded.
+            probeFailed(
+                endpoint: endpoint,
+                reason: "\(newVersion) has no data streams (they need Elasticsearch 7.9 or later, or OpenSearch): "
+                    + "upgrade the cluster or remove data_stream (use index_name)", now: now)
+            return
+        }
         let previous = endpoints[endpoint].health
         endpoints[endpoint].probing = false
         endpoints[endpoint].health = .up

@@ -163,6 +163,8 @@ public final class ElasticsearchRecorder: Recorder {
     private final class LoopContext {
         let deadLetters: DeadLetterFile
         let indexName: IndexName
+        /// `docs_replayed` when replay progress was last logged.
+        var replayedAtLastLog = 0
         init(deadLetters: DeadLetterFile, indexName: IndexName) {
             self.deadLetters = deadLetters
             self.indexName = indexName
@@ -196,7 +198,11 @@ public final class ElasticsearchRecorder: Recorder {
         case .acknowledge(let batch):
             let spool = self.spool
             do throws(SpoolError) {
-                try await io.run { () throws(SpoolError) in try spool?.acknowledge(batch) }
+                let left = try await io.run { () throws(SpoolError) in
+                    try spool?.acknowledge(batch)
+                    return spool?.usage.bytes ?? 0
+                }
+                logReplayProgress(context: context, bytesLeft: left)
             } catch {
                 logger.error("cannot acknowledge replayed spool batch; it will be sent again", ["error": error.message])
             }
@@ -227,7 +233,12 @@ public final class ElasticsearchRecorder: Recorder {
                 // Counted the moment they are durable, as before the move to `io`.
                 self.metrics.spooled.increment(by: Int64(documents.count))
             }
-            logger.debug("spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
+            if reason == .shutdown {
+                logShutdownSpool(documents.count)
+            } else {
+                logger.debug(
+                    "spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
+            }
         } catch {
             let now = clock.monotonicNanos()
             state.withLock { $0.machine.spoolFailed(documents, reason: error.message, now: now) }
@@ -248,6 +259,7 @@ public final class ElasticsearchRecorder: Recorder {
             do throws(SpoolError) {
                 try spool.append(documents)
                 metrics.spooled.increment(by: Int64(documents.count))
+                logShutdownSpool(documents.count)
                 return
             } catch {
                 logger.error("cannot spool documents at shutdown", ["error": error.message])
@@ -258,11 +270,13 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     private func request(
-        _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = []
+        _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = [],
+        contentEncoding: String? = nil
     ) -> HTTPRequest {
         let endpoint = configuration.endpoints[index]
         var headers: [(name: String, value: String)] = []
         if let contentType { headers.append((name: "Content-Type", value: contentType)) }
+        if let contentEncoding { headers.append((name: "Content-Encoding", value: contentEncoding)) }
         if let authorization { headers.append((name: "Authorization", value: authorization)) }
         return HTTPRequest(
             method: method, endpoint: endpoint, path: endpoint.appending(path: path).path, headers: headers,
@@ -303,7 +317,9 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     private func installTemplate(endpoint: Int, version: ClusterVersion) async {
-        let template = IndexTemplate(indexName: configuration.indexName, kind: version.templateKind)
+        let template =
+            configuration.dataStream.map { IndexTemplate(dataStream: $0) }
+            ?? IndexTemplate(indexName: configuration.indexName, kind: version.templateKind)
         let outcome: BulkStateMachine.TemplateOutcome
         if let holder = templateClaims.claim(
             name: template.name, cluster: configuration.endpoints[0].origin, pattern: template.indexPattern,
@@ -351,12 +367,22 @@ public final class ElasticsearchRecorder: Recorder {
 
     private func send(_ batch: BulkStateMachine.Batch, endpoint: Int, version: ClusterVersion) async {
         let encoder = BulkEncoder(indexName: configuration.indexName, version: version)
-        let body = encoder.encode(batch.documents)
+        var body = encoder.encode(batch.documents)
+        var contentEncoding: String?
+        if configuration.compression == .gzip, let compressed = try? Gzip.compress(body, level: 1) {
+            // Level 1: expvar NDJSON repeats its keys in every document, so the fastest level
+            // already takes it to about a tenth (see README, Performance). Only zlib running out of
+            // memory fails here, and then the body goes as it is.
+            body = compressed
+            contentEncoding = "gzip"
+        }
         let started = clock.monotonicNanos()
         let outcome: BulkStateMachine.BulkOutcome
         do {
             let response = try await transport.send(
-                request("POST", endpoint: endpoint, path: "/_bulk", contentType: BulkEncoder.contentType, body: body))
+                request(
+                    "POST", endpoint: endpoint, path: "/_bulk", contentType: BulkEncoder.contentType, body: body,
+                    contentEncoding: contentEncoding))
             if (200..<300).contains(response.status) {
                 do throws(RecorderError) {
                     switch try BulkResponse.parse(response.body) {
@@ -392,6 +418,39 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     // MARK: - Observability
+
+    /// Replay progress: every 1,000 documents and when the spool is empty, at info level.
+    private func logReplayProgress(context: LoopContext, bytesLeft: Int) {
+        let replayed = state.withLock { $0.machine.stats.replayed }
+        guard replayed - context.replayedAtLastLog >= 1000 || (bytesLeft == 0 && replayed > context.replayedAtLastLog)
+        else { return }
+        context.replayedAtLastLog = replayed
+        if bytesLeft == 0 {
+            logger.info(
+                "spool replayed: \(Self.grouped(replayed)) spooled documents sent since start; the spool is empty")
+        } else {
+            logger.info(
+                "replayed \(Self.grouped(replayed)) spooled documents; \(Self.grouped(bytesLeft)) bytes still spooled",
+                ["spool.dir": configuration.spoolDirectory])
+        }
+    }
+
+    private func logShutdownSpool(_ count: Int) {
+        logger.info(
+            "spooled \(Self.grouped(count)) documents at shutdown; they are sent when the recorder runs again",
+            ["spool.dir": configuration.spoolDirectory])
+    }
+
+    /// `4800` → `4,800`.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0 && (digits.count - offset) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return value < 0 ? "-" + out : out
+    }
 
     private func publishMetrics() {
         let (old, new, inMemory, blocked) = state.withLock { state in

@@ -35,10 +35,18 @@ public struct IndexTemplate: Sendable, Equatable {
     /// The wildcard pattern of the indices it applies to, e.g. `expvastic-*`.
     public var indexPattern: String
     public var kind: Kind
+    /// A data stream's template: composable, with `"data_stream": {}`.
+    public var isDataStream = false
 
     public init(indexPattern: String, kind: Kind) {
         self.indexPattern = indexPattern
         self.kind = kind
+    }
+
+    /// The template of a data stream (`metrics-expvar.app-*`, name `metrics-expvar.app`).
+    public init(dataStream: DataStream) {
+        self.init(indexPattern: dataStream.templatePattern, kind: .composable)
+        isDataStream = true
     }
 
     /// The template for every index an `index_name` can expand to.
