@@ -19,7 +19,12 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
-        .target(name: "Expvastic", dependencies: ["CYaml"], swiftSettings: shipped),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "Expvastic", dependencies: ["CYaml", "CZlib"], swiftSettings: shipped),
         .executableTarget(name: "expvasyml", dependencies: ["Expvastic"], swiftSettings: shipped),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(

@@ -4,6 +4,7 @@
 #
 # What the tests need on a fresh Debian machine that has only Swift:
 #   libyaml-dev (+ pkg-config)      the CYaml system-library target
+#   zlib1g-dev                       the CZlib system-library target (gzip request bodies)
 #   golang-go                        builds Tests/GoExpvar, the real Go expvar program
 #   python3-prometheus-client        the Prometheus project's parser, checks /metrics
 #   openssl (+ libssl3)              makes the certificates of the https tests; libssl3 is what
@@ -40,6 +41,14 @@ ensure_libyaml() {
     pkg-config --exists yaml-0.1 2>/dev/null || apt_install libyaml-dev
     pkg-config --exists yaml-0.1 || fail "libyaml-dev is still missing (pkg-config cannot find yaml-0.1)"
     log "libyaml $(pkg-config --modversion yaml-0.1)"
+}
+
+# zlib (headers + pkg-config file) for the CZlib system-library target: gzip bulk bodies.
+ensure_zlib() {
+    command -v pkg-config >/dev/null 2>&1 || apt_install pkg-config
+    pkg-config --exists zlib 2>/dev/null || apt_install zlib1g-dev
+    pkg-config --exists zlib || fail "zlib1g-dev is still missing (pkg-config cannot find zlib)"
+    log "zlib $(pkg-config --modversion zlib)"
 }
 
 # Debian's Go toolchain, to build the real expvar program the integration tests poll.

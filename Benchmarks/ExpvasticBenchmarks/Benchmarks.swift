@@ -93,7 +93,8 @@ struct Benchmarks {
                         "{\"name\": \"\(r.name)\", \"unit\": \"\(r.unit)\", \"median\": \(fmt(r.median)), "
                             + "\"min\": \(fmt(r.min)), \"max\": \(fmt(r.max)), \"runs\": \(r.runs), "
                             + "\"\(rateKey)\": \(fmt(r.itemsPerSecond, 0)), \"mb_per_s\": \(fmt(r.megabytesPerSecond, 1)), "
-                            + "\"allocations_per_item\": \(fmt(r.allocationsPerItem, 1))}"
+                            + "\"allocations_per_item\": \(fmt(r.allocationsPerItem, 1)), "
+                            + "\"bytes_per_item\": \(fmt(r.bytesPerItem, 1))}"
                     )
                 } else {
                     print(

@@ -4,6 +4,8 @@ let allBenchmarks: [Benchmark] = [
     PayloadBenchmarks.payload(name: "payload-10k", fixture: "go-debug-vars-10k.json"),
     PayloadBenchmarks.selfReader(name: "self-reader-100-series"),
     BulkEncodeBenchmarks.encode(name: "bulk-encode-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),
+    BulkEncodeBenchmarks.encodeGzip(
+        name: "bulk-encode-gzip-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),
     ConfigLoadBenchmarks.load(name: "config-load-1000", readers: 1000),
     ConfigLoadBenchmarks.load(name: "config-load-10000", readers: 10000),
 ]

@@ -10,7 +10,7 @@
 //
 //	GET  /                          an Elasticsearch 8.x version document
 //	PUT  /_index_template/*, /_template/*   200 {"acknowledged":true}
-//	POST /_bulk                     {"took":1,"errors":false,"items":[{"create":{...,"status":201}}...]}
+//	POST /_bulk (plain or gzip)     {"took":1,"errors":false,"items":[{"create":{...,"status":201}}...]}
 //	GET  /_bench/report             {"docs":D,"bulks":B,"bad_lines":X,
 //	                                 "timestamps":{"app_0":[ms,...]},"arrivals":[[µs,...],...]}
 //
@@ -22,6 +22,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -201,7 +202,17 @@ func quoted(line, key []byte) []byte {
 }
 
 func (s *sink) bulk(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	// expvasyml gzips bulk bodies by default (compression: gzip); Elasticsearch accepts both.
+	var in io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		gz, err := gzip.NewReader(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		in = gz
+	}
+	body, err := io.ReadAll(in)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return

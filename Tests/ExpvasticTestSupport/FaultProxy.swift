@@ -225,13 +225,19 @@ public final class FaultProxy: Sendable {
                 setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
                 return
             }
-            let body: [UInt8]
+            var body: [UInt8]
             if headers["transfer-encoding"]?.lowercased() == "chunked" {
                 guard let decoded = reader.readChunked() else { return }
                 body = decoded
             } else {
                 guard let read = reader.read(count: length) else { return }
                 body = read
+            }
+            if headers["content-encoding"]?.lowercased() == "gzip" {
+                // Rules read the NDJSON; upstream gets it plain (the header goes with the gzip).
+                guard let plain = try? Gzip.decompress(body) else { return }
+                body = plain
+                headers["content-encoding"] = nil
             }
             if rules.latency > .zero { Thread.sleep(forTimeInterval: rules.latency.seconds) }
             let response: (status: Int, headers: [(String, String)], body: [UInt8])

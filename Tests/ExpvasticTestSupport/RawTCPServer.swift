@@ -229,6 +229,14 @@ public final class RawTCPConnection {
         }
     }
 
+    /// Waits up to `milliseconds` for bytes (or an end of input) to read; true when there are some.
+    /// Bytes already buffered by ``readRequest()`` count.
+    public func waitForInput(milliseconds: Int32) -> Bool {
+        if !buffer.isEmpty { return true }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, milliseconds) > 0
+    }
+
     /// Makes the close after the handler returns an RST instead of a FIN (`SO_LINGER` 0); return
     /// from the handler right after calling it.
     public func resetOnClose() {

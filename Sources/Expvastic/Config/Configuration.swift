@@ -175,12 +175,49 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
     public var template: Bool = true
     /// `queue_size`: documents held in memory before overflow goes to the spool; default 10,000.
     public var queueSize: Int = 10_000
+    /// `data_stream`: write to a data stream instead of `index_name`; default none.
+    public var dataStream: DataStream?
+    /// `compression`: how bulk request bodies are sent; default `gzip` (level 1).
+    public var compression: Compression = .gzip
+
+    /// `compression` values.
+    public enum Compression: String, Sendable, Equatable, CaseIterable {
+        /// `Content-Encoding: gzip`, zlib level 1: about a tenth of the bytes for expvar documents.
+        case gzip
+        /// The NDJSON as it is.
+        case none
+    }
 
     public init(endpoints: [Endpoint], indexName: IndexName, spoolDirectory: String) {
         self.endpoints = endpoints
         self.indexName = indexName
         self.spoolDirectory = spoolDirectory
     }
+}
+
+/// `data_stream: {type: metrics, dataset: expvar.app, namespace: default}`: documents go to the
+/// data stream `<type>-<dataset>-<namespace>` (Elasticsearch ≥ 7.9, OpenSearch ≥ 1.0), always with
+/// `create`; the recorder installs a composable template for `<type>-<dataset>-*` with
+/// `data_stream: {}`.
+public struct DataStream: Sendable, Equatable {
+    /// `type`: `metrics` by default (`logs`, `traces`, … are accepted too).
+    public var type: String
+    /// `dataset`: required, e.g. `expvar.app`; no `-`.
+    public var dataset: String
+    /// `namespace`: `default` by default; no `-`.
+    public var namespace: String
+
+    public init(type: String = "metrics", dataset: String, namespace: String = "default") {
+        self.type = type
+        self.dataset = dataset
+        self.namespace = namespace
+    }
+
+    /// `metrics-expvar.app-default`: where documents are written.
+    public var name: String { "\(type)-\(dataset)-\(namespace)" }
+
+    /// `metrics-expvar.app-*`: what the template matches (every namespace of the dataset).
+    public var templatePattern: String { "\(type)-\(dataset)-*" }
 }
 
 /// A `file` recorder: NDJSON in bulk format.

@@ -4,8 +4,9 @@ extension ConfigurationLoader {
     static let elasticsearchKeys = [
         "type", "log_level", "endpoint", "endpoints", "index_name", "timeout", "backoff", "username", "password",
         "api_key", "bulk_max_docs", "bulk_max_bytes", "flush_interval", "spool_dir", "spool_max_bytes", "template",
-        "queue_size",
+        "queue_size", "compression", "data_stream",
     ]
+    static let dataStreamKeys = ["type", "dataset", "namespace"]
     static let fileKeys = ["type", "log_level", "path", "index_name", "max_bytes", "max_files"]
 
     mutating func recorder(name: String, node: YAMLNode, path: String) -> RecorderConfiguration? {
@@ -102,7 +103,17 @@ extension ConfigurationLoader {
                     line: several.mark.line)
             }
         }
-        let indexName = indexName(node["index_name"], path: path + ".index_name", required: true)
+        let dataStream = dataStream(node["data_stream"], path: path + ".data_stream")
+        let hasIndexName = node["index_name"].map { !$0.isNull } ?? false
+        if dataStream != nil, hasIndexName {
+            report(
+                .error, .conflictingKeys, path + ".data_stream", "data_stream and index_name are both set",
+                hint: "a data stream is named <type>-<dataset>-<namespace>: remove index_name")
+        }
+        let streamIndex = dataStream.flatMap { try? IndexName($0.name) }
+        let namedIndex = indexName(
+            node["index_name"], path: path + ".index_name", required: node["data_stream"].map { $0.isNull } ?? true)
+        let indexName = streamIndex ?? namedIndex
         let timeout = duration(node["timeout"], path: path + ".timeout")
         let backoff = integer(node["backoff"], path: path + ".backoff", range: 1...Int.max)
         let username = string(node["username"], path: path + ".username")
@@ -135,6 +146,15 @@ extension ConfigurationLoader {
         let spoolMaxBytes = size(node["spool_max_bytes"], path: path + ".spool_max_bytes")
         let template = bool(node["template"], path: path + ".template")
         let queueSize = integer(node["queue_size"], path: path + ".queue_size", range: 1...Int.max)
+        var compression: ElasticsearchConfiguration.Compression?
+        if let text = string(node["compression"], path: path + ".compression") {
+            compression = ElasticsearchConfiguration.Compression(rawValue: text)
+            if compression == nil {
+                report(
+                    .error, .invalidValue, path + ".compression", "unknown compression \"\(text)\"",
+                    hint: "use gzip (the default) or none", line: node["compression"]?.mark.line)
+            }
+        }
 
         guard let indexName, errorCount == errorsBefore else { return nil }
         var configuration = ElasticsearchConfiguration(
@@ -150,7 +170,43 @@ extension ConfigurationLoader {
         if let spoolMaxBytes { configuration.spoolMaxBytes = spoolMaxBytes }
         if let template { configuration.template = template }
         if let queueSize { configuration.queueSize = queueSize }
+        if let compression { configuration.compression = compression }
+        configuration.dataStream = dataStream
         return configuration
+    }
+
+    private mutating func dataStream(_ node: YAMLNode?, path: String) -> DataStream? {
+        guard let node, !node.isNull else { return nil }
+        guard node.entries != nil else {
+            report(
+                .error, .wrongType, path, "expected a mapping, got \(node.kindDescription)",
+                hint: "e.g. data_stream: {type: metrics, dataset: expvar.app, namespace: default}", line: node.mark.line
+            )
+            return nil
+        }
+        checkKeys(node, path: path, known: ConfigurationLoader.dataStreamKeys)
+        let errorsBefore = errorCount
+        let type = string(node["type"], path: path + ".type")
+        let dataset = string(node["dataset"], path: path + ".dataset", required: true, hint: "e.g. dataset: expvar.app")
+        let namespace = string(node["namespace"], path: path + ".namespace")
+        guard let dataset, errorCount == errorsBefore else { return nil }
+        let stream = DataStream(type: type ?? "metrics", dataset: dataset, namespace: namespace ?? "default")
+        for (key, value) in [("type", stream.type), ("dataset", stream.dataset), ("namespace", stream.namespace)] {
+            if value.isEmpty || value.contains("-") || value != value.lowercased() {
+                report(
+                    .error, .invalidValue, path + "." + key, "\"\(value)\" is not a data stream \(key)",
+                    hint: "lower case, not empty, no - (it separates type, dataset and namespace)",
+                    line: node[key]?.mark.line)
+            }
+        }
+        guard errorCount == errorsBefore else { return nil }
+        do {
+            _ = try IndexName(stream.name)
+        } catch {
+            report(.error, .invalidIndexName, path, error.description, line: node.mark.line)
+            return nil
+        }
+        return stream
     }
 
     private mutating func file(node: YAMLNode, path: String) -> FileRecorderConfiguration? {

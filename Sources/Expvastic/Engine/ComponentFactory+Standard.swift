@@ -12,6 +12,8 @@ extension ComponentFactory {
     ) -> ComponentFactory {
         // One set of parse buffers per core for all expvar readers (see ParseScratchPool).
         let scratch = ParseScratchPool()
+        // Template names are claimed process-wide: no recorder overwrites another's template.
+        let templateClaims = IndexTemplateClaims()
         return ComponentFactory(
             makeReader: { configuration, logger in
                 switch configuration.kind {
@@ -42,7 +44,8 @@ extension ComponentFactory {
                         clock: clock,
                         metrics: registry,
                         logger: logger,
-                        samples: samples
+                        samples: samples,
+                        templateClaims: templateClaims
                     )
                 case .file(let file):
                     return try FileRecorder(

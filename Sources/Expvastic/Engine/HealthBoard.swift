@@ -1,7 +1,8 @@
 import Synchronization
 
 /// What `/healthz` reports: a reader whose last poll failed is degraded, and so is a recorder
-/// whose spool holds data (its cluster is away, or it cannot keep up).
+/// whose spool holds data (its cluster is away, or it cannot keep up); a recorder whose cluster
+/// refuses writes with a block is blocked.
 final class HealthBoard: Sendable {
     private let states = Mutex<[String: ComponentHealth]>([:])
 
@@ -11,11 +12,18 @@ final class HealthBoard: Sendable {
 
     func snapshot(recordersFrom registry: MetricsRegistry) -> [String: ComponentHealth] {
         var components = states.withLock { $0 }
-        for (key, value) in registry.snapshot() where key.name == "spool_bytes" {
-            guard let recorder = key.labels.first(where: { $0.name == "recorder" }), case .gauge(let bytes) = value
+        var blocked: Set<String> = []
+        for (key, value) in registry.snapshot() where key.name == "spool_bytes" || key.name == "cluster_blocked" {
+            guard let recorder = key.labels.first(where: { $0.name == "recorder" }), case .gauge(let level) = value
             else { continue }
-            components["recorder.\(recorder.value)"] = bytes > 0 ? .degraded : .ok
+            let component = "recorder.\(recorder.value)"
+            if key.name == "cluster_blocked" {
+                if level > 0 { blocked.insert(component) }
+            } else {
+                components[component] = level > 0 ? .degraded : .ok
+            }
         }
+        for component in blocked { components[component] = .blocked }
         return components
     }
 }

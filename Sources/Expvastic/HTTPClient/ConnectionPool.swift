@@ -17,6 +17,14 @@
 ///   Elasticsearch rather than stored twice. A fresh connection that fails is never retried.
 /// - `Connection: close`, HTTP/1.0, bodies that run until close, bytes after the response, and a
 ///   response that arrived before the request was fully written all close the connection.
+/// - So does an error status (4xx/5xx) answering a request with a body: the server may have
+///   answered without reading the body, and then reads it as the next request. Elasticsearch does
+///   this for `413` (no `Connection: close`): it later sends an unsolicited `HTTP/1.0 400 "text is
+///   empty (possibly HTTP/0.9)"`, which a reused connection would take as the next answer.
+/// - Before an idle connection is reused, the socket is peeked (`MSG_PEEK`, non-blocking): pending
+///   bytes or an end of input mean the server said something nobody asked for, or closed, after the
+///   last response; it is closed and the next idle one (or a new one) is used. The epoll event
+///   would close it too, but a request can take it between the bytes' arrival and that event.
 ///
 /// `https` connections go through a TLS handshake after `connect` and are pooled like the others.
 /// OpenSSL is loaded, and its context (with the trusted certificates) made, when the first `https`
@@ -179,8 +187,14 @@ final class ConnectionPool {
 
     /// Gives the exchange a connection: an idle one, a new one, or a place in the queue.
     private func dispatch(_ exchange: HTTPExchange, host: Host, allowIdle: Bool) {
-        if allowIdle, let connection = host.idle.popLast() {
+        while allowIdle, let connection = host.idle.popLast() {
             idleCount -= 1
+            guard connection.isQuietWhileIdle() else {
+                // Already out of the idle list: close it without handing its slot to the queue.
+                connection.state = .active
+                close(connection, refill: false)
+                continue
+            }
             assign(exchange, to: connection)
             return
         }
@@ -418,11 +432,14 @@ final class ConnectionPool {
     }
 
     private func complete(_ exchange: HTTPExchange, on connection: HTTPConnection, reusable: Bool) {
-        let keepAlive = reusable && exchange.parser.keepAlive && exchange.isWriteComplete
         guard let response = exchange.parser.takeResponse() else {
             fail(exchange, .malformedResponse("response incomplete"))
             return
         }
+        // An error answer to a request with a body may have left that body unread (see the type's
+        // reuse policy): the server would read it as a request and answer it on this connection.
+        let bodyMayBeUnread = response.status >= 400 && !exchange.request.body.isEmpty
+        let keepAlive = reusable && exchange.parser.keepAlive && exchange.isWriteComplete && !bodyMayBeUnread
         finish(exchange, .success(response))
         connection.exchange = nil
         connection.completedExchanges += 1

@@ -227,6 +227,24 @@ final class HTTPConnection {
         return .complete
     }
 
+    /// True when an idle connection has nothing to read and no end of input waiting: a non-blocking
+    /// `recv` with `MSG_PEEK`, which leaves any bytes in place. A TLS connection is checked on its
+    /// socket too: any record that arrives while idle (an alert, a close) makes it unusable.
+    func isQuietWhileIdle() -> Bool {
+        Self.socketIsQuiet(fd)
+    }
+
+    /// The check behind ``isQuietWhileIdle()``, for any connected stream socket.
+    static func socketIsQuiet(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let count = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if count < 0, errno == EINTR { continue }
+            // 0: end of input; > 0: bytes nobody asked for; < 0 other than EAGAIN: reset or error.
+            return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+        }
+    }
+
     /// One `read` into `buffer`.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadOutcome {
         if let tls { return read(into: buffer, over: tls) }

@@ -5,6 +5,9 @@ public enum ComponentHealth: String, Sendable, Equatable, CaseIterable, Comparab
     /// Working but impaired (e.g. an endpoint is failing and documents go to the spool). `/healthz` still
     /// answers 200.
     case degraded
+    /// The cluster refuses writes (`cluster_block_exception`, e.g. a read-only index after the
+    /// flood-stage disk watermark); documents wait. `/healthz` still answers 200.
+    case blocked
     /// Not working. `/healthz` answers 503 when any component is down.
     case down
 
@@ -12,7 +15,8 @@ public enum ComponentHealth: String, Sendable, Equatable, CaseIterable, Comparab
         switch self {
         case .ok: 0
         case .degraded: 1
-        case .down: 2
+        case .blocked: 2
+        case .down: 3
         }
     }
 

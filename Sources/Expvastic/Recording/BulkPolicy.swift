@@ -14,6 +14,8 @@ public struct BulkPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     /// `template`: install the index template at start-up and after reconnecting.
     public var installsTemplate: Bool
+    /// `data_stream` is set: a cluster without data streams is treated as not answering.
+    public var usesDataStream = false
     /// First retry delay of failed items and batches; doubles per attempt up to `retryCap`.
     public var retryBase: Duration = .milliseconds(200)
     public var retryCap: Duration = .seconds(30)
@@ -27,6 +29,9 @@ public struct BulkPolicy: Sendable, Equatable {
     public var replayInterval: Duration = .milliseconds(100)
     /// How long to wait before trying the spool again after a spool write failed.
     public var spoolRetryDelay: Duration = .seconds(5)
+    /// First pause after a `cluster_block_exception`; doubles per blocked attempt up to `blockCap`.
+    public var blockBase: Duration = .seconds(1)
+    public var blockCap: Duration = .seconds(60)
     /// Minimum gap between two dead-letter warnings in the log.
     public var deadLetterLogInterval: Duration = .seconds(60)
 
@@ -56,5 +61,6 @@ public struct BulkPolicy: Sendable, Equatable {
             maxAttempts: configuration.backoff,
             installsTemplate: configuration.template
         )
+        usesDataStream = configuration.dataStream != nil
     }
 }

@@ -2,6 +2,15 @@ extension BulkStateMachine {
     /// `GET /` on `endpoint` answered with a version.
     public mutating func probeSucceeded(endpoint: Int, version newVersion: ClusterVersion, now: UInt64) {
         guard endpoints.indices.contains(endpoint) else { return }
+        if policy.usesDataStream, !newVersion.supportsDataStreams {
+            // Nothing can be written the way it is configured: spool (logged once, as an outage)
+            // and probe again with backoff, in case the cluster is upgraded.
+            probeFailed(
+                endpoint: endpoint,
+                reason: "\(newVersion) has no data streams (they need Elasticsearch 7.9 or later, or OpenSearch): "
+                    + "upgrade the cluster or remove data_stream (use index_name)", now: now)
+            return
+        }
         let previous = endpoints[endpoint].health
         endpoints[endpoint].probing = false
         endpoints[endpoint].health = .up
@@ -26,9 +35,11 @@ extension BulkStateMachine {
         }
     }
 
-    /// `GET /` on `endpoint` failed (connection error, non-2xx, not a cluster).
-    public mutating func probeFailed(endpoint: Int, reason: String, now: UInt64) {
+    /// `GET /` on `endpoint` failed (connection error, non-2xx, not a cluster); `connectionFailed`
+    /// when no answer came at all (counted as `connection_failures`).
+    public mutating func probeFailed(endpoint: Int, reason: String, connectionFailed: Bool = false, now: UInt64) {
         guard endpoints.indices.contains(endpoint) else { return }
+        if connectionFailed { stats.connectionFailures += 1 }
         endpoints[endpoint].probing = false
         markDown(endpoint: endpoint, reason: reason, now: now)
     }
@@ -58,7 +69,7 @@ extension BulkStateMachine {
     public mutating func templateFinished(endpoint: Int, outcome: TemplateOutcome, now: UInt64) {
         guard template == .installing else { return }
         switch outcome {
-        case .installed:
+        case .installed, .skipped:
             template = .installed
         case .rejected(let status, let reason):
             template = .installed
@@ -127,9 +138,15 @@ extension BulkStateMachine {
         }
         switch outcome {
         case .allStored:
+            unblocked(now: now)
             stored(batch.documents.count, of: batch)
             completed(batch)
         case .items(let results):
+            if let blocked = results.first(where: { $0.errorType == Self.clusterBlock }) {
+                self.blocked(batch, reason: Self.clusterBlock + ": " + (blocked.reason ?? ""), now: now)
+                return
+            }
+            unblocked(now: now)
             handleItems(results, of: batch, now: now)
         case .status(let status, let retryAfter, let reason):
             stats.bulkFailures += 1
@@ -140,11 +157,46 @@ extension BulkStateMachine {
             effects.append(.log(.requestRejected(status: 200, reason: reason)))
         case .connectionFailed(let reason):
             stats.bulkFailures += 1
+            stats.connectionFailures += 1
             if endpoints[current.endpoint].health == .up {
                 endpoints[current.endpoint].health = .suspect(reason: reason)
             }
             retryWhole(batch, delay: .zero, now: now)
         }
+    }
+
+    /// `error.type` of a write refused because of a cluster or index block (read-only index after the
+    /// flood-stage disk watermark, a closed index, …).
+    static let clusterBlock = "cluster_block_exception"
+
+    /// Part or all of `batch` was refused with a cluster block: pause everything with a capped
+    /// exponential backoff and send the batch again whole. Nothing of it is counted or dead-lettered
+    /// now (stored items come back `409` next time and are counted then); a replayed batch stays
+    /// where it is in the spool, so the spool keeps its order and does not grow.
+    private mutating func blocked(_ batch: Batch, reason: String, now: UInt64) {
+        blockAttempts += 1
+        let pause = backoff(attempt: blockAttempts, base: policy.blockBase, cap: policy.blockCap, random: random)
+        pausedUntil = max(pausedUntil, now &+ pause.nanoseconds)
+        if blockedSince == nil {
+            blockedSince = now
+            effects.append(.log(.clusterBlocked(reason: reason, pause: pause)))
+        }
+        stats.retried += batch.documents.count
+        switch batch.origin {
+        case .live:
+            // Not counted as a failed attempt: a block can last for hours and the batch is fine.
+            waiting.append(Waiting(batch: batch, readyAt: now &+ pause.nanoseconds))
+        case .spool:
+            nextReplayAt = max(nextReplayAt, now &+ pause.nanoseconds)
+        }
+    }
+
+    /// A request passed: a block is over.
+    private mutating func unblocked(now: UInt64) {
+        guard let since = blockedSince else { return }
+        effects.append(.log(.clusterUnblocked(blockedNanos: now &- since, attempts: blockAttempts)))
+        blockedSince = nil
+        blockAttempts = 0
     }
 
     private mutating func stored(_ count: Int, of batch: Batch) {
@@ -208,6 +260,8 @@ extension BulkStateMachine {
         _ status: Int, retryAfter: Duration?, reason: String, batch: Batch, now: UInt64
     ) {
         switch status {
+        case 403 where reason.hasPrefix(Self.clusterBlock):
+            blocked(batch, reason: reason, now: now)
         case 429, 503:
             var pause = retryAfter ?? backoffDelay(attempt: batch.failures + 1)
             if pause > policy.retryAfterCap { pause = policy.retryAfterCap }
@@ -220,13 +274,23 @@ extension BulkStateMachine {
         case 400, 413:
             // The request as a whole is refused (too large, or a line it cannot parse): halve it
             // until the culprit is alone, then dead-letter that one document.
-            effects.append(.log(.requestRejected(status: status, reason: reason)))
+            let bytes = batch.documents.reduce(0) { $0 + BulkEncoder.estimatedSize(of: $1) }
+            if status == 413 {
+                learnLimit(below: bytes)
+            } else {
+                effects.append(.log(.requestRejected(status: status, reason: reason)))
+            }
             if batch.documents.count == 1 {
+                let why =
+                    status == 413
+                    ? "the document (\(bytes) bytes in the bulk body) is larger than the cluster accepts in one "
+                        + "request (HTTP 413; raise http.max_content_length or make the document smaller)"
+                    : reason
                 deadLetter(
                     [
                         DeadLetter(
-                            document: batch.documents[0], status: status, errorType: "request_rejected",
-                            reason: reason)
+                            document: batch.documents[0], status: status,
+                            errorType: status == 413 ? "request_too_large" : "request_rejected", reason: why)
                     ], now: now)
                 completed(batch)
                 return
@@ -266,11 +330,33 @@ extension BulkStateMachine {
         }
     }
 
+    /// A `413` for a body of `bytes`: later batches stay at half of it (logged the first time).
+    private mutating func learnLimit(below bytes: Int) {
+        let limit = max(1, bytes / 2)
+        guard limit < maxBytes else { return }
+        if learnedMaxBytes == nil { effects.append(.log(.bulkLimitLearned(bytes: limit))) }
+        learnedMaxBytes = limit
+    }
+
+    /// The warning for dead letters held back by the rate limit, if any: their count since the
+    /// last warning, and the first one's status and reason.
+    mutating func logSuppressedDeadLetters(now: UInt64) {
+        guard suppressedDeadLetters > 0, let first = suppressedDeadLetter else { return }
+        effects.append(
+            .log(.deadLettered(count: suppressedDeadLetters, status: first.status, reason: first.reason)))
+        lastDeadLetterLog = now
+        suppressedDeadLetters = 0
+        suppressedDeadLetter = nil
+    }
+
     private mutating func deadLetter(_ letters: [DeadLetter], now: UInt64) {
         stats.deadLettered += letters.count
         effects.append(.deadLetter(letters))
         let interval = policy.deadLetterLogInterval.nanoseconds
         if let last = lastDeadLetterLog, now < last &+ interval {
+            if suppressedDeadLetter == nil {
+                suppressedDeadLetter = (letters[0].status, letters[0].errorType + ": " + letters[0].reason)
+            }
             suppressedDeadLetters += letters.count
             return
         }
@@ -282,5 +368,6 @@ extension BulkStateMachine {
                     count: letters.count + suppressedDeadLetters, status: first.status,
                     reason: first.errorType + ": " + first.reason)))
         suppressedDeadLetters = 0
+        suppressedDeadLetter = nil
     }
 }

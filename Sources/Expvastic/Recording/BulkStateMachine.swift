@@ -11,6 +11,12 @@
 ///   capped exponential backoff and jitter; other rejected items are dead-lettered;
 /// - a whole-request 429/503 pauses sending for `Retry-After` (or a backoff); a connection error
 ///   retries the whole batch on another endpoint and has the failing endpoint probed;
+/// - a `413` halves the batch and lowers the byte limit of later batches to what the cluster took
+///   (logged once); a single document it refuses is dead-lettered;
+/// - a `cluster_block_exception` (a read-only index after the flood-stage disk watermark, for the
+///   whole request or for any item) blocks the cluster: nothing is sent for a capped exponential
+///   backoff with jitter, the batch is sent again whole later (a replayed one stays in the spool,
+///   in order, not appended again); logged once when it starts and once when a request passes;
 /// - after `maxAttempts` failed attempts a batch goes to the spool; while every endpoint is down,
 ///   batches go to the spool; when memory holds `queueSize` documents, new ones go to the spool;
 /// - when the cluster answers, the spool is replayed oldest first, one batch per `replayInterval`.
@@ -68,6 +74,12 @@ public struct BulkStateMachine: Sendable {
         case requestRejected(status: Int, reason: String)
         case spoolFailed(reason: String)
         case dropped(count: Int, reason: String)
+        /// The cluster refused a request as too large (`413`): batches now stay under `bytes`.
+        case bulkLimitLearned(bytes: Int)
+        /// Writes are refused with `cluster_block_exception`; `pause` is the first wait.
+        case clusterBlocked(reason: String, pause: Duration)
+        /// A request passed again after a block: how long it lasted and how many tries it took.
+        case clusterUnblocked(blockedNanos: UInt64, attempts: Int)
     }
 
     /// Something the shell must do.
@@ -138,6 +150,9 @@ public struct BulkStateMachine: Sendable {
         case rejected(status: Int, reason: String)
         /// Connection failure or 5xx: the endpoint is treated as failing and it is tried again.
         case failed(reason: String)
+        /// Not sent on purpose (another recorder of this process holds the name, already logged):
+        /// documents flow.
+        case skipped
     }
 
     /// Running totals, published as metrics by the shell.
@@ -151,6 +166,8 @@ public struct BulkStateMachine: Sendable {
         public var dropped = 0
         public var bulkRequests = 0
         public var bulkFailures = 0
+        /// Probes and bulk requests that got no answer (connect failure, reset, timeout).
+        public var connectionFailures = 0
         public init() {}
     }
 
@@ -218,7 +235,14 @@ public struct BulkStateMachine: Sendable {
     var effects: [Action] = []
     var nextBatchID = 1
     var lastDeadLetterLog: UInt64?
+    /// Dead letters since the last warning, and the first of them (its status and reason).
     var suppressedDeadLetters = 0
+    var suppressedDeadLetter: (status: Int, reason: String)?
+    /// The byte limit learned from a `413`, below `policy.maxBytes`.
+    var learnedMaxBytes: Int?
+    /// Set while the cluster refuses writes with `cluster_block_exception`.
+    var blockedSince: UInt64?
+    var blockAttempts = 0
     public internal(set) var stats = Stats()
 
     /// - Parameters:
@@ -260,6 +284,12 @@ public struct BulkStateMachine: Sendable {
         endpoints.allSatisfy { if case .down = $0.health { true } else { false } }
     }
 
+    /// True while the cluster refuses writes with `cluster_block_exception` (shown as `blocked`).
+    public var isBlocked: Bool { blockedSince != nil }
+
+    /// The largest bulk body to build: `bulk_max_bytes`, or less once a `413` taught a limit.
+    public var maxBytes: Int { min(policy.maxBytes, learnedMaxBytes ?? .max) }
+
     /// The version learned from the last successful probe.
     public var clusterVersion: ClusterVersion? { version }
 
@@ -280,7 +310,7 @@ public struct BulkStateMachine: Sendable {
         queueArrivals.append(now)
         queueBytes += BulkEncoder.estimatedSize(of: document)
         return queue.count == 1 || queue.count == policy.maxDocs
-            || (queueBytes >= policy.maxBytes && queueBytes - BulkEncoder.estimatedSize(of: document) < policy.maxBytes)
+            || (queueBytes >= maxBytes && queueBytes - BulkEncoder.estimatedSize(of: document) < maxBytes)
     }
 
     /// Stops taking new work: everything queued is flushed at once, retries still run, nothing is
@@ -318,12 +348,18 @@ public struct BulkStateMachine: Sendable {
         if let deadline = finishDeadline {
             if now >= deadline || !endpoints.contains(where: { $0.health == .up }) || template == .installing {
                 spoolEverything(reason: .shutdown, now: now)
+                logSuppressedDeadLetters(now: now)
                 done = true
                 return Step(actions: takeEffects(), wakeAt: nil, isDone: true)
             }
         }
 
         var actions: [Action] = []
+        if let last = lastDeadLetterLog, suppressedDeadLetters > 0,
+            now >= last &+ policy.deadLetterLogInterval.nanoseconds
+        {
+            logSuppressedDeadLetters(now: now)
+        }
         scheduleProbes(now: now, into: &actions)
         if template == .needed, let version, let endpoint = pickEndpoint() {
             template = .installing
@@ -342,6 +378,7 @@ public struct BulkStateMachine: Sendable {
             actions.append(.peekSpool(maxDocuments: policy.maxDocs))
         }
         if finishDeadline != nil, queue.isEmpty, waiting.isEmpty, inFlight == nil, overflow.isEmpty {
+            logSuppressedDeadLetters(now: now)
             done = true
         }
         return Step(actions: takeEffects() + actions, wakeAt: done ? nil : wakeAt(now: now), isDone: done)
@@ -418,14 +455,14 @@ public struct BulkStateMachine: Sendable {
     mutating func takeLiveBatch(now: UInt64, force: Bool) -> [Document]? {
         guard let oldest = queueArrivals.first else { return nil }
         let due =
-            force || queue.count >= policy.maxDocs || queueBytes >= policy.maxBytes
+            force || queue.count >= policy.maxDocs || queueBytes >= maxBytes
             || now >= oldest &+ policy.flushInterval.nanoseconds
         guard due else { return nil }
         var count = 0
         var bytes = 0
         while count < queue.count && count < policy.maxDocs {
             let size = BulkEncoder.estimatedSize(of: queue[count])
-            if count > 0 && bytes + size > policy.maxBytes { break }
+            if count > 0 && bytes + size > maxBytes { break }
             bytes += size
             count += 1
         }
@@ -472,6 +509,9 @@ public struct BulkStateMachine: Sendable {
             if case .down(_, let probeAt) = endpoint.health { times.append(probeAt) }
         }
         if let deadline = finishDeadline { times.append(deadline) }
+        if let last = lastDeadLetterLog, suppressedDeadLetters > 0 {
+            times.append(last &+ policy.deadLetterLogInterval.nanoseconds)
+        }
         guard var earliest = times.min() else { return nil }
         // Nothing is sent before a pause ends; waking earlier would only spin.
         if sendable, pausedUntil > earliest, !spoolable { earliest = pausedUntil }

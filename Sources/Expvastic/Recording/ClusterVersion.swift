@@ -70,6 +70,14 @@ public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Data streams: Elasticsearch ≥ 7.9 and every OpenSearch (≥ 1.0).
+    public var supportsDataStreams: Bool {
+        switch distribution {
+        case .opensearch: true
+        case .elasticsearch: major >= 8 || (major == 7 && minor >= 9)
+        }
+    }
+
     /// `elasticsearch 8.13.4`, `opensearch 2.11.0`.
     public var description: String { "\(distribution.rawValue) \(major).\(minor).\(patch)" }
 }

@@ -23,6 +23,7 @@ public final class ElasticsearchRecorder: Recorder {
     private let clock: any TimeSource
     private let logger: Logger
     private let samples: SampleCollection?
+    private let templateClaims: IndexTemplateClaims
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -45,6 +46,8 @@ public final class ElasticsearchRecorder: Recorder {
     ///   - samples: where each bulk request's latency and outcome is kept for the collection API.
     ///   - io: where the spool and the dead-letter file are written (they block on `fsync`); a new
     ///     executor for this recorder by default.
+    ///   - templateClaims: the index-template names the process's recorders hold, shared by all of
+    ///     them so that none overwrites another's template; a private set by default.
     public init(
         name: String,
         configuration: ElasticsearchConfiguration,
@@ -55,9 +58,11 @@ public final class ElasticsearchRecorder: Recorder {
         logger: Logger,
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
         samples: SampleCollection? = nil,
-        io: BlockingExecutor? = nil
+        io: BlockingExecutor? = nil,
+        templateClaims: IndexTemplateClaims = IndexTemplateClaims()
     ) {
         self.samples = samples
+        self.templateClaims = templateClaims
         self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
         precondition(!configuration.endpoints.isEmpty, "an elasticsearch recorder needs at least one endpoint")
         self.name = name
@@ -158,6 +163,8 @@ public final class ElasticsearchRecorder: Recorder {
     private final class LoopContext {
         let deadLetters: DeadLetterFile
         let indexName: IndexName
+        /// `docs_replayed` when replay progress was last logged.
+        var replayedAtLastLog = 0
         init(deadLetters: DeadLetterFile, indexName: IndexName) {
             self.deadLetters = deadLetters
             self.indexName = indexName
@@ -191,7 +198,11 @@ public final class ElasticsearchRecorder: Recorder {
         case .acknowledge(let batch):
             let spool = self.spool
             do throws(SpoolError) {
-                try await io.run { () throws(SpoolError) in try spool?.acknowledge(batch) }
+                let left = try await io.run { () throws(SpoolError) in
+                    try spool?.acknowledge(batch)
+                    return spool?.usage.bytes ?? 0
+                }
+                logReplayProgress(context: context, bytesLeft: left)
             } catch {
                 logger.error("cannot acknowledge replayed spool batch; it will be sent again", ["error": error.message])
             }
@@ -222,7 +233,12 @@ public final class ElasticsearchRecorder: Recorder {
                 // Counted the moment they are durable, as before the move to `io`.
                 self.metrics.spooled.increment(by: Int64(documents.count))
             }
-            logger.debug("spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
+            if reason == .shutdown {
+                logShutdownSpool(documents.count)
+            } else {
+                logger.debug(
+                    "spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
+            }
         } catch {
             let now = clock.monotonicNanos()
             state.withLock { $0.machine.spoolFailed(documents, reason: error.message, now: now) }
@@ -243,6 +259,7 @@ public final class ElasticsearchRecorder: Recorder {
             do throws(SpoolError) {
                 try spool.append(documents)
                 metrics.spooled.increment(by: Int64(documents.count))
+                logShutdownSpool(documents.count)
                 return
             } catch {
                 logger.error("cannot spool documents at shutdown", ["error": error.message])
@@ -253,11 +270,13 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     private func request(
-        _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = []
+        _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = [],
+        contentEncoding: String? = nil
     ) -> HTTPRequest {
         let endpoint = configuration.endpoints[index]
         var headers: [(name: String, value: String)] = []
         if let contentType { headers.append((name: "Content-Type", value: contentType)) }
+        if let contentEncoding { headers.append((name: "Content-Encoding", value: contentEncoding)) }
         if let authorization { headers.append((name: "Authorization", value: authorization)) }
         return HTTPRequest(
             method: method, endpoint: endpoint, path: endpoint.appending(path: path).path, headers: headers,
@@ -266,6 +285,7 @@ public final class ElasticsearchRecorder: Recorder {
 
     private func probe(endpoint: Int) async {
         let outcome: Result<ClusterVersion, RecorderError>
+        var answered = true
         do {
             let response = try await transport.send(request("GET", endpoint: endpoint, path: "/"))
             if (200..<300).contains(response.status) {
@@ -281,20 +301,47 @@ public final class ElasticsearchRecorder: Recorder {
                         message: "GET / answered \(response.status): \(BulkResponse.errorSummary(response.body))"))
             }
         } catch {
+            answered = false
             outcome = .failure(RecorderError(code: error.code, message: error.description))
         }
         let now = clock.monotonicNanos()
         state.withLock { state in
             switch outcome {
             case .success(let version): state.machine.probeSucceeded(endpoint: endpoint, version: version, now: now)
-            case .failure(let error): state.machine.probeFailed(endpoint: endpoint, reason: error.message, now: now)
+            case .failure(let error):
+                state.machine.probeFailed(
+                    endpoint: endpoint, reason: error.message, connectionFailed: !answered, now: now)
             }
         }
         wakeup.signal()
     }
 
     private func installTemplate(endpoint: Int, version: ClusterVersion) async {
-        let template = IndexTemplate(indexName: configuration.indexName, kind: version.templateKind)
+        let template =
+            configuration.dataStream.map { IndexTemplate(dataStream: $0) }
+            ?? IndexTemplate(indexName: configuration.indexName, kind: version.templateKind)
+        let outcome: BulkStateMachine.TemplateOutcome
+        if let holder = templateClaims.claim(
+            name: template.name, cluster: configuration.endpoints[0].origin, pattern: template.indexPattern,
+            recorder: name)
+        {
+            logger.error(
+                "index template not installed: recorder \(holder.recorder) of this process installs a template of "
+                    + "this name for another index pattern; give one of them a different index_name",
+                [
+                    "template": template.name, "template.pattern": template.indexPattern,
+                    "template.other_pattern": holder.pattern,
+                ])
+            outcome = .skipped
+        } else {
+            outcome = await putTemplate(template, endpoint: endpoint)
+        }
+        let now = clock.monotonicNanos()
+        state.withLock { $0.machine.templateFinished(endpoint: endpoint, outcome: outcome, now: now) }
+        wakeup.signal()
+    }
+
+    private func putTemplate(_ template: IndexTemplate, endpoint: Int) async -> BulkStateMachine.TemplateOutcome {
         let outcome: BulkStateMachine.TemplateOutcome
         do {
             let response = try await transport.send(
@@ -315,19 +362,27 @@ public final class ElasticsearchRecorder: Recorder {
         } catch {
             outcome = .failed(reason: error.description)
         }
-        let now = clock.monotonicNanos()
-        state.withLock { $0.machine.templateFinished(endpoint: endpoint, outcome: outcome, now: now) }
-        wakeup.signal()
+        return outcome
     }
 
     private func send(_ batch: BulkStateMachine.Batch, endpoint: Int, version: ClusterVersion) async {
         let encoder = BulkEncoder(indexName: configuration.indexName, version: version)
-        let body = encoder.encode(batch.documents)
+        var body = encoder.encode(batch.documents)
+        var contentEncoding: String?
+        if configuration.compression == .gzip, let compressed = try? Gzip.compress(body, level: 1) {
+            // Level 1: expvar NDJSON repeats its keys in every document, so the fastest level
+            // already takes it to about a tenth (see README, Performance). Only zlib running out of
+            // memory fails here, and then the body goes as it is.
+            body = compressed
+            contentEncoding = "gzip"
+        }
         let started = clock.monotonicNanos()
         let outcome: BulkStateMachine.BulkOutcome
         do {
             let response = try await transport.send(
-                request("POST", endpoint: endpoint, path: "/_bulk", contentType: BulkEncoder.contentType, body: body))
+                request(
+                    "POST", endpoint: endpoint, path: "/_bulk", contentType: BulkEncoder.contentType, body: body,
+                    contentEncoding: contentEncoding))
             if (200..<300).contains(response.status) {
                 do throws(RecorderError) {
                     switch try BulkResponse.parse(response.body) {
@@ -364,13 +419,47 @@ public final class ElasticsearchRecorder: Recorder {
 
     // MARK: - Observability
 
+    /// Replay progress: every 1,000 documents and when the spool is empty, at info level.
+    private func logReplayProgress(context: LoopContext, bytesLeft: Int) {
+        let replayed = state.withLock { $0.machine.stats.replayed }
+        guard replayed - context.replayedAtLastLog >= 1000 || (bytesLeft == 0 && replayed > context.replayedAtLastLog)
+        else { return }
+        context.replayedAtLastLog = replayed
+        if bytesLeft == 0 {
+            logger.info(
+                "spool replayed: \(Self.grouped(replayed)) spooled documents sent since start; the spool is empty")
+        } else {
+            logger.info(
+                "replayed \(Self.grouped(replayed)) spooled documents; \(Self.grouped(bytesLeft)) bytes still spooled",
+                ["spool.dir": configuration.spoolDirectory])
+        }
+    }
+
+    private func logShutdownSpool(_ count: Int) {
+        logger.info(
+            "spooled \(Self.grouped(count)) documents at shutdown; they are sent when the recorder runs again",
+            ["spool.dir": configuration.spoolDirectory])
+    }
+
+    /// `4800` → `4,800`.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0 && (digits.count - offset) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return value < 0 ? "-" + out : out
+    }
+
     private func publishMetrics() {
-        let (old, new, inMemory) = state.withLock { state in
+        let (old, new, inMemory, blocked) = state.withLock { state in
             let old = state.published
             state.published = state.machine.stats
-            return (old, state.machine.stats, state.machine.documentsInMemory)
+            return (old, state.machine.stats, state.machine.documentsInMemory, state.machine.isBlocked)
         }
         metrics.publish(from: old, to: new)
+        metrics.clusterBlocked.set(blocked ? 1 : 0)
         // `spool_bytes` and `spool_segments` are kept by the spool itself, on every append and ack.
         metrics.queueLength.set(Double(inMemory))
     }
@@ -427,6 +516,21 @@ public final class ElasticsearchRecorder: Recorder {
             logger.error("spool not writable; holding documents in memory", ["error": reason])
         case .dropped(let count, let reason):
             logger.error("documents dropped", ["recorder.documents": "\(count)", "reason": reason])
+        case .bulkLimitLearned(let bytes):
+            logger.warn(
+                "cluster refused a bulk request as too large (413); splitting it and keeping later requests smaller",
+                ["recorder.max_bytes": "\(bytes)"])
+        case .clusterBlocked(let reason, let pause):
+            logger.warn(
+                "cluster refuses writes (block); pausing with backoff, documents wait in order",
+                ["error": reason, "recorder.pause": "\(pause)"])
+        case .clusterUnblocked(let blockedNanos, let attempts):
+            logger.info(
+                "cluster accepts writes again",
+                [
+                    "recorder.blocked_seconds": Self.seconds(tenthsOf: blockedNanos),
+                    "recorder.attempts": "\(attempts)",
+                ])
         }
     }
 }

@@ -63,11 +63,14 @@ extension IndexTemplate {
         let settings = JSON.object([("index.mapping.total_fields.limit", .int(IndexTemplate.totalFieldsLimit))])
         switch kind {
         case .composable:
-            return .object([
-                ("index_patterns", .array([.string(indexPattern)])),
-                ("priority", .int(IndexTemplate.priority)),
-                ("template", .object([("settings", settings), ("mappings", mappings)])),
-            ])
+            // Priority 200 also beats Elasticsearch's built-in `metrics-*-*` data stream template (100).
+            return .object(
+                [
+                    ("index_patterns", .array([.string(indexPattern)])),
+                    ("priority", .int(IndexTemplate.priority)),
+                ] + (isDataStream ? [("data_stream", .object([]))] : []) + [
+                    ("template", .object([("settings", settings), ("mappings", mappings)]))
+                ])
         case .legacy:
             return .object([
                 ("index_patterns", .array([.string(indexPattern)])),

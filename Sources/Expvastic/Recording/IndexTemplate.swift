@@ -35,10 +35,18 @@ public struct IndexTemplate: Sendable, Equatable {
     /// The wildcard pattern of the indices it applies to, e.g. `expvastic-*`.
     public var indexPattern: String
     public var kind: Kind
+    /// A data stream's template: composable, with `"data_stream": {}`.
+    public var isDataStream = false
 
     public init(indexPattern: String, kind: Kind) {
         self.indexPattern = indexPattern
         self.kind = kind
+    }
+
+    /// The template of a data stream (`metrics-expvar.app-*`, name `metrics-expvar.app`).
+    public init(dataStream: DataStream) {
+        self.init(indexPattern: dataStream.templatePattern, kind: .composable)
+        isDataStream = true
     }
 
     /// The template for every index an `index_name` can expand to.
@@ -46,9 +54,14 @@ public struct IndexTemplate: Sendable, Equatable {
         self.init(indexPattern: indexName.templatePattern, kind: kind)
     }
 
-    /// The template's name: the pattern without wildcards and trailing separators
-    /// (`expvastic-*` → `expvastic`).
+    /// The template's name, different for the patterns of a plain and of a dated `index_name` with
+    /// the same base: a wildcard pattern is named without its wildcards and trailing separators
+    /// (`expvastic-*` → `expvastic`, the name earlier versions installed), an exact pattern gets
+    /// `-exact` (`coll` → `coll-exact`), so `coll` and `coll-%{+yyyy.MM.dd}` no longer install (and
+    /// overwrite) the same template. Patterns that still meet on one name (`coll-*` and `coll*`)
+    /// are kept apart by ``IndexTemplateClaims``.
     public var name: String {
+        guard indexPattern.contains("*") else { return indexPattern + "-exact" }
         var base = indexPattern.filter { $0 != "*" }
         while let last = base.last, "-._".contains(last) { base.removeLast() }
         return base.isEmpty ? "expvastic" : base

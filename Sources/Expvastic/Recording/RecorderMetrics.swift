@@ -9,8 +9,11 @@ struct RecorderMetrics: Sendable {
     let dropped: Counter
     let bulkRequests: Counter
     let bulkFailures: Counter
+    let connectionFailures: Counter
     let bulkLatency: Timer
     let queueLength: Gauge
+    /// 1 while the cluster refuses writes with `cluster_block_exception`, else 0.
+    let clusterBlocked: Gauge
 
     init(recorder: String, factory: any MetricsFactory) {
         let labels = [MetricKey.Label("recorder", recorder)]
@@ -25,8 +28,10 @@ struct RecorderMetrics: Sendable {
         dropped = counter("docs_dropped")
         bulkRequests = counter("bulk_requests")
         bulkFailures = counter("bulk_failures")
+        connectionFailures = counter("connection_failures")
         bulkLatency = factory.timer(MetricKey("bulk_latency", labels: labels))
         queueLength = gauge("queue_length")
+        clusterBlocked = gauge("cluster_blocked")
     }
 
     /// Adds the difference between two snapshots of the state machine's totals. `docs_spooled` is
@@ -41,5 +46,6 @@ struct RecorderMetrics: Sendable {
         add(dropped, new.dropped - old.dropped)
         add(bulkRequests, new.bulkRequests - old.bulkRequests)
         add(bulkFailures, new.bulkFailures - old.bulkFailures)
+        add(connectionFailures, new.connectionFailures - old.connectionFailures)
     }
 }

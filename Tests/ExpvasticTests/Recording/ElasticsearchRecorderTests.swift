@@ -72,8 +72,10 @@ import Testing
         // Bounds-checked: a slow run must fail the expectations above, not crash the whole suite.
         let bulk = try #require(requests.count == 3 ? requests[2] : nil)
         #expect(bulk.headers.contains { $0.name == "Content-Type" && $0.value == "application/x-ndjson" })
+        // gzip by default (`compression: gzip`).
+        #expect(bulk.headers.contains { $0.name == "Content-Encoding" && $0.value == "gzip" })
         #expect(
-            String(decoding: bulk.body, as: UTF8.self) == """
+            String(decoding: try Gzip.decompress(bulk.body), as: UTF8.self) == """
                 {"create":{"_index":"expvastic-2026.11.21","_id":"id-1"}}
                 {"n":1}
                 {"create":{"_index":"expvastic-2026.11.21","_id":"id-2"}}

@@ -28,7 +28,31 @@ import Testing
         #expect(composable.name == "expvastic")
         #expect(composable.path == "/_index_template/expvastic")
         #expect(IndexTemplate(indexName: name, kind: .legacy).path == "/_template/expvastic")
-        #expect(IndexTemplate(indexPattern: "metrics", kind: .composable).name == "metrics")
+        #expect(IndexTemplate(indexPattern: "metrics", kind: .composable).name == "metrics-exact")
+    }
+
+    /// `coll` and `coll-%{+yyyy.MM.dd}` used to install the same `coll` template, the last one
+    /// winning: the other index got dynamic mappings.
+    @Test func plainAndDatedIndexNamesWithOneBaseGetDifferentTemplates() throws {
+        let plain = IndexTemplate(indexName: try IndexName("coll"), kind: .composable)
+        let dated = IndexTemplate(indexName: try IndexName("coll-%{+yyyy.MM.dd}"), kind: .composable)
+        #expect(plain.indexPattern == "coll")
+        #expect(dated.indexPattern == "coll-*")
+        #expect(plain.path == "/_index_template/coll-exact")
+        #expect(dated.path == "/_index_template/coll")
+    }
+
+    @Test func aClaimedNameIsRefusedOnlyForAnotherPatternOnTheSameCluster() {
+        let claims = IndexTemplateClaims()
+        let cluster = "http://127.0.0.1:9200"
+        #expect(claims.claim(name: "coll", cluster: cluster, pattern: "coll-*", recorder: "a") == nil)
+        #expect(claims.claim(name: "coll", cluster: cluster, pattern: "coll-*", recorder: "a") == nil)
+        // The same pattern is the same template: installing it again changes nothing.
+        #expect(claims.claim(name: "coll", cluster: cluster, pattern: "coll-*", recorder: "b") == nil)
+        #expect(
+            claims.claim(name: "coll", cluster: cluster, pattern: "coll*", recorder: "c")
+                == IndexTemplateClaims.Claim(recorder: "b", pattern: "coll-*"))
+        #expect(claims.claim(name: "coll", cluster: "http://other:9200", pattern: "coll*", recorder: "c") == nil)
     }
 
     @Test(arguments: IndexTemplate.Kind.allCases)

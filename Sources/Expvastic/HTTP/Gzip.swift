@@ -1,0 +1,72 @@
+internal import CZlib
+
+/// gzip (RFC 1952) with the system's zlib (`libz.so.1`, Debian `zlib1g`; headers in `zlib1g-dev`):
+/// bulk request bodies are sent with `Content-Encoding: gzip` (`compression: gzip`).
+///
+/// Level 1 by default: bulk NDJSON of expvar documents is repetitive (the same keys in every
+/// document), so the fastest level already removes most of it.
+public enum Gzip {
+    /// A zlib failure (out of memory, or corrupt input when decompressing).
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `bytes` as one gzip member at `level` (1 fastest … 9 smallest).
+    public static func compress(_ bytes: [UInt8], level: Int32 = 1) throws(Failure) -> [UInt8] {
+        var stream = z_stream()
+        // 15 window bits + 16: write a gzip header and trailer instead of zlib's.
+        let status = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw Failure(description: "zlib deflateInit2 failed (\(status))") }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))))
+        let result = bytes.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = UInt32(input.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = UInt32(out.count)
+                let status = deflate(&stream, Z_FINISH)
+                return (status, Int(stream.total_out))
+            }
+        }
+        // deflateBound guarantees room for everything in one call.
+        guard result.0 == Z_STREAM_END else { throw Failure(description: "zlib deflate failed (\(result.0))") }
+        output.removeLast(output.count - result.1)
+        return output
+    }
+
+    /// The bytes of a gzip stream; at most `limit` of them.
+    public static func decompress(_ bytes: [UInt8], limit: Int = 64 << 20) throws(Failure) -> [UInt8] {
+        var stream = z_stream()
+        let status = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw Failure(description: "zlib inflateInit2 failed (\(status))") }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var finished = false
+        try bytes.withUnsafeBufferPointer { (input) throws(Failure) in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+            stream.avail_in = UInt32(input.count)
+            while !finished {
+                let (status, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    return (status, out.count - Int(stream.avail_out))
+                }
+                output += chunk[..<produced]
+                if output.count > limit { throw Failure(description: "gzip body larger than \(limit) bytes") }
+                switch status {
+                case Z_STREAM_END: finished = true
+                case Z_OK:
+                    if stream.avail_in == 0 && produced == 0 { throw Failure(description: "gzip body truncated") }
+                case Z_BUF_ERROR: throw Failure(description: "gzip body truncated")
+                default: throw Failure(description: "gzip body is corrupt (zlib \(status))")
+                }
+            }
+        }
+        return output
+    }
+}
