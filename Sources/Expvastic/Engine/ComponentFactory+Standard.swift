@@ -34,6 +34,13 @@ extension ComponentFactory {
                         metrics: registry,
                         metricLabels: [MetricKey.Label("recorder", configuration.name)]
                     )
+                    let writeAheadLog =
+                        elasticsearch.writeAheadLog
+                        ? try spool.openWriteAheadLog(
+                            logger: logger.child(logger.component + ".wal"),
+                            metrics: registry,
+                            metricLabels: [MetricKey.Label("recorder", configuration.name)]
+                        ) : nil
                     return ElasticsearchRecorder(
                         name: configuration.name,
                         configuration: elasticsearch,
@@ -42,7 +49,8 @@ extension ComponentFactory {
                         clock: clock,
                         metrics: registry,
                         logger: logger,
-                        samples: samples
+                        samples: samples,
+                        writeAheadLog: writeAheadLog
                     )
                 case .file(let file):
                     return try FileRecorder(

@@ -16,12 +16,15 @@ import Synchronization
 /// ```
 public final class ElasticsearchRecorder: Recorder {
     public let name: String
-    private let configuration: ElasticsearchConfiguration
+    let configuration: ElasticsearchConfiguration
     private let transport: any HTTPTransport
     private let spool: (any Spool)?
-    private let io: BlockingExecutor
-    private let clock: any Clock
-    private let logger: Logger
+    /// Where every accepted document is written before `accept` returns (see ``WriteAheadLog``).
+    let writeAheadLog: WriteAheadLog?
+    let writeAheadLogFailing = Atomic<Bool>(false)
+    let io: BlockingExecutor
+    let clock: any Clock
+    let logger: Logger
     private let samples: SampleCollection?
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
@@ -45,6 +48,9 @@ public final class ElasticsearchRecorder: Recorder {
     ///   - samples: where each bulk request's latency and outcome is kept for the collection API.
     ///   - io: where the spool and the dead-letter file are written (they block on `fsync`); a new
     ///     executor for this recorder by default.
+    ///   - writeAheadLog: the spool's write-ahead log (``FileSpool/openWriteAheadLog(logger:metrics:metricLabels:)``):
+    ///     every accepted document is written to it before ``accept(_:)`` returns, and confirmed when
+    ///     it is stored, dead-lettered or spooled; fsync'd every `wal_sync_interval`. Nil: none.
     public init(
         name: String,
         configuration: ElasticsearchConfiguration,
@@ -55,8 +61,10 @@ public final class ElasticsearchRecorder: Recorder {
         logger: Logger,
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
         samples: SampleCollection? = nil,
-        io: BlockingExecutor? = nil
+        io: BlockingExecutor? = nil,
+        writeAheadLog: WriteAheadLog? = nil
     ) {
+        self.writeAheadLog = writeAheadLog
         self.samples = samples
         self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
         precondition(!configuration.endpoints.isEmpty, "an elasticsearch recorder needs at least one endpoint")
@@ -90,6 +98,7 @@ public final class ElasticsearchRecorder: Recorder {
     // MARK: - Recorder
 
     public func accept(_ document: Document) {
+        if let writeAheadLog { log(document, to: writeAheadLog) }
         let now = clock.monotonicNanos()
         let (wake, ended) = state.withLock { state in
             (state.machine.accept(document, now: now), state.machine.isDone && !state.running)
@@ -113,6 +122,7 @@ public final class ElasticsearchRecorder: Recorder {
             await loopEnded.wait()
         } else {
             await spoolLeftovers(reason: .shutdown)
+            await closeWriteAheadLog()
         }
     }
 
@@ -127,6 +137,9 @@ public final class ElasticsearchRecorder: Recorder {
             deadLetters: DeadLetterFile(directory: configuration.spoolDirectory),
             indexName: configuration.indexName)
         await withDiscardingTaskGroup { group in
+            if let writeAheadLog {
+                group.addTask { await self.syncPeriodically(writeAheadLog) }
+            }
             while true {
                 if Task.isCancelled {
                     let now = clock.monotonicNanos()
@@ -148,6 +161,7 @@ public final class ElasticsearchRecorder: Recorder {
         state.withLock { $0.running = false }
         // A document accepted between the last step and now must not be stranded.
         await spoolLeftovers(reason: .shutdown)
+        await closeWriteAheadLog()
         publishMetrics()
         loopEnded.open()
     }
@@ -209,6 +223,8 @@ public final class ElasticsearchRecorder: Recorder {
                     "cannot write dead letters; \(letters.count) rejected documents are only counted",
                     ["error": error.message])
             }
+            // Rejected for good: sending them again after a restart would only be rejected again.
+            writeAheadLog?.confirm(letters.map(\.document))
         case .log(let transition):
             log(transition, deadLetterPath: context.deadLetters.path)
         }
@@ -221,6 +237,7 @@ public final class ElasticsearchRecorder: Recorder {
                 try spool.append(documents)
                 // Counted the moment they are durable, as before the move to `io`.
                 self.metrics.spooled.increment(by: Int64(documents.count))
+                self.writeAheadLog?.confirm(documents)
             }
             logger.debug("spooled documents", ["recorder.documents": "\(documents.count)", "reason": reason.rawValue])
         } catch {
@@ -243,6 +260,7 @@ public final class ElasticsearchRecorder: Recorder {
             do throws(SpoolError) {
                 try spool.append(documents)
                 metrics.spooled.increment(by: Int64(documents.count))
+                writeAheadLog?.confirm(documents)
                 return
             } catch {
                 logger.error("cannot spool documents at shutdown", ["error": error.message])
@@ -359,6 +377,7 @@ public final class ElasticsearchRecorder: Recorder {
                 "recorder.latency_ms": "\((now &- started) / 1_000_000)", "recorder.outcome": outcome.summary,
             ])
         state.withLock { $0.machine.bulkFinished(batchID: batch.id, outcome: outcome, now: now) }
+        confirmStored(batch, outcome: outcome)
         wakeup.signal()
     }
 
