@@ -21,7 +21,8 @@ import Testing
         let rig = try await ShippingRig(readers: 2)
         let proxy = try FaultProxy(upstreamPort: rig.osmem.port)
         try rig.writeConfiguration(
-            interval: "100ms", elasticsearch: proxy.endpoint, elasticsearchKeys: ["bulk_max_docs": "10"])
+            interval: "100ms", elasticsearch: proxy.endpoint,
+            elasticsearchKeys: ["bulk_max_docs": "10"])
         var random = SplitMix64(seed: 16_002)
         let phases: [Phase] =
             Array(repeating: .shipping, count: 8) + Array(repeating: .outage, count: 6)
@@ -52,7 +53,8 @@ import Testing
         let last = try await rig.start()
         for program in rig.programs { program.stop() }
         let witnessed = try Self.witnessed(rig.witnessPath)
-        try await eventually("every witnessed document indexed", timeout: .seconds(30), interval: .milliseconds(300)) {
+        // On a timeout the expectations below report what is missing.
+        try? await eventually("every witnessed document indexed", timeout: .seconds(20), interval: .milliseconds(300)) {
             let indexed = try await rig.indexed()
             return witnessed.allSatisfy { indexed[$0] != nil }
         }
