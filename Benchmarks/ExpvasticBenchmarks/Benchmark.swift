@@ -24,6 +24,8 @@ struct BenchmarkContext {
     var windowSeconds = 25
     /// Whether end-to-end runs also drive the Python reference.
     var reference = true
+    /// Whether the end-to-end runs' recorder keeps its write-ahead log (`wal`; `--no-wal` turns it off).
+    var writeAheadLog = true
     /// The `expvasyml` to measure; nil: the one next to this executable.
     var expvasyml: String?
 }

@@ -16,7 +16,8 @@ struct EndToEndBenchmark: Sendable {
             let ours = try await environment.measure(name: name, endpoints: endpoints) { server, directory in
                 let configuration = directory + "/expvastic.yml"
                 try BenchmarkConfiguration.yaml(
-                    ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool"
+                    ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool",
+                    writeAheadLog: environment.context.writeAheadLog
                 ).write(toFile: configuration, atomically: true, encoding: .utf8)
                 return try ChildProcess(
                     name: "expvasyml", executable: environment.expvasyml, arguments: ["-c", configuration],

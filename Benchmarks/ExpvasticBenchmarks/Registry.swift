@@ -8,6 +8,9 @@ let allBenchmarks: [Benchmark] = [
         name: "bulk-encode-gzip-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),
     ConfigLoadBenchmarks.load(name: "config-load-1000", readers: 1000),
     ConfigLoadBenchmarks.load(name: "config-load-10000", readers: 10000),
+    WriteAheadLogBenchmarks.append(name: "wal-append-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: nil),
+    WriteAheadLogBenchmarks.append(
+        name: "wal-append-sync100-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: 100),
 ]
 
 /// Every end-to-end benchmark (real processes, ~35 s each plus the reference), after the micro ones.

@@ -187,6 +187,12 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
         /// The NDJSON as it is.
         case none
     }
+    /// `wal`: write every accepted document to the spool's write-ahead log (`<spool_dir>/wal`)
+    /// before it counts as accepted, so that `kill -9` loses nothing; default true.
+    public var writeAheadLog: Bool = true
+    /// `wal_sync_interval`: how often what the write-ahead log got is fsync'd (a power loss loses
+    /// at most this much; a killed process loses nothing either way); default 100ms.
+    public var walSyncInterval: Duration = .milliseconds(100)
 
     public init(endpoints: [Endpoint], indexName: IndexName, spoolDirectory: String) {
         self.endpoints = endpoints

@@ -4,7 +4,7 @@ extension ConfigurationLoader {
     static let elasticsearchKeys = [
         "type", "log_level", "endpoint", "endpoints", "index_name", "timeout", "backoff", "username", "password",
         "api_key", "bulk_max_docs", "bulk_max_bytes", "flush_interval", "spool_dir", "spool_max_bytes", "template",
-        "queue_size", "compression", "data_stream",
+        "queue_size", "compression", "data_stream", "wal", "wal_sync_interval",
     ]
     static let dataStreamKeys = ["type", "dataset", "namespace"]
     static let fileKeys = ["type", "log_level", "path", "index_name", "max_bytes", "max_files"]
@@ -155,6 +155,8 @@ extension ConfigurationLoader {
                     hint: "use gzip (the default) or none", line: node["compression"]?.mark.line)
             }
         }
+        let writeAheadLog = bool(node["wal"], path: path + ".wal")
+        let walSyncInterval = duration(node["wal_sync_interval"], path: path + ".wal_sync_interval")
 
         guard let indexName, errorCount == errorsBefore else { return nil }
         var configuration = ElasticsearchConfiguration(
@@ -172,6 +174,8 @@ extension ConfigurationLoader {
         if let queueSize { configuration.queueSize = queueSize }
         if let compression { configuration.compression = compression }
         configuration.dataStream = dataStream
+        if let writeAheadLog { configuration.writeAheadLog = writeAheadLog }
+        if let walSyncInterval { configuration.walSyncInterval = walSyncInterval }
         return configuration
     }
 

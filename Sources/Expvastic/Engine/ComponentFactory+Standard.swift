@@ -36,6 +36,13 @@ extension ComponentFactory {
                         metrics: registry,
                         metricLabels: [MetricKey.Label("recorder", configuration.name)]
                     )
+                    let writeAheadLog =
+                        elasticsearch.writeAheadLog
+                        ? try spool.openWriteAheadLog(
+                            logger: logger.child(logger.component + ".wal"),
+                            metrics: registry,
+                            metricLabels: [MetricKey.Label("recorder", configuration.name)]
+                        ) : nil
                     return ElasticsearchRecorder(
                         name: configuration.name,
                         configuration: elasticsearch,
@@ -45,7 +52,8 @@ extension ComponentFactory {
                         metrics: registry,
                         logger: logger,
                         samples: samples,
-                        templateClaims: templateClaims
+                        templateClaims: templateClaims,
+                        writeAheadLog: writeAheadLog
                     )
                 case .file(let file):
                     return try FileRecorder(

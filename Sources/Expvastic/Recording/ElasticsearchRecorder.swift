@@ -16,12 +16,15 @@ import Synchronization
 /// ```
 public final class ElasticsearchRecorder: Recorder {
     public let name: String
-    private let configuration: ElasticsearchConfiguration
+    let configuration: ElasticsearchConfiguration
     private let transport: any HTTPTransport
     private let spool: (any Spool)?
-    private let io: BlockingExecutor
-    private let clock: any TimeSource
-    private let logger: Logger
+    /// Where every accepted document is written before `accept` returns (see ``WriteAheadLog``).
+    let writeAheadLog: WriteAheadLog?
+    let writeAheadLogFailing = Atomic<Bool>(false)
+    let io: BlockingExecutor
+    let clock: any TimeSource
+    let logger: Logger
     private let samples: SampleCollection?
     private let templateClaims: IndexTemplateClaims
     private let metrics: RecorderMetrics
@@ -48,6 +51,9 @@ public final class ElasticsearchRecorder: Recorder {
     ///     executor for this recorder by default.
     ///   - templateClaims: the index-template names the process's recorders hold, shared by all of
     ///     them so that none overwrites another's template; a private set by default.
+    ///   - writeAheadLog: the spool's write-ahead log (``FileSpool/openWriteAheadLog(logger:metrics:metricLabels:)``):
+    ///     every accepted document is written to it before ``accept(_:)`` returns, and confirmed when
+    ///     it is stored, dead-lettered or spooled; fsync'd every `wal_sync_interval`. Nil: none.
     public init(
         name: String,
         configuration: ElasticsearchConfiguration,
@@ -59,8 +65,10 @@ public final class ElasticsearchRecorder: Recorder {
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
         samples: SampleCollection? = nil,
         io: BlockingExecutor? = nil,
-        templateClaims: IndexTemplateClaims = IndexTemplateClaims()
+        templateClaims: IndexTemplateClaims = IndexTemplateClaims(),
+        writeAheadLog: WriteAheadLog? = nil
     ) {
+        self.writeAheadLog = writeAheadLog
         self.samples = samples
         self.templateClaims = templateClaims
         self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
@@ -95,6 +103,7 @@ public final class ElasticsearchRecorder: Recorder {
     // MARK: - Recorder
 
     public func accept(_ document: Document) {
+        if let writeAheadLog { log(document, to: writeAheadLog) }
         let now = clock.monotonicNanos()
         let (wake, ended) = state.withLock { state in
             (state.machine.accept(document, now: now), state.machine.isDone && !state.running)
@@ -118,6 +127,7 @@ public final class ElasticsearchRecorder: Recorder {
             await loopEnded.wait()
         } else {
             await spoolLeftovers(reason: .shutdown)
+            await closeWriteAheadLog()
         }
     }
 
@@ -132,6 +142,9 @@ public final class ElasticsearchRecorder: Recorder {
             deadLetters: DeadLetterFile(directory: configuration.spoolDirectory),
             indexName: configuration.indexName)
         await withDiscardingTaskGroup { group in
+            if let writeAheadLog {
+                group.addTask { await self.syncPeriodically(writeAheadLog) }
+            }
             while true {
                 if Task.isCancelled {
                     let now = clock.monotonicNanos()
@@ -153,6 +166,7 @@ public final class ElasticsearchRecorder: Recorder {
         state.withLock { $0.running = false }
         // A document accepted between the last step and now must not be stranded.
         await spoolLeftovers(reason: .shutdown)
+        await closeWriteAheadLog()
         publishMetrics()
         loopEnded.open()
     }
@@ -220,6 +234,8 @@ public final class ElasticsearchRecorder: Recorder {
                     "cannot write dead letters; \(letters.count) rejected documents are only counted",
                     ["error": error.message])
             }
+            // Rejected for good: sending them again after a restart would only be rejected again.
+            writeAheadLog?.confirm(letters.map(\.document))
         case .log(let transition):
             log(transition, deadLetterPath: context.deadLetters.path)
         }
@@ -232,6 +248,7 @@ public final class ElasticsearchRecorder: Recorder {
                 try spool.append(documents)
                 // Counted the moment they are durable, as before the move to `io`.
                 self.metrics.spooled.increment(by: Int64(documents.count))
+                self.writeAheadLog?.confirm(documents)
             }
             if reason == .shutdown {
                 logShutdownSpool(documents.count)
@@ -260,6 +277,7 @@ public final class ElasticsearchRecorder: Recorder {
                 try spool.append(documents)
                 metrics.spooled.increment(by: Int64(documents.count))
                 logShutdownSpool(documents.count)
+                writeAheadLog?.confirm(documents)
                 return
             } catch {
                 logger.error("cannot spool documents at shutdown", ["error": error.message])
@@ -414,6 +432,7 @@ public final class ElasticsearchRecorder: Recorder {
                 "recorder.latency_ms": "\((now &- started) / 1_000_000)", "recorder.outcome": outcome.summary,
             ])
         state.withLock { $0.machine.bulkFinished(batchID: batch.id, outcome: outcome, now: now) }
+        confirmStored(batch, outcome: outcome)
         wakeup.signal()
     }
 

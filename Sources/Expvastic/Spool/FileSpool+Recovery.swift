@@ -33,12 +33,16 @@ extension FileSpool {
             }
         }
 
+        var sequences = names.compactMap(SpoolFormat.segmentSequence(fileName:))
+        sequences += try adoptWriteAheadLog(
+            directory: directory, after: max(stored.segment, sequences.max() ?? 0), logger: logger)
+
         var segments: [SpoolStateMachine.Segment] = []
         var cursor = stored
         var cursorRecords = 0
         var corrupt = 0
         let header = SpoolFormat.headerBytes
-        for sequence in names.compactMap(SpoolFormat.segmentSequence(fileName:)).sorted() {
+        for sequence in sequences.sorted() {
             let segmentPath = path(directory, SpoolFormat.segmentFileName(sequence))
             let file = try SpoolFile(path: segmentPath, flags: O_RDONLY)
             defer { file.close() }
@@ -104,5 +108,53 @@ extension FileSpool {
             cursorRecords: cursorRecords,
             corruptRecords: corrupt
         )
+    }
+
+    /// Moves the segments a write-ahead log left in `<directory>/wal` (a crash or `kill -9`
+    /// before their documents were confirmed) into the spool, as its newest segments with
+    /// sequences after `newest`, so that they are checked and replayed like any spooled batch.
+    /// `rename` is atomic: a crash in the middle leaves each segment in one place or the other,
+    /// and the next start moves the rest. Returns the new sequences.
+    static func adoptWriteAheadLog(directory: String, after newest: UInt64, logger: Logger) throws(SpoolError)
+        -> [UInt64]
+    {
+        let logDirectory = WriteAheadLog.directory(inSpool: directory)
+        guard FileSystem.kind(of: logDirectory) == .directory else { return [] }
+        let names: [String]
+        do {
+            names = try FileSystem.entries(of: logDirectory)
+        } catch {
+            throw SpoolError(
+                code: "spool_directory",
+                message: "spool: cannot list the write-ahead log \(logDirectory) (\(error)); check its permissions")
+        }
+        var adopted: [UInt64] = []
+        var next = newest + 1
+        for sequence in names.compactMap(SpoolFormat.segmentSequence(fileName:)).sorted() {
+            let source = path(logDirectory, SpoolFormat.segmentFileName(sequence))
+            let file = try SpoolFile(path: source, flags: O_RDONLY)
+            let size = try file.size()
+            file.close()
+            guard size > SpoolFormat.headerBytes else {
+                // Created, never written to: nothing to replay.
+                try SpoolFile.remove(source)
+                continue
+            }
+            let target = path(directory, SpoolFormat.segmentFileName(next))
+            let moved = source.withCString { from in target.withCString { to in rename(from, to) } }
+            guard moved == 0 else { throw SpoolFile.error("move the write-ahead log segment to", target) }
+            adopted.append(next)
+            next += 1
+        }
+        if !adopted.isEmpty {
+            try SpoolFile.syncDirectory(directory)
+            try SpoolFile.syncDirectory(logDirectory)
+            logger.info(
+                "write-ahead log of the previous run handed to the spool: \(adopted.count) segments are replayed "
+                    + "(documents already stored are answered 409 and count as delivered)",
+                ["spool.directory": directory, "spool.segments": String(adopted.count)]
+            )
+        }
+        return adopted
     }
 }

@@ -29,6 +29,8 @@ public final class FileSpool: Spool {
 
     /// The spool directory.
     public let directory: String
+    /// `spool_max_bytes`, shared with the recorder's ``WriteAheadLog`` (see ``openWriteAheadLog(syncing:logger:metrics:metricLabels:)``).
+    public let budget: SpoolBudget
     let logger: Logger
     private let instruments: Instruments?
     private let state: Mutex<State>
@@ -77,6 +79,7 @@ public final class FileSpool: Spool {
         }
         self.directory = directory
         self.logger = logger
+        budget = SpoolBudget(maxBytes: maxBytes)
         instruments = metrics.map { factory in
             Instruments(
                 bytes: factory.gauge(MetricKey("spool_bytes", labels: metricLabels)),
@@ -125,7 +128,9 @@ public final class FileSpool: Spool {
         try state.withLock { state throws(SpoolError) in
             let before = state.machine.usage
             defer { publish(from: before, to: state.machine.usage) }
-            for action in try state.machine.append(bytes: records.count, records: documents.count) {
+            let actions = try state.machine.append(
+                bytes: records.count, records: documents.count, reservedBytes: budget.logBytes)
+            for action in actions {
                 switch action {
                 case .create(let segment):
                     try create(segment, in: &state)
@@ -191,6 +196,24 @@ public final class FileSpool: Spool {
     }
 
     public var usage: SpoolUsage { state.withLock { $0.machine.usage } }
+
+    /// Opens the write-ahead log in this spool's `wal/` directory, sharing `spool_max_bytes`.
+    /// Whatever an earlier run left there was adopted by this spool when it opened (and is
+    /// replayed like any spooled batch), so the log starts empty.
+    public func openWriteAheadLog(
+        logger: Logger,
+        metrics: (any MetricsFactory)? = nil,
+        metricLabels: [MetricKey.Label] = []
+    ) throws(SpoolError) -> WriteAheadLog {
+        try WriteAheadLog(
+            directory: WriteAheadLog.directory(inSpool: directory),
+            budget: budget,
+            segmentBytes: state.withLock { $0.machine.segmentBytes },
+            logger: logger,
+            metrics: metrics,
+            metricLabels: metricLabels
+        )
+    }
 
     // MARK: Actions
 
@@ -350,6 +373,7 @@ public final class FileSpool: Spool {
     }
 
     private func publish(from before: SpoolUsage, to after: SpoolUsage) {
+        budget.setSpoolBytes(after.bytes)
         guard let instruments else { return }
         instruments.bytes.set(Double(after.bytes))
         instruments.segments.set(Double(after.segments))

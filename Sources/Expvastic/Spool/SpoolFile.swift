@@ -14,6 +14,12 @@ struct SpoolFile {
         self.path = path
     }
 
+    /// Wraps a descriptor that is already open (a `dup` of another file's).
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
     func close() {
         _ = Glibc.close(descriptor)
     }

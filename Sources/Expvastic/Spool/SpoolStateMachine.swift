@@ -116,8 +116,9 @@ struct SpoolStateMachine: Sendable, Equatable {
     /// Plans the append of `records` records taking `bytes` bytes: roll when the writer would
     /// grow past `segmentBytes`, drop the oldest segments while the spool would exceed `maxBytes`.
     /// The returned actions end with `.write`; report ``written(segment:bytes:records:)`` or
-    /// ``writeFailed(segment:bytesOnDisk:)`` afterwards.
-    mutating func append(bytes: Int, records: Int) throws(SpoolError) -> [Action] {
+    /// ``writeFailed(segment:bytesOnDisk:)`` afterwards. `reservedBytes` (the write-ahead log's
+    /// share of `spool_max_bytes`) counts as taken, up to what leaves room for this batch.
+    mutating func append(bytes: Int, records: Int, reservedBytes: Int = 0) throws(SpoolError) -> [Action] {
         precondition(bytes > 0 && records > 0)
         guard bytes + Self.headerBytes <= maxBytes else {
             throw SpoolError(
@@ -127,6 +128,7 @@ struct SpoolStateMachine: Sendable, Equatable {
                     + "raise spool_max_bytes or lower bulk_max_docs / bulk_max_bytes"
             )
         }
+        let reserved = min(max(0, reservedBytes), maxBytes - bytes - Self.headerBytes)
         var actions: [Action] = []
         var target: UInt64? = nil
         if let last = segments.last, !last.sealed, last.records == 0 || last.bytes + bytes <= segmentBytes {
@@ -134,7 +136,7 @@ struct SpoolStateMachine: Sendable, Equatable {
         } else {
             sealWriter()
         }
-        while totalBytes + bytes + (target == nil ? Self.headerBytes : 0) > maxBytes {
+        while totalBytes + reserved + bytes + (target == nil ? Self.headerBytes : 0) > maxBytes {
             if let oldest = segments.first, oldest.sequence != target {
                 actions.append(removeOldest())
             } else {

@@ -30,16 +30,19 @@ final class ShippingRig: Sendable {
     var configPath: String { directory.appendingPathComponent("expvastic.yml").path }
 
     /// Writes the configuration: every Go program polled every `interval` by `app_<n>`, into the
-    /// `es` recorder (at `elasticsearch`, default osmem) and the `witness` file recorder.
+    /// `es` recorder (at `elasticsearch`, default osmem, with `elasticsearchKeys` added) and the
+    /// `witness` file recorder.
     func writeConfiguration(
         interval: String = "200ms",
         intervals: [String: String] = [:],
         elasticsearch: Endpoint? = nil,
         extraRecorders: String = "",
         extraRecorderNames: [String] = [],
-        spoolMaxBytes: String = "1GiB"
+        spoolMaxBytes: String = "1GiB",
+        elasticsearchKeys: [String: String] = [:]
     ) throws {
         let target = elasticsearch ?? osmem.endpoint
+        let extraKeys = elasticsearchKeys.sorted { $0.key < $1.key }.map { "\n    \($0.key): \($0.value)" }.joined()
         var yaml = """
             settings:
               log_level: info
@@ -71,7 +74,7 @@ final class ShippingRig: Sendable {
                 timeout: 2s
                 backoff: 3
                 spool_dir: \(spoolDirectory)
-                spool_max_bytes: \(spoolMaxBytes)
+                spool_max_bytes: \(spoolMaxBytes)\(extraKeys)
               witness:
                 type: file
                 path: \(witnessPath)

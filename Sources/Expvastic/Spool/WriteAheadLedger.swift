@@ -1,0 +1,141 @@
+/// Every decision of a ``WriteAheadLog`` — which segment a record goes to, when to start a new
+/// one, which documents are still unconfirmed and which segments may be deleted — as a value type
+/// with no I/O. The log reports events and performs the returned actions.
+///
+/// Documents are confirmed by `_id` and in any order (a retried batch is confirmed after younger
+/// ones): each segment counts its unconfirmed records, and a segment is deleted once that count is
+/// 0 and no more records go into it. Ids are deterministic, so the same id twice is the same
+/// document; every copy is tracked and confirmed once.
+struct WriteAheadLedger: Sendable, Equatable {
+    /// What the ledger knows about one segment file.
+    struct Segment: Sendable, Equatable {
+        var sequence: UInt64
+        /// Size of the file (header included).
+        var bytes: Int
+        /// Records written into it and not confirmed yet.
+        var unconfirmed: Int
+        /// No more appends: rolled, or a write failed.
+        var sealed: Bool
+    }
+
+    /// What the log must do, in order.
+    enum Action: Sendable, Equatable {
+        /// Create the segment file with its header; it is the new writer.
+        case create(segment: UInt64)
+        /// Write the records at `offset` of the segment.
+        case write(segment: UInt64, offset: Int)
+        /// Delete a segment whose records were all confirmed.
+        case delete(segment: UInt64)
+    }
+
+    /// A new segment is started when the writer would grow past this.
+    let segmentBytes: Int
+    /// A writer whose records are all confirmed is deleted once it is this large (the next append
+    /// starts a new one): what a restart re-sends (and Elasticsearch answers with 409) stays small.
+    let rollBytes: Int
+    private(set) var segments: [Segment] = []
+    /// Document id → sequences of the segments holding an unconfirmed copy, oldest first.
+    private(set) var unconfirmed: [String: [UInt64]] = [:]
+    private(set) var nextSequence: UInt64
+
+    init(segmentBytes: Int, rollBytes: Int, firstSequence: UInt64 = 1) {
+        precondition(segmentBytes > SpoolFormat.headerBytes && rollBytes > 0)
+        self.segmentBytes = segmentBytes
+        self.rollBytes = min(rollBytes, segmentBytes)
+        nextSequence = firstSequence
+    }
+
+    /// Bytes of every segment file.
+    var totalBytes: Int { segments.reduce(0) { $0 + $1.bytes } }
+
+    /// Documents written and not confirmed yet.
+    var unconfirmedDocuments: Int { segments.reduce(0) { $0 + $1.unconfirmed } }
+
+    /// The segment being written, if any (always the newest).
+    var writer: UInt64? {
+        guard let last = segments.last, !last.sealed else { return nil }
+        return last.sequence
+    }
+
+    /// Plans writing `bytes` bytes of records: into the writer, or a new segment when the writer
+    /// would grow past `segmentBytes`. Ends with `.write`; report ``written(segment:bytes:ids:)``
+    /// or ``writeFailed(segment:)`` afterwards.
+    mutating func append(bytes: Int) -> [Action] {
+        precondition(bytes > 0)
+        var actions: [Action] = []
+        if let last = segments.last, !last.sealed,
+            last.bytes == SpoolFormat.headerBytes || last.bytes + bytes <= segmentBytes
+        {
+            return [.write(segment: last.sequence, offset: last.bytes)]
+        }
+        actions += sealWriter()
+        let sequence = nextSequence
+        nextSequence += 1
+        segments.append(Segment(sequence: sequence, bytes: SpoolFormat.headerBytes, unconfirmed: 0, sealed: false))
+        actions.append(.create(segment: sequence))
+        actions.append(.write(segment: sequence, offset: SpoolFormat.headerBytes))
+        return actions
+    }
+
+    /// The segment file could not be created: forget it.
+    mutating func creationFailed(segment: UInt64) {
+        segments.removeAll { $0.sequence == segment && $0.unconfirmed == 0 }
+    }
+
+    /// The records of `ids` are in the segment (written, not necessarily synced).
+    mutating func written(segment: UInt64, bytes: Int, ids: [String]) {
+        guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
+        segments[index].bytes += bytes
+        segments[index].unconfirmed += ids.count
+        for id in ids { unconfirmed[id, default: []].append(segment) }
+    }
+
+    /// Writing failed (the file was cut back to where it was): never append to it again.
+    mutating func writeFailed(segment: UInt64) -> [Action] {
+        guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return [] }
+        segments[index].sealed = true
+        return collectGarbage()
+    }
+
+    /// These documents are delivered (stored, dead-lettered, or durable in the spool). Ids that
+    /// are not unconfirmed here (never logged, or confirmed already) change nothing.
+    mutating func confirm<S: Sequence>(_ ids: S) -> [Action] where S.Element == String {
+        var touched = false
+        for id in ids {
+            guard var sequences = unconfirmed[id], !sequences.isEmpty else { continue }
+            let sequence = sequences.removeFirst()
+            unconfirmed[id] = sequences.isEmpty ? nil : sequences
+            if let index = segments.firstIndex(where: { $0.sequence == sequence }) {
+                segments[index].unconfirmed -= 1
+                touched = true
+            }
+        }
+        return touched ? collectGarbage() : []
+    }
+
+    /// No more appends for now (shutdown): a writer with nothing unconfirmed goes too.
+    mutating func close() -> [Action] {
+        sealWriter()
+    }
+
+    /// Deletes sealed segments with nothing unconfirmed, and a writer with nothing unconfirmed
+    /// once it reached `rollBytes`.
+    private mutating func collectGarbage() -> [Action] {
+        if let last = segments.last, !last.sealed, last.unconfirmed == 0, last.bytes >= rollBytes {
+            segments[segments.count - 1].sealed = true
+        }
+        var actions: [Action] = []
+        segments.removeAll { segment in
+            guard segment.sealed, segment.unconfirmed == 0 else { return false }
+            actions.append(.delete(segment: segment.sequence))
+            return true
+        }
+        return actions
+    }
+
+    private mutating func sealWriter() -> [Action] {
+        guard !segments.isEmpty else { return [] }
+        segments[segments.count - 1].sealed = true
+        return collectGarbage()
+    }
+}

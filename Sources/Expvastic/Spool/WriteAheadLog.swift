@@ -1,0 +1,277 @@
+import Glibc
+import Synchronization
+
+/// The write-ahead log of an Elasticsearch recorder: every document it accepts is written here
+/// before `accept` returns, and confirmed once Elasticsearch stored it (or it was dead-lettered,
+/// or moved to the spool). A `kill -9` at any moment therefore loses nothing: what the log holds
+/// is in the kernel, and the next start hands every segment left in the log to the spool, which
+/// replays it (`create` with the deterministic `_id` makes a re-sent document a harmless 409).
+///
+/// - Format: the spool's segment files (`SpoolFormat`), in the spool directory's `wal/`.
+/// - ``append(_:)`` does one `pwrite` (no `fsync`): page cache, a few microseconds per document,
+///   and it never waits for a disk flush. ``sync()`` fsyncs what was written since the last call;
+///   the recorder calls it every `wal_sync_interval`, so a power loss loses at most that much.
+/// - A segment is deleted when it takes no more records and all of its records were confirmed;
+///   the writer is rolled once it is fully confirmed and `rollBytes` large, so a restart re-sends
+///   little.
+/// - Bytes count against the spool's `spool_max_bytes` (``SpoolBudget``): a record that would
+///   take the two past it is refused (`spool_full`), and the document stays in memory only.
+///
+/// Calls are serialized by a mutex; ``sync()`` fsyncs outside it, so appends never wait for it.
+public final class WriteAheadLog: Sendable {
+    /// The log's directory (`<spool_dir>/wal`).
+    public let directory: String
+    private let budget: SpoolBudget
+    private let logger: Logger
+    private let instruments: Instruments?
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        var ledger: WriteAheadLedger
+        var writer: (sequence: UInt64, file: SpoolFile)?
+        /// The writer has bytes that were not fsync'd.
+        var writerDirty = false
+        /// Files rolled or about to be deleted with bytes that were not fsync'd; synced and closed by `sync`.
+        var toSync: [SpoolFile] = []
+        /// A segment was created since the last sync: the directory needs one too.
+        var directoryDirty = false
+    }
+
+    private struct Instruments {
+        var bytes: Gauge
+        var syncs: Counter
+    }
+
+    /// The log's directory inside a spool directory.
+    public static func directory(inSpool spoolDirectory: String) -> String {
+        FileSpool.path(spoolDirectory, "wal")
+    }
+
+    /// Opens (creating it) the log in `directory`. Segments already there are left alone (a
+    /// ``FileSpool`` adopts them when it opens, before this); new ones get higher sequences.
+    ///
+    /// - Parameters:
+    ///   - budget: shared with the spool; its `maxBytes` is `spool_max_bytes`.
+    ///   - segmentBytes: size at which a new segment is started.
+    ///   - rollBytes: size at which a fully confirmed writer is deleted (default 1 MiB).
+    ///   - metrics: when given, the gauge `wal_bytes` and the counter `wal_syncs` are kept, with `metricLabels`.
+    public init(
+        directory: String,
+        budget: SpoolBudget,
+        segmentBytes: Int,
+        rollBytes: Int = 1 << 20,
+        logger: Logger,
+        metrics: (any MetricsFactory)? = nil,
+        metricLabels: [MetricKey.Label] = []
+    ) throws(SpoolError) {
+        let names: [String]
+        do {
+            try FileSystem.createDirectories(directory)
+            names = try FileSystem.entries(of: directory)
+        } catch {
+            throw SpoolError(
+                code: "spool_directory",
+                message:
+                    "write-ahead log: cannot use directory \(directory) (\(error)); check spool_dir and its permissions"
+            )
+        }
+        let newest = names.compactMap(SpoolFormat.segmentSequence(fileName:)).max() ?? 0
+        self.directory = directory
+        self.budget = budget
+        self.logger = logger
+        instruments = metrics.map { factory in
+            Instruments(
+                bytes: factory.gauge(MetricKey("wal_bytes", labels: metricLabels)),
+                syncs: factory.counter(MetricKey("wal_syncs", labels: metricLabels))
+            )
+        }
+        let segmentBytes = max(segmentBytes, SpoolFormat.headerBytes + SpoolFormat.frameHeaderBytes + 1)
+        state = Mutex(
+            State(
+                ledger: WriteAheadLedger(segmentBytes: segmentBytes, rollBytes: rollBytes, firstSequence: newest + 1)))
+    }
+
+    deinit {
+        state.withLock { state in
+            state.writer?.file.close()
+            state.writer = nil
+            for file in state.toSync { file.close() }
+            state.toSync = []
+        }
+    }
+
+    /// Writes the documents (one `pwrite`, no `fsync`). When this returns they survive a crash of
+    /// the process; ``sync()`` makes them survive a crash of the machine.
+    public func append(_ documents: [Document]) throws(SpoolError) {
+        guard !documents.isEmpty else { return }
+        var records: [UInt8] = []
+        records.reserveCapacity(documents.reduce(0) { $0 + SpoolFormat.recordBytes($1) })
+        for document in documents {
+            try SpoolFormat.appendRecord(document, to: &records)
+        }
+        let ids = documents.map(\.id)
+        try state.withLock { state throws(SpoolError) in
+            let spoolBytes = budget.spoolBytes
+            let needed = records.count + (state.ledger.writer == nil ? SpoolFormat.headerBytes : 0)
+            guard state.ledger.totalBytes + spoolBytes + needed <= budget.maxBytes else {
+                throw SpoolError(
+                    code: "spool_full",
+                    message:
+                        "write-ahead log: spool_max_bytes (\(budget.maxBytes)) is reached (spool \(spoolBytes) bytes, "
+                        + "log \(state.ledger.totalBytes) bytes); \(documents.count) documents are held in memory only "
+                        + "until the spool drains; raise spool_max_bytes if this happens while the cluster is up"
+                )
+            }
+            defer { publish(state.ledger.totalBytes) }
+            for action in state.ledger.append(bytes: records.count) {
+                switch action {
+                case .create(let segment):
+                    try create(segment, in: &state)
+                case .write(let segment, let offset):
+                    try write(records, ids: ids, to: segment, at: offset, in: &state)
+                case .delete:
+                    perform([action], in: &state)
+                }
+            }
+        }
+    }
+
+    /// These documents were stored by Elasticsearch, dead-lettered or spooled: their records
+    /// need not be replayed. Deletes the segments that hold nothing unconfirmed any more.
+    public func confirm(_ documents: [Document]) {
+        guard !documents.isEmpty else { return }
+        state.withLock { state in
+            perform(state.ledger.confirm(documents.lazy.map(\.id)), in: &state)
+            publish(state.ledger.totalBytes)
+        }
+    }
+
+    /// Fsyncs what was written since the last call (the writer, rolled segments and the directory
+    /// when a segment was created). The `fsync` runs outside the log's lock, on a duplicate of the
+    /// descriptor, so appends go on meanwhile. Returns the number of `fsync` calls made.
+    @discardableResult
+    public func sync() throws(SpoolError) -> Int {
+        let (files, syncDirectory) = state.withLock { state -> ([SpoolFile], Bool) in
+            var files = state.toSync
+            state.toSync = []
+            if state.writerDirty, let writer = state.writer {
+                let copy = dup(writer.file.descriptor)
+                if copy >= 0 {
+                    files.append(SpoolFile(descriptor: copy, path: writer.file.path))
+                    state.writerDirty = false
+                }
+            }
+            defer { state.directoryDirty = false }
+            return (files, state.directoryDirty)
+        }
+        defer { for file in files { file.close() } }
+        var failure: SpoolError?
+        for file in files {
+            do { try file.sync() } catch { failure = failure ?? error }
+        }
+        if syncDirectory {
+            do { try SpoolFile.syncDirectory(directory) } catch { failure = failure ?? error }
+        }
+        let count = files.count + (syncDirectory ? 1 : 0)
+        instruments?.syncs.increment(by: Int64(count))
+        if let failure { throw failure }
+        return count
+    }
+
+    /// Shutdown, after everything in memory was stored or spooled: fsyncs, and deletes the writer
+    /// when all of its records were confirmed. Appends after this start a new segment.
+    public func close() throws(SpoolError) {
+        state.withLock { state in
+            perform(state.ledger.close(), in: &state)
+            publish(state.ledger.totalBytes)
+        }
+        try sync()
+    }
+
+    /// Documents written and not confirmed yet.
+    public var unconfirmedDocuments: Int { state.withLock { $0.ledger.unconfirmedDocuments } }
+
+    /// Bytes of the log's segment files.
+    public var bytes: Int { state.withLock { $0.ledger.totalBytes } }
+
+    /// The log's segment files, oldest first.
+    public var segmentPaths: [String] { state.withLock { $0.ledger.segments.map { path(of: $0.sequence) } } }
+
+    // MARK: Actions
+
+    private func path(of segment: UInt64) -> String {
+        FileSpool.path(directory, SpoolFormat.segmentFileName(segment))
+    }
+
+    private func create(_ segment: UInt64, in state: inout State) throws(SpoolError) {
+        closeWriter(in: &state)
+        let path = path(of: segment)
+        do {
+            let file = try SpoolFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL)
+            state.writer = (segment, file)
+            try file.write(SpoolFormat.segmentHeader(), at: 0)
+            state.writerDirty = true
+            state.directoryDirty = true
+        } catch {
+            closeWriter(in: &state)
+            try? SpoolFile.remove(path)
+            state.ledger.creationFailed(segment: segment)
+            throw error
+        }
+    }
+
+    private func write(
+        _ records: [UInt8], ids: [String], to segment: UInt64, at offset: Int, in state: inout State
+    ) throws(SpoolError) {
+        guard let writer = state.writer, writer.sequence == segment else {
+            preconditionFailure("write-ahead log writes to segment \(segment) but has another open")
+        }
+        do {
+            try writer.file.write(records, at: offset)
+        } catch {
+            // Never leave a partial record for the next append to follow: cut it off, and seal.
+            try? writer.file.truncate(to: offset)
+            perform(state.ledger.writeFailed(segment: segment), in: &state)
+            closeWriter(in: &state)
+            throw error
+        }
+        state.writerDirty = true
+        state.ledger.written(segment: segment, bytes: records.count, ids: ids)
+    }
+
+    /// Deletions are logged, never thrown: a segment that could not be deleted is only replayed
+    /// again after a restart (duplicates are harmless).
+    private func perform(_ actions: [WriteAheadLedger.Action], in state: inout State) {
+        for action in actions {
+            guard case .delete(let segment) = action else {
+                preconditionFailure("\(action) is performed by append")
+            }
+            if state.writer?.sequence == segment { closeWriter(in: &state) }
+            do {
+                try SpoolFile.remove(path(of: segment))
+            } catch {
+                logger.error(
+                    "write-ahead log cannot delete a confirmed segment: \(error.message)",
+                    ["spool.segment": path(of: segment)])
+            }
+        }
+        if let writer = state.writer, writer.sequence != state.ledger.writer { closeWriter(in: &state) }
+    }
+
+    /// Closes the writer; bytes not synced yet are synced by the next ``sync()`` first.
+    private func closeWriter(in state: inout State) {
+        guard let writer = state.writer else { return }
+        state.writer = nil
+        if state.writerDirty {
+            state.toSync.append(writer.file)
+            state.writerDirty = false
+        } else {
+            writer.file.close()
+        }
+    }
+
+    private func publish(_ bytes: Int) {
+        budget.setLogBytes(bytes)
+        instruments?.bytes.set(Double(bytes))
+    }
+}
