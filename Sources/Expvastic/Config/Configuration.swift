@@ -90,6 +90,16 @@ public struct ReaderConfiguration: Sendable, Equatable {
     public var maxBodyBytes: Int = 16 << 20
     /// `max_depth`: default 64.
     public var maxDepth: Int = 64
+    /// `max_fields`: the most mapping fields one document's payload may create (integer; each value
+    /// counts, and so does each object its dotted path creates: `a.b.c` costs 3 the first time).
+    /// Default ``defaultMaxFields``: what the shipped index template allows
+    /// (`index.mapping.total_fields.limit`, ``IndexTemplate/totalFieldsLimit``) minus the envelope.
+    /// Fields beyond it are dropped, the last in sorted key order, counted as
+    /// `fields_dropped{reason="budget"}`.
+    public var maxFields: Int = ReaderConfiguration.defaultMaxFields
+
+    /// The default of `max_fields`: 2,000 − 4 = 1,996.
+    public static let defaultMaxFields = IndexTemplate.totalFieldsLimit - DocumentEnvelope.fieldNames.count
 
     public init(name: String, kind: Kind, typeName: String, url: Endpoint?) {
         self.name = name

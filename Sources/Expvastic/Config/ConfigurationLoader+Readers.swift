@@ -3,7 +3,7 @@ extension ConfigurationLoader {
     static let readerTypes = ["expvar", "self"]
     static let commonReaderKeys = [
         "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
-        "max_body_bytes", "max_depth",
+        "max_body_bytes", "max_depth", "max_fields",
     ]
     static let expvarReaderKeys = ["endpoint", "routepath", "headers"]
     /// The most a reader's timeout defaults to.
@@ -57,6 +57,7 @@ extension ConfigurationLoader {
         let level = logLevel(node["log_level"], path: path + ".log_level")
         let maxBody = size(node["max_body_bytes"], path: path + ".max_body_bytes")
         let maxDepth = integer(node["max_depth"], path: path + ".max_depth", range: 1...10_000)
+        let maxFields = integer(node["max_fields"], path: path + ".max_fields", range: 1...1_000_000)
 
         guard let kind, let typeName, errorCount == errorsBefore else { return nil }
         var reader = ReaderConfiguration(name: name, kind: kind, typeName: typeName, url: url)
@@ -73,6 +74,7 @@ extension ConfigurationLoader {
         reader.logLevel = level
         if let maxBody { reader.maxBodyBytes = maxBody }
         if let maxDepth { reader.maxDepth = maxDepth }
+        if let maxFields { reader.maxFields = maxFields }
         return reader
     }
 

@@ -22,6 +22,17 @@ public final class ExpvarReader: Reader {
         var flattener: Flattener
         /// The encoder's field order of the previous document (see `DocumentEncoder.cachedOrder`).
         var fieldOrder: [Int] = []
+        /// The budget warning is logged once per reader.
+        var budgetWarned = false
+    }
+
+    /// One encoded poll, before metrics and logs.
+    private struct Encoded: Sendable {
+        var body: [UInt8]
+        var dropped: [Int]
+        var converted: Int
+        /// Set on the first poll that exceeded `max_fields`: the warning to log.
+        var budgetWarning: String?
     }
 
     public let name: String
@@ -126,7 +137,8 @@ public final class ExpvarReader: Reader {
         let limits = self.limits
         let pool = scratch
         let preferred = preferredSlot
-        let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = state.withLock { state in
+        let maxFields = configuration.maxFields
+        let result: Result<Encoded, JSONError> = state.withLock { state in
             pool.withScratch(preferred: preferred) { scratch in
                 scratch.scanner.limits = limits
                 let parsed: JSONError? = body.withUnsafeBytes { source in
@@ -142,17 +154,30 @@ public final class ExpvarReader: Reader {
                 }
                 if let parsed { return .failure(parsed) }
                 swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
-                let (encoded, duplicates, conflicts) = scratch.encoder.finish()
+                let envelope = DocumentEnvelope.fieldNames.count
+                let outcome = scratch.encoder.finish(maxFields: maxFields + envelope, pinned: envelope)
                 swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
-                state.flattener.count(.duplicate, duplicates)
-                state.flattener.count(.conflict, conflicts)
-                return .success((encoded, state.flattener.dropped, state.flattener.uintConverted))
+                state.flattener.count(.duplicate, outcome.duplicates)
+                state.flattener.count(.conflict, outcome.conflicts)
+                state.flattener.count(.budget, outcome.overBudget)
+                var warning: String?
+                if outcome.overBudget > 0, !state.budgetWarned {
+                    state.budgetWarned = true
+                    warning = Self.budgetWarning(outcome, maxFields: maxFields)
+                }
+                return .success(
+                    Encoded(
+                        body: outcome.body, dropped: state.flattener.dropped,
+                        converted: state.flattener.uintConverted, budgetWarning: warning))
             }
         }
         switch result {
         case .failure(let error):
             throw ReaderError(code: Self.code(for: error), message: context + ": " + error.message)
-        case .success(let (encoded, dropped, converted)):
+        case .success(let encoded):
+            let dropped = encoded.dropped
+            let converted = encoded.converted
+            if let warning = encoded.budgetWarning { logger.warn(warning) }
             var total = 0
             for (reason, amount) in zip(DropReason.allCases, dropped) where amount > 0 {
                 dropCounters[reason.rawValue].increment(by: Int64(amount))
@@ -169,8 +194,29 @@ public final class ExpvarReader: Reader {
             }
             return Document(
                 id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
-                timestampMillis: millis, reader: name, body: encoded)
+                timestampMillis: millis, reader: name, body: encoded.body)
         }
+    }
+
+    /// `document has 5,724 fields; budget 1,996; dropped 3,774 (…)`: said once per reader.
+    private static func budgetWarning(_ outcome: DocumentEncoder.Outcome, maxFields: Int) -> String {
+        let envelope = DocumentEnvelope.fieldNames.count
+        let first = outcome.firstOverBudget.map { "\"\($0)\"" } ?? "the largest object"
+        return "document has \(grouped(outcome.mappingFields - envelope)) fields; budget \(grouped(maxFields)); "
+            + "dropped \(grouped(outcome.overBudget)) (the last in sorted order, from \(first) on, every poll). "
+            + "Keep what matters with include: or drop the rest with exclude:, make one document per entity "
+            + "with split:, or raise max_fields (and the index's total_fields.limit)"
+    }
+
+    /// `5724` → `5,724`.
+    private static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value.magnitude))
+        var out = value < 0 ? "-" : ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out += "," }
+            out.append(digit)
+        }
+        return out
     }
 
     private func writeEnvelope(millis: Int64, into encoder: inout DocumentEncoder) {

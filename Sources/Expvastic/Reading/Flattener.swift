@@ -3,7 +3,13 @@
 ///
 /// Rules, in the order they apply:
 /// - Nested objects flatten to dotted paths (`memstats.HeapAlloc`); keys are escaped as in the
-///   output. An empty key or one that starts or ends with `.` is dropped (`invalid_key`).
+///   output. A name Elasticsearch refuses (an empty or whitespace-only level as in `a..b`, `" "`,
+///   `.a`; a root metadata name such as `_id` or `_source.n`; over 1,024 bytes) is dropped
+///   (`invalid_key`), see ``FieldName``.
+/// - A path keeps the kind it was first seen with (``FieldKind``: number, string, boolean, numeric,
+///   string or boolean array, object): a value of another kind is dropped (`type_conflict`); a value
+///   where fields were nested, or fields nested under an earlier value, is dropped (`conflict`);
+///   within the first document that has both, the nested fields win. The rest of the document ships.
 /// - A payload path equal to an envelope field (`type`, `reader`, …) or beneath one is dropped
 ///   (`reserved`); the envelope always wins.
 /// - `null` → dropped (`null`); `+Inf`/`-Inf`/`NaN` → dropped (`non_finite`).
@@ -86,6 +92,8 @@ struct Flattener {
     var pendingRings: [PendingRing] = []
     var memstatsRing: RingState?
     var customRings: [[UInt8]: RingState] = [:]
+    /// Counts calls of ``flatten(_:source:into:)``; see ``FieldInfo/kindPoll``.
+    private(set) var poll: UInt32 = 0
 
     init(options: Options) {
         self.options = options
@@ -96,6 +104,7 @@ struct Flattener {
     mutating func flatten(_ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
         for index in dropped.indices { dropped[index] = 0 }
         uintConverted = 0
+        poll &+= 1
         pendingRings.removeAll(keepingCapacity: true)
         path.removeAll(keepingCapacity: true)
         tape.arena.withUnsafeBytes { arena in
@@ -159,8 +168,57 @@ struct Flattener {
     mutating func lookup(hash: UInt64) -> Int {
         if let found = path.withUnsafeBytes({ table.find(hash: hash, path: $0) }) { return found }
         let current = path
-        let info = makeInfo(current)
+        var info = makeInfo(current)
+        if info.drop == nil, !markAncestorsAsObjects(current) { info.drop = .conflict }
         return current.withUnsafeBytes { table.insert(hash: hash, path: $0, info: info) }
+    }
+
+    /// Records that every dotted prefix of a new `path` is an object. Returns false (and marks
+    /// nothing) when a prefix was a value in an earlier poll: that prefix keeps its kind, so `path`
+    /// cannot be mapped and is dropped for good. A prefix first seen as a value in this same poll
+    /// becomes an object (the encoder drops the value), so nested fields win on the first poll as on
+    /// every later one. Runs once per new path, never on the per-poll hot path.
+    private mutating func markAncestorsAsObjects(_ path: [UInt8]) -> Bool {
+        let dots = path.indices.filter { path[$0] == UInt8(ascii: ".") }
+        if dots.isEmpty { return true }
+        var ancestors: [(hash: UInt64, end: Int)] = []
+        ancestors.reserveCapacity(dots.count)
+        for end in dots where end > 0 {
+            let hash = path.withUnsafeBytes { PathTable.hash(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+            if let found = path.withUnsafeBytes({
+                table.find(hash: hash, path: UnsafeRawBufferPointer(rebasing: $0[..<end]))
+            }) {
+                let info = table[found]
+                if let kind = info.kind, kind != .object, info.kindPoll != poll { return false }
+            }
+            ancestors.append((hash, end))
+        }
+        for (hash, end) in ancestors {
+            let prefix = Array(path[..<end])
+            let index =
+                prefix.withUnsafeBytes { table.find(hash: hash, path: $0) }
+                ?? prefix.withUnsafeBytes { table.insert(hash: hash, path: $0, info: makeInfo(prefix)) }
+            if table[index].kind != .object {
+                table[index].kind = .object
+                table[index].kindPoll = poll
+            }
+        }
+        return true
+    }
+
+    /// Whether a value of `kind` may go out at the path of `index` (first sight fixes the kind);
+    /// counts the drop when not.
+    @inline(__always)
+    private mutating func admit(_ kind: FieldKind, at index: Int) -> Bool {
+        let current = table[index].kind
+        if current == kind { return true }
+        if current == nil {
+            table[index].kind = kind
+            table[index].kindPoll = poll
+            return true
+        }
+        count(current == .object ? .conflict : .typeConflict)
+        return false
     }
 
     private func makeInfo(_ path: [UInt8]) -> FieldInfo {
@@ -168,7 +226,9 @@ struct Flattener {
         let included = options.include.isEmpty || options.include.contains { $0.matchesSelfOrAncestor(path) }
         let expand = options.include.contains { $0.mayMatchBeneath(path) }
         var drop: DropReason?
-        if Self.isReserved(path) {
+        if !FieldName.isValid(path) {
+            drop = .invalidKey
+        } else if Self.isReserved(path) {
             drop = .reserved
         } else if excluded {
             drop = .excluded
@@ -188,7 +248,7 @@ struct Flattener {
     }
 
     /// The envelope's field names; payload fields may not take them or nest under them.
-    static let envelopeKeys: [[UInt8]] = ["@timestamp", "type", "reader", "endpoint"].map { Array($0.utf8) }
+    static let envelopeKeys: [[UInt8]] = DocumentEnvelope.fieldNames.map { Array($0.utf8) }
 
     static func isReserved(_ path: [UInt8]) -> Bool {
         envelopeKeys.contains { key in
@@ -218,6 +278,8 @@ struct Flattener {
             count(.excluded)
             return
         }
+        let kind: FieldKind = node.kind == .bool ? .boolean : node.kind == .string ? .string : .number
+        guard admit(kind, at: index) else { return }
         path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
         switch node.kind {
         case .bool:
@@ -306,6 +368,12 @@ struct Flattener {
         if mask & Self.bit(.nonFinite) != 0 {
             count(.nonFinite)
             return
+        }
+        // An empty array carries no kind: Elasticsearch accepts `[]` for any field.
+        if mask != 0 {
+            let kind: FieldKind =
+                hasNumbers ? .numberArray : mask & Self.bit(.string) != 0 ? .stringArray : .booleanArray
+            guard admit(kind, at: index) else { return }
         }
         path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
         encoder.out.append(UInt8(ascii: "["))

@@ -100,7 +100,7 @@ public final class SelfReader: Reader {
             JSONWriter.appendDouble(process.cpuSeconds, to: &encoder.out)
             encoder.endField()
         }
-        let (body, _, _) = encoder.finish()
+        let body = encoder.finish().body
         return Document(
             id: DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),
             timestampMillis: millis, reader: name, body: body)
