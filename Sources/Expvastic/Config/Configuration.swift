@@ -185,6 +185,14 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
     public var template: Bool = true
     /// `queue_size`: documents held in memory before overflow goes to the spool; default 10,000.
     public var queueSize: Int = 10_000
+    /// `queue_max_bytes` (size): the most document bytes held in memory (queued, waiting for a retry
+    /// or in flight); beyond it new documents go to the spool, and while the spool cannot be written
+    /// the oldest in memory are dropped, counted (`docs_dropped`) and logged at error level.
+    /// Default 64 MiB.
+    public var queueMaxBytes: Int = 64 << 20
+    /// `dead_letter_max_bytes` (size): `dead-letter.ndjson` rotates at this size, keeping one
+    /// previous file, so dead letters use at most twice this on disk. Default 64 MiB.
+    public var deadLetterMaxBytes: Int = 64 << 20
 
     public init(endpoints: [Endpoint], indexName: IndexName, spoolDirectory: String) {
         self.endpoints = endpoints

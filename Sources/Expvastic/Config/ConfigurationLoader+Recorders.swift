@@ -4,7 +4,7 @@ extension ConfigurationLoader {
     static let elasticsearchKeys = [
         "type", "log_level", "endpoint", "endpoints", "index_name", "timeout", "backoff", "username", "password",
         "api_key", "bulk_max_docs", "bulk_max_bytes", "flush_interval", "spool_dir", "spool_max_bytes", "template",
-        "queue_size",
+        "queue_size", "queue_max_bytes", "dead_letter_max_bytes",
     ]
     static let fileKeys = ["type", "log_level", "path", "index_name", "max_bytes", "max_files"]
 
@@ -129,6 +129,8 @@ extension ConfigurationLoader {
         let spoolMaxBytes = size(node["spool_max_bytes"], path: path + ".spool_max_bytes")
         let template = bool(node["template"], path: path + ".template")
         let queueSize = integer(node["queue_size"], path: path + ".queue_size", range: 1...Int.max)
+        let queueMaxBytes = size(node["queue_max_bytes"], path: path + ".queue_max_bytes")
+        let deadLetterMaxBytes = size(node["dead_letter_max_bytes"], path: path + ".dead_letter_max_bytes")
 
         guard let indexName, errorCount == errorsBefore else { return nil }
         var configuration = ElasticsearchConfiguration(
@@ -144,6 +146,8 @@ extension ConfigurationLoader {
         if let spoolMaxBytes { configuration.spoolMaxBytes = spoolMaxBytes }
         if let template { configuration.template = template }
         if let queueSize { configuration.queueSize = queueSize }
+        if let queueMaxBytes { configuration.queueMaxBytes = queueMaxBytes }
+        if let deadLetterMaxBytes { configuration.deadLetterMaxBytes = deadLetterMaxBytes }
         return configuration
     }
 
