@@ -32,6 +32,8 @@ public enum DropReason: Int, Sendable, CaseIterable {
     case typeConflict
     /// Beyond the reader's `max_fields`: the last fields in sorted key order.
     case budget
+    /// A string that a `map_file` conversion (`duration`, `rfc3339`) could not read.
+    case conversionFailed
 
     /// The metric label value.
     public var label: String {
@@ -49,6 +51,7 @@ public enum DropReason: Int, Sendable, CaseIterable {
         case .gcRing: "gc_ring"
         case .typeConflict: "type_conflict"
         case .budget: "budget"
+        case .conversionFailed: "conversion_failed"
         }
     }
 }

@@ -22,6 +22,8 @@ public final class ExpvarReader: Reader {
         var flattener: Flattener
         /// The encoder's field order of the previous document (see `DocumentEncoder.cachedOrder`).
         var fieldOrder: [Int] = []
+        /// The field order of the previous entity document (`split`).
+        var entityFieldOrder: [Int] = []
         /// The budget warning is logged once per reader.
         var budgetWarned = false
     }
@@ -33,6 +35,8 @@ public final class ExpvarReader: Reader {
         var converted: Int
         /// Set on the first poll that exceeded `max_fields`: the warning to log.
         var budgetWarning: String?
+        /// `split`: one body per entity, with its key.
+        var entities: [(key: String, body: [UInt8])] = []
     }
 
     public let name: String
@@ -116,28 +120,33 @@ public final class ExpvarReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        return [
-            try document(
-                fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
-                context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
-        ]
+        return try documents(
+            fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+            context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
     }
 
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
     /// (updates type-stability and GC state). Used by ``read(startedAtWallNanos:)`` and benchmarks.
     public func document(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> Document {
-        try document(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
+        try documents(fromBody: body, startedAtWallNanos: startedAtWallNanos)[0]
+    }
+
+    /// Like ``document(fromBody:startedAtWallNanos:)``, with every document of the poll: the main one
+    /// first, then one per entity when `split` is set (in payload order).
+    public func documents(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> [Document] {
+        try documents(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
     }
 
     /// `context` starts the message of a parse error.
-    private func document(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
-        -> Document
+    private func documents(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
+        -> [Document]
     {
         let millis = Self.millis(startedAtWallNanos)
         let limits = self.limits
         let pool = scratch
         let preferred = preferredSlot
         let maxFields = configuration.maxFields
+        let keyField = configuration.split?.keyField ?? "entity"
         let result: Result<Encoded, JSONError> = state.withLock { state in
             pool.withScratch(preferred: preferred) { scratch in
                 scratch.scanner.limits = limits
@@ -165,10 +174,36 @@ public final class ExpvarReader: Reader {
                     state.budgetWarned = true
                     warning = Self.budgetWarning(outcome, maxFields: maxFields)
                 }
+                var documents: [(key: String, body: [UInt8])] = []
+                let entities = state.flattener.entities
+                if !entities.isEmpty {
+                    body.withUnsafeBytes { source in
+                        for entity in entities {
+                            scratch.encoder.reset()
+                            writeEnvelope(millis: millis, into: &scratch.encoder)
+                            scratch.encoder.beginField(keyField)
+                            JSONWriter.appendString(entity.key, to: &scratch.encoder.out)
+                            scratch.encoder.endField()
+                            state.flattener.flattenEntity(entity, scratch.tape, source: source, into: &scratch.encoder)
+                            swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
+                            let pinned = envelope + 1
+                            let entityOutcome = scratch.encoder.finish(maxFields: maxFields + pinned, pinned: pinned)
+                            swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
+                            state.flattener.count(.duplicate, entityOutcome.duplicates)
+                            state.flattener.count(.conflict, entityOutcome.conflicts)
+                            state.flattener.count(.budget, entityOutcome.overBudget)
+                            if entityOutcome.overBudget > 0, !state.budgetWarned {
+                                state.budgetWarned = true
+                                warning = Self.budgetWarning(entityOutcome, maxFields: maxFields)
+                            }
+                            documents.append((entity.key, entityOutcome.body))
+                        }
+                    }
+                }
                 return .success(
                     Encoded(
                         body: outcome.body, dropped: state.flattener.dropped,
-                        converted: state.flattener.uintConverted, budgetWarning: warning))
+                        converted: state.flattener.uintConverted, budgetWarning: warning, entities: documents))
             }
         }
         switch result {
@@ -192,9 +227,19 @@ public final class ExpvarReader: Reader {
                             ("dropped." + $0.0.label, String($0.1))
                         }))
             }
-            return Document(
-                id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
-                timestampMillis: millis, reader: name, body: encoded.body)
+            var documents = [
+                Document(
+                    id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
+                    timestampMillis: millis, reader: name, body: encoded.body)
+            ]
+            for entity in encoded.entities {
+                documents.append(
+                    Document(
+                        id: DocumentID.make(
+                            reader: name, endpoint: endpointText, entity: entity.key, timestampMillis: millis),
+                        timestampMillis: millis, reader: name, body: entity.body))
+            }
+            return documents
         }
     }
 

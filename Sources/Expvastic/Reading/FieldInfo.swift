@@ -18,6 +18,8 @@ struct FieldInfo {
     var expand: Bool
     /// `map_file` unit divisor; 0 when the field has no unit.
     var divisor: Double
+    /// `map_file` conversion of string values.
+    var conversion: FieldMap.Conversion? = nil
     var role: Role
     /// The field was a double once; integers there are now written as doubles (type stability).
     var seenDouble: Bool = false
