@@ -37,6 +37,59 @@ enum PayloadBenchmarks {
             })
     }
 
+    /// A 175 KB body of `groups` × `fields` numeric fields whose top-level keys come in a different
+    /// order on every call (as Go's map iteration order gives them), which defeats the encoder's
+    /// reuse of the previous key order. `max_fields` is raised so that every field is encoded.
+    static func shuffledKeys(name: String, groups: Int, fields: Int) -> Benchmark {
+        func body(order: [Int]) -> [UInt8] {
+            var text = "{"
+            for (position, group) in order.enumerated() {
+                if position > 0 { text += "," }
+                text += "\"shard:/var/lib/influxdb/data/db\(group)/autogen/\(group):\(group)\":{"
+                text += (0..<fields).map { "\"values_field_total_\($0)\":\(group * 1_000_003 + $0)" }.joined(
+                    separator: ",")
+                text += "}"
+            }
+            return Array((text + "}").utf8)
+        }
+        // A fixed set of orders from a seeded generator, cycled.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bodies: [[UInt8]] = (0..<16).map { _ in
+            var order = Array(0..<groups)
+            for index in stride(from: order.count - 1, to: 0, by: -1) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                order.swapAt(index, Int((state >> 33) % UInt64(index + 1)))
+            }
+            return body(order: order)
+        }
+        return Benchmark(
+            name: name,
+            bytesPerCall: { _ in bodies[0].count },
+            setUp: { _ in
+                var configuration = ReaderConfiguration(
+                    name: "FirstApp", kind: .expvar, typeName: "my_app1",
+                    url: try Endpoint.parse("localhost:1234/debug/vars").get())
+                configuration.timeout = .seconds(3)
+                configuration.maxFields = 1_000_000
+                let reader = ExpvarReader(
+                    configuration: configuration, transport: NoTransport(), metrics: MetricsRegistry(),
+                    logger: Logger(component: "bench", level: .error, handler: NoOpLogHandler()))
+                var now: Int64 = 1_795_284_000_000_000_000
+                var call = 0
+                return {
+                    now += 1_000_000_000
+                    call += 1
+                    do {
+                        let document = try reader.document(
+                            fromBody: bodies[call % bodies.count], startedAtWallNanos: now)
+                        precondition(document.body.count > 100_000)
+                    } catch {
+                        preconditionFailure("generated body failed to parse: \(error)")
+                    }
+                }
+            })
+    }
+
     static func selfReader(name: String) -> Benchmark {
         Benchmark(
             name: name,

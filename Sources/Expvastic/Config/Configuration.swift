@@ -90,6 +90,20 @@ public struct ReaderConfiguration: Sendable, Equatable {
     public var maxBodyBytes: Int = 16 << 20
     /// `max_depth`: default 64.
     public var maxDepth: Int = 64
+    /// `max_fields`: the most mapping fields one document's payload may create (integer; each value
+    /// counts, and so does each object its dotted path creates: `a.b.c` costs 3 the first time).
+    /// Default ``defaultMaxFields``: what the shipped index template allows
+    /// (`index.mapping.total_fields.limit`, ``IndexTemplate/totalFieldsLimit``) minus the envelope.
+    /// Fields beyond it are dropped, the last in sorted key order, counted as
+    /// `fields_dropped{reason="budget"}`.
+    public var maxFields: Int = ReaderConfiguration.defaultMaxFields
+
+    /// `split`: one document per member of a keyed collection instead of one field group per member;
+    /// nil (the default) keeps one document per poll.
+    public var split: SplitConfiguration?
+
+    /// The default of `max_fields`: 2,000 − 4 = 1,996.
+    public static let defaultMaxFields = IndexTemplate.totalFieldsLimit - DocumentEnvelope.fieldNames.count
 
     public init(name: String, kind: Kind, typeName: String, url: Endpoint?) {
         self.name = name
@@ -97,6 +111,38 @@ public struct ReaderConfiguration: Sendable, Equatable {
         self.typeName = typeName
         self.url = url
     }
+}
+
+/// A reader's `split`: each member of the object or array at `members_of` becomes its own document,
+/// with the member's key (or its `id_field` value) in the keyword field `key_field` and the member's
+/// own fields under their relative paths (`values.writeBytes`, the same names for every entity).
+/// Members that are not objects, or lack a `require`d field, stay in the poll's main document.
+public struct SplitConfiguration: Sendable, Equatable {
+    /// `members_of` (string, field-path glob): the object or array whose members become documents;
+    /// `""` is the payload's root. Required unless a preset is named.
+    public var membersOf: String
+    /// `id_field` (string): a member field whose value (string or number) is the entity key; default
+    /// none: the member's key, or its index in an array.
+    public var idField: String?
+    /// `key_field` (string): the document field that carries the entity key; default `entity`.
+    public var keyField: String
+    /// `require` (list of strings): fields a member must have to become a document; default none.
+    public var require: [String]
+
+    public init(membersOf: String, idField: String? = nil, keyField: String = "entity", require: [String] = []) {
+        self.membersOf = membersOf
+        self.idField = idField
+        self.keyField = keyField
+        self.require = require
+    }
+
+    /// `split: influxdb`: InfluxDB's `/debug/vars` statistics, root members such as
+    /// `"shard:/var/lib/influxdb/data/telegraf/autogen/12:12": {"name": "shard", "tags": {…},
+    /// "values": {…}}`, one document each with `entity`, `name`, `tags.*` and `values.*`; `cmdline`
+    /// and `memstats` stay in the main document.
+    public static let influxDB = SplitConfiguration(membersOf: "", require: ["name", "values"])
+    /// The presets `split:` accepts as a plain string.
+    public static let presets: [String: SplitConfiguration] = ["influxdb": .influxDB]
 }
 
 /// `memory_bytes` and `gc_types` from a reader's `map_file`, merged over the defaults.
@@ -118,9 +164,23 @@ public struct FieldMap: Sendable, Equatable {
     /// Paths (or globs) of numeric arrays treated as GC pause lists in nanoseconds.
     public var gcTypes: [String]
 
-    public init(memoryBytes: [String: Unit] = [:], gcTypes: [String] = []) {
+    /// A typed conversion of string values (`conversions:` in a map file).
+    public enum Conversion: String, Sendable, Equatable {
+        /// A Go duration (`"4m41s"`, `"556µs"`, `"1h2m"`) becomes seconds as a double.
+        case duration
+        /// An RFC 3339 time (`"2026-11-21T19:00:00+01:00"`) becomes UTC with milliseconds
+        /// (`"2026-11-21T18:00:00.000Z"`), the form Elasticsearch's `date` reads.
+        case rfc3339
+    }
+
+    /// Full dotted path (or glob) → conversion of its string values. A value that does not convert
+    /// is dropped and counted as `fields_dropped{reason="conversion_failed"}`; never fatal.
+    public var conversions: [String: Conversion]
+
+    public init(memoryBytes: [String: Unit] = [:], gcTypes: [String] = [], conversions: [String: Conversion] = [:]) {
         self.memoryBytes = memoryBytes
         self.gcTypes = gcTypes
+        self.conversions = conversions
     }
 
     /// Byte fields stay raw integers; no extra GC lists.
@@ -193,6 +253,14 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
     /// `wal_sync_interval`: how often what the write-ahead log got is fsync'd (a power loss loses
     /// at most this much; a killed process loses nothing either way); default 100ms.
     public var walSyncInterval: Duration = .milliseconds(100)
+    /// `queue_max_bytes` (size): the most document bytes held in memory (queued, waiting for a retry
+    /// or in flight); beyond it new documents go to the spool, and while the spool cannot be written
+    /// the oldest in memory are dropped, counted (`docs_dropped`) and logged at error level.
+    /// Default 64 MiB.
+    public var queueMaxBytes: Int = 64 << 20
+    /// `dead_letter_max_bytes` (size): `dead-letter.ndjson` rotates at this size, keeping one
+    /// previous file, so dead letters use at most twice this on disk. Default 64 MiB.
+    public var deadLetterMaxBytes: Int = 64 << 20
 
     public init(endpoints: [Endpoint], indexName: IndexName, spoolDirectory: String) {
         self.endpoints = endpoints

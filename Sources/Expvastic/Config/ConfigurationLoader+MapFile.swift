@@ -2,7 +2,7 @@
 /// `gc_types: [FieldPath, …]`, merged over ``FieldMap/defaults``. A missing or invalid file is an
 /// error, never a silent fallback.
 extension ConfigurationLoader {
-    static let mapFileKeys = ["memory_bytes", "gc_types"]
+    static let mapFileKeys = ["memory_bytes", "gc_types", "conversions"]
 
     mutating func loadMapFile(_ file: String, path: String) -> FieldMap? {
         let resolved = resolvedPath(file)
@@ -88,6 +88,27 @@ extension ConfigurationLoader {
                     "map file \"\(resolved)\": gc_types must be a list of field paths, not \(gc.kindDescription)")
             }
         }
+        if let conversions = root["conversions"], !conversions.isNull {
+            if let entries = conversions.entries {
+                for entry in entries {
+                    let conversion = entry.value.scalar.flatMap { FieldMap.Conversion(rawValue: $0.value.lowercased()) }
+                    guard let conversion else {
+                        report(
+                            .error, .mapFile, path,
+                            "map file \"\(resolved)\" line \(entry.keyMark.line): conversions.\(entry.key) is "
+                                + "\(entry.value.scalar.map { "\"\($0.value)\"" } ?? entry.value.kindDescription)",
+                            hint: "use duration (Go durations to seconds) or rfc3339 (times to UTC dates)")
+                        continue
+                    }
+                    map.conversions[entry.key] = conversion
+                }
+            } else {
+                report(
+                    .error, .mapFile, path,
+                    "map file \"\(resolved)\": conversions must be a mapping of field paths to duration or rfc3339, "
+                        + "not \(conversions.kindDescription)")
+            }
+        }
         guard errorCount == errorsBefore else { return nil }
         return map.merged(over: .defaults)
     }
@@ -98,6 +119,7 @@ extension FieldMap {
     public func merged(over base: FieldMap) -> FieldMap {
         var result = base
         result.memoryBytes.merge(memoryBytes) { _, mine in mine }
+        result.conversions.merge(conversions) { _, mine in mine }
         for path in gcTypes where !result.gcTypes.contains(path) { result.gcTypes.append(path) }
         return result
     }

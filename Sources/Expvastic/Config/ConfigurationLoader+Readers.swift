@@ -3,7 +3,7 @@ extension ConfigurationLoader {
     static let readerTypes = ["expvar", "self"]
     static let commonReaderKeys = [
         "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
-        "max_body_bytes", "max_depth",
+        "max_body_bytes", "max_depth", "max_fields", "split",
     ]
     static let expvarReaderKeys = ["endpoint", "routepath", "headers"]
     /// The most a reader's timeout defaults to.
@@ -57,6 +57,8 @@ extension ConfigurationLoader {
         let level = logLevel(node["log_level"], path: path + ".log_level")
         let maxBody = size(node["max_body_bytes"], path: path + ".max_body_bytes")
         let maxDepth = integer(node["max_depth"], path: path + ".max_depth", range: 1...10_000)
+        let maxFields = integer(node["max_fields"], path: path + ".max_fields", range: 1...1_000_000)
+        let split = split(node["split"], path: path + ".split")
 
         guard let kind, let typeName, errorCount == errorsBefore else { return nil }
         var reader = ReaderConfiguration(name: name, kind: kind, typeName: typeName, url: url)
@@ -73,7 +75,52 @@ extension ConfigurationLoader {
         reader.logLevel = level
         if let maxBody { reader.maxBodyBytes = maxBody }
         if let maxDepth { reader.maxDepth = maxDepth }
+        if let maxFields { reader.maxFields = maxFields }
+        reader.split = split
         return reader
+    }
+
+    static let splitKeys = ["members_of", "id_field", "key_field", "require"]
+
+    /// `split: influxdb` or `split: {members_of: …, id_field: …, key_field: …, require: […]}`.
+    private mutating func split(_ node: YAMLNode?, path: String) -> SplitConfiguration? {
+        guard let node, !node.isNull else { return nil }
+        let presets = SplitConfiguration.presets.keys.sorted().joined(separator: ", ")
+        if let scalar = node.scalar {
+            if let preset = SplitConfiguration.presets[scalar.value.lowercased()] { return preset }
+            report(
+                .error, .invalidValue, path, "unknown split preset \"\(scalar.value)\"",
+                hint: "presets: \(presets); or a mapping with members_of (and id_field, key_field, require)",
+                line: node.mark.line)
+            return nil
+        }
+        guard node.entries != nil else {
+            report(
+                .error, .wrongType, path,
+                "expected a preset (\(presets)) or a mapping with members_of, got \(node.kindDescription)",
+                line: node.mark.line)
+            return nil
+        }
+        checkKeys(node, path: path, known: ConfigurationLoader.splitKeys)
+        guard
+            let membersOf = string(
+                node["members_of"], path: path + ".members_of", required: true,
+                hint: "the path of the object or array whose members become documents (\"\" for the root)")
+        else { return nil }
+        var split = SplitConfiguration(membersOf: membersOf)
+        split.idField = string(node["id_field"], path: path + ".id_field")
+        if let keyField = string(node["key_field"], path: path + ".key_field") {
+            if keyField.isEmpty || DocumentEnvelope.fieldNames.contains(keyField) || keyField.contains(".") {
+                report(
+                    .error, .invalidValue, path + ".key_field", "\"\(keyField)\" cannot carry the entity key",
+                    hint: "a plain name other than \(DocumentEnvelope.fieldNames.joined(separator: ", ")), e.g. entity",
+                    line: node["key_field"]?.mark.line)
+            } else {
+                split.keyField = keyField
+            }
+        }
+        if let require = globs(node["require"], path: path + ".require") { split.require = require }
+        return split
     }
 
     private mutating func readerKind(_ node: YAMLNode, path: String) -> ReaderConfiguration.Kind? {

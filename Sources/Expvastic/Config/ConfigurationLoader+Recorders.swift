@@ -4,7 +4,8 @@ extension ConfigurationLoader {
     static let elasticsearchKeys = [
         "type", "log_level", "endpoint", "endpoints", "index_name", "timeout", "backoff", "username", "password",
         "api_key", "bulk_max_docs", "bulk_max_bytes", "flush_interval", "spool_dir", "spool_max_bytes", "template",
-        "queue_size", "compression", "data_stream", "wal", "wal_sync_interval",
+        "queue_size", "queue_max_bytes", "dead_letter_max_bytes", "compression", "data_stream", "wal",
+        "wal_sync_interval",
     ]
     static let dataStreamKeys = ["type", "dataset", "namespace"]
     static let fileKeys = ["type", "log_level", "path", "index_name", "max_bytes", "max_files"]
@@ -157,6 +158,8 @@ extension ConfigurationLoader {
         }
         let writeAheadLog = bool(node["wal"], path: path + ".wal")
         let walSyncInterval = duration(node["wal_sync_interval"], path: path + ".wal_sync_interval")
+        let queueMaxBytes = size(node["queue_max_bytes"], path: path + ".queue_max_bytes")
+        let deadLetterMaxBytes = size(node["dead_letter_max_bytes"], path: path + ".dead_letter_max_bytes")
 
         guard let indexName, errorCount == errorsBefore else { return nil }
         var configuration = ElasticsearchConfiguration(
@@ -176,6 +179,8 @@ extension ConfigurationLoader {
         configuration.dataStream = dataStream
         if let writeAheadLog { configuration.writeAheadLog = writeAheadLog }
         if let walSyncInterval { configuration.walSyncInterval = walSyncInterval }
+        if let queueMaxBytes { configuration.queueMaxBytes = queueMaxBytes }
+        if let deadLetterMaxBytes { configuration.deadLetterMaxBytes = deadLetterMaxBytes }
         return configuration
     }
 

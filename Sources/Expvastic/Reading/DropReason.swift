@@ -12,7 +12,8 @@ public enum DropReason: Int, Sendable, CaseIterable {
     case excluded
     /// `memstats.BySize` (61 size classes), dropped unless `include` names it.
     case bySize
-    /// An empty key or one starting or ending with `.` (Elasticsearch rejects such field names).
+    /// A name Elasticsearch rejects: an empty or whitespace-only level (`""`, `" "`, `.a`, `a.`,
+    /// `a..b`), a root metadata name (`_id`, `_source.n`, …) or a path over 1,024 bytes.
     case invalidKey
     /// A key already present (two keys that flatten to the same path, like `a.b` and `a: {b}`): the
     /// first one is kept.
@@ -21,10 +22,18 @@ public enum DropReason: Int, Sendable, CaseIterable {
     /// nested under one (`reader.x`): the envelope wins.
     case reserved
     /// A value at a path under which other fields are nested (`a` next to `a.b`), which Elasticsearch
-    /// cannot map; the nested fields are kept.
+    /// cannot map: the nested fields are kept, on every poll. Once a path has been a value in an
+    /// earlier poll, fields nested under it are dropped instead (the path keeps its first kind).
     case conflict
     /// A GC pause ring without a `NumGC` next to it, so new pauses cannot be told apart.
     case gcRing
+    /// A value whose kind (number, string, boolean, numeric/string/boolean array) differs from the
+    /// kind the path was first seen with; Elasticsearch would reject the whole document.
+    case typeConflict
+    /// Beyond the reader's `max_fields`: the last fields in sorted key order.
+    case budget
+    /// A string that a `map_file` conversion (`duration`, `rfc3339`) could not read.
+    case conversionFailed
 
     /// The metric label value.
     public var label: String {
@@ -40,6 +49,9 @@ public enum DropReason: Int, Sendable, CaseIterable {
         case .reserved: "reserved"
         case .conflict: "conflict"
         case .gcRing: "gc_ring"
+        case .typeConflict: "type_conflict"
+        case .budget: "budget"
+        case .conversionFailed: "conversion_failed"
         }
     }
 }

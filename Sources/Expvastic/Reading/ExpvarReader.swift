@@ -22,6 +22,21 @@ public final class ExpvarReader: Reader {
         var flattener: Flattener
         /// The encoder's field order of the previous document (see `DocumentEncoder.cachedOrder`).
         var fieldOrder: [Int] = []
+        /// The field order of the previous entity document (`split`).
+        var entityFieldOrder: [Int] = []
+        /// The budget warning is logged once per reader.
+        var budgetWarned = false
+    }
+
+    /// One encoded poll, before metrics and logs.
+    private struct Encoded: Sendable {
+        var body: [UInt8]
+        var dropped: [Int]
+        var converted: Int
+        /// Set on the first poll that exceeded `max_fields`: the warning to log.
+        var budgetWarning: String?
+        /// `split`: one body per entity, with its key.
+        var entities: [(key: String, body: [UInt8])] = []
     }
 
     public let name: String
@@ -105,28 +120,34 @@ public final class ExpvarReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        return [
-            try document(
-                fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
-                context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
-        ]
+        return try documents(
+            fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+            context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
     }
 
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
     /// (updates type-stability and GC state). Used by ``read(startedAtWallNanos:)`` and benchmarks.
     public func document(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> Document {
-        try document(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
+        try documents(fromBody: body, startedAtWallNanos: startedAtWallNanos)[0]
+    }
+
+    /// Like ``document(fromBody:startedAtWallNanos:)``, with every document of the poll: the main one
+    /// first, then one per entity when `split` is set (in payload order).
+    public func documents(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> [Document] {
+        try documents(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
     }
 
     /// `context` starts the message of a parse error.
-    private func document(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
-        -> Document
+    private func documents(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
+        -> [Document]
     {
         let millis = Self.millis(startedAtWallNanos)
         let limits = self.limits
         let pool = scratch
         let preferred = preferredSlot
-        let result: Result<(body: [UInt8], dropped: [Int], converted: Int), JSONError> = state.withLock { state in
+        let maxFields = configuration.maxFields
+        let keyField = configuration.split?.keyField ?? "entity"
+        let result: Result<Encoded, JSONError> = state.withLock { state in
             pool.withScratch(preferred: preferred) { scratch in
                 scratch.scanner.limits = limits
                 let parsed: JSONError? = body.withUnsafeBytes { source in
@@ -142,17 +163,56 @@ public final class ExpvarReader: Reader {
                 }
                 if let parsed { return .failure(parsed) }
                 swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
-                let (encoded, duplicates, conflicts) = scratch.encoder.finish()
+                let envelope = DocumentEnvelope.fieldNames.count
+                let outcome = scratch.encoder.finish(maxFields: maxFields + envelope, pinned: envelope)
                 swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
-                state.flattener.count(.duplicate, duplicates)
-                state.flattener.count(.conflict, conflicts)
-                return .success((encoded, state.flattener.dropped, state.flattener.uintConverted))
+                state.flattener.count(.duplicate, outcome.duplicates)
+                state.flattener.count(.conflict, outcome.conflicts)
+                state.flattener.count(.budget, outcome.overBudget)
+                var warning: String?
+                if outcome.overBudget > 0, !state.budgetWarned {
+                    state.budgetWarned = true
+                    warning = Self.budgetWarning(outcome, maxFields: maxFields)
+                }
+                var documents: [(key: String, body: [UInt8])] = []
+                let entities = state.flattener.entities
+                if !entities.isEmpty {
+                    body.withUnsafeBytes { source in
+                        for entity in entities {
+                            scratch.encoder.reset()
+                            writeEnvelope(millis: millis, into: &scratch.encoder)
+                            scratch.encoder.beginField(keyField)
+                            JSONWriter.appendString(entity.key, to: &scratch.encoder.out)
+                            scratch.encoder.endField()
+                            state.flattener.flattenEntity(entity, scratch.tape, source: source, into: &scratch.encoder)
+                            swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
+                            let pinned = envelope + 1
+                            let entityOutcome = scratch.encoder.finish(maxFields: maxFields + pinned, pinned: pinned)
+                            swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
+                            state.flattener.count(.duplicate, entityOutcome.duplicates)
+                            state.flattener.count(.conflict, entityOutcome.conflicts)
+                            state.flattener.count(.budget, entityOutcome.overBudget)
+                            if entityOutcome.overBudget > 0, !state.budgetWarned {
+                                state.budgetWarned = true
+                                warning = Self.budgetWarning(entityOutcome, maxFields: maxFields)
+                            }
+                            documents.append((entity.key, entityOutcome.body))
+                        }
+                    }
+                }
+                return .success(
+                    Encoded(
+                        body: outcome.body, dropped: state.flattener.dropped,
+                        converted: state.flattener.uintConverted, budgetWarning: warning, entities: documents))
             }
         }
         switch result {
         case .failure(let error):
             throw ReaderError(code: Self.code(for: error), message: context + ": " + error.message)
-        case .success(let (encoded, dropped, converted)):
+        case .success(let encoded):
+            let dropped = encoded.dropped
+            let converted = encoded.converted
+            if let warning = encoded.budgetWarning { logger.warn(warning) }
             var total = 0
             for (reason, amount) in zip(DropReason.allCases, dropped) where amount > 0 {
                 dropCounters[reason.rawValue].increment(by: Int64(amount))
@@ -167,10 +227,41 @@ public final class ExpvarReader: Reader {
                             ("dropped." + $0.0.label, String($0.1))
                         }))
             }
-            return Document(
-                id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
-                timestampMillis: millis, reader: name, body: encoded)
+            var documents = [
+                Document(
+                    id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
+                    timestampMillis: millis, reader: name, body: encoded.body)
+            ]
+            for entity in encoded.entities {
+                documents.append(
+                    Document(
+                        id: DocumentID.make(
+                            reader: name, endpoint: endpointText, entity: entity.key, timestampMillis: millis),
+                        timestampMillis: millis, reader: name, body: entity.body))
+            }
+            return documents
         }
+    }
+
+    /// `document has 5,724 fields; budget 1,996; dropped 3,774 (…)`: said once per reader.
+    private static func budgetWarning(_ outcome: DocumentEncoder.Outcome, maxFields: Int) -> String {
+        let envelope = DocumentEnvelope.fieldNames.count
+        let first = outcome.firstOverBudget.map { "\"\($0)\"" } ?? "the largest object"
+        return "document has \(grouped(outcome.mappingFields - envelope)) fields; budget \(grouped(maxFields)); "
+            + "dropped \(grouped(outcome.overBudget)) (the last in sorted order, from \(first) on, every poll). "
+            + "Keep what matters with include: or drop the rest with exclude:, make one document per entity "
+            + "with split:, or raise max_fields (and the index's total_fields.limit)"
+    }
+
+    /// `5724` → `5,724`.
+    private static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value.magnitude))
+        var out = value < 0 ? "-" : ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out += "," }
+            out.append(digit)
+        }
+        return out
     }
 
     private func writeEnvelope(millis: Int64, into encoder: inout DocumentEncoder) {

@@ -18,7 +18,21 @@ struct FieldInfo {
     var expand: Bool
     /// `map_file` unit divisor; 0 when the field has no unit.
     var divisor: Double
+    /// `map_file` conversion of string values.
+    var conversion: FieldMap.Conversion? = nil
     var role: Role
     /// The field was a double once; integers there are now written as doubles (type stability).
     var seenDouble: Bool = false
+    /// The kind the path was first seen with; a value of another kind is dropped from then on.
+    var kind: FieldKind?
+    /// The poll (``Flattener``'s counter) in which ``kind`` was set: within that first poll, nested
+    /// fields beat a value at the same path (the encoder drops the value), as in every poll after.
+    var kindPoll: UInt32 = 0
+}
+
+/// The kind a field path carries in Elasticsearch's mapping; it never changes for a reader.
+enum FieldKind: UInt8 {
+    case number, string, boolean, numberArray, stringArray, booleanArray
+    /// Other fields are nested under the path (`hosts` when `hosts.db1` exists).
+    case object
 }

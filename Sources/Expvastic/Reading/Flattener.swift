@@ -3,7 +3,13 @@
 ///
 /// Rules, in the order they apply:
 /// - Nested objects flatten to dotted paths (`memstats.HeapAlloc`); keys are escaped as in the
-///   output. An empty key or one that starts or ends with `.` is dropped (`invalid_key`).
+///   output. A name Elasticsearch refuses (an empty or whitespace-only level as in `a..b`, `" "`,
+///   `.a`; a root metadata name such as `_id` or `_source.n`; over 1,024 bytes) is dropped
+///   (`invalid_key`), see ``FieldName``.
+/// - A path keeps the kind it was first seen with (``FieldKind``: number, string, boolean, numeric,
+///   string or boolean array, object): a value of another kind is dropped (`type_conflict`); a value
+///   where fields were nested, or fields nested under an earlier value, is dropped (`conflict`);
+///   within the first document that has both, the nested fields win. The rest of the document ships.
 /// - A payload path equal to an envelope field (`type`, `reader`, …) or beneath one is dropped
 ///   (`reserved`); the envelope always wins.
 /// - `null` → dropped (`null`); `+Inf`/`-Inf`/`NaN` → dropped (`non_finite`).
@@ -29,8 +35,23 @@ struct Flattener {
         /// Most specific first: plain paths, then longer patterns.
         var units: [(glob: FieldGlob, divisor: Double)]
         var gcTypes: [FieldGlob]
+        var conversions: [(glob: FieldGlob, conversion: FieldMap.Conversion)]
+        var split: Split?
+
+        /// ``SplitConfiguration`` as the walk uses it.
+        struct Split {
+            var container: FieldGlob
+            var root: Bool
+            var idField: [UInt8]?
+            var require: [[UInt8]]
+        }
 
         init(configuration: ReaderConfiguration) {
+            split = configuration.split.map {
+                Split(
+                    container: FieldGlob($0.membersOf), root: $0.membersOf.isEmpty,
+                    idField: $0.idField.map { Array($0.utf8) }, require: $0.require.map { Array($0.utf8) })
+            }
             include = configuration.include.map(FieldGlob.init)
             exclude = configuration.exclude.map(FieldGlob.init)
             units = configuration.fieldMap.memoryBytes.map { (FieldGlob($0.key), $0.value.divisor) }.sorted {
@@ -39,6 +60,11 @@ struct Flattener {
                 return $0.glob.text < $1.glob.text
             }
             gcTypes = configuration.fieldMap.gcTypes.map(FieldGlob.init)
+            // Plain paths before patterns, as for units.
+            conversions = configuration.fieldMap.conversions.map { (FieldGlob($0.key), $0.value) }.sorted {
+                if $0.glob.isLiteral != $1.glob.isLiteral { return $0.glob.isLiteral }
+                return $0.glob.text < $1.glob.text
+            }
         }
     }
 
@@ -86,6 +112,18 @@ struct Flattener {
     var pendingRings: [PendingRing] = []
     var memstatsRing: RingState?
     var customRings: [[UInt8]: RingState] = [:]
+    /// One member that `split` turned into its own document: its object node and entity key.
+    struct Entity {
+        var node: Int
+        var key: String
+    }
+
+    /// Per poll: the members `split` set aside, in payload order; see ``flattenEntity(_:_:source:into:)``.
+    private(set) var entities: [Entity] = []
+    /// True while an entity's fields are walked (its members are never split again).
+    private var inEntity = false
+    /// Counts calls of ``flatten(_:source:into:)``; see ``FieldInfo/kindPoll``.
+    private(set) var poll: UInt32 = 0
 
     init(options: Options) {
         self.options = options
@@ -96,6 +134,8 @@ struct Flattener {
     mutating func flatten(_ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
         for index in dropped.indices { dropped[index] = 0 }
         uintConverted = 0
+        poll &+= 1
+        entities.removeAll(keepingCapacity: true)
         pendingRings.removeAll(keepingCapacity: true)
         path.removeAll(keepingCapacity: true)
         tape.arena.withUnsafeBytes { arena in
@@ -103,6 +143,60 @@ struct Flattener {
             walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
             processRings(input, &encoder)
         }
+    }
+
+    /// Writes the fields of a member set aside by `split` into `encoder`, under paths relative to the
+    /// member (the same names for every entity); counts into the same poll's drops.
+    mutating func flattenEntity(
+        _ entity: Entity, _ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder
+    ) {
+        path.removeAll(keepingCapacity: true)
+        inEntity = true
+        defer {
+            inEntity = false
+            // GC rings are a process's, never an entity's.
+            pendingRings.removeAll(keepingCapacity: true)
+        }
+        tape.arena.withUnsafeBytes { arena in
+            let input = Input(nodes: tape.nodes, source: source, arena: arena)
+            walkObject(entity.node, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
+        }
+    }
+
+    /// Whether the container at the current path is the one `split` names.
+    @inline(__always)
+    private func splits(_ split: Options.Split) -> Bool {
+        !inEntity && (split.root ? path.isEmpty : !path.isEmpty && split.container.matches(path))
+    }
+
+    /// The entity key of member `value` (an object), or nil when it does not qualify: it lacks a
+    /// `require`d field, or the `id_field` (when set) is missing or not a scalar.
+    private func entityKey(_ value: Int, memberKey: String, _ split: Options.Split, _ input: Input) -> String? {
+        guard input.nodes[value].kind == .object else { return nil }
+        var found = Array(repeating: false, count: split.require.count)
+        var id: String?
+        let end = input.nodes[value].end
+        var k = value + 1
+        while k < end {
+            let key = input.bytes(input.nodes[k])
+            for (index, required) in split.require.enumerated() where !found[index] && key.elementsEqual(required) {
+                found[index] = true
+            }
+            if let idField = split.idField, key.elementsEqual(idField) {
+                let node = input.nodes[k + 1]
+                switch node.kind {
+                case .string: id = String(decoding: input.bytes(node), as: UTF8.self)
+                case .int: id = String(node.int)
+                case .uint: id = String(node.payload)
+                case .double: id = String(node.double)
+                default: break
+                }
+            }
+            k = input.next(after: k + 1)
+        }
+        guard found.allSatisfy({ $0 }) else { return nil }
+        if split.idField != nil { return id }
+        return memberKey
     }
 
     mutating func count(_ reason: DropReason, _ amount: Int = 1) {
@@ -114,6 +208,7 @@ struct Flattener {
     private mutating func walkObject(_ object: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
         let end = input.nodes[object].end
         let mark = path.count
+        let split = options.split.flatMap { splits($0) ? $0 : nil }
         var k = object + 1
         while k < end {
             let keyNode = input.nodes[k]
@@ -121,6 +216,12 @@ struct Flattener {
             let next = input.next(after: value)
             defer { k = next }
             let key = input.bytes(keyNode)
+            if let split,
+                let entity = entityKey(value, memberKey: String(decoding: key, as: UTF8.self), split, input)
+            {
+                entities.append(Entity(node: value, key: entity))
+                continue
+            }
             guard let first = key.first, first != UInt8(ascii: "."), key.last != UInt8(ascii: ".") else {
                 count(.invalidKey)
                 continue
@@ -159,8 +260,57 @@ struct Flattener {
     mutating func lookup(hash: UInt64) -> Int {
         if let found = path.withUnsafeBytes({ table.find(hash: hash, path: $0) }) { return found }
         let current = path
-        let info = makeInfo(current)
+        var info = makeInfo(current)
+        if info.drop == nil, !markAncestorsAsObjects(current) { info.drop = .conflict }
         return current.withUnsafeBytes { table.insert(hash: hash, path: $0, info: info) }
+    }
+
+    /// Records that every dotted prefix of a new `path` is an object. Returns false (and marks
+    /// nothing) when a prefix was a value in an earlier poll: that prefix keeps its kind, so `path`
+    /// cannot be mapped and is dropped for good. A prefix first seen as a value in this same poll
+    /// becomes an object (the encoder drops the value), so nested fields win on the first poll as on
+    /// every later one. Runs once per new path, never on the per-poll hot path.
+    private mutating func markAncestorsAsObjects(_ path: [UInt8]) -> Bool {
+        let dots = path.indices.filter { path[$0] == UInt8(ascii: ".") }
+        if dots.isEmpty { return true }
+        var ancestors: [(hash: UInt64, end: Int)] = []
+        ancestors.reserveCapacity(dots.count)
+        for end in dots where end > 0 {
+            let hash = path.withUnsafeBytes { PathTable.hash(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+            if let found = path.withUnsafeBytes({
+                table.find(hash: hash, path: UnsafeRawBufferPointer(rebasing: $0[..<end]))
+            }) {
+                let info = table[found]
+                if let kind = info.kind, kind != .object, info.kindPoll != poll { return false }
+            }
+            ancestors.append((hash, end))
+        }
+        for (hash, end) in ancestors {
+            let prefix = Array(path[..<end])
+            let index =
+                prefix.withUnsafeBytes { table.find(hash: hash, path: $0) }
+                ?? prefix.withUnsafeBytes { table.insert(hash: hash, path: $0, info: makeInfo(prefix)) }
+            if table[index].kind != .object {
+                table[index].kind = .object
+                table[index].kindPoll = poll
+            }
+        }
+        return true
+    }
+
+    /// Whether a value of `kind` may go out at the path of `index` (first sight fixes the kind);
+    /// counts the drop when not.
+    @inline(__always)
+    private mutating func admit(_ kind: FieldKind, at index: Int) -> Bool {
+        let current = table[index].kind
+        if current == kind { return true }
+        if current == nil {
+            table[index].kind = kind
+            table[index].kindPoll = poll
+            return true
+        }
+        count(current == .object ? .conflict : .typeConflict)
+        return false
     }
 
     private func makeInfo(_ path: [UInt8]) -> FieldInfo {
@@ -168,7 +318,9 @@ struct Flattener {
         let included = options.include.isEmpty || options.include.contains { $0.matchesSelfOrAncestor(path) }
         let expand = options.include.contains { $0.mayMatchBeneath(path) }
         var drop: DropReason?
-        if Self.isReserved(path) {
+        if !FieldName.isValid(path) {
+            drop = .invalidKey
+        } else if Self.isReserved(path) {
             drop = .reserved
         } else if excluded {
             drop = .excluded
@@ -184,11 +336,13 @@ struct Flattener {
         } else if options.gcTypes.contains(where: { $0.matches(path) }) {
             role = .customGC
         }
-        return FieldInfo(drop: drop, included: included, expand: expand, divisor: divisor, role: role)
+        var info = FieldInfo(drop: drop, included: included, expand: expand, divisor: divisor, role: role)
+        info.conversion = options.conversions.first { $0.glob.matches(path) }?.conversion
+        return info
     }
 
     /// The envelope's field names; payload fields may not take them or nest under them.
-    static let envelopeKeys: [[UInt8]] = ["@timestamp", "type", "reader", "endpoint"].map { Array($0.utf8) }
+    static let envelopeKeys: [[UInt8]] = DocumentEnvelope.fieldNames.map { Array($0.utf8) }
 
     static func isReserved(_ path: [UInt8]) -> Bool {
         envelopeKeys.contains { key in
@@ -218,6 +372,12 @@ struct Flattener {
             count(.excluded)
             return
         }
+        if node.kind == .string, let conversion = info.conversion {
+            convert(node, conversion, at: index, input, &encoder)
+            return
+        }
+        let kind: FieldKind = node.kind == .bool ? .boolean : node.kind == .string ? .string : .number
+        guard admit(kind, at: index) else { return }
         path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
         switch node.kind {
         case .bool:
@@ -244,6 +404,36 @@ struct Flattener {
         encoder.endField()
     }
 
+    /// A `map_file` conversion of a string value: a Go duration to seconds (a number), an RFC 3339
+    /// time to UTC with milliseconds (a string Elasticsearch reads as a date).
+    private mutating func convert(
+        _ node: JSONTape.Node, _ conversion: FieldMap.Conversion, at index: Int, _ input: Input,
+        _ encoder: inout DocumentEncoder
+    ) {
+        let text = String(decoding: input.bytes(node), as: UTF8.self)
+        switch conversion {
+        case .duration:
+            guard case .success(let duration) = GoDuration.parse(text) else {
+                count(.conversionFailed)
+                return
+            }
+            guard admit(.number, at: index) else { return }
+            let (seconds, attoseconds) = duration.components
+            path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+            JSONWriter.appendDouble(Double(seconds) + Double(attoseconds) / 1e18, to: &encoder.out)
+            encoder.endField()
+        case .rfc3339:
+            guard let millis = RFC3339.parse(text) else {
+                count(.conversionFailed)
+                return
+            }
+            guard admit(.string, at: index) else { return }
+            path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+            RFC3339.appendQuoted(millis: millis, to: &encoder.out)
+            encoder.endField()
+        }
+    }
+
     @inline(__always)
     private func writeString(_ node: JSONTape.Node, _ input: Input, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -265,6 +455,20 @@ struct Flattener {
     private mutating func walkArray(
         _ array: Int, parent: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder
     ) {
+        if let split = options.split, !split.root, splits(split) {
+            var position = 0
+            var k = array + 1
+            while k < input.nodes[array].end {
+                if let key = entityKey(k, memberKey: String(position), split, input) {
+                    entities.append(Entity(node: k, key: key))
+                } else {
+                    count(.objectArray)
+                }
+                k = input.next(after: k)
+                position += 1
+            }
+            return
+        }
         let index = lookup(hash: hash)
         let info = table[index]
         if info.role != .plain {
@@ -306,6 +510,12 @@ struct Flattener {
         if mask & Self.bit(.nonFinite) != 0 {
             count(.nonFinite)
             return
+        }
+        // An empty array carries no kind: Elasticsearch accepts `[]` for any field.
+        if mask != 0 {
+            let kind: FieldKind =
+                hasNumbers ? .numberArray : mask & Self.bit(.string) != 0 ? .stringArray : .booleanArray
+            guard admit(kind, at: index) else { return }
         }
         path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
         encoder.out.append(UInt8(ascii: "["))

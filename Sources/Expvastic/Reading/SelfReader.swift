@@ -112,7 +112,7 @@ public final class SelfReader: Reader {
         }
         encoder.out.append(UInt8(ascii: "]"))
         encoder.endField()
-        let (body, _, _) = encoder.finish()
+        let body = encoder.finish().body
         return Document(
             id: DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),
             timestampMillis: millis, reader: name, body: body)

@@ -10,6 +10,9 @@ public struct BulkPolicy: Sendable, Equatable {
     /// `queue_size`: documents held in memory (queued, waiting for a retry or in flight); more go to
     /// the spool.
     public var queueSize: Int
+    /// `queue_max_bytes`: the same bound in bytes (``BulkEncoder/estimatedSize(of:)``); while the
+    /// spool cannot take more, the oldest documents beyond it are dropped and counted.
+    public var queueMaxBytes: Int
     /// `backoff`: failed attempts after which a batch goes to the spool.
     public var maxAttempts: Int
     /// `template`: install the index template at start-up and after reconnecting.
@@ -40,9 +43,11 @@ public struct BulkPolicy: Sendable, Equatable {
         maxBytes: Int = 5 << 20,
         flushInterval: Duration = .seconds(1),
         queueSize: Int = 10_000,
+        queueMaxBytes: Int = 64 << 20,
         maxAttempts: Int = 5,
         installsTemplate: Bool = true
     ) {
+        self.queueMaxBytes = max(1, queueMaxBytes)
         self.maxDocs = max(1, maxDocs)
         self.maxBytes = max(1, maxBytes)
         self.flushInterval = flushInterval
@@ -58,6 +63,7 @@ public struct BulkPolicy: Sendable, Equatable {
             maxBytes: configuration.bulkMaxBytes,
             flushInterval: configuration.flushInterval,
             queueSize: configuration.queueSize,
+            queueMaxBytes: configuration.queueMaxBytes,
             maxAttempts: configuration.backoff,
             installsTemplate: configuration.template
         )

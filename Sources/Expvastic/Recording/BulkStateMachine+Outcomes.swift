@@ -111,8 +111,15 @@ extension BulkStateMachine {
         effects.append(.log(.spoolFailed(reason: reason)))
         var keep = documents
         let room = max(0, 2 * policy.queueSize - documentsInMemory)
-        if keep.count > room {
-            let lost = keep.count - room
+        var lost = max(0, keep.count - room)
+        // The byte bound: the oldest go first.
+        var excess = bytesInMemory + Self.bytes(of: keep) - policy.queueMaxBytes
+        for document in keep[lost...] {
+            if excess <= 0 { break }
+            excess -= BulkEncoder.estimatedSize(of: document)
+            lost += 1
+        }
+        if lost > 0 {
             keep.removeFirst(lost)
             stats.dropped += lost
             effects.append(.log(.dropped(count: lost, reason: "spool unwritable and memory full")))

@@ -18,7 +18,9 @@
 ///   backoff with jitter, the batch is sent again whole later (a replayed one stays in the spool,
 ///   in order, not appended again); logged once when it starts and once when a request passes;
 /// - after `maxAttempts` failed attempts a batch goes to the spool; while every endpoint is down,
-///   batches go to the spool; when memory holds `queueSize` documents, new ones go to the spool;
+///   batches go to the spool; when memory holds `queueSize` documents or `queueMaxBytes` bytes, new
+///   ones go to the spool; while the spool cannot be written, memory stays within `queueMaxBytes`
+///   by dropping the oldest documents (counted, logged at error level);
 /// - when the cluster answers, the spool is replayed oldest first, one batch per `replayInterval`.
 public struct BulkStateMachine: Sendable {
     /// Documents sent together, and how often they have failed so far.
@@ -276,6 +278,19 @@ public struct BulkStateMachine: Sendable {
         return total
     }
 
+    /// Estimated NDJSON bytes (``BulkEncoder/estimatedSize(of:)``) of ``documentsInMemory``.
+    public var bytesInMemory: Int {
+        var total = queueBytes
+        for document in overflow { total += BulkEncoder.estimatedSize(of: document) }
+        for entry in waiting where entry.batch.origin == .live { total += Self.bytes(of: entry.batch.documents) }
+        if let inFlight, inFlight.batch.origin == .live { total += Self.bytes(of: inFlight.batch.documents) }
+        return total
+    }
+
+    static func bytes(of documents: [Document]) -> Int {
+        documents.reduce(0) { $0 + BulkEncoder.estimatedSize(of: $1) }
+    }
+
     /// True while at least one endpoint answers and the cluster's version is known.
     public var isReachable: Bool { version != nil && endpoints.contains { $0.health == .up } }
 
@@ -302,8 +317,12 @@ public struct BulkStateMachine: Sendable {
     /// is full, the first document started the flush timer, or an overflow must be spooled).
     public mutating func accept(_ document: Document, now: UInt64) -> Bool {
         stats.queued += 1
-        if done || documentsInMemory >= policy.queueSize {
+        let size = BulkEncoder.estimatedSize(of: document)
+        if done || documentsInMemory >= policy.queueSize || queueBytes + size > policy.queueMaxBytes
+            || bytesInMemory + size > policy.queueMaxBytes
+        {
             overflow.append(document)
+            if hasSpool, now < spoolBlockedUntil { dropOldestOverflow() }
             return overflow.count == 1 || overflow.count >= policy.maxDocs
         }
         queue.append(document)
@@ -311,6 +330,21 @@ public struct BulkStateMachine: Sendable {
         queueBytes += BulkEncoder.estimatedSize(of: document)
         return queue.count == 1 || queue.count == policy.maxDocs
             || (queueBytes >= maxBytes && queueBytes - BulkEncoder.estimatedSize(of: document) < maxBytes)
+    }
+
+    /// While the spool cannot be written, overflow waits in memory: keep it within `queueMaxBytes`
+    /// by dropping its oldest documents (the newest data is the most useful after an outage).
+    mutating func dropOldestOverflow() {
+        var excess = bytesInMemory - policy.queueMaxBytes
+        var lost = 0
+        while excess > 0, lost < overflow.count {
+            excess -= BulkEncoder.estimatedSize(of: overflow[lost])
+            lost += 1
+        }
+        guard lost > 0 else { return }
+        overflow.removeFirst(lost)
+        stats.dropped += lost
+        effects.append(.log(.dropped(count: lost, reason: "spool unwritable and queue_max_bytes reached")))
     }
 
     /// Stops taking new work: everything queued is flushed at once, retries still run, nothing is

@@ -1,6 +1,6 @@
 /// `<spool_dir>/dead-letter.ndjson`: documents Elasticsearch rejected for good, one JSON object per
 /// line with the action line, the document, the status and the error, so they can be fixed and
-/// re-sent by hand. Rotates at 64 MiB, keeping one previous file.
+/// re-sent by hand. Rotates at `dead_letter_max_bytes` (default 64 MiB), keeping one previous file.
 ///
 /// Appending blocks on `fsync`: the recorder calls it through its ``BlockingExecutor``.
 final class DeadLetterFile: Sendable {

@@ -139,7 +139,8 @@ public final class ElasticsearchRecorder: Recorder {
         }
         if alreadyDone { return }
         let context = LoopContext(
-            deadLetters: DeadLetterFile(directory: configuration.spoolDirectory),
+            deadLetters: DeadLetterFile(
+                directory: configuration.spoolDirectory, maxBytes: configuration.deadLetterMaxBytes),
             indexName: configuration.indexName)
         await withDiscardingTaskGroup { group in
             if let writeAheadLog {
