@@ -34,10 +34,7 @@ public final class ExpvarReader: Reader {
     private let bytesRead: Counter
     private let dropCounters: [Counter]
     private let uintConverted: Counter
-    /// Escaped, quoted envelope values.
-    private let typeValue: [UInt8]
-    private let readerValue: [UInt8]
-    private let endpointValue: [UInt8]
+    private let envelope: DocumentEnvelope
     private let limits: JSONScanner.Limits
     private let state: Mutex<State>
     private let scratch: ParseScratchPool
@@ -69,14 +66,8 @@ public final class ExpvarReader: Reader {
         }
         self.uintConverted = metrics.counter(
             MetricKey("fields_converted", labels: [reader, MetricKey.Label("reason", "uint_overflow")]))
-        func quoted(_ text: String) -> [UInt8] {
-            var out: [UInt8] = []
-            JSONWriter.appendString(text, to: &out)
-            return out
-        }
-        self.typeValue = quoted(configuration.typeName)
-        self.readerValue = quoted(configuration.name)
-        self.endpointValue = quoted(endpointText)
+        self.envelope = DocumentEnvelope(
+            type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
         self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
@@ -136,7 +127,7 @@ public final class ExpvarReader: Reader {
                         return error
                     }
                     scratch.encoder.reset()
-                    writeEnvelope(millis: millis, into: &scratch.encoder)
+                    envelope.write(millis: millis, into: &scratch.encoder)
                     state.flattener.flatten(scratch.tape, source: source, into: &scratch.encoder)
                     return nil
                 }
@@ -171,21 +162,6 @@ public final class ExpvarReader: Reader {
                 id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
                 timestampMillis: millis, reader: name, body: encoded)
         }
-    }
-
-    private func writeEnvelope(millis: Int64, into encoder: inout DocumentEncoder) {
-        encoder.beginField("@timestamp")
-        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
-        encoder.endField()
-        encoder.beginField("type")
-        encoder.out.append(contentsOf: typeValue)
-        encoder.endField()
-        encoder.beginField("reader")
-        encoder.out.append(contentsOf: readerValue)
-        encoder.endField()
-        encoder.beginField("endpoint")
-        encoder.out.append(contentsOf: endpointValue)
-        encoder.endField()
     }
 
     static func millis(_ nanos: Int64) -> Int64 {
