@@ -9,6 +9,10 @@
 #   python3-prometheus-client        the Prometheus project's parser, checks /metrics
 #   openssl (+ libssl3)              makes the certificates of the https tests; libssl3 is what
 #                                    expvasyml loads at run time for https
+#   prometheus-node-exporter,        real exporters the Prometheus reader's integration tests scrape
+#   prometheus                       (Prometheus serves its own /metrics)
+#   golang-github-prometheus-client-golang-dev   client_golang for Tests/PromClientGo (built offline)
+#   golang-github-prometheus-common-dev          expfmt.TextParser for the prometheus-node benchmark
 #   osmem-server==$OSMEM_VERSION     OpenSearch-compatible server (PyPI), in <repo>/.venv (git-ignored)
 
 OSMEM_VERSION="0.1.6"
@@ -64,6 +68,25 @@ ensure_prometheus_client() {
     /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null \
         || fail "python3-prometheus-client is missing (/usr/bin/python3 cannot import prometheus_client)"
     log "prometheus_client $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("prometheus_client"))' 2>/dev/null || echo '(version unknown)')"
+}
+
+# Real Prometheus exporters for the prometheus reader's integration tests: node_exporter, the
+# Prometheus server (its own /metrics) and Debian's client_golang / common Go sources (built offline
+# with GO111MODULE=off GOPATH=/usr/share/gocode by the tests and the prometheus-node benchmark).
+ensure_prometheus_exporters() {
+    command -v prometheus-node-exporter >/dev/null 2>&1 || apt_install prometheus-node-exporter
+    command -v prometheus >/dev/null 2>&1 || apt_install prometheus
+    [ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus ] \
+        || apt_install golang-github-prometheus-client-golang-dev
+    [ -d /usr/share/gocode/src/github.com/prometheus/common/expfmt ] \
+        || apt_install golang-github-prometheus-common-dev
+    command -v prometheus-node-exporter >/dev/null 2>&1 || fail "prometheus-node-exporter is still missing"
+    command -v prometheus >/dev/null 2>&1 || fail "prometheus is still missing"
+    [ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus ] \
+        || fail "golang-github-prometheus-client-golang-dev is still missing (/usr/share/gocode/src/github.com/prometheus/client_golang)"
+    [ -d /usr/share/gocode/src/github.com/prometheus/common/expfmt ] \
+        || fail "golang-github-prometheus-common-dev is still missing (/usr/share/gocode/src/github.com/prometheus/common)"
+    log "$(prometheus-node-exporter --version 2>&1 | head -n 1); $(prometheus --version 2>&1 | head -n 1)"
 }
 
 # The openssl command (certificates for the https tests) and, as its dependency, libssl3, which

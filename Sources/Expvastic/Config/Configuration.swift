@@ -60,13 +60,16 @@ public struct ReaderConfiguration: Sendable, Equatable {
         case expvar
         /// The engine's own metrics, read in-process.
         case `self`
+        /// HTTP scrape of a Prometheus text 0.0.4 or OpenMetrics 1.0 endpoint (`/metrics`).
+        case prometheus
     }
 
     public var name: String
     public var kind: Kind
-    /// `type_name`: required for `expvar`; default `expvastic` for `self`. Becomes the document's `type`.
+    /// `type_name`: required for `expvar`; default `expvastic` for `self` and `prometheus` for
+    /// `prometheus`. Becomes the document's `type`.
     public var typeName: String
-    /// `endpoint` joined with `routepath` (default `/debug/vars`); nil for `self`.
+    /// `endpoint` joined with `routepath` (default `/debug/vars`, `/metrics` for `prometheus`); nil for `self`.
     public var url: Endpoint?
     /// `interval`: default 10s.
     public var interval: Duration = .seconds(10)
@@ -93,7 +96,7 @@ public struct ReaderConfiguration: Sendable, Equatable {
     /// `max_fields`: the most mapping fields one document's payload may create (integer; each value
     /// counts, and so does each object its dotted path creates: `a.b.c` costs 3 the first time).
     /// Default ``defaultMaxFields``: what the shipped index template allows
-    /// (`index.mapping.total_fields.limit`, ``IndexTemplate/totalFieldsLimit``) minus the envelope.
+    /// (`index.mapping.total_fields.limit`, ``Document/mappingFieldLimit``) minus the envelope.
     /// Fields beyond it are dropped, the last in sorted key order, counted as
     /// `fields_dropped{reason="budget"}`.
     public var maxFields: Int = ReaderConfiguration.defaultMaxFields
@@ -103,7 +106,9 @@ public struct ReaderConfiguration: Sendable, Equatable {
     public var split: SplitConfiguration?
 
     /// The default of `max_fields`: 2,000 − 4 = 1,996.
-    public static let defaultMaxFields = IndexTemplate.totalFieldsLimit - DocumentEnvelope.fieldNames.count
+    public static let defaultMaxFields = Document.mappingFieldLimit - Document.envelopeFieldNames.count
+    /// `prometheus` readers only.
+    public var prometheus = PrometheusReaderLimits()
 
     public init(name: String, kind: Kind, typeName: String, url: Endpoint?) {
         self.name = name
@@ -143,6 +148,21 @@ public struct SplitConfiguration: Sendable, Equatable {
     public static let influxDB = SplitConfiguration(membersOf: "", require: ["name", "values"])
     /// The presets `split:` accepts as a plain string.
     public static let presets: [String: SplitConfiguration] = ["influxdb": .influxDB]
+}
+
+/// The per-scrape bounds of a `prometheus` reader (its other keys are the common reader keys;
+/// `include`/`exclude` globs match metric names).
+public struct PrometheusReaderLimits: Sendable, Equatable {
+    /// `max_series`: sample lines kept per scrape (integer, default 10,000); later ones are dropped
+    /// and counted (`samples_dropped{reason="series_limit"}`).
+    public var maxSeries: Int = 10_000
+    /// `max_labels`: labels on one sample line (integer, default 64); a line with more is rejected.
+    public var maxLabels: Int = 64
+    /// `max_label_value_bytes`: bytes of one label value (size, default 2048); a line with a longer
+    /// value is rejected.
+    public var maxLabelValueBytes: Int = 2048
+
+    public init() {}
 }
 
 /// `memory_bytes` and `gc_types` from a reader's `map_file`, merged over the defaults.

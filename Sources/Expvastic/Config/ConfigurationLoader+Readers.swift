@@ -1,14 +1,16 @@
 /// Entries of the `readers` section.
 extension ConfigurationLoader {
-    static let readerTypes = ["expvar", "self"]
+    static let readerTypes = ["expvar", "self", "prometheus"]
     static let commonReaderKeys = [
         "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
         "max_body_bytes", "max_depth", "max_fields", "split",
     ]
     static let expvarReaderKeys = ["endpoint", "routepath", "headers"]
+    static let prometheusReaderKeys = ["max_series", "max_labels", "max_label_value_bytes"]
     /// The most a reader's timeout defaults to.
     static let defaultTimeoutCap: Duration = .seconds(30)
     static let defaultRoutePath = "/debug/vars"
+    static let defaultPrometheusRoutePath = "/metrics"
 
     mutating func reader(name: String, node: YAMLNode, path: String) -> ReaderConfiguration? {
         guard node.entries != nil else {
@@ -27,9 +29,15 @@ extension ConfigurationLoader {
         let errorsBefore = errorCount
         let kind = readerKind(node, path: path)
         let allKeys = ConfigurationLoader.commonReaderKeys + ConfigurationLoader.expvarReaderKeys
+        let prometheusOnly = Dictionary(
+            uniqueKeysWithValues: ConfigurationLoader.prometheusReaderKeys.map {
+                ($0, "is only used by prometheus readers")
+            })
         switch kind {
-        case .expvar?, nil:
-            checkKeys(node, path: path, known: allKeys)
+        case .expvar?:
+            checkKeys(node, path: path, known: allKeys, elsewhere: prometheusOnly)
+        case nil, .prometheus?:
+            checkKeys(node, path: path, known: allKeys + ConfigurationLoader.prometheusReaderKeys)
         case .self?:
             let notUsed = Dictionary(
                 uniqueKeysWithValues: ConfigurationLoader.expvarReaderKeys.map { ($0, "is not used by self readers") })
@@ -40,9 +48,13 @@ extension ConfigurationLoader {
             node["type_name"], path: path + ".type_name", required: kind == .expvar,
             hint: "type_name becomes the documents' type field, e.g. my_app")
         if kind == .self, typeName == nil { typeName = "expvastic" }
+        if kind == .prometheus, typeName == nil { typeName = "prometheus" }
         var url: Endpoint?
-        if kind == .expvar {
-            url = readerURL(node, path: path)
+        if kind == .expvar || kind == .prometheus {
+            url = readerURL(
+                node, path: path,
+                defaultRoutePath: kind == .prometheus
+                    ? ConfigurationLoader.defaultPrometheusRoutePath : ConfigurationLoader.defaultRoutePath)
         } else if kind == nil, node["endpoint"] != nil {
             _ = endpoint(node["endpoint"], path: path + ".endpoint")
         }
@@ -59,6 +71,9 @@ extension ConfigurationLoader {
         let maxDepth = integer(node["max_depth"], path: path + ".max_depth", range: 1...10_000)
         let maxFields = integer(node["max_fields"], path: path + ".max_fields", range: 1...1_000_000)
         let split = split(node["split"], path: path + ".split")
+        let maxSeries = integer(node["max_series"], path: path + ".max_series", range: 1...10_000_000)
+        let maxLabels = integer(node["max_labels"], path: path + ".max_labels", range: 1...10_000)
+        let maxLabelValue = size(node["max_label_value_bytes"], path: path + ".max_label_value_bytes")
 
         guard let kind, let typeName, errorCount == errorsBefore else { return nil }
         var reader = ReaderConfiguration(name: name, kind: kind, typeName: typeName, url: url)
@@ -77,6 +92,9 @@ extension ConfigurationLoader {
         if let maxDepth { reader.maxDepth = maxDepth }
         if let maxFields { reader.maxFields = maxFields }
         reader.split = split
+        if let maxSeries { reader.prometheus.maxSeries = maxSeries }
+        if let maxLabels { reader.prometheus.maxLabels = maxLabels }
+        if let maxLabelValue { reader.prometheus.maxLabelValueBytes = maxLabelValue }
         return reader
     }
 
@@ -110,10 +128,10 @@ extension ConfigurationLoader {
         var split = SplitConfiguration(membersOf: membersOf)
         split.idField = string(node["id_field"], path: path + ".id_field")
         if let keyField = string(node["key_field"], path: path + ".key_field") {
-            if keyField.isEmpty || DocumentEnvelope.fieldNames.contains(keyField) || keyField.contains(".") {
+            if keyField.isEmpty || Document.envelopeFieldNames.contains(keyField) || keyField.contains(".") {
                 report(
                     .error, .invalidValue, path + ".key_field", "\"\(keyField)\" cannot carry the entity key",
-                    hint: "a plain name other than \(DocumentEnvelope.fieldNames.joined(separator: ", ")), e.g. entity",
+                    hint: "a plain name other than \(Document.envelopeFieldNames.joined(separator: ", ")), e.g. entity",
                     line: node["key_field"]?.mark.line)
             } else {
                 split.keyField = keyField
@@ -126,20 +144,20 @@ extension ConfigurationLoader {
     private mutating func readerKind(_ node: YAMLNode, path: String) -> ReaderConfiguration.Kind? {
         guard
             let type = string(
-                node["type"], path: path + ".type", required: true, hint: "use expvar or self")
+                node["type"], path: path + ".type", required: true, hint: "use expvar, self or prometheus")
         else { return nil }
         if let kind = ReaderConfiguration.Kind(rawValue: type) { return kind }
         let suggestion = Suggestion.closest(to: type, among: ConfigurationLoader.readerTypes)
         report(
             .error, .unknownType, path + ".type", "unknown reader type \"\(type)\"",
-            hint: (suggestion.map { "did you mean \($0)? " } ?? "") + "reader types: expvar, self",
+            hint: (suggestion.map { "did you mean \($0)? " } ?? "") + "reader types: expvar, self, prometheus",
             line: node["type"]?.mark.line)
         return nil
     }
 
-    /// `endpoint` joined with `routepath`. Without `routepath`, `/debug/vars` is appended only
-    /// when the endpoint has no path of its own.
-    private mutating func readerURL(_ node: YAMLNode, path: String) -> Endpoint? {
+    /// `endpoint` joined with `routepath`. Without `routepath`, `defaultRoutePath` (`/debug/vars`,
+    /// `/metrics` for prometheus readers) is appended only when the endpoint has no path of its own.
+    private mutating func readerURL(_ node: YAMLNode, path: String, defaultRoutePath: String) -> Endpoint? {
         let routePath = string(node["routepath"], path: path + ".routepath")
         if let routePath, routePath.contains(where: { $0.isWhitespace }) {
             report(
@@ -154,7 +172,7 @@ extension ConfigurationLoader {
         }
         guard let endpoint = endpoint(node["endpoint"], path: path + ".endpoint") else { return nil }
         if let routePath { return endpoint.appending(path: routePath) }
-        return endpoint.path == "/" ? endpoint.appending(path: ConfigurationLoader.defaultRoutePath) : endpoint
+        return endpoint.path == "/" ? endpoint.appending(path: defaultRoutePath) : endpoint
     }
 
     private mutating func headers(_ node: YAMLNode?, path: String) -> [String: Secret]? {

@@ -17,3 +17,13 @@ public struct Document: Sendable, Equatable {
         self.body = body
     }
 }
+
+extension Document {
+    /// The envelope every document starts with, written by its reader and never taken from the
+    /// payload: `@timestamp`, `type`, `reader`, `endpoint`.
+    public static let envelopeFieldNames = ["@timestamp", "type", "reader", "endpoint"]
+
+    /// The `index.mapping.total_fields.limit` the shipped index template sets: what one index (and so
+    /// one document) may map. A reader's `max_fields` defaults to this minus the envelope.
+    public static let mappingFieldLimit = 2000
+}

@@ -23,6 +23,10 @@ extension ComponentFactory {
                         scratch: scratch)
                 case .self:
                     SelfReader(configuration: configuration, registry: registry)
+                case .prometheus:
+                    PrometheusReader(
+                        configuration: configuration, transport: transport, clock: clock, metrics: registry,
+                        logger: logger)
                 }
             },
             makeRecorder: { configuration, logger in

@@ -1,7 +1,37 @@
-/// The fields every document starts with, written by the reader, never taken from the payload.
-public enum DocumentEnvelope {
-    /// `@timestamp`, `type`, `reader`, `endpoint`: a payload field with one of these names, or nested
-    /// under one, is dropped (`reserved`). They count against the index's field limit, so a reader's
-    /// `max_fields` default is ``IndexTemplate/totalFieldsLimit`` minus their number.
-    public static let fieldNames = ["@timestamp", "type", "reader", "endpoint"]
+/// The fields every document of a reader starts with: `@timestamp`, `type`, `reader`, `endpoint`
+/// (SPEC §2.5), written by the reader, never taken from the payload. Written first, so a payload
+/// field of the same name is the duplicate that is dropped. The values are escaped once, when the
+/// reader is made.
+public struct DocumentEnvelope: Sendable {
+    /// Escaped, quoted values.
+    private let typeValue: [UInt8]
+    private let readerValue: [UInt8]
+    private let endpointValue: [UInt8]
+
+    init(type: String, reader: String, endpoint: String) {
+        func quoted(_ text: String) -> [UInt8] {
+            var out: [UInt8] = []
+            JSONWriter.appendString(text, to: &out)
+            return out
+        }
+        typeValue = quoted(type)
+        readerValue = quoted(reader)
+        endpointValue = quoted(endpoint)
+    }
+
+    /// Writes the four fields, `@timestamp` from `millis` (Unix milliseconds, UTC).
+    func write(millis: Int64, into encoder: inout DocumentEncoder) {
+        encoder.beginField("@timestamp")
+        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
+        encoder.endField()
+        encoder.beginField("type")
+        encoder.out.append(contentsOf: typeValue)
+        encoder.endField()
+        encoder.beginField("reader")
+        encoder.out.append(contentsOf: readerValue)
+        encoder.endField()
+        encoder.beginField("endpoint")
+        encoder.out.append(contentsOf: endpointValue)
+        encoder.endField()
+    }
 }

@@ -49,10 +49,7 @@ public final class ExpvarReader: Reader {
     private let bytesRead: Counter
     private let dropCounters: [Counter]
     private let uintConverted: Counter
-    /// Escaped, quoted envelope values.
-    private let typeValue: [UInt8]
-    private let readerValue: [UInt8]
-    private let endpointValue: [UInt8]
+    private let envelope: DocumentEnvelope
     private let limits: JSONScanner.Limits
     private let state: Mutex<State>
     private let scratch: ParseScratchPool
@@ -84,14 +81,8 @@ public final class ExpvarReader: Reader {
         }
         self.uintConverted = metrics.counter(
             MetricKey("fields_converted", labels: [reader, MetricKey.Label("reason", "uint_overflow")]))
-        func quoted(_ text: String) -> [UInt8] {
-            var out: [UInt8] = []
-            JSONWriter.appendString(text, to: &out)
-            return out
-        }
-        self.typeValue = quoted(configuration.typeName)
-        self.readerValue = quoted(configuration.name)
-        self.endpointValue = quoted(endpointText)
+        self.envelope = DocumentEnvelope(
+            type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
         self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
@@ -157,14 +148,14 @@ public final class ExpvarReader: Reader {
                         return error
                     }
                     scratch.encoder.reset()
-                    writeEnvelope(millis: millis, into: &scratch.encoder)
+                    self.envelope.write(millis: millis, into: &scratch.encoder)
                     state.flattener.flatten(scratch.tape, source: source, into: &scratch.encoder)
                     return nil
                 }
                 if let parsed { return .failure(parsed) }
                 swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
-                let envelope = DocumentEnvelope.fieldNames.count
-                let outcome = scratch.encoder.finish(maxFields: maxFields + envelope, pinned: envelope)
+                let envelopeFields = Document.envelopeFieldNames.count
+                let outcome = scratch.encoder.finish(maxFields: maxFields + envelopeFields, pinned: envelopeFields)
                 swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
                 state.flattener.count(.duplicate, outcome.duplicates)
                 state.flattener.count(.conflict, outcome.conflicts)
@@ -180,13 +171,13 @@ public final class ExpvarReader: Reader {
                     body.withUnsafeBytes { source in
                         for entity in entities {
                             scratch.encoder.reset()
-                            writeEnvelope(millis: millis, into: &scratch.encoder)
+                            self.envelope.write(millis: millis, into: &scratch.encoder)
                             scratch.encoder.beginField(keyField)
                             JSONWriter.appendString(entity.key, to: &scratch.encoder.out)
                             scratch.encoder.endField()
                             state.flattener.flattenEntity(entity, scratch.tape, source: source, into: &scratch.encoder)
                             swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
-                            let pinned = envelope + 1
+                            let pinned = envelopeFields + 1
                             let entityOutcome = scratch.encoder.finish(maxFields: maxFields + pinned, pinned: pinned)
                             swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
                             state.flattener.count(.duplicate, entityOutcome.duplicates)
@@ -245,7 +236,7 @@ public final class ExpvarReader: Reader {
 
     /// `document has 5,724 fields; budget 1,996; dropped 3,774 (…)`: said once per reader.
     private static func budgetWarning(_ outcome: DocumentEncoder.Outcome, maxFields: Int) -> String {
-        let envelope = DocumentEnvelope.fieldNames.count
+        let envelope = Document.envelopeFieldNames.count
         let first = outcome.firstOverBudget.map { "\"\($0)\"" } ?? "the largest object"
         return "document has \(grouped(outcome.mappingFields - envelope)) fields; budget \(grouped(maxFields)); "
             + "dropped \(grouped(outcome.overBudget)) (the last in sorted order, from \(first) on, every poll). "
@@ -262,21 +253,6 @@ public final class ExpvarReader: Reader {
             out.append(digit)
         }
         return out
-    }
-
-    private func writeEnvelope(millis: Int64, into encoder: inout DocumentEncoder) {
-        encoder.beginField("@timestamp")
-        RFC3339.appendQuoted(millis: millis, to: &encoder.out)
-        encoder.endField()
-        encoder.beginField("type")
-        encoder.out.append(contentsOf: typeValue)
-        encoder.endField()
-        encoder.beginField("reader")
-        encoder.out.append(contentsOf: readerValue)
-        encoder.endField()
-        encoder.beginField("endpoint")
-        encoder.out.append(contentsOf: endpointValue)
-        encoder.endField()
     }
 
     static func millis(_ nanos: Int64) -> Int64 {

@@ -342,7 +342,7 @@ struct Flattener {
     }
 
     /// The envelope's field names; payload fields may not take them or nest under them.
-    static let envelopeKeys: [[UInt8]] = DocumentEnvelope.fieldNames.map { Array($0.utf8) }
+    static let envelopeKeys: [[UInt8]] = Document.envelopeFieldNames.map { Array($0.utf8) }
 
     static func isReserved(_ path: [UInt8]) -> Bool {
         envelopeKeys.contains { key in

@@ -60,7 +60,7 @@ extension IndexTemplate {
     }
 
     var json: JSON {
-        let settings = JSON.object([("index.mapping.total_fields.limit", .int(IndexTemplate.totalFieldsLimit))])
+        let settings = JSON.object([("index.mapping.total_fields.limit", .int(Document.mappingFieldLimit))])
         switch kind {
         case .composable:
             // Priority 200 also beats Elasticsearch's built-in `metrics-*-*` data stream template (100).
@@ -97,6 +97,11 @@ extension IndexTemplate {
         let keyword: [(String, JSON)] = [("type", .string("keyword"))]
         // Dynamic templates: the first that matches wins, so the exceptions come before the rule.
         let dynamicTemplates: [JSON] = [
+            // Prometheus labels (`labels.le`, `labels.code`) are keywords even when they read as numbers.
+            rule(
+                "prometheus_labels", [("path_match", .string("labels.*"))],
+                keyword + [("ignore_above", .int(IndexTemplate.keywordIgnoreAbove))]
+            ),
             rule("go_gc_cpu_fraction", [("path_match", .string("memstats.GCCPUFraction"))], double),
             rule("go_gc_pause_averages", [("path_match", .string("memstats.gc.*avg*"))], double),
             rule(

@@ -1,7 +1,8 @@
 /// The index template a recorder installs for its index pattern (`template: true`), so that
 /// Elasticsearch maps expvar fields predictably:
 ///
-/// - `@timestamp` is a `date`; `type`, `reader`, `endpoint` and every string are `keyword`
+/// - `@timestamp` is a `date`; `type`, `reader`, `endpoint`, Prometheus `labels.*` and every string
+///   are `keyword`
 ///   (strings longer than 1024 characters stay in `_source` but are not indexed);
 /// - the Go runtime's integer fields (`memstats.*` counters and byte sizes, the `memstats.gc.*`
 ///   new-pause fields) are `long`, except `memstats.GCCPUFraction` and the pause averages;
@@ -25,8 +26,6 @@ public struct IndexTemplate: Sendable, Equatable {
         case legacyWithDocumentType
     }
 
-    /// The most fields an index may map (`index.mapping.total_fields.limit`).
-    public static let totalFieldsLimit = 2000
     /// Longer strings are kept in `_source` but not indexed.
     public static let keywordIgnoreAbove = 1024
     /// Composable template priority: above Elasticsearch's built-in templates (100).

@@ -463,10 +463,13 @@ func configuration(
                 configuration(reader: "type: expvar\n    type_name: a"),
                 "readers.app.endpoint: missing required key (where the expvar page is served, e.g. localhost:1234)"
             ),
-            (configuration(reader: "type_name: a"), "readers.app.type: missing required key (use expvar or self)"),
             (
-                configuration(reader: "type: prometheus"),
-                "readers.app.type: unknown reader type \"prometheus\" (reader types: expvar, self)"
+                configuration(reader: "type_name: a"),
+                "readers.app.type: missing required key (use expvar, self or prometheus)"
+            ),
+            (
+                configuration(reader: "type: promethus"),
+                "readers.app.type: unknown reader type \"promethus\" (did you mean prometheus? reader types: expvar, self, prometheus)"
             ),
             (
                 configuration(reader: "type: expvar\n    type_name: a\n    endpoint: \"gopher://x\""),

@@ -69,7 +69,8 @@ import Testing
         let names = rules.compactMap { $0.keys.first }
         #expect(
             names == [
-                "go_gc_cpu_fraction", "go_gc_pause_averages", "go_runtime_integers", "numbers_as_double",
+                "prometheus_labels", "go_gc_cpu_fraction", "go_gc_pause_averages", "go_runtime_integers",
+                "numbers_as_double",
                 "floats_as_double", "strings_as_keyword",
             ])
         func rule(_ name: String) -> [String: Any]? { rules.first { $0[name] != nil }?[name] }

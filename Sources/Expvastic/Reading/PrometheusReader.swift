@@ -1,0 +1,359 @@
+import Synchronization
+
+/// Scrapes a Prometheus text 0.0.4 or OpenMetrics 1.0 endpoint (`/metrics`) and turns each
+/// response into documents: one per (label set, timestamp), the grouping Elastic's own Prometheus
+/// integration uses, so that a dashboard can split by any label.
+///
+/// A document has the envelope (`@timestamp` = scrape start unless the samples carry their own
+/// timestamp, `type`, `reader`, `endpoint`), one `labels.<name>` keyword per label and one double
+/// per sample name (`http_requests_total`, `rpc_seconds_bucket` next to `labels.le`). The label-less
+/// document at the scrape's time also carries `scrape.duration_seconds`, `scrape.samples` (finite
+/// samples shipped), `scrape.series` (documents of the scrape, this one included),
+/// `scrape.samples_dropped` and `scrape.lines_rejected`. `_id` comes from (reader, endpoint, sorted
+/// label set, timestamp), so a re-sent scrape is a duplicate Elasticsearch refuses.
+///
+/// Dropped and counted (metric `samples_dropped`, label `reason`): NaN and ±Inf values
+/// (`non_finite`, Elasticsearch refuses them), names removed by `include`/`exclude` (`excluded`),
+/// sample lines over `max_series` (`series_limit`), a second value for the same name, label set
+/// and timestamp (`duplicate`) and a metric whose name is also an object path of the document,
+/// such as a metric called `labels` (`conflict`). Malformed lines are skipped and counted
+/// (`lines_rejected`); the first one of a reader is logged once with its line number and text. A
+/// body that is not the format at all (HTML, JSON, only malformed lines) is a ``ReaderError``.
+///
+/// The request asks for OpenMetrics 1.0.0 first, then text 0.0.4 (``PrometheusFormat/acceptHeader``)
+/// and no compression: the HTTP client does not decompress, so a `Content-Encoding` other than
+/// `identity` in the answer is an error that says so.
+public final class PrometheusReader: Reader {
+    /// What a reader reuses from one scrape to the next (buffers keep their capacity).
+    struct State: ~Copyable {
+        var scrape = PrometheusScrape()
+        var encoder = DocumentEncoder()
+        var grouping = SampleGrouping()
+        var key: [UInt8] = []
+        var loggedRejection = false
+        var loggedSeriesLimit = false
+    }
+
+    /// Samples dropped, by the `reason` label of `samples_dropped`.
+    enum Drop: Int, CaseIterable {
+        case nonFinite, excluded, seriesLimit, duplicate, conflict
+
+        var label: String {
+            switch self {
+            case .nonFinite: "non_finite"
+            case .excluded: "excluded"
+            case .seriesLimit: "series_limit"
+            case .duplicate: "duplicate"
+            case .conflict: "conflict"
+            }
+        }
+    }
+
+    public let name: String
+    private let configuration: ReaderConfiguration
+    private let transport: any HTTPTransport
+    private let clock: any Clock
+    private let logger: Logger
+    private let url: Endpoint?
+    private let endpointText: String
+    private let headers: [(name: String, value: String)]
+    private let envelope: DocumentEnvelope
+    private let limits: PrometheusParser.Limits
+    private let include: [FieldGlob]
+    private let exclude: [FieldGlob]
+    private let bytesRead: Counter
+    private let linesRejected: Counter
+    private let dropCounters: [Counter]
+    private let state: Mutex<State>
+
+    /// Makes a reader for `configuration` (of kind `prometheus`). `clock` times the scrape
+    /// (`scrape.duration_seconds`); `metrics` receives `bytes_read`, `lines_rejected` and
+    /// `samples_dropped{reason}` (label `reader`); `logger` gets the first malformed line.
+    public init(
+        configuration: ReaderConfiguration, transport: any HTTPTransport, clock: any Clock,
+        metrics: any MetricsFactory, logger: Logger
+    ) {
+        self.name = configuration.name
+        self.configuration = configuration
+        self.transport = transport
+        self.clock = clock
+        self.logger = logger
+        self.url = configuration.url
+        self.endpointText = configuration.url?.description ?? ""
+        var headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value.value) }
+        if !headers.contains(where: { $0.name.lowercased() == "accept" }) {
+            headers.append((name: "Accept", value: PrometheusFormat.acceptHeader))
+        }
+        self.headers = headers
+        self.envelope = DocumentEnvelope(
+            type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
+        self.limits = PrometheusParser.Limits(
+            maxSeries: max(configuration.prometheus.maxSeries, 0),
+            maxLabels: max(configuration.prometheus.maxLabels, 0),
+            maxLabelValueBytes: max(configuration.prometheus.maxLabelValueBytes, 0))
+        self.include = configuration.include.map(FieldGlob.init)
+        self.exclude = configuration.exclude.map(FieldGlob.init)
+        let reader = MetricKey.Label("reader", configuration.name)
+        self.bytesRead = metrics.counter(MetricKey("bytes_read", labels: [reader]))
+        self.linesRejected = metrics.counter(MetricKey("lines_rejected", labels: [reader]))
+        self.dropCounters = Drop.allCases.map {
+            metrics.counter(MetricKey("samples_dropped", labels: [reader, MetricKey.Label("reason", $0.label)]))
+        }
+        self.state = Mutex(State())
+    }
+
+    /// GETs the endpoint once and returns the scrape's documents, stamped with `startedAtWallNanos`
+    /// unless a sample carries its own timestamp.
+    public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
+        guard let url else {
+            throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
+        }
+        let request = HTTPRequest(
+            method: "GET", endpoint: url, headers: headers, timeout: configuration.timeout,
+            maxResponseBytes: configuration.maxBodyBytes)
+        let started = clock.monotonicNanos()
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
+        }
+        let duration = clock.monotonicNanos() &- started
+        bytesRead.increment(by: Int64(response.body.count))
+        guard (200..<300).contains(response.status) else {
+            let preview = response.body.withUnsafeBytes { JSONError.preview($0, limit: 200) }
+            throw ReaderError(
+                code: "http_status",
+                message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
+        }
+        if let encoding = response.header("Content-Encoding"), encoding.lowercased() != "identity" {
+            throw ReaderError(
+                code: "compressed_body",
+                message:
+                    "GET \(endpointText) answered with Content-Encoding: \(encoding), which expvastic cannot decompress "
+                    + "(it does not ask for compression); configure the target to send uncompressed metrics")
+        }
+        return try documents(
+            fromBody: response.body, contentType: response.header("Content-Type"),
+            startedAtWallNanos: startedAtWallNanos, durationNanos: duration,
+            context: "GET \(endpointText) returned HTTP \(response.status)")
+    }
+
+    /// The scrape pipeline without HTTP: parse, group and encode `body` as if it had just been read
+    /// with `contentType`, taking `durationNanos`. Used by ``read(startedAtWallNanos:)``, tests and
+    /// benchmarks.
+    public func documents(
+        fromBody body: [UInt8], contentType: String?, startedAtWallNanos: Int64, durationNanos: UInt64 = 0
+    ) throws(ReaderError) -> [Document] {
+        try documents(
+            fromBody: body, contentType: contentType, startedAtWallNanos: startedAtWallNanos,
+            durationNanos: durationNanos, context: "body of \(endpointText)")
+    }
+
+    private struct Outcome {
+        var documents: [Document] = []
+        var dropped = [Int](repeating: 0, count: Drop.allCases.count)
+        var rejected = 0
+        var rejection: PrometheusScrape.Rejection?
+        var notTheFormat: String?
+        var logSeriesLimit = false
+    }
+
+    private func documents(
+        fromBody body: [UInt8], contentType: String?, startedAtWallNanos: Int64, durationNanos: UInt64,
+        context: String
+    ) throws(ReaderError) -> [Document] {
+        let millis = ExpvarReader.millis(startedAtWallNanos)
+        let outcome: Outcome = state.withLock { state in
+            var outcome = Outcome()
+            body.withUnsafeBytes { source in
+                if let problem = Self.notTheFormat(source) {
+                    outcome.notTheFormat = problem
+                    return
+                }
+                let format = PrometheusFormat.detect(contentType: contentType, body: source)
+                PrometheusParser.parse(source, format: format, limits: limits, into: &state.scrape)
+            }
+            if outcome.notTheFormat != nil { return outcome }
+            if state.scrape.linesAccepted == 0, state.scrape.linesRejected > 0 {
+                let first = state.scrape.firstRejection
+                outcome.notTheFormat =
+                    "not one line of the body is in the Prometheus text format (line \(first?.line ?? 1): "
+                    + "\(first?.reason ?? "malformed"): \(first?.preview ?? "")); check endpoint and routepath"
+                return outcome
+            }
+            outcome.rejected = state.scrape.linesRejected
+            if !state.loggedRejection, let rejection = state.scrape.firstRejection {
+                state.loggedRejection = true
+                outcome.rejection = rejection
+            }
+            outcome.dropped[Drop.seriesLimit.rawValue] = state.scrape.samplesOverLimit
+            if state.scrape.samplesOverLimit > 0, !state.loggedSeriesLimit {
+                state.loggedSeriesLimit = true
+                outcome.logSeriesLimit = true
+            }
+            encode(&state, millis: millis, durationNanos: durationNanos, into: &outcome)
+            return outcome
+        }
+        if let problem = outcome.notTheFormat {
+            throw ReaderError(code: "not_prometheus", message: context + ": " + problem)
+        }
+        if outcome.rejected > 0 { linesRejected.increment(by: Int64(outcome.rejected)) }
+        for (drop, amount) in zip(Drop.allCases, outcome.dropped) where amount > 0 {
+            dropCounters[drop.rawValue].increment(by: Int64(amount))
+        }
+        if let rejection = outcome.rejection {
+            logger.warn(
+                "skipping malformed lines of \(endpointText) (counted in lines_rejected); the first is line "
+                    + "\(rejection.line): \(rejection.reason): \(rejection.preview)",
+                ["reader.name": name])
+        }
+        if outcome.logSeriesLimit {
+            logger.warn(
+                "\(endpointText) exposes more than \(limits.maxSeries) series (max_series); the rest are dropped "
+                    + "and counted in samples_dropped{reason=\"series_limit\"}",
+                ["reader.name": name])
+        }
+        return outcome.documents
+    }
+
+    /// HTML, JSON and binary bodies are not an exposition at all; say what the body looks like.
+    private static func notTheFormat(_ body: UnsafeRawBufferPointer) -> String? {
+        var i = 0
+        while i < body.count, body[i] == 0x20 || body[i] == 0x09 || body[i] == 0x0A || body[i] == 0x0D { i += 1 }
+        guard i < body.count else { return nil }
+        let what: String
+        switch body[i] {
+        case UInt8(ascii: "<"): what = "HTML or XML"
+        case UInt8(ascii: "{"), UInt8(ascii: "["): what = "JSON (an expvar page? use type: expvar)"
+        case 0x1F where i + 1 < body.count && body[i + 1] == 0x8B: what = "gzip data"
+        default: return nil
+        }
+        return "the body is \(what), not the Prometheus text format; it starts with "
+            + JSONError.preview(UnsafeRawBufferPointer(rebasing: body[i...]), limit: 120)
+            + " (check endpoint and routepath)"
+    }
+
+    /// Groups the parsed samples by (label set, timestamp) and encodes one document per group.
+    private func encode(_ state: inout State, millis: Int64, durationNanos: UInt64, into outcome: inout Outcome) {
+        let scrape = state.scrape
+        state.grouping.reset(capacity: scrape.samples.count + 1)
+        // The label-less group at the scrape's time always exists: it carries `scrape.*`.
+        _ = state.grouping.group(labelStart: 0, labelCount: 0, timestamp: millis, in: scrape)
+        var shipped = 0
+        var lastName = PrometheusScrape.Span(start: -1, end: -1)
+        var lastNameKept = true
+        let filtering = !include.isEmpty || !exclude.isEmpty
+        for index in scrape.samples.indices {
+            let sample = scrape.samples[index]
+            guard sample.value.isFinite else {
+                outcome.dropped[Drop.nonFinite.rawValue] += 1
+                continue
+            }
+            if filtering {
+                if sample.name != lastName {
+                    let name = Array(scrape.text[Int(sample.name.start)..<Int(sample.name.end)])
+                    lastNameKept =
+                        (include.isEmpty || include.contains { $0.matches(name) })
+                        && !exclude.contains { $0.matches(name) }
+                    lastName = sample.name
+                }
+                if !lastNameKept {
+                    outcome.dropped[Drop.excluded.rawValue] += 1
+                    continue
+                }
+            }
+            let group = state.grouping.group(
+                labelStart: Int(sample.labelStart), labelCount: Int(sample.labelCount),
+                timestamp: sample.timestampMillis ?? millis, in: scrape)
+            state.grouping.add(sample: index, to: group)
+            shipped += 1
+        }
+        let series = state.grouping.groups.count
+        var rejectedBefore = [Int](repeating: 0, count: 2)
+        outcome.documents.reserveCapacity(series)
+        scrape.text.withUnsafeBytes { text in
+            for (groupIndex, group) in state.grouping.groups.enumerated() {
+                state.encoder.reset()
+                envelope.write(millis: group.timestamp, into: &state.encoder)
+                state.key.removeAll(keepingCapacity: true)
+                for k in group.labelStart..<(group.labelStart + group.labelCount) {
+                    let label = scrape.labels[k]
+                    let name = UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)])
+                    let value = UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)])
+                    state.key.append(contentsOf: "labels.".utf8)
+                    state.key.append(contentsOf: name)
+                    state.key.withUnsafeBytes { state.encoder.beginField(escapedKey: $0) }
+                    state.encoder.out.append(0x22)
+                    JSONWriter.appendEscaped(value, to: &state.encoder.out)
+                    state.encoder.out.append(0x22)
+                    state.encoder.endField()
+                    state.key.removeAll(keepingCapacity: true)
+                }
+                var member = group.first
+                while member >= 0 {
+                    let sample = scrape.samples[member]
+                    state.encoder.beginField(
+                        escapedKey: UnsafeRawBufferPointer(
+                            rebasing: text[Int(sample.name.start)..<Int(sample.name.end)]))
+                    JSONWriter.appendDouble(sample.value, to: &state.encoder.out)
+                    state.encoder.endField()
+                    member = state.grouping.next[member]
+                }
+                if groupIndex == 0 {
+                    let dropped = outcome.dropped.reduce(0, +)
+                    writeScrapeFields(
+                        durationNanos: durationNanos, samples: shipped, series: series, dropped: dropped,
+                        rejected: scrape.linesRejected, into: &state.encoder)
+                }
+                let (body, duplicates, conflicts) = state.encoder.finish()
+                rejectedBefore[0] += duplicates
+                rejectedBefore[1] += conflicts
+                let entity = group.labelCount == 0 ? nil : Self.entity(text, scrape, group)
+                outcome.documents.append(
+                    Document(
+                        id: DocumentID.make(
+                            reader: name, endpoint: endpointText, entity: entity, timestampMillis: group.timestamp),
+                        timestampMillis: group.timestamp, reader: name, body: body))
+            }
+        }
+        outcome.dropped[Drop.duplicate.rawValue] += rejectedBefore[0]
+        outcome.dropped[Drop.conflict.rawValue] += rejectedBefore[1]
+    }
+
+    private func writeScrapeFields(
+        durationNanos: UInt64, samples: Int, series: Int, dropped: Int, rejected: Int,
+        into encoder: inout DocumentEncoder
+    ) {
+        encoder.beginField("scrape.duration_seconds")
+        JSONWriter.appendDouble(Double(durationNanos) / 1e9, to: &encoder.out)
+        encoder.endField()
+        for (key, value) in [
+            ("scrape.samples", samples), ("scrape.series", series), ("scrape.samples_dropped", dropped),
+            ("scrape.lines_rejected", rejected),
+        ] {
+            encoder.beginField(key)
+            JSONWriter.appendInt(Int64(value), to: &encoder.out)
+            encoder.endField()
+        }
+    }
+
+    /// The sorted label set as Prometheus writes it (`{a="x",b="y"}`, values escaped): the entity
+    /// part of the document id.
+    private static func entity(
+        _ text: UnsafeRawBufferPointer, _ scrape: PrometheusScrape, _ group: SampleGrouping.Group
+    ) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for k in group.labelStart..<(group.labelStart + group.labelCount) {
+            let label = scrape.labels[k]
+            if k > group.labelStart { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)]))
+            out.append(contentsOf: "=\"".utf8)
+            JSONWriter.appendEscaped(
+                UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)]), to: &out)
+            out.append(0x22)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,226 @@
+import Expvastic
+import ExpvasticTestSupport
+import Foundation
+import Testing
+
+@Suite struct PrometheusReaderTests {
+    static let start = ReaderHarness.start
+    static let startMillis = start / 1_000_000
+
+    static func configuration(include: [String] = [], exclude: [String] = []) -> ReaderConfiguration {
+        var configuration = ReaderConfiguration(
+            name: "node", kind: .prometheus, typeName: "prometheus",
+            url: try? Endpoint.parse("localhost:9100/metrics").get())
+        configuration.include = include
+        configuration.exclude = exclude
+        configuration.timeout = .seconds(3)
+        return configuration
+    }
+
+    static func reader(
+        _ configuration: ReaderConfiguration = configuration(), transport: any HTTPTransport = FakeTransport(),
+        handler: InMemoryLogHandler? = nil
+    ) -> (PrometheusReader, MetricsRegistry) {
+        let metrics = MetricsRegistry()
+        let logger = Logger(component: "test", level: .info, handler: handler ?? InMemoryLogHandler())
+        let reader = PrometheusReader(
+            configuration: configuration, transport: transport, clock: ManualClock(), metrics: metrics, logger: logger)
+        return (reader, metrics)
+    }
+
+    static func counter(_ metrics: MetricsRegistry, _ name: String, reason: String? = nil) -> Int64 {
+        var labels = [MetricKey.Label("reader", "node")]
+        if let reason { labels.append(MetricKey.Label("reason", reason)) }
+        if case .counter(let value)? = metrics.value(MetricKey(name, labels: labels)) { return value }
+        return -1
+    }
+
+    static func documents(_ reader: PrometheusReader, _ body: String, contentType: String? = nil) throws -> [[String:
+        Any]]
+    {
+        try reader.documents(fromBody: Array(body.utf8), contentType: contentType, startedAtWallNanos: start)
+            .map(ReaderHarness.fields)
+    }
+
+    @Test func oneDocumentPerLabelSetWithLabelsAndOneDoublePerSampleName() throws {
+        let (reader, metrics) = Self.reader()
+        let body = """
+            # TYPE http_requests_total counter
+            http_requests_total{code="200",method="get"} 10
+            http_requests_total{code="500",method="get"} 2
+            http_request_bytes_total{method="get",code="200"} 2048
+            # TYPE latency histogram
+            latency_bucket{le="0.1"} 1
+            latency_bucket{le="+Inf"} 4
+            latency_sum 0.75
+            latency_count 4
+            go_goroutines 12
+            temperature NaN
+            """
+        let documents = try reader.documents(
+            fromBody: Array(body.utf8), contentType: "text/plain; version=0.0.4", startedAtWallNanos: Self.start,
+            durationNanos: 250_000_000)
+        let fields = try documents.map(ReaderHarness.fields)
+        #expect(fields.count == 5)
+        // The label-less document at the scrape's time comes first and carries scrape.*.
+        let scrape = fields[0]
+        #expect(scrape["latency_sum"] as? Double == 0.75)
+        #expect(scrape["latency_count"] as? Double == 4)
+        #expect(scrape["go_goroutines"] as? Double == 12)
+        #expect(scrape["temperature"] == nil)
+        #expect(scrape["scrape.duration_seconds"] as? Double == 0.25)
+        #expect(scrape["scrape.samples"] as? Int == 8)
+        #expect(scrape["scrape.series"] as? Int == 5)
+        #expect(scrape["scrape.samples_dropped"] as? Int == 1)
+        #expect(scrape["scrape.lines_rejected"] as? Int == 0)
+        #expect(scrape["type"] as? String == "prometheus")
+        #expect(scrape["reader"] as? String == "node")
+        #expect(scrape["endpoint"] as? String == "http://localhost:9100/metrics")
+        #expect(scrape["@timestamp"] as? String == "2026-11-21T18:00:00.123Z")
+        #expect(!scrape.keys.contains { $0.hasPrefix("labels.") })
+        // Two samples with the same labels (in another order) share a document.
+        let ok = fields[1]
+        #expect(ok["labels.code"] as? String == "200")
+        #expect(ok["labels.method"] as? String == "get")
+        #expect(ok["http_requests_total"] as? Double == 10)
+        #expect(ok["http_request_bytes_total"] as? Double == 2048)
+        #expect(fields[2]["labels.code"] as? String == "500")
+        #expect(fields[3]["labels.le"] as? String == "0.1")
+        #expect(fields[3]["latency_bucket"] as? Double == 1)
+        #expect(fields[4]["labels.le"] as? String == "+Inf")
+        // Every value is written as a double, so no field can flip between long and double.
+        let text = String(decoding: documents[1].body, as: UTF8.self)
+        #expect(text.contains(#""http_requests_total":10.0"#))
+        #expect(Set(documents.map(\.id)).count == 5)
+        #expect(Self.counter(metrics, "samples_dropped", reason: "non_finite") == 1)
+    }
+
+    @Test func idsAreDeterministicFromTheSortedLabelSetAndTimestamp() throws {
+        let (reader, _) = Self.reader()
+        let a = try reader.documents(
+            fromBody: Array(#"m{b="2",a="1"} 1"#.utf8), contentType: nil, startedAtWallNanos: Self.start)
+        let b = try reader.documents(
+            fromBody: Array("m{a=\"1\",b=\"2\"} 7\n".utf8), contentType: nil, startedAtWallNanos: Self.start)
+        #expect(a.map(\.id) == b.map(\.id))
+        #expect(
+            a[1].id
+                == DocumentID.make(
+                    reader: "node", endpoint: "http://localhost:9100/metrics", entity: #"{a="1",b="2"}"#,
+                    timestampMillis: Self.startMillis))
+        #expect(
+            a[0].id
+                == DocumentID.make(
+                    reader: "node", endpoint: "http://localhost:9100/metrics", timestampMillis: Self.startMillis))
+        let later = try reader.documents(
+            fromBody: Array(#"m{b="2",a="1"} 1"#.utf8), contentType: nil, startedAtWallNanos: Self.start + 1_000_000)
+        #expect(later[1].id != a[1].id)
+    }
+
+    @Test func samplesWithTheirOwnTimestampGetTheirOwnDocument() throws {
+        let (reader, _) = Self.reader()
+        let documents = try reader.documents(
+            fromBody: Array("a 1 1395066363000\nb 2\nc{x=\"y\"} 3 1395066363000\n".utf8), contentType: nil,
+            startedAtWallNanos: Self.start)
+        #expect(documents.map(\.timestampMillis) == [Self.startMillis, 1_395_066_363_000, 1_395_066_363_000])
+        let fields = try documents.map(ReaderHarness.fields)
+        #expect(fields[0]["b"] as? Double == 2)
+        #expect(fields[1]["a"] as? Double == 1)
+        #expect(fields[1]["@timestamp"] as? String == "2014-03-17T14:26:03.000Z")
+        // OpenMetrics timestamps are seconds.
+        let om = try reader.documents(
+            fromBody: Array("a 1 1395066363.5\n# EOF\n".utf8), contentType: nil, startedAtWallNanos: Self.start)
+        #expect(om.map(\.timestampMillis) == [Self.startMillis, 1_395_066_363_500])
+    }
+
+    @Test func includeAndExcludeMatchMetricNames() throws {
+        let (reader, metrics) = Self.reader(Self.configuration(include: ["node_*"], exclude: ["node_cpu_*"]))
+        let fields = try Self.documents(reader, "node_load1 1\nnode_cpu_seconds_total 2\ngo_goroutines 3\n")
+        #expect(fields[0]["node_load1"] as? Double == 1)
+        #expect(fields[0]["node_cpu_seconds_total"] == nil)
+        #expect(fields[0]["go_goroutines"] == nil)
+        #expect(Self.counter(metrics, "samples_dropped", reason: "excluded") == 2)
+    }
+
+    @Test func namesThatCollideWithTheEnvelopeOrLabelsAreDroppedAndCounted() throws {
+        let (reader, metrics) = Self.reader()
+        let fields = try Self.documents(reader, "reader 1\nlabels 2\nok 3\nok 4\nx{labels=\"q\"} 5\n")
+        #expect(fields[0]["reader"] as? String == "node")
+        #expect(fields[0]["ok"] as? Double == 3)
+        #expect(fields[1]["labels.labels"] as? String == "q")
+        #expect(Self.counter(metrics, "samples_dropped", reason: "duplicate") == 2)
+        // `labels` (a value) next to `labels.labels` would be a mapping conflict in the same document only.
+        #expect(fields[0]["labels"] as? Double == 2)
+    }
+
+    @Test func malformedLinesShipTheRestAndTheFirstIsLoggedOnce() throws {
+        let handler = InMemoryLogHandler()
+        let (reader, metrics) = Self.reader(handler: handler)
+        for _ in 0..<3 {
+            let fields = try Self.documents(reader, "a 1\nb{ 2\nc 3\n")
+            #expect(fields[0]["a"] as? Double == 1)
+            #expect(fields[0]["c"] as? Double == 3)
+            #expect(fields[0]["scrape.lines_rejected"] as? Int == 1)
+        }
+        #expect(Self.counter(metrics, "lines_rejected") == 3)
+        let warnings = handler.records.filter { $0.level == .warn }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.message.contains(#"line 2: invalid label name: "b{ 2""#) == true)
+    }
+
+    @Test(arguments: [
+        ("<html><body>login</body></html>", "HTML"),
+        (#"{"memstats": {}}"#, "JSON"),
+        ("this is not\nmetrics at all\n", "not one line"),
+    ])
+    func bodiesThatAreNotTheFormatAreReadErrors(body: String, says: String) async throws {
+        let (reader, _) = Self.reader(transport: FakeTransport(status: 200, body: body))
+        do {
+            _ = try await reader.read(startedAtWallNanos: Self.start)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == "not_prometheus")
+            #expect(error.message.contains(says))
+            #expect(error.message.contains("http://localhost:9100/metrics"))
+        }
+    }
+
+    @Test func requestAsksForOpenMetricsThenTextAndNoCompression() async throws {
+        let transport = FakeTransport(status: 200, body: "up 1\n")
+        let (reader, _) = Self.reader(transport: transport)
+        let documents = try await reader.read(startedAtWallNanos: Self.start)
+        #expect(try ReaderHarness.fields(documents[0])["up"] as? Double == 1)
+        let request = try #require(transport.requests.first)
+        #expect(request.path == "/metrics")
+        #expect(request.headers.first { $0.name == "Accept" }?.value == PrometheusFormat.acceptHeader)
+        #expect(!request.headers.contains { $0.name.lowercased() == "accept-encoding" })
+    }
+
+    @Test func aCompressedAnswerIsAClearError() async throws {
+        let transport = FakeTransport([
+            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", "gzip")], body: [0x1F, 0x8B, 0, 0]))
+        ])
+        let (reader, _) = Self.reader(transport: transport)
+        do {
+            _ = try await reader.read(startedAtWallNanos: Self.start)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == "compressed_body")
+            #expect(error.message.contains("Content-Encoding: gzip"))
+        }
+    }
+
+    @Test func seriesOverTheLimitAreDroppedCountedAndLoggedOnce() throws {
+        var configuration = Self.configuration()
+        configuration.prometheus.maxSeries = 10
+        let handler = InMemoryLogHandler()
+        let (reader, metrics) = Self.reader(configuration, handler: handler)
+        let body = (0..<50).map { "m{i=\"\($0)\"} \($0)\n" }.joined()
+        for _ in 0..<2 {
+            let fields = try Self.documents(reader, body)
+            #expect(fields.count == 11)
+            #expect(fields[0]["scrape.samples_dropped"] as? Int == 40)
+        }
+        #expect(Self.counter(metrics, "samples_dropped", reason: "series_limit") == 80)
+        #expect(handler.records.filter { $0.message.contains("max_series") }.count == 1)
+    }
+}
