@@ -43,8 +43,11 @@ public enum Launcher {
                 health.record(event)
                 samples.record(
                     SampleCollection.Sample(
-                        wallNanos: event.wallNanos, component: "reader.\(event.reader)", kind: .poll,
+                        wallNanos: event.wallNanos, component: event.component, kind: .poll,
                         latencyNanos: event.latencyNanos, outcome: event.succeeded ? .ok : .error))
+            },
+            onHealth: { component, state in
+                if let state { health.set(component, state) } else { health.remove(component) }
             }
         )
         return await shipper.run(configuration: configuration, signals: signals.signals) {
