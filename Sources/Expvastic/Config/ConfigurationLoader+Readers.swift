@@ -5,7 +5,7 @@ extension ConfigurationLoader {
         "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
         "max_body_bytes", "max_depth",
     ]
-    static let expvarReaderKeys = ["endpoint", "routepath", "headers"]
+    static let expvarReaderKeys = ["endpoint", "routepath", "headers", "targets"]
     /// The most a reader's timeout defaults to.
     static let defaultTimeoutCap: Duration = .seconds(30)
     static let defaultRoutePath = "/debug/vars"
@@ -41,7 +41,23 @@ extension ConfigurationLoader {
             hint: "type_name becomes the documents' type field, e.g. my_app")
         if kind == .self, typeName == nil { typeName = "expvastic" }
         var url: Endpoint?
-        if kind == .expvar {
+        var targets: [TargetSourceConfiguration]?
+        var routePath: String?
+        if kind == .expvar, let targetsNode = node["targets"], !targetsNode.isNull {
+            if node["endpoint"] != nil {
+                report(
+                    .error, .conflictingKeys, path + ".targets", "a reader has either endpoint or targets, not both",
+                    hint: "put the endpoint in a static source: targets: [{static: [host:port]}]",
+                    line: targetsNode.mark.line)
+            }
+            targets = targetSources(targetsNode, path: path + ".targets")
+            routePath = string(node["routepath"], path: path + ".routepath")
+            if let routePath, routePath.contains(where: { $0.isWhitespace }) {
+                report(
+                    .error, .invalidValue, path + ".routepath", "\"\(routePath)\" contains white space",
+                    line: node["routepath"]?.mark.line)
+            }
+        } else if kind == .expvar {
             url = readerURL(node, path: path)
         } else if kind == nil, node["endpoint"] != nil {
             _ = endpoint(node["endpoint"], path: path + ".endpoint")
@@ -73,6 +89,10 @@ extension ConfigurationLoader {
         reader.logLevel = level
         if let maxBody { reader.maxBodyBytes = maxBody }
         if let maxDepth { reader.maxDepth = maxDepth }
+        if let targets {
+            reader.targets = targets
+            reader.routePath = routePath
+        }
         return reader
     }
 

@@ -12,6 +12,8 @@ extension ComponentFactory {
     ) -> ComponentFactory {
         // One set of parse buffers per core for all expvar readers (see ParseScratchPool).
         let scratch = ParseScratchPool()
+        // File reads and DNS exchanges of every discovery source block one thread here, not the pool.
+        let discoveryExecutor = BlockingExecutor(label: "expvastic.discovery")
         return ComponentFactory(
             makeReader: { configuration, logger in
                 switch configuration.kind {
@@ -47,6 +49,14 @@ extension ComponentFactory {
                 case .file(let file):
                     return try FileRecorder(
                         name: configuration.name, configuration: file, clock: clock, metrics: registry, logger: logger)
+                }
+            },
+            makeTargetFetcher: { source, _ in
+                switch source {
+                case .static(let addresses): StaticTargetFetcher(addresses: addresses)
+                case .file(let file): FileTargetFetcher(paths: file.paths, executor: discoveryExecutor)
+                case .dns(let dns): DNSTargetFetcher(configuration: dns, executor: discoveryExecutor)
+                case .http(let http): HTTPTargetFetcher(url: http.url, timeout: http.timeout, transport: transport)
                 }
             }
         )

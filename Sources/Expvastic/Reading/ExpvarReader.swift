@@ -38,6 +38,8 @@ public final class ExpvarReader: Reader {
     private let typeValue: [UInt8]
     private let readerValue: [UInt8]
     private let endpointValue: [UInt8]
+    /// A discovered target's labels: `labels.<name>` keys and quoted values, sorted by name.
+    private let labelFields: [(key: String, value: [UInt8])]
     private let limits: JSONScanner.Limits
     private let state: Mutex<State>
     private let scratch: ParseScratchPool
@@ -77,6 +79,9 @@ public final class ExpvarReader: Reader {
         self.typeValue = quoted(configuration.typeName)
         self.readerValue = quoted(configuration.name)
         self.endpointValue = quoted(endpointText)
+        self.labelFields = configuration.labels.sorted { $0.key < $1.key }.map {
+            ("labels." + $0.key, quoted($0.value))
+        }
         self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
@@ -186,6 +191,11 @@ public final class ExpvarReader: Reader {
         encoder.beginField("endpoint")
         encoder.out.append(contentsOf: endpointValue)
         encoder.endField()
+        for (key, value) in labelFields {
+            encoder.beginField(key)
+            encoder.out.append(contentsOf: value)
+            encoder.endField()
+        }
     }
 
     static func millis(_ nanos: Int64) -> Int64 {
