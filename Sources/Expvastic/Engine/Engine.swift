@@ -32,6 +32,8 @@ public final class Engine: Service {
     private let pollsSkipped: Counter
     private let pollLatency: Timer
     private let component: String
+    /// Anchors the schedule to wall time (slot-based ids); nil keeps the per-reader-name monotonic phase.
+    private let target: TargetID?
     private let control = Mutex(Control())
 
     private struct Control {
@@ -48,6 +50,7 @@ public final class Engine: Service {
         metrics: any MetricsFactory,
         logger: Logger,
         component: String? = nil,
+        target: TargetID? = nil,
         metricLabels: [MetricKey.Label]? = nil,
         onPoll: @escaping @Sendable (PollEvent) -> Void = { _ in }
     ) {
@@ -59,6 +62,7 @@ public final class Engine: Service {
         self.logger = logger
         self.onPoll = onPoll
         self.component = component ?? "reader.\(reader.name)"
+        self.target = target
         let label = metricLabels ?? [MetricKey.Label("reader", reader.name)]
         pollsOK = metrics.counter(MetricKey("polls_ok", labels: label))
         pollsFailed = metrics.counter(MetricKey("polls_failed", labels: label))
@@ -67,14 +71,18 @@ public final class Engine: Service {
     }
 
     public func run() async throws {
-        var schedule = PollSchedule(
-            readerName: reader.name,
-            intervalNanos: max(1, interval.nanoseconds),
-            backoffThreshold: backoff,
-            startNanos: clock.monotonicNanos()
-        )
+        var schedule =
+            target.map {
+                PollSchedule(
+                    target: $0, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
+                    startNanos: clock.monotonicNanos(), startWallNanos: clock.wallNanos())
+            }
+            ?? PollSchedule(
+                readerName: reader.name, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
+                startNanos: clock.monotonicNanos())
         while !Task.isCancelled {
             try await clock.sleep(untilMonotonic: schedule.nextDeadline)
+            let slot = schedule.slot(ofTick: schedule.nextDeadline)
             let mayPoll = control.withLock { control in
                 control.polling = !control.stopRequested
                 return control.polling
@@ -84,7 +92,7 @@ public final class Engine: Service {
             let wall = clock.wallNanos()
             var failure: ReaderError?
             do {
-                let documents = try await reader.read(startedAtWallNanos: wall)
+                let documents = try await reader.read(startedAtWallNanos: wall, slot: slot)
                 for document in documents {
                     for recorder in recorders { recorder.accept(document) }
                 }

@@ -225,6 +225,7 @@ public final class Shipper: Sendable {
                         metrics: metrics,
                         logger: readerLogger,
                         component: component,
+                        target: id,
                         metricLabels: Shipper.metricLabels(id, spec),
                         onPoll: onPoll
                     )

@@ -86,11 +86,16 @@ public final class ExpvarReader: Reader {
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
         self.scratch = scratch ?? ParseScratchPool(slots: 1)
-        self.preferredSlot = Int(truncatingIfNeeded: PollSchedule.phase(of: configuration.name, intervalNanos: 1 << 20))
+        self.preferredSlot = Int(truncatingIfNeeded: StableHash.mixed64(configuration.name) % (1 << 20))
     }
 
     /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.
     public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
+        try await read(startedAtWallNanos: startedAtWallNanos, slot: nil)
+    }
+
+    /// GETs the endpoint once; the document's `_id` comes from `slot` when there is one.
+    public func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
         guard let url else {
             throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
         }
@@ -112,7 +117,7 @@ public final class ExpvarReader: Reader {
         }
         return [
             try document(
-                fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+                fromBody: response.body, startedAtWallNanos: startedAtWallNanos, slot: slot,
                 context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
         ]
     }
@@ -120,11 +125,13 @@ public final class ExpvarReader: Reader {
     /// The poll pipeline without HTTP: parse, flatten and encode `body` as if it had just been read
     /// (updates type-stability and GC state). Used by ``read(startedAtWallNanos:)`` and benchmarks.
     public func document(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> Document {
-        try document(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
+        try document(
+            fromBody: body, startedAtWallNanos: startedAtWallNanos, slot: nil, context: "body of \(endpointText)")
     }
 
     /// `context` starts the message of a parse error.
-    private func document(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
+    private func document(fromBody body: [UInt8], startedAtWallNanos: Int64, slot: PollSlot?, context: String)
+        throws(ReaderError)
         -> Document
     {
         let millis = Self.millis(startedAtWallNanos)
@@ -173,7 +180,8 @@ public final class ExpvarReader: Reader {
                         }))
             }
             return Document(
-                id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
+                id: slot.map { DocumentID.make(reader: name, endpoint: endpointText, slot: $0) }
+                    ?? DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
                 timestampMillis: millis, reader: name, body: encoded)
         }
     }
