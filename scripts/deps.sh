@@ -99,6 +99,13 @@ ensure_openssl() {
 
 # osmem-server (an in-memory OpenSearch-compatible server) in a git-ignored virtual environment;
 # exports OSMEM_SERVER_BIN.
+# Debian's dnsmasq-base (the binary only, no service): the DNS server the discovery tests start on
+# 127.0.0.1 with SRV and A records of their own.
+ensure_dnsmasq() {
+    command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || apt_install dnsmasq-base
+    [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || fail "dnsmasq not found after installing dnsmasq-base"
+}
+
 ensure_osmem() {
     local venv="$1/.venv" python=/usr/bin/python3 bin
     [ -x "$python" ] || python="$(command -v python3 || true)"

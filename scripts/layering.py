@@ -58,9 +58,12 @@ def main():
             owner.setdefault(match.group(1), path.split(os.sep)[0])
     rank = {name: index for index, name in enumerate(LAYERS)}
     graph, violations = {}, []
+    nested = re.compile(r"^\s*(?:[a-z@]\w*\s+)*(?:class|struct|enum|protocol|actor|typealias)\s+([A-Za-z_]\w*)", re.M)
     for path, source in sorted(files.items()):
         folder = path.split(os.sep)[0]
-        for name in sorted(set(IDENT.findall(source))):
+        # A name the file declares itself (a nested type such as `Reader` inside `DNSMessage`) is its own.
+        local = {match.group(1) for match in nested.finditer(source)}
+        for name in sorted(set(IDENT.findall(source)) - local):
             used = owner.get(name)
             if used is None or used == folder:
                 continue

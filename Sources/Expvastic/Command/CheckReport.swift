@@ -32,7 +32,11 @@ public struct CheckReport: Sendable, Equatable {
                     ?? "disabled"),
             "readers:",
         ]
-        lines += configuration.readers.map { "  " + CheckReport.describe($0) }
+        for reader in configuration.readers {
+            lines.append("  " + CheckReport.describe(reader))
+            // A job: one line per discovery source.
+            lines += reader.targets.map { "    targets: " + $0.summary }
+        }
         lines.append("recorders:")
         lines += configuration.recorders.map { "  " + CheckReport.describe($0) }
         lines.append("plan (\(count(plan.engines.count, "engine"))):")
@@ -43,6 +47,11 @@ public struct CheckReport: Sendable, Equatable {
     static func describe(_ reader: ReaderConfiguration) -> String {
         var parts = ["\(reader.name): \(reader.kind.rawValue)"]
         if let url = reader.url { parts[0] += " " + url.description }
+        if !reader.targets.isEmpty {
+            parts[0] +=
+                " job (\(reader.targets.count) target source\(reader.targets.count == 1 ? "" : "s")"
+                + (reader.routePath.map { ", routepath \($0)" } ?? "") + ")"
+        }
         parts.append("type_name \(reader.typeName)")
         parts.append("interval \(GoDuration.format(reader.interval))")
         parts.append("timeout \(GoDuration.format(reader.timeout))")

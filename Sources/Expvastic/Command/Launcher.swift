@@ -43,8 +43,11 @@ public enum Launcher {
                 health.record(event)
                 samples.record(
                     SampleCollection.Sample(
-                        wallNanos: event.wallNanos, component: "reader.\(event.reader)", kind: .poll,
+                        wallNanos: event.wallNanos, component: event.component, kind: .poll,
                         latencyNanos: event.latencyNanos, outcome: event.succeeded ? .ok : .error))
+            },
+            onHealth: { component, state in
+                if let state { health.set(component, state) } else { health.remove(component) }
             }
         )
         return await shipper.run(configuration: configuration, signals: signals.signals) {
@@ -68,20 +71,43 @@ public enum Launcher {
             transport: DefaultTransport(), clock: clock, registry: registry, samples: nil)
         var failures = 0
         var output: [UInt8] = []
-        for engine in Plan(configuration: configuration).engines {
-            guard let readerConfiguration = configuration.reader(named: engine.reader) else { continue }
-            let readerLogger = logger.child("reader.\(engine.reader)")
-            do {
-                let reader = try factory.makeReader(readerConfiguration, readerLogger)
-                let documents = try await reader.read(startedAtWallNanos: clock.wallNanos())
-                let encoder = BulkEncoder(indexName: indexName(for: engine, in: configuration), version: nil)
-                output += encoder.encode(documents)
-                if let summary = droppedFields(reader: engine.reader, in: registry) {
-                    StandardStream.error.write("expvasyml: reader \(engine.reader): \(summary)\n")
+        // Every job's sources are asked once; each target found is polled once.
+        var discovered: [String: [DiscoveredTarget]] = [:]
+        for reader in configuration.readers where !reader.targets.isEmpty {
+            for source in reader.targets {
+                let fetcher = factory.makeTargetFetcher(source, logger.child("discovery.\(reader.name)"))
+                do {
+                    discovered[reader.name, default: []] += try await fetcher.fetch().targets
+                } catch {
+                    failures += 1
+                    StandardStream.error.write("expvasyml: reader \(reader.name): \(source.kind) source: \(error)\n")
                 }
-            } catch {
-                failures += 1
-                StandardStream.error.write("expvasyml: reader \(engine.reader): \(error)\n")
+            }
+        }
+        let desired = DesiredState.make(configuration: configuration, discovered: discovered)
+        for entry in desired.invalid {
+            StandardStream.error.write("expvasyml: reader \(entry): not a valid endpoint; skipped\n")
+        }
+        for engine in Plan(configuration: configuration).engines {
+            let targets = desired.state.targets.filter { $0.key.reader == engine.reader }.sorted { $0.key < $1.key }
+            if targets.isEmpty, configuration.reader(named: engine.reader)?.targets.isEmpty == false {
+                StandardStream.error.write("expvasyml: reader \(engine.reader): no targets discovered\n")
+            }
+            for (id, target) in targets {
+                let name = target.discovered ? "\(engine.reader) \(id.endpoint)" : engine.reader
+                let readerLogger = logger.child("reader.\(engine.reader)")
+                do {
+                    let reader = try factory.makeReader(target.reader, readerLogger)
+                    let documents = try await reader.read(startedAtWallNanos: clock.wallNanos())
+                    let encoder = BulkEncoder(indexName: indexName(for: engine, in: configuration), version: nil)
+                    output += encoder.encode(documents)
+                    if let summary = droppedFields(reader: engine.reader, in: registry) {
+                        StandardStream.error.write("expvasyml: reader \(name): \(summary)\n")
+                    }
+                } catch {
+                    failures += 1
+                    StandardStream.error.write("expvasyml: reader \(name): \(error)\n")
+                }
             }
         }
         StandardStream.output.write(output)

@@ -109,6 +109,15 @@ public struct ReaderConfiguration: Sendable, Equatable {
     public static let defaultMaxFields = Document.mappingFieldLimit - Document.envelopeFieldNames.count
     /// `prometheus` readers only.
     public var prometheus = PrometheusReaderLimits()
+    /// `targets`: where the job's targets come from, instead of one `endpoint`; empty for a reader
+    /// with an `endpoint` (or a self reader).
+    public var targets: [TargetSourceConfiguration] = []
+    /// `routepath` of a job: joined to each discovered address (default `/debug/vars` when the
+    /// address has no path of its own); nil when the reader has an `endpoint`.
+    public var routePath: String?
+    /// The discovery labels of one target of a job (written as `labels.<name>` keyword fields);
+    /// set by the shipper on each target's copy of the settings, empty in a loaded configuration.
+    public var labels: [String: String] = [:]
 
     public init(name: String, kind: Kind, typeName: String, url: Endpoint?) {
         self.name = name

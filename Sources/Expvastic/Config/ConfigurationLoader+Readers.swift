@@ -5,7 +5,7 @@ extension ConfigurationLoader {
         "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
         "max_body_bytes", "max_depth", "max_fields", "split",
     ]
-    static let expvarReaderKeys = ["endpoint", "routepath", "headers"]
+    static let expvarReaderKeys = ["endpoint", "routepath", "headers", "targets"]
     static let prometheusReaderKeys = ["max_series", "max_labels", "max_label_value_bytes"]
     /// The most a reader's timeout defaults to.
     static let defaultTimeoutCap: Duration = .seconds(30)
@@ -50,7 +50,23 @@ extension ConfigurationLoader {
         if kind == .self, typeName == nil { typeName = "expvastic" }
         if kind == .prometheus, typeName == nil { typeName = "prometheus" }
         var url: Endpoint?
-        if kind == .expvar || kind == .prometheus {
+        var targets: [TargetSourceConfiguration]?
+        var routePath: String?
+        if kind == .expvar, let targetsNode = node["targets"], !targetsNode.isNull {
+            if node["endpoint"] != nil {
+                report(
+                    .error, .conflictingKeys, path + ".targets", "a reader has either endpoint or targets, not both",
+                    hint: "put the endpoint in a static source: targets: [{static: [host:port]}]",
+                    line: targetsNode.mark.line)
+            }
+            targets = targetSources(targetsNode, path: path + ".targets")
+            routePath = string(node["routepath"], path: path + ".routepath")
+            if let routePath, routePath.contains(where: { $0.isWhitespace }) {
+                report(
+                    .error, .invalidValue, path + ".routepath", "\"\(routePath)\" contains white space",
+                    line: node["routepath"]?.mark.line)
+            }
+        } else if kind == .expvar || kind == .prometheus {
             url = readerURL(
                 node, path: path,
                 defaultRoutePath: kind == .prometheus
@@ -95,6 +111,10 @@ extension ConfigurationLoader {
         if let maxSeries { reader.prometheus.maxSeries = maxSeries }
         if let maxLabels { reader.prometheus.maxLabels = maxLabels }
         if let maxLabelValue { reader.prometheus.maxLabelValueBytes = maxLabelValue }
+        if let targets {
+            reader.targets = targets
+            reader.routePath = routePath
+        }
         return reader
     }
 

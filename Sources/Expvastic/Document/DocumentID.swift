@@ -1,40 +1,48 @@
-/// The deterministic `_id` of a document: 128-bit FNV-1a over (reader name, endpoint, entity key
-/// when a poll yields one document per entity or label set, timestamp in milliseconds), rendered as
-/// 32 lower-case hex digits. Stable across processes, machines and
-/// versions (unlike Swift's randomly seeded `Hasher`), so a re-sent document is a duplicate that
-/// Elasticsearch's `create` rejects instead of a second copy.
+/// The deterministic `_id` of a document: 128-bit FNV-1a (``StableHash/FNV128``) rendered as 32
+/// lower-case hex digits. Stable across processes, machines and versions, so a re-sent document is
+/// a duplicate that Elasticsearch's `create` rejects instead of a second copy.
 public enum DocumentID {
-    private static let offsetBasis: UInt128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d
-    private static let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
-
     /// The id for one poll of `reader` at `endpoint` started at `timestampMillis`; `entity` tells
     /// apart the documents of one poll (nil for the single document of an expvar or self poll, which
-    /// keeps the ids of earlier versions).
+    /// keeps the ids of earlier versions). Prefer ``make(reader:endpoint:entity:slot:)`` when the
+    /// poll has a slot: two polls of one target in one interval then share their ids.
     public static func make(reader: String, endpoint: String, entity: String? = nil, timestampMillis: Int64) -> String {
-        var hash = offsetBasis
-        func mix<S: Sequence<UInt8>>(_ bytes: S) {
-            for byte in bytes {
-                hash ^= UInt128(byte)
-                hash = hash &* prime
-            }
-        }
-        // 0xFF never occurs in UTF-8, so the separators make the encoding unambiguous.
-        mix(reader.utf8)
-        mix(CollectionOfOne(0xFF))
-        mix(endpoint.utf8)
-        mix(CollectionOfOne(0xFF))
+        var hash = prefix(reader: reader, endpoint: endpoint, entity: entity)
+        hash.add(String(timestampMillis))
+        return hash.hex
+    }
+
+    /// The id for the poll of `reader` at `endpoint` in `slot` (the interval on the target's grid it
+    /// was scheduled for): the same in every process that polls that target in that interval, after a
+    /// restart or a reload too, so Elasticsearch keeps one document per target and interval.
+    public static func make(reader: String, endpoint: String, entity: String? = nil, slot: PollSlot) -> String {
+        var hash = prefix(reader: reader, endpoint: endpoint, entity: entity)
+        hash.add("slot:\(slot.intervalNanos):\(slot.index)")
+        return hash.hex
+    }
+
+    private static func prefix(reader: String, endpoint: String, entity: String?) -> StableHash.FNV128 {
+        var hash = StableHash.FNV128()
+        hash.add(reader)
+        hash.separate()
+        hash.add(endpoint)
+        hash.separate()
         if let entity {
-            mix(entity.utf8)
-            mix(CollectionOfOne(0xFE))
+            hash.add(entity)
+            hash.separate(0xFE)
         }
-        mix(String(timestampMillis).utf8)
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 32)
-        var value = hash
-        for index in stride(from: 31, through: 0, by: -1) {
-            out[index] = hex[Int(value & 15)]
-            value >>= 4
-        }
-        return String(decoding: out, as: UTF8.self)
+        return hash
+    }
+}
+
+/// The interval a poll was scheduled for: index `index` on a grid of `intervalNanos` whose ticks sit
+/// at `index × interval + phase` nanoseconds of wall time (the phase comes from the target's identity).
+public struct PollSlot: Sendable, Hashable {
+    public var index: Int64
+    public var intervalNanos: UInt64
+
+    public init(index: Int64, intervalNanos: UInt64) {
+        self.index = index
+        self.intervalNanos = intervalNanos
     }
 }

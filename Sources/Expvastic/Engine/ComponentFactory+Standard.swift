@@ -14,6 +14,8 @@ extension ComponentFactory {
         let scratch = ParseScratchPool()
         // Template names are claimed process-wide: no recorder overwrites another's template.
         let templateClaims = IndexTemplateClaims()
+        // File reads and DNS exchanges of every discovery source block one thread here, not the pool.
+        let discoveryExecutor = BlockingExecutor(label: "expvastic.discovery")
         return ComponentFactory(
             makeReader: { configuration, logger in
                 switch configuration.kind {
@@ -62,6 +64,14 @@ extension ComponentFactory {
                 case .file(let file):
                     return try FileRecorder(
                         name: configuration.name, configuration: file, clock: clock, metrics: registry, logger: logger)
+                }
+            },
+            makeTargetFetcher: { source, _ in
+                switch source {
+                case .static(let addresses): StaticTargetFetcher(addresses: addresses)
+                case .file(let file): FileTargetFetcher(paths: file.paths, executor: discoveryExecutor)
+                case .dns(let dns): DNSTargetFetcher(configuration: dns, executor: discoveryExecutor)
+                case .http(let http): HTTPTargetFetcher(url: http.url, timeout: http.timeout, transport: transport)
                 }
             }
         )

@@ -3,12 +3,21 @@
 public struct ComponentFactory: Sendable {
     public var makeReader: @Sendable (ReaderConfiguration, Logger) throws -> any Reader
     public var makeRecorder: @Sendable (RecorderConfiguration, Logger) throws -> any Recorder
+    /// Makes the fetcher of one discovery source of a job; default: static lists only (the
+    /// standard factory knows every source).
+    public var makeTargetFetcher: @Sendable (TargetSourceConfiguration, Logger) -> any TargetFetcher
 
     public init(
         makeReader: @escaping @Sendable (ReaderConfiguration, Logger) throws -> any Reader,
-        makeRecorder: @escaping @Sendable (RecorderConfiguration, Logger) throws -> any Recorder
+        makeRecorder: @escaping @Sendable (RecorderConfiguration, Logger) throws -> any Recorder,
+        makeTargetFetcher: @escaping @Sendable (TargetSourceConfiguration, Logger) -> any TargetFetcher = {
+            source, _ in
+            guard case .static(let addresses) = source else { return StaticTargetFetcher(addresses: []) }
+            return StaticTargetFetcher(addresses: addresses)
+        }
     ) {
         self.makeReader = makeReader
         self.makeRecorder = makeRecorder
+        self.makeTargetFetcher = makeTargetFetcher
     }
 }

@@ -1,12 +1,20 @@
+import Synchronization
+
 /// Runs one reader on its schedule and fans each document out to that reader's recorders.
 ///
 /// Polls run inline, so they never overlap; ticks missed while a poll runs are counted as
 /// skipped. Recorders take documents without blocking (their overflow goes to their spools),
 /// so a slow recorder never delays polling or the other recorders.
+///
+/// Stopping (``requestStop()``) lets a poll in flight finish and deliver its documents; only a
+/// sleeping engine is cancelled.
 public final class Engine: Service {
     /// Everything an engine reports about one poll (for the recent-samples collection).
     public struct PollEvent: Sendable, Equatable {
         public var reader: String
+        /// The health and sample component: `reader.<name>`, or `reader.<name>@<endpoint>` for a
+        /// discovered target.
+        public var component: String
         public var wallNanos: Int64
         public var latencyNanos: UInt64
         public var succeeded: Bool
@@ -23,6 +31,15 @@ public final class Engine: Service {
     private let pollsFailed: Counter
     private let pollsSkipped: Counter
     private let pollLatency: Timer
+    private let component: String
+    /// Anchors the schedule to wall time (slot-based ids); nil keeps the per-reader-name monotonic phase.
+    private let target: TargetID?
+    private let control = Mutex(Control())
+
+    private struct Control {
+        var stopRequested = false
+        var polling = false
+    }
 
     public init(
         reader: any Reader,
@@ -32,6 +49,9 @@ public final class Engine: Service {
         clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
+        component: String? = nil,
+        target: TargetID? = nil,
+        metricLabels: [MetricKey.Label]? = nil,
         onPoll: @escaping @Sendable (PollEvent) -> Void = { _ in }
     ) {
         self.reader = reader
@@ -41,7 +61,9 @@ public final class Engine: Service {
         self.clock = clock
         self.logger = logger
         self.onPoll = onPoll
-        let label = [MetricKey.Label("reader", reader.name)]
+        self.component = component ?? "reader.\(reader.name)"
+        self.target = target
+        let label = metricLabels ?? [MetricKey.Label("reader", reader.name)]
         pollsOK = metrics.counter(MetricKey("polls_ok", labels: label))
         pollsFailed = metrics.counter(MetricKey("polls_failed", labels: label))
         pollsSkipped = metrics.counter(MetricKey("polls_skipped", labels: label))
@@ -49,36 +71,62 @@ public final class Engine: Service {
     }
 
     public func run() async throws {
-        var schedule = PollSchedule(
-            readerName: reader.name,
-            intervalNanos: max(1, interval.nanoseconds),
-            backoffThreshold: backoff,
-            startNanos: clock.monotonicNanos()
-        )
+        var schedule =
+            target.map {
+                PollSchedule(
+                    target: $0, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
+                    startNanos: clock.monotonicNanos(), startWallNanos: clock.wallNanos())
+            }
+            ?? PollSchedule(
+                readerName: reader.name, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
+                startNanos: clock.monotonicNanos())
         while !Task.isCancelled {
             try await clock.sleep(untilMonotonic: schedule.nextDeadline)
+            let slot = schedule.slot(ofTick: schedule.nextDeadline)
+            let mayPoll = control.withLock { control in
+                control.polling = !control.stopRequested
+                return control.polling
+            }
+            guard mayPoll else { break }
             let started = clock.monotonicNanos()
             let wall = clock.wallNanos()
             var failure: ReaderError?
             do {
-                let documents = try await reader.read(startedAtWallNanos: wall)
+                let documents = try await reader.read(startedAtWallNanos: wall, slot: slot)
                 for document in documents {
                     for recorder in recorders { recorder.accept(document) }
                 }
             } catch {
-                // Stopped (shutdown or reload) in the middle of a poll: not a failure of the endpoint.
+                // Cancelled in the middle of a poll: not a failure of the endpoint.
                 if Task.isCancelled { break }
                 failure = error
+            }
+            let stopNow = control.withLock { control in
+                control.polling = false
+                return control.stopRequested
             }
             let finished = clock.monotonicNanos()
             let latency = finished &- started
             pollLatency.record(nanos: latency)
             (failure == nil ? pollsOK : pollsFailed).increment()
-            onPoll(PollEvent(reader: reader.name, wallNanos: wall, latencyNanos: latency, succeeded: failure == nil))
+            onPoll(
+                PollEvent(
+                    reader: reader.name, component: component, wallNanos: wall, latencyNanos: latency,
+                    succeeded: failure == nil))
             let outcome = schedule.pollFinished(
                 startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
             if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
             report(outcome, failure: failure, schedule: schedule)
+            if stopNow { break }
+        }
+    }
+
+    /// Asks the engine to end once the poll in flight (if any) has delivered its documents.
+    /// Returns true when no poll is in flight: the caller should then cancel ``run()`` to end its sleep.
+    public func requestStop() -> Bool {
+        control.withLock { control in
+            control.stopRequested = true
+            return !control.polling
         }
     }
 

@@ -1,8 +1,11 @@
 /// When a reader polls: a pure state machine with no I/O, driven by the engine.
 ///
 /// - Ticks sit on a fixed grid `origin + k × interval` (monotonic), so they never drift.
-/// - The origin is offset by a stable per-reader phase inside the interval, so 1,000 readers with
-///   the same interval do not fire together.
+/// - The grid is offset by a stable phase inside the interval from a hash of the target's identity,
+///   so 1,000 readers with the same interval do not fire together. Given the wall time at start,
+///   the grid is anchored to wall time: tick k is at `k × interval + phase` nanoseconds since the
+///   epoch, the same in every process and after every restart, and ``slot(ofTick:)`` numbers it
+///   (slot-based document ids).
 /// - Polls never overlap: ticks that pass while a poll is running are skipped and counted.
 /// - After `backoffThreshold` consecutive failures the effective interval doubles per further
 ///   failure, capped at five minutes (or the interval, if longer); the first success resets it.
@@ -30,6 +33,8 @@ public struct PollSchedule: Sendable, Equatable {
     public let backoffThreshold: Int
     /// Monotonic time of tick 0.
     public let originNanos: UInt64
+    /// The wall-clock slot index of tick 0 (see ``slot(ofTick:)``); nil without a wall anchor.
+    public let originSlot: Int64?
     /// When the engine should poll next (monotonic nanoseconds).
     public private(set) var nextDeadline: UInt64
     /// Consecutive failed polls.
@@ -43,13 +48,35 @@ public struct PollSchedule: Sendable, Equatable {
         self.intervalNanos = intervalNanos
         self.backoffThreshold = max(1, backoffThreshold)
         originNanos = startNanos &+ PollSchedule.phase(of: readerName, intervalNanos: intervalNanos)
+        originSlot = nil
         nextDeadline = originNanos
     }
 
-    /// A stable offset in `[0, interval)` from the reader's name (``StableHash``, not the seeded
-    /// `Hasher`).
+    /// A schedule on the wall-anchored grid of `target`: the first tick is the first one at or after
+    /// `startWallNanos` (which is `startNanos` on the monotonic clock).
+    public init(
+        target: TargetID, intervalNanos: UInt64, backoffThreshold: Int, startNanos: UInt64, startWallNanos: Int64
+    ) {
+        precondition(intervalNanos > 0, "interval must be positive")
+        self.intervalNanos = intervalNanos
+        self.backoffThreshold = max(1, backoffThreshold)
+        let phase = StableHash.mixed64(target.reader, target.endpoint) % intervalNanos
+        let wall = UInt64(max(startWallNanos, 0))
+        let offset = (phase &+ intervalNanos &- wall % intervalNanos) % intervalNanos
+        originNanos = startNanos &+ offset
+        originSlot = Int64((wall &+ offset &- phase) / intervalNanos)
+        nextDeadline = originNanos
+    }
+
+    /// A stable offset in `[0, interval)` from the reader's name (``StableHash``, not the seeded `Hasher`).
     public static func phase(of readerName: String, intervalNanos: UInt64) -> UInt64 {
-        StableHash.of(readerName) % intervalNanos
+        StableHash.mixed64(readerName) % intervalNanos
+    }
+
+    /// The slot of a grid tick (``tick(atOrAfter:)``), nil without a wall anchor.
+    public func slot(ofTick tick: UInt64) -> PollSlot? {
+        guard let originSlot, tick >= originNanos else { return nil }
+        return PollSlot(index: originSlot + Int64((tick - originNanos) / intervalNanos), intervalNanos: intervalNanos)
     }
 
     /// The interval in force now: the configured one, or the backed-off one.

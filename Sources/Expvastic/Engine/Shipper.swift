@@ -2,16 +2,19 @@
     import Glibc
 #endif
 
-/// The running process: every recorder and engine of a configuration as children of one task
-/// group, plus signal handling (SIGTERM/SIGINT: graceful shutdown; SIGHUP: reload).
+/// The running process: every recorder, engine (one per target) and discovery source of a
+/// configuration as children of one task group, plus signal handling (SIGTERM/SIGINT: graceful
+/// shutdown; SIGHUP: reload).
 ///
-/// Start order is recorders first, then engines, so no document is produced before its
-/// recorders exist. Stopping is the reverse, for shutdown and for the components a reload
-/// replaces alike: stop the engines and wait until each has ended (a document is delivered to all
-/// of its recorders or to none), then let the recorders flush until `settings.shutdown_timeout`
-/// and spool the rest. A reload starts the replacements only after the old ones are done, so an
-/// old and a new recorder never share a file or a spool directory. A second SIGTERM/SIGINT exits
-/// at once; the spool is fsync'd per batch, so that cannot corrupt it.
+/// What runs is decided by the pure ``Reconciler``; this shell feeds it one desired state after
+/// another (the configuration at start-up, each reload, each discovery refresh that changed a
+/// job's targets) and performs its actions. Adding or removing a target therefore touches only that
+/// target's engine: recorders and every other engine keep running with their schedules. A stopped
+/// engine delivers its poll in flight before it ends, and a recorder is flushed only once the
+/// engines that feed it have ended (a document reaches all of its recorders or none); it gets until
+/// `settings.shutdown_timeout` and spools the rest. Everything kept for a target that ended (metrics
+/// series, health entries) is released. A second SIGTERM/SIGINT exits at once; the spool is
+/// fsync'd per batch, so that cannot corrupt it.
 public final class Shipper: Sendable {
     /// What a reload produced: a new configuration, or the errors that keep the old one running.
     public typealias Reload = @Sendable () -> Result<Configuration, ShipperError>
@@ -21,18 +24,23 @@ public final class Shipper: Sendable {
     private let metrics: any MetricsFactory
     private let logger: Logger
     private let onPoll: @Sendable (Engine.PollEvent) -> Void
+    private let onHealth: @Sendable (String, ComponentHealth?) -> Void
     private let services: [any Service]
 
     /// - Parameters:
     ///   - logger: the root logger; components get children named `reader.<name>` / `recorder.<name>`.
     ///   - services: extra services that live as long as the shipper (the monitoring server).
+    ///   - onPoll: every finished poll (health, samples).
+    ///   - onHealth: a component's health changed (a discovery source), or nil: the component is gone
+    ///     (a target, reader or source that was removed) and must no longer be reported.
     public init(
         factory: ComponentFactory,
         clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
         services: [any Service] = [],
-        onPoll: @escaping @Sendable (Engine.PollEvent) -> Void = { _ in }
+        onPoll: @escaping @Sendable (Engine.PollEvent) -> Void = { _ in },
+        onHealth: @escaping @Sendable (String, ComponentHealth?) -> Void = { _, _ in }
     ) {
         self.factory = factory
         self.clock = clock
@@ -40,13 +48,22 @@ public final class Shipper: Sendable {
         self.logger = logger
         self.services = services
         self.onPoll = onPoll
+        self.onHealth = onHealth
+    }
+
+    /// Identifies one discovery source: the job and the index of the source in its `targets:`.
+    struct SourceKey: Hashable, Sendable, Comparable {
+        var reader: String
+        var index: Int
+        static func < (lhs: SourceKey, rhs: SourceKey) -> Bool { (lhs.reader, lhs.index) < (rhs.reader, rhs.index) }
     }
 
     private enum Event: Sendable {
         case signal(Int32)
-        /// The components a reload replaces have stopped: start the new ones.
-        case retired
-        case shutdownComplete
+        /// A component the reconciler asked to stop has ended.
+        case ended(Reconciler.Component)
+        /// A discovery source answered with a new target set.
+        case discovered(SourceKey, [DiscoveredTarget])
     }
 
     /// A running component: `stop` asks it to end, `ended` opens once its `run()` has returned.
@@ -56,16 +73,17 @@ public final class Shipper: Sendable {
         var ended = Latch()
     }
 
-    private struct Running: Sendable {
+    /// Everything the event loop owns.
+    private struct Running {
         var configuration: Configuration
+        var reconciler = Reconciler()
         var recorders: [String: Unit<any Recorder>] = [:]
-        var engines: [String: (unit: Unit<Engine>, recorders: [String])] = [:]
-    }
-
-    /// Components on their way out: engines already asked to stop, recorders still to finish.
-    private struct Retirement: Sendable {
-        var engines: [Unit<Engine>] = []
-        var recorders: [Unit<any Recorder>] = []
+        var engines: [TargetID: Unit<Engine>] = [:]
+        var sources: [SourceKey: (configuration: TargetSourceConfiguration, unit: Unit<DiscoveryService>)] = [:]
+        /// The last good answer of every source, kept while the source restarts or fails.
+        var discovered: [SourceKey: [DiscoveredTarget]] = [:]
+        var shuttingDown = false
+        var shutdownDeadline: UInt64 = 0
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -88,62 +106,61 @@ public final class Shipper: Sendable {
                 launch(service, unit, name: "service", in: &group)
             }
             var running = Running(configuration: configuration)
-            var shuttingDown = false
             var exitCode: Int32 = 0
-            // A reload in progress (old components finishing), and whether SIGHUP came again meanwhile.
-            var reloading: Latch?
-            var reloadAgain = false
-            func beginShutdown(timeout: Duration) {
-                shuttingDown = true
-                let retirement = stopAll(&running)
-                let pendingReload = reloading
-                group.addTask {
-                    await pendingReload?.wait()
-                    await self.retire(retirement, timeout: timeout)
-                    eventSink.yield(.shutdownComplete)
-                }
+            func finishIfIdle() {
+                guard running.shuttingDown, running.reconciler.isIdle else { return }
+                for stop in serviceStops { stop.open() }
+                eventSink.finish()
             }
+            func beginShutdown(timeout: Duration) {
+                running.shuttingDown = true
+                running.shutdownDeadline = clock.monotonicNanos() &+ timeout.nanoseconds
+                stopSources(keeping: [:], in: &running)
+                perform(running.reconciler.desire(.empty), in: &running, group: &group, sink: eventSink)
+                finishIfIdle()
+            }
+            syncSources(in: &running, group: &group, sink: eventSink)
             // A reader or recorder that cannot start (e.g. an unwritable spool_dir) would silently
             // lose its share of the data: at start-up that is fatal.
-            let startFailures = startMissing(in: &running, group: &group, isStart: true)
+            let startFailures = perform(
+                running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
             if startFailures > 0 {
                 logger.error("\(startFailures) component(s) could not start (see above); stopping")
                 exitCode = 1
                 beginShutdown(timeout: .seconds(1))
+            } else {
+                logger.info(
+                    "running",
+                    ["engines": "\(running.engines.count)", "recorders": "\(running.recorders.count)"])
             }
             for await event in events {
                 switch event {
-                case .signal(SIGHUP) where shuttingDown:
+                case .signal(SIGHUP) where running.shuttingDown:
                     continue
-                case .signal(SIGHUP) where reloading != nil:
-                    reloadAgain = true
                 case .signal(SIGHUP):
                     logger.info("SIGHUP: reloading the configuration")
                     switch reload() {
                     case .success(let next):
-                        let retirement = stopChanged(next, in: &running)
-                        let done = Latch()
-                        reloading = done
-                        let timeout = next.settings.shutdownTimeout
-                        group.addTask {
-                            await self.retire(retirement, timeout: timeout)
-                            done.open()
-                            eventSink.yield(.retired)
-                        }
+                        running.configuration = next
+                        syncSources(in: &running, group: &group, sink: eventSink)
+                        perform(
+                            running.reconciler.desire(desiredState(running)), in: &running, group: &group,
+                            sink: eventSink)
                     case .failure(let error):
                         for line in error.lines { logger.error("reload rejected: \(line)") }
                         logger.error("the previous configuration keeps running")
                     }
-                case .retired:
-                    reloading = nil
-                    guard !shuttingDown else { continue }
-                    startMissing(in: &running, group: &group, isStart: false)
-                    if reloadAgain {
-                        reloadAgain = false
-                        eventSink.yield(.signal(SIGHUP))
-                    }
+                case .discovered(let key, let targets):
+                    guard !running.shuttingDown, running.sources[key] != nil else { continue }
+                    running.discovered[key] = targets
+                    perform(
+                        running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
+                case .ended(let component):
+                    release(component, in: &running)
+                    perform(running.reconciler.stopped(component), in: &running, group: &group, sink: eventSink)
+                    finishIfIdle()
                 case .signal(let number):
-                    if shuttingDown {
+                    if running.shuttingDown {
                         logger.warn("\(SignalSource.name(number)) again: exiting now; spooled data is kept")
                         exit(1)
                     }
@@ -152,140 +169,188 @@ public final class Shipper: Sendable {
                         "\(SignalSource.name(number)): stopping; flushing recorders",
                         ["shutdown.timeout": GoDuration.format(timeout)])
                     beginShutdown(timeout: timeout)
-                case .shutdownComplete:
-                    for stop in serviceStops { stop.open() }
-                    eventSink.finish()
-                    group.cancelAll()
                 }
             }
+            group.cancelAll()
             logger.info("stopped")
             return exitCode
         }
     }
 
-    /// Stops the engines and takes the recorders out of `running` that differ in `configuration`
-    /// (or are no longer routed), and makes `configuration` the running one; ``startMissing`` then
-    /// starts their replacements once ``retire`` is done with them.
-    private func stopChanged(_ configuration: Configuration, in running: inout Running) -> Retirement {
-        let plan = Plan(configuration: configuration)
-        let previous = running.configuration
-        running.configuration = configuration
-        var retirement = Retirement()
-        let wanted = Set(plan.engines.flatMap(\.recorders))
-        let settingsChanged = previous.settings.logLevel != configuration.settings.logLevel
-        var changedRecorders = Set<String>()
-        for (name, unit) in running.recorders
-        where !wanted.contains(name) || settingsChanged
-            || previous.recorder(named: name) != configuration.recorder(named: name)
-        {
-            changedRecorders.insert(name)
-            running.recorders[name] = nil
-            retirement.recorders.append(unit)
-            logger.info("recorder stopped", ["recorder.name": name])
+    /// The configuration's targets plus the last good answer of every discovery source.
+    private func desiredState(_ running: Running) -> DesiredState {
+        var discovered: [String: [DiscoveredTarget]] = [:]
+        for key in running.discovered.keys.sorted() { discovered[key.reader, default: []] += running.discovered[key]! }
+        let (state, invalid) = DesiredState.make(configuration: running.configuration, discovered: discovered)
+        for entry in invalid {
+            logger.debug("discovered address is not a valid endpoint; skipped", ["target": entry])
         }
-        // Engines restart when their reader, their recorder list or one of their recorders changed.
-        for (name, engine) in running.engines {
-            let entry = plan.engines.first { $0.reader == name }
-            let changed =
-                entry == nil || previous.reader(named: name) != configuration.reader(named: name)
-                || entry?.recorders != engine.recorders || engine.recorders.contains(where: changedRecorders.contains)
-                || settingsChanged
-            if changed {
-                engine.unit.stop.open()
-                running.engines[name] = nil
-                retirement.engines.append(engine.unit)
-                logger.info("engine stopped", ["reader.name": name])
-            }
-        }
-        return retirement
+        return state
     }
 
-    /// Stops every engine and takes every recorder out of `running` (shutdown).
-    private func stopAll(_ running: inout Running) -> Retirement {
-        let retirement = Retirement(
-            engines: running.engines.values.map(\.unit), recorders: Array(running.recorders.values))
-        for engine in retirement.engines { engine.stop.open() }
-        running.engines = [:]
-        running.recorders = [:]
-        return retirement
-    }
-
-    /// Waits until the stopped engines have ended, so nothing reaches a recorder any more, then
-    /// gives every recorder until `timeout` after the start of this call to flush (the rest is
-    /// spooled) and stops it.
-    private func retire(_ retirement: Retirement, timeout: Duration) async {
-        let deadline = clock.monotonicNanos() &+ timeout.nanoseconds
-        for engine in retirement.engines { await engine.ended.wait() }
-        await withTaskGroup(of: Void.self) { group in
-            for unit in retirement.recorders {
+    /// Performs the reconciler's actions. Returns how many components could not be made (each is
+    /// logged; the reconciler counts them as running, so they are retried when their settings change).
+    @discardableResult
+    private func perform(
+        _ actions: [Reconciler.Action], in running: inout Running, group: inout TaskGroup<Void>,
+        sink: AsyncStream<Event>.Continuation
+    ) -> Int {
+        var failures = 0
+        let quiet = running.shuttingDown
+        for action in actions {
+            switch action {
+            case .startRecorder(let name, let spec):
+                let recorderLogger = logger.child("recorder.\(name)", level: spec.logLevel)
+                do {
+                    let unit = Unit<any Recorder>(
+                        component: try factory.makeRecorder(spec.configuration, recorderLogger))
+                    running.recorders[name] = unit
+                    launch(unit.component, unit, name: "recorder.\(name)", in: &group)
+                    logger.debug("recorder started", ["recorder.name": name])
+                } catch {
+                    recorderLogger.error("cannot start recorder: \(error)")
+                    failures += 1
+                }
+            case .startTarget(let id, let spec):
+                let component = spec.discovered ? "reader.\(id.reader)@\(id.endpoint)" : "reader.\(id.reader)"
+                let readerLogger = logger.child(component, level: spec.logLevel)
+                do {
+                    let reader = try factory.makeReader(spec.reader, readerLogger)
+                    let engine = Engine(
+                        reader: reader,
+                        interval: spec.reader.interval,
+                        backoff: spec.reader.backoff,
+                        recorders: spec.recorders.compactMap { running.recorders[$0]?.component },
+                        clock: clock,
+                        metrics: metrics,
+                        logger: readerLogger,
+                        component: component,
+                        target: id,
+                        metricLabels: Shipper.metricLabels(id, spec),
+                        onPoll: onPoll
+                    )
+                    let unit = Unit(component: engine)
+                    running.engines[id] = unit
+                    launch(engine, unit, name: component, in: &group, requestStop: engine.requestStop)
+                    logger.debug("engine started", ["reader.name": id.reader, "target.endpoint": id.endpoint])
+                } catch {
+                    readerLogger.error("cannot start reader: \(error)")
+                    failures += 1
+                }
+            case .stopTarget(let id):
+                guard let unit = running.engines.removeValue(forKey: id) else {
+                    sink.yield(.ended(.target(id)))
+                    continue
+                }
+                if !quiet {
+                    logger.debug("engine stopped", ["reader.name": id.reader, "target.endpoint": id.endpoint])
+                }
+                unit.stop.open()
+                group.addTask {
+                    await unit.ended.wait()
+                    sink.yield(.ended(.target(id)))
+                }
+            case .stopRecorder(let name):
+                guard let unit = running.recorders.removeValue(forKey: name) else {
+                    sink.yield(.ended(.recorder(name)))
+                    continue
+                }
+                if !quiet { logger.info("recorder stopped", ["recorder.name": name]) }
+                let deadline =
+                    running.shuttingDown
+                    ? running.shutdownDeadline
+                    : clock.monotonicNanos() &+ running.configuration.settings.shutdownTimeout.nanoseconds
                 group.addTask {
                     await unit.component.finish(deadline: deadline)
                     unit.stop.open()
                     await unit.ended.wait()
+                    sink.yield(.ended(.recorder(name)))
                 }
             }
-        }
-    }
-
-    /// Starts what `running.configuration` routes and is not running: recorders first, then the
-    /// engines that feed them. Returns how many components could not be made (each is logged).
-    @discardableResult
-    private func startMissing(in running: inout Running, group: inout TaskGroup<Void>, isStart: Bool) -> Int {
-        let configuration = running.configuration
-        let plan = Plan(configuration: configuration)
-        var failures = 0
-        for name in plan.engines.flatMap(\.recorders) where running.recorders[name] == nil {
-            guard let recorderConfiguration = configuration.recorder(named: name) else { continue }
-            let recorderLogger = logger.child(
-                "recorder.\(name)", level: recorderConfiguration.logLevel ?? configuration.settings.logLevel)
-            do {
-                let unit = Unit<any Recorder>(
-                    component: try factory.makeRecorder(recorderConfiguration, recorderLogger))
-                running.recorders[name] = unit
-                launch(unit.component, unit, name: "recorder.\(name)", in: &group)
-                if !isStart { logger.info("recorder started", ["recorder.name": name]) }
-            } catch {
-                recorderLogger.error("cannot start recorder: \(error)")
-                failures += 1
-            }
-        }
-        for entry in plan.engines where running.engines[entry.reader] == nil {
-            guard let readerConfiguration = configuration.reader(named: entry.reader) else { continue }
-            let readerLogger = logger.child(
-                "reader.\(entry.reader)", level: readerConfiguration.logLevel ?? configuration.settings.logLevel)
-            do {
-                let reader = try factory.makeReader(readerConfiguration, readerLogger)
-                let engine = Engine(
-                    reader: reader,
-                    interval: readerConfiguration.interval,
-                    backoff: readerConfiguration.backoff,
-                    recorders: entry.recorders.compactMap { running.recorders[$0]?.component },
-                    clock: clock,
-                    metrics: metrics,
-                    logger: readerLogger,
-                    onPoll: onPoll
-                )
-                let unit = Unit(component: engine)
-                running.engines[entry.reader] = (unit, entry.recorders)
-                launch(engine, unit, name: "reader.\(entry.reader)", in: &group)
-                if !isStart { logger.info("engine started", ["reader.name": entry.reader]) }
-            } catch {
-                readerLogger.error("cannot start reader: \(error)")
-                failures += 1
-            }
-        }
-        if isStart && failures == 0 {
-            logger.info(
-                "running",
-                ["engines": "\(running.engines.count)", "recorders": "\(running.recorders.count)"])
         }
         return failures
     }
 
+    /// A plain reader's series carry `reader`; a discovered target's also carry `endpoint`.
+    static func metricLabels(_ id: TargetID, _ spec: DesiredState.Target) -> [MetricKey.Label] {
+        spec.discovered
+            ? [MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint)]
+            : [MetricKey.Label("reader", id.reader)]
+    }
+
+    /// Forgets what a target that ended and is not wanted any more left behind: its metrics series
+    /// and health entry, and those of its reader once no target of that reader is wanted. (A target
+    /// that restarts keeps its series, so its counters go on.)
+    private func release(_ component: Reconciler.Component, in running: inout Running) {
+        guard case .target(let id) = component else { return }
+        let wanted = running.reconciler.desired.targets
+        if wanted[id] == nil {
+            metrics.removeSeries(labelled: [
+                MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint),
+            ])
+            onHealth("reader.\(id.reader)@\(id.endpoint)", nil)
+        }
+        let readerGone =
+            !wanted.keys.contains { $0.reader == id.reader }
+            && !running.engines.keys.contains { $0.reader == id.reader }
+        if readerGone {
+            metrics.removeSeries(labelled: [MetricKey.Label("reader", id.reader)])
+            onHealth("reader.\(id.reader)", nil)
+        }
+    }
+
+    /// Starts the discovery sources of every routed job that are not running with the same
+    /// settings, and stops the others (their last answer is kept until the replacement answers;
+    /// a source that no longer exists takes its targets with it).
+    private func syncSources(
+        in running: inout Running, group: inout TaskGroup<Void>, sink: AsyncStream<Event>.Continuation
+    ) {
+        let configuration = running.configuration
+        var wanted: [SourceKey: TargetSourceConfiguration] = [:]
+        for entry in Plan(configuration: configuration).engines {
+            guard let reader = configuration.reader(named: entry.reader) else { continue }
+            for (index, source) in reader.targets.enumerated() {
+                wanted[SourceKey(reader: reader.name, index: index)] = source
+            }
+        }
+        stopSources(keeping: wanted, in: &running)
+        for key in wanted.keys.sorted() where running.sources[key] == nil {
+            guard let reader = configuration.reader(named: key.reader) else { continue }
+            let source = wanted[key]!
+            let component = DiscoveryService.component(reader: key.reader, index: key.index, source: source)
+            let sourceLogger = logger.child(component, level: reader.logLevel ?? configuration.settings.logLevel)
+            let service = DiscoveryService(
+                reader: key.reader, index: key.index, source: source,
+                fetcher: factory.makeTargetFetcher(source, sourceLogger), clock: clock, metrics: metrics,
+                logger: sourceLogger,
+                onHealth: { [onHealth] health in onHealth(component, health) },
+                onTargets: { targets in sink.yield(.discovered(key, targets)) })
+            let unit = Unit(component: service)
+            running.sources[key] = (source, unit)
+            launch(service, unit, name: component, in: &group)
+        }
+    }
+
+    private func stopSources(keeping wanted: [SourceKey: TargetSourceConfiguration], in running: inout Running) {
+        for (key, entry) in running.sources where wanted[key] != entry.configuration {
+            entry.unit.stop.open()
+            running.sources[key] = nil
+            if wanted[key] == nil {
+                running.discovered[key] = nil
+                onHealth(
+                    DiscoveryService.component(reader: key.reader, index: key.index, source: entry.configuration), nil)
+                metrics.removeSeries(labelled: DiscoveryService.metricLabels(reader: key.reader, index: key.index))
+            }
+        }
+    }
+
     /// Runs `service` (the component of `unit`) as a child of `group` until it returns or
-    /// `unit.stop` opens (then its task is cancelled); opens `unit.ended` once `run()` has returned.
+    /// `unit.stop` opens; opens `unit.ended` once `run()` has returned. When `stop` opens,
+    /// `requestStop` (if given) decides: true cancels the service now, false lets it end by itself
+    /// (an engine finishing its poll in flight). Without it the service is cancelled.
     private func launch<Component>(
-        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout TaskGroup<Void>
+        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout TaskGroup<Void>,
+        requestStop: (@Sendable () -> Bool)? = nil
     ) {
         let logger = self.logger
         group.addTask {
@@ -298,7 +363,12 @@ public final class Shipper: Sendable {
                         logger.error("\(name) stopped with an error: \(error)")
                     }
                 }
-                inner.addTask { await unit.stop.wait() }
+                inner.addTask {
+                    await unit.stop.wait()
+                    guard let requestStop, !requestStop() else { return }
+                    // Wait (cancellably) for the service to end by itself.
+                    while !Task.isCancelled { try? await Task.sleep(nanoseconds: 3_600_000_000_000) }
+                }
                 _ = await inner.next()
                 inner.cancelAll()
             }

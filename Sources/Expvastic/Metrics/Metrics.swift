@@ -88,6 +88,9 @@ public protocol MetricsFactory: Sendable {
     func counter(_ key: MetricKey) -> Counter
     func gauge(_ key: MetricKey) -> Gauge
     func timer(_ key: MetricKey) -> Timer
+    /// Forgets every series whose labels include all of `labels` (a target or reader that went away);
+    /// objects handed out earlier keep working but are no longer reported. Returns how many went.
+    @discardableResult func removeSeries(labelled labels: [MetricKey.Label]) -> Int
 }
 
 /// The process's metrics: every series created through it, readable as a snapshot for the
@@ -156,6 +159,20 @@ public final class MetricsRegistry: MetricsFactory {
             return made
         }
     }
+
+    @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
+        precondition(!labels.isEmpty, "removing every series is not a release")
+        return state.withLock { state in
+            let gone = Set(state.order.filter { key in labels.allSatisfy(key.labels.contains) })
+            guard !gone.isEmpty else { return 0 }
+            for key in gone { state.entries[key] = nil }
+            state.order.removeAll(where: gone.contains)
+            return gone.count
+        }
+    }
+
+    /// How many series exist.
+    public var seriesCount: Int { state.withLock { $0.order.count } }
 
     /// Every series in creation order with its current value.
     public func snapshot() -> [(key: MetricKey, value: Value)] {

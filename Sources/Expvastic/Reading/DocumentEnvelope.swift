@@ -1,5 +1,6 @@
 /// The fields every document of a reader starts with: `@timestamp`, `type`, `reader`, `endpoint`
-/// (SPEC §2.5), written by the reader, never taken from the payload. Written first, so a payload
+/// (SPEC §2.5) and a discovered target's `labels.<name>`, written by the reader, never taken from
+/// the payload. Written first, so a payload
 /// field of the same name is the duplicate that is dropped. The values are escaped once, when the
 /// reader is made.
 public struct DocumentEnvelope: Sendable {
@@ -7,8 +8,10 @@ public struct DocumentEnvelope: Sendable {
     private let typeValue: [UInt8]
     private let readerValue: [UInt8]
     private let endpointValue: [UInt8]
+    /// A discovered target's labels: `labels.<name>` keys and quoted values, sorted by name.
+    private let labelFields: [(key: String, value: [UInt8])]
 
-    init(type: String, reader: String, endpoint: String) {
+    init(type: String, reader: String, endpoint: String, labels: [String: String] = [:]) {
         func quoted(_ text: String) -> [UInt8] {
             var out: [UInt8] = []
             JSONWriter.appendString(text, to: &out)
@@ -17,6 +20,7 @@ public struct DocumentEnvelope: Sendable {
         typeValue = quoted(type)
         readerValue = quoted(reader)
         endpointValue = quoted(endpoint)
+        labelFields = labels.sorted { $0.key < $1.key }.map { ("labels." + $0.key, quoted($0.value)) }
     }
 
     /// Writes the four fields, `@timestamp` from `millis` (Unix milliseconds, UTC).
@@ -33,5 +37,10 @@ public struct DocumentEnvelope: Sendable {
         encoder.beginField("endpoint")
         encoder.out.append(contentsOf: endpointValue)
         encoder.endField()
+        for (key, value) in labelFields {
+            encoder.beginField(key)
+            encoder.out.append(contentsOf: value)
+            encoder.endField()
+        }
     }
 }

@@ -82,16 +82,22 @@ public final class ExpvarReader: Reader {
         self.uintConverted = metrics.counter(
             MetricKey("fields_converted", labels: [reader, MetricKey.Label("reason", "uint_overflow")]))
         self.envelope = DocumentEnvelope(
-            type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
+            type: configuration.typeName, reader: configuration.name, endpoint: endpointText,
+            labels: configuration.labels)
         self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
         self.scratch = scratch ?? ParseScratchPool(slots: 1)
-        self.preferredSlot = Int(truncatingIfNeeded: StableHash.of(configuration.name) % (1 << 20))
+        self.preferredSlot = Int(truncatingIfNeeded: StableHash.mixed64(configuration.name) % (1 << 20))
     }
 
     /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.
     public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
+        try await read(startedAtWallNanos: startedAtWallNanos, slot: nil)
+    }
+
+    /// GETs the endpoint once; the document's `_id` comes from `slot` when there is one.
+    public func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
         guard let url else {
             throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
         }
@@ -112,7 +118,7 @@ public final class ExpvarReader: Reader {
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
         return try documents(
-            fromBody: response.body, startedAtWallNanos: startedAtWallNanos,
+            fromBody: response.body, startedAtWallNanos: startedAtWallNanos, slot: slot,
             context: "GET \(endpointText) returned HTTP \(response.status) with an unusable body")
     }
 
@@ -125,12 +131,14 @@ public final class ExpvarReader: Reader {
     /// Like ``document(fromBody:startedAtWallNanos:)``, with every document of the poll: the main one
     /// first, then one per entity when `split` is set (in payload order).
     public func documents(fromBody body: [UInt8], startedAtWallNanos: Int64) throws(ReaderError) -> [Document] {
-        try documents(fromBody: body, startedAtWallNanos: startedAtWallNanos, context: "body of \(endpointText)")
+        try documents(
+            fromBody: body, startedAtWallNanos: startedAtWallNanos, slot: nil, context: "body of \(endpointText)")
     }
 
-    /// `context` starts the message of a parse error.
-    private func documents(fromBody body: [UInt8], startedAtWallNanos: Int64, context: String) throws(ReaderError)
-        -> [Document]
+    /// `context` starts the message of a parse error; `slot`, when set, gives the documents
+    /// slot-based ids.
+    private func documents(fromBody body: [UInt8], startedAtWallNanos: Int64, slot: PollSlot?, context: String)
+        throws(ReaderError) -> [Document]
     {
         let millis = Self.millis(startedAtWallNanos)
         let limits = self.limits
@@ -220,14 +228,13 @@ public final class ExpvarReader: Reader {
             }
             var documents = [
                 Document(
-                    id: DocumentID.make(reader: name, endpoint: endpointText, timestampMillis: millis),
+                    id: id(entity: nil, slot: slot, millis: millis),
                     timestampMillis: millis, reader: name, body: encoded.body)
             ]
             for entity in encoded.entities {
                 documents.append(
                     Document(
-                        id: DocumentID.make(
-                            reader: name, endpoint: endpointText, entity: entity.key, timestampMillis: millis),
+                        id: id(entity: entity.key, slot: slot, millis: millis),
                         timestampMillis: millis, reader: name, body: entity.body))
             }
             return documents
@@ -253,6 +260,13 @@ public final class ExpvarReader: Reader {
             out.append(digit)
         }
         return out
+    }
+
+    /// Slot-based when the poll is scheduled (``DocumentID/make(reader:endpoint:entity:slot:)``), else
+    /// from the start time (`--once`, benchmarks).
+    private func id(entity: String?, slot: PollSlot?, millis: Int64) -> String {
+        if let slot { return DocumentID.make(reader: name, endpoint: endpointText, entity: entity, slot: slot) }
+        return DocumentID.make(reader: name, endpoint: endpointText, entity: entity, timestampMillis: millis)
     }
 
     static func millis(_ nanos: Int64) -> Int64 {

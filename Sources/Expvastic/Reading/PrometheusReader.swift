@@ -52,7 +52,7 @@ public final class PrometheusReader: Reader {
     public let name: String
     private let configuration: ReaderConfiguration
     private let transport: any HTTPTransport
-    private let clock: any Clock
+    private let clock: any TimeSource
     private let logger: Logger
     private let url: Endpoint?
     private let endpointText: String
@@ -70,7 +70,7 @@ public final class PrometheusReader: Reader {
     /// (`scrape.duration_seconds`); `metrics` receives `bytes_read`, `lines_rejected` and
     /// `samples_dropped{reason}` (label `reader`); `logger` gets the first malformed line.
     public init(
-        configuration: ReaderConfiguration, transport: any HTTPTransport, clock: any Clock,
+        configuration: ReaderConfiguration, transport: any HTTPTransport, clock: any TimeSource,
         metrics: any MetricsFactory, logger: Logger
     ) {
         self.name = configuration.name

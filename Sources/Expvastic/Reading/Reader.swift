@@ -8,6 +8,16 @@ public protocol Reader: Sendable {
     /// documents, in a stable order (never empty for a successful poll of an expvar or self reader).
     /// Throws ``ReaderError`` with a message that says what was wrong.
     func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document]
+    /// Polls once for the scheduled `slot` (nil outside a schedule, e.g. `--once`). A reader that
+    /// implements it gives its documents slot-based ids (``DocumentID/make(reader:endpoint:entity:slot:)``);
+    /// the default ignores the slot and calls ``read(startedAtWallNanos:)``. The engine calls this one.
+    func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document]
+}
+
+extension Reader {
+    public func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
+        try await read(startedAtWallNanos: startedAtWallNanos)
+    }
 }
 
 /// Why a poll produced no document.

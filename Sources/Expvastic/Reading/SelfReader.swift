@@ -46,8 +46,13 @@ public final class SelfReader: Reader {
         [document(startedAtWallNanos: startedAtWallNanos)]
     }
 
+    /// Snapshots the registry; the `_id` comes from `slot` when there is one.
+    public func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
+        [document(startedAtWallNanos: startedAtWallNanos, slot: slot)]
+    }
+
     /// The document for the registry's values now, stamped `startedAtWallNanos`.
-    public func document(startedAtWallNanos: Int64) -> Document {
+    public func document(startedAtWallNanos: Int64, slot: PollSlot? = nil) -> Document {
         let millis = ExpvarReader.millis(startedAtWallNanos)
         var encoder = DocumentEncoder()
         encoder.beginField("@timestamp")
@@ -114,7 +119,8 @@ public final class SelfReader: Reader {
         encoder.endField()
         let body = encoder.finish().body
         return Document(
-            id: DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),
+            id: slot.map { DocumentID.make(reader: name, endpoint: Self.endpoint, slot: $0) }
+                ?? DocumentID.make(reader: name, endpoint: Self.endpoint, timestampMillis: millis),
             timestampMillis: millis, reader: name, body: body)
     }
 

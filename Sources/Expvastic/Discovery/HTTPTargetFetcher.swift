@@ -1,0 +1,36 @@
+/// Asks a Prometheus HTTP SD endpoint: `GET url` must answer 200 with a JSON list of target groups
+/// (see ``TargetGroups``). Any other status, a transport failure or invalid content fails the answer
+/// (the last good set is kept).
+public struct HTTPTargetFetcher: TargetFetcher {
+    public let url: Endpoint
+    private let timeout: Duration
+    private let transport: any HTTPTransport
+    /// Bodies larger than this are refused (64 MiB: about a million targets).
+    static let maxBodyBytes = 64 << 20
+
+    public init(url: Endpoint, timeout: Duration, transport: any HTTPTransport) {
+        self.url = url
+        self.timeout = timeout
+        self.transport = transport
+    }
+
+    public func fetch() async throws(DiscoveryError) -> DiscoveryAnswer {
+        let request = HTTPRequest(
+            method: "GET", endpoint: url, headers: [(name: "Accept", value: "application/json")], timeout: timeout,
+            maxResponseBytes: HTTPTargetFetcher.maxBodyBytes)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw DiscoveryError(code: error.code, message: "GET \(url): \(error); the last good targets are kept")
+        }
+        guard response.status == 200 else {
+            let preview = response.body.withUnsafeBytes { JSONError.preview($0, limit: 200) }
+            throw DiscoveryError(
+                code: "http_status",
+                message: "GET \(url) returned HTTP \(response.status) (body starts with \(preview)); "
+                    + "the last good targets are kept")
+        }
+        return DiscoveryAnswer(targets: try TargetGroups.parse(json: response.body, origin: "GET \(url)"))
+    }
+}

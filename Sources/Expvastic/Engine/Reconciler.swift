@@ -1,0 +1,111 @@
+/// Turns (what runs, what should run) into start and stop actions: a pure state machine with no
+/// I/O, driven by the ``Shipper``. Every desired state (a reload, a discovery refresh, later a pool
+/// assignment) goes through ``desire(_:)``; every component that has ended comes back through
+/// ``stopped(_:)``.
+///
+/// - A target whose settings (or recorder list, or one of whose recorders) changed is stopped and
+///   started again; every other target keeps running, and so keeps its schedule.
+/// - A recorder that changed or is no longer wanted is stopped only once every engine that feeds it
+///   has ended (so an engine never feeds a recorder that is finishing), and its replacement starts
+///   only once it has ended (so an old and a new recorder never share a file or a spool directory);
+///   the engines that feed it start again after that.
+/// - A target that is still stopping is not started again until it has ended.
+/// - A new desired state may arrive at any time, also while a previous one is still stopping: it
+///   replaces the previous one, and nothing is stopped twice.
+public struct Reconciler: Sendable, Equatable {
+    /// A component the shell runs.
+    public enum Component: Hashable, Sendable {
+        case recorder(String)
+        case target(TargetID)
+    }
+
+    /// What the shell should do, in order.
+    public enum Action: Sendable, Equatable {
+        case startRecorder(String, DesiredState.Recorder)
+        case startTarget(TargetID, DesiredState.Target)
+        /// Stop polling; the poll in flight (if any) is still delivered. Report ``stopped(_:)`` once it ended.
+        case stopTarget(TargetID)
+        /// Flush and stop; report ``stopped(_:)`` once it ended.
+        case stopRecorder(String)
+    }
+
+    /// Started and not asked to stop.
+    public private(set) var running = DesiredState.empty
+    /// The latest desired state.
+    public private(set) var desired = DesiredState.empty
+    /// Targets asked to stop that have not ended, with the recorders they feed.
+    private var stoppingTargets: [TargetID: [String]] = [:]
+    /// Recorders asked to stop that have not ended.
+    private var stoppingRecorders: Set<String> = []
+
+    public init() {}
+
+    /// Nothing runs and nothing is stopping.
+    public var isIdle: Bool {
+        running == .empty && stoppingTargets.isEmpty && stoppingRecorders.isEmpty
+    }
+
+    /// Everything desired runs, and nothing else runs or is stopping.
+    public var isSettled: Bool {
+        running == desired && stoppingTargets.isEmpty && stoppingRecorders.isEmpty
+    }
+
+    /// Components asked to stop that have not ended yet.
+    public var stopping: Set<Component> {
+        Set(stoppingTargets.keys.map(Component.target)).union(stoppingRecorders.map(Component.recorder))
+    }
+
+    /// Makes `state` the desired one and returns what to do now.
+    public mutating func desire(_ state: DesiredState) -> [Action] {
+        desired = state
+        return step()
+    }
+
+    /// `component` (asked to stop earlier) has ended; returns what can happen now.
+    public mutating func stopped(_ component: Component) -> [Action] {
+        switch component {
+        case .target(let id):
+            precondition(stoppingTargets[id] != nil, "\(id) was not stopping")
+            stoppingTargets[id] = nil
+        case .recorder(let name):
+            precondition(stoppingRecorders.contains(name), "recorder \(name) was not stopping")
+            stoppingRecorders.remove(name)
+        }
+        return step()
+    }
+
+    private mutating func step() -> [Action] {
+        var actions: [Action] = []
+        let changedRecorders = Set(running.recorders.filter { desired.recorders[$0.key] != $0.value }.keys)
+        for id in running.targets.keys.sorted() {
+            let target = running.targets[id]!
+            guard desired.targets[id] != target || target.recorders.contains(where: changedRecorders.contains)
+            else { continue }
+            running.targets[id] = nil
+            stoppingTargets[id] = target.recorders
+            actions.append(.stopTarget(id))
+        }
+        let stillFed = Set(stoppingTargets.values.joined())
+        for name in changedRecorders.sorted() where !stillFed.contains(name) {
+            running.recorders[name] = nil
+            stoppingRecorders.insert(name)
+            actions.append(.stopRecorder(name))
+        }
+        for name in desired.recorders.keys.sorted()
+        where running.recorders[name] == nil && !stoppingRecorders.contains(name) {
+            let recorder = desired.recorders[name]!
+            running.recorders[name] = recorder
+            actions.append(.startRecorder(name, recorder))
+        }
+        for id in desired.targets.keys.sorted() where running.targets[id] == nil && stoppingTargets[id] == nil {
+            let target = desired.targets[id]!
+            let ready = target.recorders.allSatisfy {
+                running.recorders[$0] != nil && running.recorders[$0] == desired.recorders[$0]
+            }
+            guard ready else { continue }
+            running.targets[id] = target
+            actions.append(.startTarget(id, target))
+        }
+        return actions
+    }
+}
