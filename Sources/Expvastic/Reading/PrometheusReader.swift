@@ -306,9 +306,10 @@ public final class PrometheusReader: Reader {
                         durationNanos: durationNanos, samples: shipped, series: series, dropped: dropped,
                         rejected: scrape.linesRejected, into: &state.encoder)
                 }
-                let (body, duplicates, conflicts) = state.encoder.finish()
-                rejectedBefore[0] += duplicates
-                rejectedBefore[1] += conflicts
+                let finished = state.encoder.finish()
+                let body = finished.body
+                rejectedBefore[0] += finished.duplicates
+                rejectedBefore[1] += finished.conflicts
                 let entity = group.labelCount == 0 ? nil : Self.entity(text, scrape, group)
                 outcome.documents.append(
                     Document(
