@@ -15,7 +15,8 @@ public enum Launcher {
         var services: [any Service] = []
         if let samples {
             let routes = MonitoringRoutes(
-                metrics: registry, samples: samples, health: { health.snapshot(recordersFrom: registry) })
+                metrics: registry, samples: samples, health: { health.health() },
+                status: { health.status(wallNanos: clock.wallNanos()) })
             do {
                 let server = try MonitoringServer(
                     configuration: configuration.settings.http, routes: routes,
@@ -45,6 +46,11 @@ public enum Launcher {
                     SampleCollection.Sample(
                         wallNanos: event.wallNanos, component: "reader.\(event.reader)", kind: .poll,
                         latencyNanos: event.latencyNanos, outcome: event.succeeded ? .ok : .error))
+            },
+            onStarted: { health.register($0) },
+            onRetired: { readers, recorders in
+                for reader in readers { health.removeTarget(job: reader) }
+                for recorder in recorders { health.removeRecorder(named: recorder) }
             }
         )
         return await shipper.run(configuration: configuration, signals: signals.signals) {

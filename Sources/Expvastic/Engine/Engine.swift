@@ -10,6 +10,23 @@ public final class Engine: Service {
         public var wallNanos: Int64
         public var latencyNanos: UInt64
         public var succeeded: Bool
+        /// The polled URL (``Reader/endpoint``), empty when the reader has none.
+        public var endpoint: String = ""
+        /// The failed poll's error, nil after a success.
+        public var error: String? = nil
+        /// Failed polls in a row, this one included (0 after a success).
+        public var consecutiveFailures: Int = 0
+        /// True once the failures reached `backoff`: the reader polls less often until it answers.
+        public var backingOff: Bool = false
+        /// ``Reader/droppedFields`` after the poll.
+        public var droppedFields: [(reason: String, count: Int)] = []
+
+        public static func == (lhs: PollEvent, rhs: PollEvent) -> Bool {
+            lhs.reader == rhs.reader && lhs.wallNanos == rhs.wallNanos && lhs.latencyNanos == rhs.latencyNanos
+                && lhs.succeeded == rhs.succeeded && lhs.endpoint == rhs.endpoint && lhs.error == rhs.error
+                && lhs.consecutiveFailures == rhs.consecutiveFailures && lhs.backingOff == rhs.backingOff
+                && lhs.droppedFields.elementsEqual(rhs.droppedFields, by: ==)
+        }
     }
 
     public let reader: any Reader
@@ -74,9 +91,15 @@ public final class Engine: Service {
             let latency = finished &- started
             pollLatency.record(nanos: latency)
             (failure == nil ? pollsOK : pollsFailed).increment()
-            onPoll(PollEvent(reader: reader.name, wallNanos: wall, latencyNanos: latency, succeeded: failure == nil))
             let outcome = schedule.pollFinished(
                 startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
+            onPoll(
+                PollEvent(
+                    reader: reader.name, wallNanos: wall, latencyNanos: latency, succeeded: failure == nil,
+                    endpoint: reader.endpoint ?? "", error: failure?.message,
+                    consecutiveFailures: schedule.consecutiveFailures,
+                    backingOff: failure != nil && schedule.consecutiveFailures >= schedule.backoffThreshold,
+                    droppedFields: reader.droppedFields))
             if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
             report(outcome, failure: failure, schedule: schedule)
         }

@@ -21,19 +21,29 @@ public final class Shipper: Sendable {
     private let metrics: any MetricsFactory
     private let logger: Logger
     private let onPoll: @Sendable (Engine.PollEvent) -> Void
+    private let onStarted: @Sendable (any Recorder) -> Void
+    private let onRetired: @Sendable (_ readers: [String], _ recorders: [String]) -> Void
     private let services: [any Service]
 
     /// - Parameters:
     ///   - logger: the root logger; components get children named `reader.<name>` / `recorder.<name>`.
     ///   - services: extra services that live as long as the shipper (the monitoring server).
+    ///   - onPoll: every poll of every engine.
+    ///   - onStarted: a recorder was started (at start-up or by a reload).
+    ///   - onRetired: engines (by reader name) and recorders have ended, at shutdown or because a reload
+    ///     removed or replaced them; replacements start after this returns.
     public init(
         factory: ComponentFactory,
         clock: any TimeSource,
         metrics: any MetricsFactory,
         logger: Logger,
         services: [any Service] = [],
-        onPoll: @escaping @Sendable (Engine.PollEvent) -> Void = { _ in }
+        onPoll: @escaping @Sendable (Engine.PollEvent) -> Void = { _ in },
+        onStarted: @escaping @Sendable (any Recorder) -> Void = { _ in },
+        onRetired: @escaping @Sendable (_ readers: [String], _ recorders: [String]) -> Void = { _, _ in }
     ) {
+        self.onStarted = onStarted
+        self.onRetired = onRetired
         self.factory = factory
         self.clock = clock
         self.metrics = metrics
@@ -225,6 +235,7 @@ public final class Shipper: Sendable {
                 }
             }
         }
+        onRetired(retirement.engines.map(\.component.reader.name), retirement.recorders.map(\.component.name))
     }
 
     /// Starts what `running.configuration` routes and is not running: recorders first, then the
@@ -242,6 +253,7 @@ public final class Shipper: Sendable {
                 let unit = Unit<any Recorder>(
                     component: try factory.makeRecorder(recorderConfiguration, recorderLogger))
                 running.recorders[name] = unit
+                onStarted(unit.component)
                 launch(unit.component, unit, name: "recorder.\(name)", in: &group)
                 if !isStart { logger.info("recorder started", ["recorder.name": name]) }
             } catch {

@@ -213,6 +213,25 @@ public final class SampleCollection: Sendable {
         }
     }
 
+    /// The live samples of each of `components`, oldest first, as (latency, succeeded) pairs: one scan of
+    /// the collection however many components are asked for (the status page asks for one page of rows).
+    public func latencies(of components: Set<String>) -> [String: [(latencyNanos: UInt64, ok: Bool)]] {
+        let cutoff = cutoff(clock.monotonicNanos())
+        return state.withLock { state in
+            state.expire(before: cutoff)
+            var wanted: [UInt32: String] = [:]
+            for name in components { if let id = state.componentIDs[name] { wanted[id] = name } }
+            var result: [String: [(latencyNanos: UInt64, ok: Bool)]] = [:]
+            guard !wanted.isEmpty else { return result }
+            for index in state.start..<state.entries.count {
+                let entry = state.entries[index]
+                guard let name = wanted[entry.component] else { continue }
+                result[name, default: []].append((entry.latencyNanos, entry.outcome == .ok))
+            }
+            return result
+        }
+    }
+
     /// Per-component statistics of the live samples recorded within the last `window` (per the clock's
     /// wall time: `wallNanos >= now - window`), sorted by component name.
     public func aggregate(window: Duration) -> [Aggregate] {

@@ -8,6 +8,17 @@ public protocol Reader: Sendable {
     /// documents, in a stable order (never empty for a successful poll of an expvar or self reader).
     /// Throws ``ReaderError`` with a message that says what was wrong.
     func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document]
+    /// The URL it polls, for the status page; nil for readers without one (`self`).
+    var endpoint: String? { get }
+    /// Fields dropped since start by reason (``DropReason/label``), only reasons with a count.
+    var droppedFields: [(reason: String, count: Int)] { get }
+}
+
+extension Reader {
+    /// No endpoint unless the reader says so.
+    public var endpoint: String? { nil }
+    /// Nothing dropped unless the reader says so.
+    public var droppedFields: [(reason: String, count: Int)] { [] }
 }
 
 /// Why a poll produced no document.

@@ -1,0 +1,174 @@
+/// What part of the target list a request to `/` or `/api/v1/targets` wants, from its query string:
+/// `q` (text, case-insensitive, matched against job, endpoint, labels, owner and error), `state`
+/// (`up`, `failing`, `backing_off`, `unknown`; empty for all), `sort` (a ``Column``, default `job`),
+/// `order` (`asc` or `desc`, default `asc`), `page` (1-based, default 1) and `per_page` (default 100,
+/// 1 to 1,000). The server filters, sorts and pages, so a page costs the same with 10,000 targets.
+public struct StatusQuery: Sendable, Equatable {
+    /// A sortable column of the target table.
+    public enum Column: String, Sendable, Equatable, CaseIterable {
+        case job, endpoint, state
+        case lastPoll = "last_poll"
+        case duration
+        case error
+    }
+
+    /// Rows per page when `per_page` is not given.
+    public static let defaultPerPage = 100
+    /// Largest `per_page` accepted.
+    public static let maxPerPage = 1000
+
+    public var text: String
+    public var state: StatusSnapshot.Target.State?
+    public var sort: Column
+    public var descending: Bool
+    public var page: Int
+    public var perPage: Int
+
+    public init(
+        text: String = "", state: StatusSnapshot.Target.State? = nil, sort: Column = .job, descending: Bool = false,
+        page: Int = 1, perPage: Int = StatusQuery.defaultPerPage
+    ) {
+        self.text = text
+        self.state = state
+        self.sort = sort
+        self.descending = descending
+        self.page = page
+        self.perPage = perPage
+    }
+
+    /// Reads the query parameters; a bad value is an error message saying what to send.
+    public static func parse(_ request: HTTPServerRequest) -> Result<StatusQuery, StatusQueryError> {
+        var query = StatusQuery()
+        query.text = request.queryParameter("q") ?? ""
+        if let text = request.queryParameter("state"), !text.isEmpty {
+            guard let state = StatusSnapshot.Target.State(rawValue: text) else {
+                let names = StatusSnapshot.Target.State.allCases.map(\.rawValue).joined(separator: ", ")
+                return .failure(StatusQueryError(message: "state=\(text) is not a target state; send one of \(names)"))
+            }
+            query.state = state
+        }
+        if let text = request.queryParameter("sort"), !text.isEmpty {
+            guard let column = Column(rawValue: text) else {
+                let names = Column.allCases.map(\.rawValue).joined(separator: ", ")
+                return .failure(StatusQueryError(message: "sort=\(text) is not a column; send one of \(names)"))
+            }
+            query.sort = column
+        }
+        if let text = request.queryParameter("order"), !text.isEmpty {
+            guard text == "asc" || text == "desc" else {
+                return .failure(StatusQueryError(message: "order=\(text) must be asc or desc"))
+            }
+            query.descending = text == "desc"
+        }
+        if let text = request.queryParameter("page"), !text.isEmpty {
+            guard let page = Int(text), page >= 1 else {
+                return .failure(StatusQueryError(message: "page=\(text) must be a whole number from 1"))
+            }
+            query.page = page
+        }
+        if let text = request.queryParameter("per_page"), !text.isEmpty {
+            guard let perPage = Int(text), (1...maxPerPage).contains(perPage) else {
+                return .failure(
+                    StatusQueryError(message: "per_page=\(text) must be a whole number from 1 to \(maxPerPage)"))
+            }
+            query.perPage = perPage
+        }
+        return .success(query)
+    }
+
+    /// One page of the filtered, sorted targets.
+    public struct Page: Sendable, Equatable {
+        public var rows: [StatusSnapshot.Target]
+        /// Targets in the snapshot.
+        public var total: Int
+        /// Targets that pass the filter.
+        public var matching: Int
+        /// The page shown (the last one when more was asked for), 1-based.
+        public var page: Int
+        /// At least 1.
+        public var pageCount: Int
+    }
+
+    /// Filters, sorts (ties by job, then endpoint) and cuts out the page.
+    public func apply(to targets: [StatusSnapshot.Target]) -> Page {
+        let needle = text.lowercased()
+        var matches = targets.filter { target in
+            if let state, target.state != state { return false }
+            guard !needle.isEmpty else { return true }
+            if target.job.lowercased().contains(needle) || target.endpoint.lowercased().contains(needle) { return true }
+            if let error = target.lastError, error.lowercased().contains(needle) { return true }
+            if let owner = target.owner, owner.lowercased().contains(needle) { return true }
+            return target.labels.contains { "\($0.name)=\($0.value)".lowercased().contains(needle) }
+        }
+        let sort = self.sort
+        let descending = self.descending
+        matches.sort { a, b in
+            let order = Self.compare(a, b, by: sort)
+            if order != 0 { return descending ? order > 0 : order < 0 }
+            return (a.job, a.endpoint) < (b.job, b.endpoint)
+        }
+        let pageCount = max(1, (matches.count + perPage - 1) / perPage)
+        let shown = min(page, pageCount)
+        let start = (shown - 1) * perPage
+        let rows = Array(matches[start..<min(matches.count, start + perPage)])
+        return Page(rows: rows, total: targets.count, matching: matches.count, page: shown, pageCount: pageCount)
+    }
+
+    /// -1, 0 or 1.
+    static func compare(_ a: StatusSnapshot.Target, _ b: StatusSnapshot.Target, by column: Column) -> Int {
+        func order<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : x > y ? 1 : 0 }
+        switch column {
+        case .job: return order(a.job, b.job)
+        case .endpoint: return order(a.endpoint, b.endpoint)
+        case .state: return order(a.state.severity, b.state.severity)
+        case .lastPoll: return order(a.lastPollWallNanos ?? .min, b.lastPollWallNanos ?? .min)
+        case .duration: return order(a.lastPollNanos, b.lastPollNanos)
+        case .error: return order(a.lastError ?? "", b.lastError ?? "")
+        }
+    }
+
+    /// This query's parameters as a query string (without `?`), with `changes` applied; default values are
+    /// left out.
+    public func queryString(sort: Column? = nil, descending: Bool? = nil, page: Int? = nil) -> String {
+        var parts: [String] = []
+        func add(_ name: String, _ value: String) { parts.append(name + "=" + Self.percentEncode(value)) }
+        if !text.isEmpty { add("q", text) }
+        if let state { add("state", state.rawValue) }
+        let sort = sort ?? self.sort
+        if sort != .job { add("sort", sort.rawValue) }
+        if descending ?? self.descending { add("order", "desc") }
+        let page = page ?? self.page
+        if page != 1 { add("page", String(page)) }
+        if perPage != Self.defaultPerPage { add("per_page", String(perPage)) }
+        return parts.joined(separator: "&")
+    }
+
+    /// Unreserved characters stay, everything else is `%XX` of its UTF-8 bytes.
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF")
+                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
+            }
+        }
+        return out
+    }
+}
+
+extension StatusSnapshot.Target.State {
+    /// Sort order of the state column: worst first when descending.
+    var severity: Int {
+        switch self {
+        case .unknown: 0
+        case .up: 1
+        case .failing: 2
+        case .backingOff: 3
+        }
+    }
+}
