@@ -219,15 +219,23 @@ public final class SampleCollection: Sendable {
         let cutoff = cutoff(clock.monotonicNanos())
         return state.withLock { state in
             state.expire(before: cutoff)
-            var wanted: [UInt32: String] = [:]
-            for name in components { if let id = state.componentIDs[name] { wanted[id] = name } }
+            // Component id -> slot in `series` (-1: not wanted): an array lookup per entry, not a hash.
+            var slots = [Int32](repeating: -1, count: state.componentNames.count)
+            var names: [String] = []
+            for name in components {
+                guard let id = state.componentIDs[name] else { continue }
+                slots[Int(id)] = Int32(names.count)
+                names.append(name)
+            }
             var result: [String: [(latencyNanos: UInt64, ok: Bool)]] = [:]
-            guard !wanted.isEmpty else { return result }
+            guard !names.isEmpty else { return result }
+            var series = [[(latencyNanos: UInt64, ok: Bool)]](repeating: [], count: names.count)
             for index in state.start..<state.entries.count {
                 let entry = state.entries[index]
-                guard let name = wanted[entry.component] else { continue }
-                result[name, default: []].append((entry.latencyNanos, entry.outcome == .ok))
+                let slot = slots[Int(entry.component)]
+                if slot >= 0 { series[Int(slot)].append((entry.latencyNanos, entry.outcome == .ok)) }
             }
+            for (slot, name) in names.enumerated() where !series[slot].isEmpty { result[name] = series[slot] }
             return result
         }
     }
