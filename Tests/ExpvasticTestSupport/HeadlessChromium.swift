@@ -25,9 +25,17 @@ public enum HeadlessChromium {
         )
     }
 
-    /// Loads `url` and returns the DOM after the load event.
-    public static func dumpDOM(_ url: String, timeout: Duration = .seconds(60)) async throws -> Load {
-        try await run(["--dump-dom", url], timeout: timeout)
+    /// Loads `url` and returns the DOM after the load event. With `virtualTime`, Chromium then runs the
+    /// page's timers for that much virtual time (fast-forwarded, waiting for the network) before dumping:
+    /// enough for a refresh timer to fire and its fetch to finish.
+    public static func dumpDOM(
+        _ url: String, virtualTime: Duration? = nil, timeout: Duration = .seconds(60)
+    ) async throws -> Load {
+        var arguments = ["--dump-dom", url]
+        if let virtualTime {
+            arguments.insert("--virtual-time-budget=\(virtualTime.components.seconds * 1000)", at: 0)
+        }
+        return try await run(arguments, timeout: timeout)
     }
 
     /// Loads `url` in a `width`×`height` window and writes a PNG screenshot to `path`.

@@ -172,6 +172,16 @@ import Testing
             "status page with 10,000 targets: interactive after \(interactive) ms; the server answered in \(serverTime)"
                 + " (\(response.body.count) bytes)")
         #expect(interactive < 1000)
+
+        // Live refresh: with the page's timers run for two refresh periods, its script fetches the page
+        // again and swaps the sections in, without a console error.
+        let before = server.statistics.requests
+        let refreshed = try await HeadlessChromium.dumpDOM(
+            url, virtualTime: .milliseconds(StatusPage.refreshMilliseconds * 2 + 1000))
+        let fetched = server.statistics.requests - before
+        #expect(fetched >= 2, "the page was requested \(fetched) time(s): the refresh did not fetch")
+        #expect(refreshed.console.isEmpty, "console: \(refreshed.console)")
+        #expect(refreshed.dom.components(separatedBy: "<tr class=\"target\"").count - 1 == StatusQuery.defaultPerPage)
     }
 
     /// `performance.now()` at DOMContentLoaded, which the page's script writes into the body.
