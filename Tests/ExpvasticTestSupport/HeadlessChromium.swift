@@ -38,15 +38,18 @@ public enum HeadlessChromium {
         return try await run(arguments, timeout: timeout)
     }
 
-    /// Loads `url` in a `width`×`height` window and writes a PNG screenshot to `path`.
+    /// Loads `url` in a `width`×`height` window and writes a PNG screenshot to `path`; `dark` makes the
+    /// page see `prefers-color-scheme: dark`.
     public static func screenshot(
-        _ url: String, to path: String, width: Int = 1280, height: Int = 900, timeout: Duration = .seconds(60)
+        _ url: String, to path: String, width: Int = 1280, height: Int = 900, dark: Bool = false,
+        timeout: Duration = .seconds(60)
     ) async throws -> Load {
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: path)
-        return try await run(
-            ["--screenshot=\(path)", "--window-size=\(width),\(height)", "--hide-scrollbars", url], timeout: timeout)
+        var arguments = ["--screenshot=\(path)", "--window-size=\(width),\(height)", "--hide-scrollbars"]
+        if dark { arguments.append("--force-dark-mode") }
+        return try await run(arguments + [url], timeout: timeout)
     }
 
     private static func run(_ arguments: [String], timeout: Duration) async throws -> Load {

@@ -37,6 +37,13 @@ extension StatusPage {
         border-radius:.3rem;padding:.2rem .4rem}
         .pager{display:flex;gap:1rem;margin:.6rem 0}.empty{color:var(--muted)}
         @media (max-width:640px){main{padding:0 .4rem 1rem}th,td{padding:.25rem}}
+        @media (max-width:700px){.cards,.cards tbody,.cards tr,.cards td{display:block;width:100%}
+        .cards thead,.cards thead tr{display:block}.cards th{display:inline-block;border:0;background:none}
+        .cards th:not(:has(a)){display:none}
+        .cards tbody tr{border:1px solid var(--line);border-radius:.4rem;margin:.4rem 0;padding:.3rem .5rem}
+        .cards td{border:0;padding:.1rem 0;min-width:0;max-width:none;text-align:left;white-space:normal}
+        .cards td.error{white-space:pre-wrap}.cards td.job{font-weight:600}.cards td:empty{display:none}
+        .cards td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}}
         """#
 
     /// Live refresh (every ``refreshMilliseconds`` while "live" is checked and the tab is visible), filter
@@ -50,10 +57,11 @@ extension StatusPage {
           function ready() { d.body.setAttribute("data-interactive-ms", performance.now().toFixed(1)); }
           if (d.readyState === "loading") { d.addEventListener("DOMContentLoaded", ready); } else { ready(); }
           var live = d.getElementById("live"), stale = d.getElementById("stale");
-          var busy = false, timer = 0;
+          var busy = false, pending = null, timer = 0;
           var ids = ["generated", "summary", "recorders", "filter", "target-list", "discovery", "pool"];
           function load(href, remember) {
-            if (busy) { return; }
+            // One request at a time; the newest one asked for meanwhile runs next.
+            if (busy) { pending = [href, remember]; return; }
             busy = true;
             fetch(href, { headers: { "Accept": "text/html" } }).then(function (response) {
               if (!response.ok) { throw new Error("HTTP " + response.status); }
@@ -67,7 +75,10 @@ extension StatusPage {
               });
               if (remember) { history.replaceState(null, "", href); }
               stale.hidden = true;
-            }).catch(function () { stale.hidden = false; }).then(function () { busy = false; });
+            }).catch(function () { stale.hidden = false; }).then(function () {
+              busy = false;
+              if (pending) { var next = pending; pending = null; load(next[0], next[1]); }
+            });
           }
           function formQuery() {
             var params = new URLSearchParams();

@@ -82,21 +82,26 @@ public struct StatusPage: Sendable {
     private func recorders() -> String {
         var html = "<section id=\"recorders\"><h2>Recorders</h2>"
         guard !snapshot.recorders.isEmpty else { return html + "<p class=\"empty\">no recorders</p></section>\n" }
-        html += "<div class=\"scroll\"><table><thead><tr><th>recorder</th><th>destination</th><th>cluster</th>"
+        html +=
+            "<div class=\"scroll\"><table class=\"cards\"><thead><tr><th>recorder</th><th>destination</th><th>cluster</th>"
         html += "<th>state</th><th class=\"num\">docs/s</th><th class=\"num\">sent</th><th class=\"num\">queue</th>"
         html +=
             "<th class=\"num\">spool</th><th class=\"num\">dead-lettered</th><th>last error</th></tr></thead><tbody>"
         for recorder in snapshot.recorders {
-            html += "<tr class=\"recorder\" data-state=\"\(recorder.state.rawValue)\"><td>" + Self.escape(recorder.name)
-            html += "</td><td class=\"endpoint\">" + Self.escape(Self.masked(recorder.destination))
-            html += "<br><small>" + Self.escape(recorder.kind) + "</small></td><td>"
-            html += Self.escape(recorder.clusterVersion ?? "—") + "</td><td><span class=\"state "
-            html += recorder.state.rawValue + "\">" + recorder.state.rawValue + "</span></td><td class=\"num\">"
+            html += "<tr class=\"recorder\" data-state=\"\(recorder.state.rawValue)\"><td class=\"job\">"
+            html += Self.escape(recorder.name) + "</td><td class=\"endpoint\" data-label=\"destination\">"
+            html += Self.escape(Self.masked(recorder.destination))
+            html += "<br><small>" + Self.escape(recorder.kind) + "</small></td><td data-label=\"cluster\">"
+            html += Self.escape(recorder.clusterVersion ?? "—") + "</td><td data-label=\"state\"><span class=\"state "
+            html += recorder.state.rawValue + "\">" + recorder.state.rawValue
+            html += "</span></td><td class=\"num\" data-label=\"docs/s\">"
             html += rates[recorder.name].map { Self.decimal($0) } ?? "—"
-            html += "</td><td class=\"num\">\(recorder.documentsSent)</td><td class=\"num\">\(recorder.queueLength)"
-            html += "</td><td class=\"num\">" + Self.bytes(recorder.spoolBytes)
+            html += "</td><td class=\"num\" data-label=\"sent\">\(recorder.documentsSent)</td>"
+            html += "<td class=\"num\" data-label=\"queue\">\(recorder.queueLength)"
+            html += "</td><td class=\"num\" data-label=\"spool\">" + Self.bytes(recorder.spoolBytes)
             html += "<br><small>\(recorder.spoolSegments) segment\(recorder.spoolSegments == 1 ? "" : "s")</small>"
-            html += "</td><td class=\"num\">\(recorder.deadLettered)</td><td class=\"error\">"
+            html += "</td><td class=\"num\" data-label=\"dead-lettered\">\(recorder.deadLettered)</td>"
+            html += "<td class=\"error\" data-label=\"last error\">"
             html += Self.escape(Self.masked(recorder.lastError ?? "")) + "</td></tr>"
         }
         return html + "</tbody></table></div></section>\n"
@@ -125,7 +130,7 @@ public struct StatusPage: Sendable {
         guard !page.rows.isEmpty else {
             return html + "<p class=\"empty\">no targets match</p></div></section>\n"
         }
-        html += "<div class=\"scroll\"><table id=\"target-table\"><thead><tr>"
+        html += "<div class=\"scroll\"><table id=\"target-table\" class=\"cards\"><thead><tr>"
         let headers: [(String, StatusQuery.Column?)] = [
             ("job", .job), ("endpoint", .endpoint), ("labels", nil), ("owner", nil), ("state", .state),
             ("last poll", .lastPoll), ("duration", .duration), ("latency", nil), ("last error", .error),
@@ -153,27 +158,29 @@ public struct StatusPage: Sendable {
 
     private func row(_ target: StatusSnapshot.Target) -> String {
         var html = "<tr class=\"target\" data-state=\"\(target.state.rawValue)\"><td class=\"job\">"
-        html += Self.escape(target.job) + "</td><td class=\"endpoint\">" + Self.escape(Self.masked(target.endpoint))
-        html += "</td><td class=\"labels\">"
+        html += Self.escape(target.job) + "</td><td class=\"endpoint\" data-label=\"endpoint\">"
+        html += Self.escape(Self.masked(target.endpoint)) + "</td><td class=\"labels\" data-label=\"labels\">"
         for label in target.labels {
             html += "<span class=\"label\">" + Self.escape(label.name) + "=" + Self.escape(label.value) + "</span> "
         }
-        html += "</td><td>" + Self.escape(target.owner ?? "") + "</td><td><span class=\"state "
+        html += "</td><td data-label=\"owner\">" + Self.escape(target.owner ?? "")
+        html += "</td><td data-label=\"state\"><span class=\"state "
         html += target.state.rawValue + "\">" + Self.label(target.state) + "</span>"
         if target.consecutiveFailures > 0 {
             html += "<br><small>\(target.consecutiveFailures) failed in a row</small>"
         }
-        html += "</td><td>"
+        html += "</td><td data-label=\"last poll\">"
         if let wall = target.lastPollWallNanos {
             html += "<time datetime=\"" + RFC3339.format(millis: wall / 1_000_000) + "\">"
             html += Self.ago(snapshot.wallNanos - wall) + "</time>"
         } else {
             html += "never"
         }
-        html += "</td><td class=\"num\">"
+        html += "</td><td class=\"num\" data-label=\"duration\">"
         html += target.lastPollWallNanos == nil ? "—" : Self.duration(target.lastPollNanos)
-        html += "</td><td>" + Self.sparkline(series[target.component] ?? []) + "</td><td class=\"error\">"
-        html += Self.escape(Self.masked(target.lastError ?? "")) + "</td><td class=\"dropped\">"
+        html += "</td><td data-label=\"latency\">" + Self.sparkline(series[target.component] ?? [])
+        html += "</td><td class=\"error\" data-label=\"last error\">" + Self.escape(Self.masked(target.lastError ?? ""))
+        html += "</td><td class=\"dropped\" data-label=\"fields dropped\">"
         for dropped in target.droppedFields {
             html += "<span>" + Self.escape(dropped.reason) + " \(dropped.count)</span> "
         }
