@@ -14,13 +14,16 @@ public struct StatusPage: Sendable {
     /// How often the script reloads the page's data while "live" is on.
     public static let refreshMilliseconds = 5000
 
+    /// What to show.
     public var snapshot: StatusSnapshot
+    /// Which targets, in which order, which page.
     public var query: StatusQuery
     /// Latency samples per component (`reader.<job>`) for the page's rows.
     public var series: [String: Series]
     /// Documents per second per recorder name, when known.
     public var rates: [String: Double]
 
+    /// A page to render; series and rates may be empty (no sparklines, no docs/s).
     public init(
         snapshot: StatusSnapshot, query: StatusQuery = StatusQuery(), series: [String: Series] = [:],
         rates: [String: Double] = [:]

@@ -17,13 +17,20 @@ public struct StatusQuery: Sendable, Equatable {
     /// Largest `per_page` accepted.
     public static let maxPerPage = 1000
 
+    /// `q`: case-insensitive text to look for; empty matches every target.
     public var text: String
+    /// `state`: only targets in this state; nil for all.
     public var state: StatusSnapshot.Target.State?
+    /// `sort`: the column to sort by.
     public var sort: Column
+    /// `order=desc`.
     public var descending: Bool
+    /// `page`: 1-based.
     public var page: Int
+    /// `per_page`: 1 to ``maxPerPage``.
     public var perPage: Int
 
+    /// A query; the defaults show the first 100 targets by job.
     public init(
         text: String = "", state: StatusSnapshot.Target.State? = nil, sort: Column = .job, descending: Bool = false,
         page: Int = 1, perPage: Int = StatusQuery.defaultPerPage
@@ -78,6 +85,7 @@ public struct StatusQuery: Sendable, Equatable {
 
     /// One page of the filtered, sorted targets.
     public struct Page: Sendable, Equatable {
+        /// The targets of this page, in order.
         public var rows: [StatusSnapshot.Target]
         /// Targets in the snapshot.
         public var total: Int

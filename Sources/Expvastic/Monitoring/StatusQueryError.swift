@@ -3,7 +3,9 @@ public struct StatusQueryError: Error, Sendable, Equatable, CustomStringConverti
     /// What was wrong and what to send instead.
     public var message: String
 
+    /// An error with its message.
     public init(message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }

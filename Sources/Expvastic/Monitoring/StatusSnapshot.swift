@@ -25,6 +25,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         public var labels: [(name: String, value: String)]
         /// The pool member that polls it, nil when not in a pool.
         public var owner: String?
+        /// Up, failing, backing off or not polled yet.
         public var state: State
         /// Wall time the last poll started, nanoseconds since the Unix epoch; nil before the first.
         public var lastPollWallNanos: Int64?
@@ -37,6 +38,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         /// Fields dropped by reason (`null`, `non_finite`, …), summed since start.
         public var droppedFields: [(reason: String, count: Int)]
 
+        /// A target; only the job and endpoint are required.
         public init(
             job: String, endpoint: String, labels: [(name: String, value: String)] = [], owner: String? = nil,
             state: State = .unknown, lastPollWallNanos: Int64? = nil, lastPollNanos: UInt64 = 0,
@@ -57,6 +59,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         /// The component name samples are kept under (`reader.<job>`).
         public var component: String { "reader." + job }
 
+        /// Field by field (labels and dropped fields in order).
         public static func == (lhs: Target, rhs: Target) -> Bool {
             lhs.job == rhs.job && lhs.endpoint == rhs.endpoint && lhs.labels.elementsEqual(rhs.labels, by: ==)
                 && lhs.owner == rhs.owner && lhs.state == rhs.state && lhs.lastPollWallNanos == rhs.lastPollWallNanos
@@ -67,6 +70,7 @@ public struct StatusSnapshot: Sendable, Equatable {
 
     /// A discovery source of a job (`static`, `file`, `dns`, `http`, `etcd`).
     public struct DiscoverySource: Sendable, Equatable {
+        /// The job (reader) whose targets it finds.
         public var job: String
         /// The source's kind and what it reads (`dns _app._tcp.example.com`).
         public var source: String
@@ -74,8 +78,10 @@ public struct StatusSnapshot: Sendable, Equatable {
         public var state: String
         /// Targets it produced at the last refresh.
         public var targets: Int
+        /// The last refresh's error, nil when it succeeded.
         public var lastError: String?
 
+        /// A discovery source's state.
         public init(job: String, source: String, state: String, targets: Int, lastError: String? = nil) {
             self.job = job
             self.source = source
@@ -87,6 +93,7 @@ public struct StatusSnapshot: Sendable, Equatable {
 
     /// A member of the pool this shipper is in.
     public struct PoolMember: Sendable, Equatable {
+        /// The member's name (`cluster.member`).
         public var name: String
         /// `live` or `expired`.
         public var state: String
@@ -95,6 +102,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         /// True for this process.
         public var isSelf: Bool
 
+        /// A pool member's state.
         public init(name: String, state: String, targets: Int, isSelf: Bool = false) {
             self.name = name
             self.state = state
@@ -105,12 +113,16 @@ public struct StatusSnapshot: Sendable, Equatable {
 
     /// When the snapshot was taken, nanoseconds since the Unix epoch.
     public var wallNanos: Int64
+    /// Every target an engine polls, sorted by job.
     public var targets: [Target]
+    /// Every running recorder, sorted by name.
     public var recorders: [RecorderStatus]
+    /// Empty when no reader uses `targets:` discovery.
     public var discoverySources: [DiscoverySource]
     /// Empty when this shipper is not in a pool.
     public var poolMembers: [PoolMember]
 
+    /// A snapshot; the lists default to empty.
     public init(
         wallNanos: Int64, targets: [Target] = [], recorders: [RecorderStatus] = [],
         discoverySources: [DiscoverySource] = [], poolMembers: [PoolMember] = []

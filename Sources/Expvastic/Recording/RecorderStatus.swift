@@ -20,6 +20,7 @@ public struct RecorderStatus: Sendable, Equatable {
     public var destination: String
     /// The cluster's distribution and version (`elasticsearch 8.13.0`), nil until known.
     public var clusterVersion: String?
+    /// What it is doing now.
     public var state: State
     /// Documents delivered (stored or already present) since start.
     public var documentsSent: Int
@@ -27,12 +28,14 @@ public struct RecorderStatus: Sendable, Equatable {
     public var queueLength: Int
     /// Bytes and segments in the spool (zero without one).
     public var spoolBytes: Int
+    /// Segment files in the spool.
     public var spoolSegments: Int
     /// Documents rejected for good and written to the dead-letter file, since start.
     public var deadLettered: Int
     /// The most recent problem (cluster unreachable, a rejected request …), nil when none yet.
     public var lastError: String?
 
+    /// A status; everything but the name and kind defaults to "connected, nothing happened yet".
     public init(
         name: String, kind: String, destination: String = "", clusterVersion: String? = nil,
         state: State = .connected, documentsSent: Int = 0, queueLength: Int = 0, spoolBytes: Int = 0,
