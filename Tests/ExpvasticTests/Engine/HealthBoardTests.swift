@@ -7,12 +7,14 @@ import Testing
     struct StatusRecorder: Recorder {
         var name: String
         var spoolBytes: Int
+        var blocked = false
         func accept(_ document: Document) {}
         func finish(deadline: UInt64) async {}
         func run() async throws {}
         var status: RecorderStatus {
             RecorderStatus(
-                name: name, kind: "test", state: spoolBytes > 0 ? .spooling : .connected, spoolBytes: spoolBytes)
+                name: name, kind: "test", state: blocked ? .blocked : spoolBytes > 0 ? .spooling : .connected,
+                spoolBytes: spoolBytes)
         }
     }
 
@@ -60,5 +62,37 @@ import Testing
         board.record(Self.poll("a", ok: true))
         let target = board.status(wallNanos: 0).targets[0]
         #expect(target.state == .up && target.lastError == nil && target.consecutiveFailures == 0)
+    }
+
+    /// Blocked wins over a spool that holds data: it says why the data waits.
+    @Test func aRecorderWhoseClusterRefusesWritesIsBlocked() {
+        let board = HealthBoard()
+        board.register(StatusRecorder(name: "es", spoolBytes: 4096, blocked: true))
+        #expect(board.health() == ["recorder.es": .blocked])
+        board.register(StatusRecorder(name: "es", spoolBytes: 4096))
+        #expect(board.health() == ["recorder.es": .degraded])
+        #expect(ComponentHealth.blocked.rawValue == "blocked")
+    }
+
+    /// Discovered targets are kept apart by endpoint and a discovery source shows with its job.
+    @Test func discoveredTargetsAndSourcesComeAndGo() {
+        let board = HealthBoard()
+        board.set("discovery.api.0.dns", .degraded)
+        for endpoint in ["http://a/", "http://b/"] {
+            board.record(
+                Engine.PollEvent(
+                    reader: "api", component: "reader.api@\(endpoint)", wallNanos: 1, latencyNanos: 1,
+                    succeeded: true, endpoint: endpoint, labels: [(name: "zone", value: "z1")]))
+        }
+        let snapshot = board.status(wallNanos: 2)
+        #expect(snapshot.targets.map(\.endpoint) == ["http://a/", "http://b/"])
+        #expect(snapshot.targets[0].labels.map(\.value) == ["z1"])
+        #expect(snapshot.discoverySources.map(\.job) == ["api"])
+        #expect(snapshot.discoverySources[0].state == "failing" && snapshot.discoverySources[0].targets == 2)
+        #expect(board.health()["discovery.api.0.dns"] == .degraded)
+        board.remove("reader.api@http://a/")
+        board.remove("discovery.api.0.dns")
+        #expect(board.status(wallNanos: 3).targets.map(\.endpoint) == ["http://b/"])
+        #expect(board.health() == ["reader.api@http://b/": .ok])
     }
 }
