@@ -14,6 +14,7 @@
 #   golang-github-prometheus-client-golang-dev   client_golang for Tests/PromClientGo (built offline)
 #   golang-github-prometheus-common-dev          expfmt.TextParser for the prometheus-node benchmark
 #   osmem-server==$OSMEM_VERSION     OpenSearch-compatible server (PyPI), in <repo>/.venv (git-ignored)
+#   chromium                         headless browser that loads the status page (Debian's chromium)
 
 OSMEM_VERSION="0.1.6"
 
@@ -95,6 +96,15 @@ ensure_openssl() {
     command -v openssl >/dev/null 2>&1 || apt_install openssl
     command -v openssl >/dev/null 2>&1 || fail "openssl is still missing after installing openssl"
     log "$(openssl version)"
+}
+
+# Debian's Chromium, run headless by the status page's browser test; exports CHROMIUM_BIN.
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 || apt_install chromium
+    CHROMIUM_BIN="$(command -v chromium || true)"
+    [ -n "$CHROMIUM_BIN" ] || fail "chromium is still missing after installing chromium"
+    export CHROMIUM_BIN
+    log "$("$CHROMIUM_BIN" --version 2>/dev/null | head -n 1) at $CHROMIUM_BIN"
 }
 
 # osmem-server (an in-memory OpenSearch-compatible server) in a git-ignored virtual environment;

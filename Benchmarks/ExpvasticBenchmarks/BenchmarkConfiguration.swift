@@ -1,5 +1,7 @@
 /// The `expvastic.yml` the benchmarks use: readers `app_0…app_N-1` (type expvar, interval 1s) all
-/// routed to one Elasticsearch recorder, monitoring endpoint off.
+/// routed to one Elasticsearch recorder, monitoring endpoint off. The recorder's `compression` is
+/// `gzip` (the default) unless `EXPVASTIC_BENCH_COMPRESSION=none` is in the environment, for an
+/// A/B comparison of the same build.
 enum BenchmarkConfiguration {
     /// - Parameters:
     ///   - ports: one expvar endpoint per port on 127.0.0.1; reader `app_i` polls `ports[i]`.
@@ -37,6 +39,7 @@ enum BenchmarkConfiguration {
                 index_name: expvastic-bench-%{+yyyy.MM.dd}
                 spool_dir: \(spoolDirectory)
                 wal: \(writeAheadLog)
+                compression: ${EXPVASTIC_BENCH_COMPRESSION:-gzip}
             routes:
               everything:
                 recorders: sink

@@ -78,6 +78,11 @@ public struct CheckReport: Sendable, Equatable {
                 "spool_dir \(es.spoolDirectory) (max \(ByteSize.format(es.spoolMaxBytes)))",
                 "template \(es.template)",
             ]
+            if let stream = es.dataStream {
+                // The cluster's version is only known once it answers: say what it must be.
+                parts.append("data_stream \(stream.name) (needs Elasticsearch 7.9+ or OpenSearch, checked at start-up)")
+            }
+            if es.compression == .none { parts.append("compression none") }
             if let username = es.username { parts.append("username \(username)") }
             if let password = es.password { parts.append("password \(password)") }
             if let apiKey = es.apiKey { parts.append("api_key \(apiKey)") }

@@ -15,7 +15,8 @@ public enum Launcher {
         var services: [any Service] = []
         if let samples {
             let routes = MonitoringRoutes(
-                metrics: registry, samples: samples, health: { health.snapshot(recordersFrom: registry) })
+                metrics: registry, samples: samples, health: { health.health() },
+                status: { health.status(wallNanos: clock.wallNanos()) })
             do {
                 let server = try MonitoringServer(
                     configuration: configuration.settings.http, routes: routes,
@@ -48,6 +49,9 @@ public enum Launcher {
             },
             onHealth: { component, state in
                 if let state { health.set(component, state) } else { health.remove(component) }
+            },
+            onRecorder: { name, recorder in
+                if let recorder { health.register(recorder) } else { health.removeRecorder(named: name) }
             }
         )
         return await shipper.run(configuration: configuration, signals: signals.signals) {

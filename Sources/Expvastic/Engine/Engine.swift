@@ -18,6 +18,45 @@ public final class Engine: Service {
         public var wallNanos: Int64
         public var latencyNanos: UInt64
         public var succeeded: Bool
+        /// The polled URL (``Reader/endpoint``), empty when the reader has none.
+        public var endpoint: String = ""
+        /// The target's discovery labels (``Reader/labels``), sorted by name.
+        public var labels: [(name: String, value: String)] = []
+        /// The failed poll's error, nil after a success.
+        public var error: String? = nil
+        /// Failed polls in a row, this one included (0 after a success).
+        public var consecutiveFailures: Int = 0
+        /// True once the failures reached `backoff`: the reader polls less often until it answers.
+        public var backingOff: Bool = false
+        /// ``Reader/droppedFields`` after the poll.
+        public var droppedFields: [(reason: String, count: Int)] = []
+
+        /// `component` defaults to `reader.<reader>`.
+        public init(
+            reader: String, component: String? = nil, wallNanos: Int64, latencyNanos: UInt64, succeeded: Bool,
+            endpoint: String = "", labels: [(name: String, value: String)] = [], error: String? = nil,
+            consecutiveFailures: Int = 0, backingOff: Bool = false, droppedFields: [(reason: String, count: Int)] = []
+        ) {
+            self.reader = reader
+            self.component = component ?? "reader.\(reader)"
+            self.wallNanos = wallNanos
+            self.latencyNanos = latencyNanos
+            self.succeeded = succeeded
+            self.endpoint = endpoint
+            self.labels = labels
+            self.error = error
+            self.consecutiveFailures = consecutiveFailures
+            self.backingOff = backingOff
+            self.droppedFields = droppedFields
+        }
+
+        public static func == (lhs: PollEvent, rhs: PollEvent) -> Bool {
+            lhs.reader == rhs.reader && lhs.component == rhs.component && lhs.wallNanos == rhs.wallNanos
+                && lhs.latencyNanos == rhs.latencyNanos && lhs.succeeded == rhs.succeeded
+                && lhs.endpoint == rhs.endpoint && lhs.labels.elementsEqual(rhs.labels, by: ==) && lhs.error == rhs.error
+                && lhs.consecutiveFailures == rhs.consecutiveFailures && lhs.backingOff == rhs.backingOff
+                && lhs.droppedFields.elementsEqual(rhs.droppedFields, by: ==)
+        }
     }
 
     public let reader: any Reader
@@ -109,12 +148,16 @@ public final class Engine: Service {
             let latency = finished &- started
             pollLatency.record(nanos: latency)
             (failure == nil ? pollsOK : pollsFailed).increment()
+            let outcome = schedule.pollFinished(
+                startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
             onPoll(
                 PollEvent(
                     reader: reader.name, component: component, wallNanos: wall, latencyNanos: latency,
-                    succeeded: failure == nil))
-            let outcome = schedule.pollFinished(
-                startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
+                    succeeded: failure == nil, endpoint: reader.endpoint ?? "", labels: reader.labels,
+                    error: failure?.message,
+                    consecutiveFailures: schedule.consecutiveFailures,
+                    backingOff: failure != nil && schedule.consecutiveFailures >= schedule.backoffThreshold,
+                    droppedFields: reader.droppedFields))
             if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
             report(outcome, failure: failure, schedule: schedule)
             if stopNow { break }

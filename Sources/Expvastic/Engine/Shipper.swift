@@ -25,6 +25,7 @@ public final class Shipper: Sendable {
     private let logger: Logger
     private let onPoll: @Sendable (Engine.PollEvent) -> Void
     private let onHealth: @Sendable (String, ComponentHealth?) -> Void
+    private let onRecorder: @Sendable (_ name: String, _ recorder: (any Recorder)?) -> Void
     private let services: [any Service]
 
     /// - Parameters:
@@ -33,6 +34,8 @@ public final class Shipper: Sendable {
     ///   - onPoll: every finished poll (health, samples).
     ///   - onHealth: a component's health changed (a discovery source), or nil: the component is gone
     ///     (a target, reader or source that was removed) and must no longer be reported.
+    ///   - onRecorder: a recorder was started (at start-up or by a reload), or nil: the recorder of that
+    ///     name has ended and nothing replaces it.
     public init(
         factory: ComponentFactory,
         clock: any TimeSource,
@@ -40,7 +43,8 @@ public final class Shipper: Sendable {
         logger: Logger,
         services: [any Service] = [],
         onPoll: @escaping @Sendable (Engine.PollEvent) -> Void = { _ in },
-        onHealth: @escaping @Sendable (String, ComponentHealth?) -> Void = { _, _ in }
+        onHealth: @escaping @Sendable (String, ComponentHealth?) -> Void = { _, _ in },
+        onRecorder: @escaping @Sendable (_ name: String, _ recorder: (any Recorder)?) -> Void = { _, _ in }
     ) {
         self.factory = factory
         self.clock = clock
@@ -49,6 +53,7 @@ public final class Shipper: Sendable {
         self.services = services
         self.onPoll = onPoll
         self.onHealth = onHealth
+        self.onRecorder = onRecorder
     }
 
     /// Identifies one discovery source: the job and the index of the source in its `targets:`.
@@ -156,6 +161,7 @@ public final class Shipper: Sendable {
                     perform(
                         running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
                 case .ended(let component):
+                    if case .recorder(let name) = component, running.recorders[name] == nil { onRecorder(name, nil) }
                     release(component, in: &running)
                     perform(running.reconciler.stopped(component), in: &running, group: &group, sink: eventSink)
                     finishIfIdle()
@@ -205,6 +211,7 @@ public final class Shipper: Sendable {
                     let unit = Unit<any Recorder>(
                         component: try factory.makeRecorder(spec.configuration, recorderLogger))
                     running.recorders[name] = unit
+                    onRecorder(name, unit.component)
                     launch(unit.component, unit, name: "recorder.\(name)", in: &group)
                     logger.debug("recorder started", ["recorder.name": name])
                 } catch {

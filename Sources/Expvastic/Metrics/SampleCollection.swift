@@ -213,6 +213,33 @@ public final class SampleCollection: Sendable {
         }
     }
 
+    /// The live samples of each of `components`, oldest first, as (latency, succeeded) pairs: one scan of
+    /// the collection however many components are asked for (the status page asks for one page of rows).
+    public func latencies(of components: Set<String>) -> [String: [(latencyNanos: UInt64, ok: Bool)]] {
+        let cutoff = cutoff(clock.monotonicNanos())
+        return state.withLock { state in
+            state.expire(before: cutoff)
+            // Component id -> slot in `series` (-1: not wanted): an array lookup per entry, not a hash.
+            var slots = [Int32](repeating: -1, count: state.componentNames.count)
+            var names: [String] = []
+            for name in components {
+                guard let id = state.componentIDs[name] else { continue }
+                slots[Int(id)] = Int32(names.count)
+                names.append(name)
+            }
+            var result: [String: [(latencyNanos: UInt64, ok: Bool)]] = [:]
+            guard !names.isEmpty else { return result }
+            var series = [[(latencyNanos: UInt64, ok: Bool)]](repeating: [], count: names.count)
+            for index in state.start..<state.entries.count {
+                let entry = state.entries[index]
+                let slot = slots[Int(entry.component)]
+                if slot >= 0 { series[Int(slot)].append((entry.latencyNanos, entry.outcome == .ok)) }
+            }
+            for (slot, name) in names.enumerated() where !series[slot].isEmpty { result[name] = series[slot] }
+            return result
+        }
+    }
+
     /// Per-component statistics of the live samples recorded within the last `window` (per the clock's
     /// wall time: `wallNanos >= now - window`), sorted by component name.
     public func aggregate(window: Duration) -> [Aggregate] {

@@ -14,11 +14,17 @@
 ///   {"reader.app1":{"count":…,"errors":…,"min_ns":…,"avg_ns":…,"p50_ns":…,"p95_ns":…,"p99_ns":…,
 ///   "max_ns":…}}}` (Go duration syntax, default 60s; percentiles: ``SampleCollection/Aggregate``).
 ///
-/// Bad `since`, `limit` or `window` values get 400 with a message saying what to send.
+/// - `GET /`: the status page (``StatusPage``): targets, recorders, discovery sources, pool members,
+///   filtered, sorted and paged by the query (``StatusQuery``).
+/// - `GET /api/v1/targets`: the same data and query as JSON (``StatusSnapshot/targetsJSON(page:query:rates:)``).
+///
+/// Bad `since`, `limit`, `window` or status query values get 400 with a message saying what to send.
 public struct MonitoringRoutes: Sendable {
     /// Reports per-component health, keyed by component (`reader.app1`, `recorder.es`). Called on the server
     /// thread for every `/healthz` request: keep it cheap and non-blocking.
     public typealias HealthProvider = @Sendable () -> [String: ComponentHealth]
+    /// Takes a ``StatusSnapshot`` for `/` and `/api/v1/targets`, on the server thread: keep it cheap.
+    public typealias StatusProvider = @Sendable () -> StatusSnapshot
 
     /// Largest `limit` accepted by `/api/v1/collection`.
     public static let maxCollectionLimit = 100_000
@@ -30,6 +36,8 @@ public struct MonitoringRoutes: Sendable {
     public let metrics: MetricsRegistry
     public let samples: SampleCollection
     private let health: HealthProvider
+    private let status: StatusProvider
+    private let rates = RecorderRates()
     private let processStats: @Sendable () -> ProcessStats?
     private let commandLine: [String]
 
@@ -37,18 +45,21 @@ public struct MonitoringRoutes: Sendable {
     ///   - metrics: the process's registry; read on every `/debug/vars` and `/metrics` request.
     ///   - samples: the raw samples behind `/api/v1/collection`.
     ///   - health: per-component health for `/healthz`; default reports no components (status ok).
+    ///   - status: what the status page shows; default an empty snapshot.
     ///   - processStats: RSS and CPU; default reads `/proc` (tests pass fixed values).
     ///   - commandLine: published as `cmdline` in `/debug/vars`; default the process's arguments.
     public init(
         metrics: MetricsRegistry,
         samples: SampleCollection,
         health: @escaping HealthProvider = { [:] },
+        status: @escaping StatusProvider = { StatusSnapshot(wallNanos: 0) },
         processStats: @escaping @Sendable () -> ProcessStats? = { ProcessStats.current() },
         commandLine: [String] = CommandLine.arguments
     ) {
         self.metrics = metrics
         self.samples = samples
         self.health = health
+        self.status = status
         self.processStats = processStats
         self.commandLine = commandLine
     }
@@ -56,6 +67,8 @@ public struct MonitoringRoutes: Sendable {
     /// Answers one `GET` or `HEAD` request.
     public func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
         switch request.path {
+        case "/", "/api/v1/targets":
+            return statusResponse(request)
         case "/debug/vars":
             let body = ExpvarEncoder.encode(
                 snapshot: metrics.snapshot(), process: processStats(), commandLine: commandLine)
@@ -74,9 +87,32 @@ public struct MonitoringRoutes: Sendable {
         default:
             return .text(
                 404,
-                "404 Not Found: \(request.path); try /debug/vars, /metrics, /healthz, /api/v1/collection or "
-                    + "/api/v1/collection/aggregate\n")
+                "404 Not Found: \(request.path); try /, /api/v1/targets, /debug/vars, /metrics, /healthz, "
+                    + "/api/v1/collection or /api/v1/collection/aggregate\n")
         }
+    }
+
+    private func statusResponse(_ request: HTTPServerRequest) -> HTTPServerResponse {
+        let query: StatusQuery
+        switch StatusQuery.parse(request) {
+        case .success(let parsed): query = parsed
+        case .failure(let error): return .text(400, "400 Bad Request: \(error.message)\n")
+        }
+        let snapshot = status()
+        let page = query.apply(to: snapshot.targets)
+        let rates = rates.observe(snapshot)
+        if request.path == "/api/v1/targets" {
+            return .json(200, Array(snapshot.targetsJSON(page: page, query: query, rates: rates).utf8))
+        }
+        let series = samples.latencies(of: Set(page.rows.map(\.component)))
+        let html = StatusPage(snapshot: snapshot, query: query, series: series, rates: rates).render(page: page)
+        return HTTPServerResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+            body: Array(html.utf8))
     }
 
     private func healthResponse() -> HTTPServerResponse {

@@ -56,6 +56,21 @@ public final class ExpvarReader: Reader {
     /// Which pool slot this reader tries first (spreads readers over the slots).
     private let preferredSlot: Int
 
+    /// `configuration.url` as text.
+    public var endpoint: String? { endpointText }
+
+    /// The discovered target's labels, sorted by name.
+    public var labels: [(name: String, value: String)] {
+        configuration.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The `fields_dropped` counters that are not zero, by reason.
+    public var droppedFields: [(reason: String, count: Int)] {
+        zip(DropReason.allCases, dropCounters).compactMap { reason, counter in
+            counter.value > 0 ? (reason.label, Int(counter.value)) : nil
+        }
+    }
+
     /// Makes a reader for `configuration` (of kind `expvar`). `metrics` receives the counters above;
     /// `logger` gets debug lines about dropped fields; `scratch` lends the parse buffers (share one
     /// pool between all readers of a process; nil gives this reader its own).

@@ -12,12 +12,25 @@ public protocol Reader: Sendable {
     /// implements it gives its documents slot-based ids (``DocumentID/make(reader:endpoint:entity:slot:)``);
     /// the default ignores the slot and calls ``read(startedAtWallNanos:)``. The engine calls this one.
     func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document]
+    /// The URL it polls, for the status page; nil for readers without one (`self`).
+    var endpoint: String? { get }
+    /// Fields dropped since start by reason (``DropReason/label``), only reasons with a count.
+    var droppedFields: [(reason: String, count: Int)] { get }
+    /// A discovered target's labels, sorted by name (empty for a reader with one `endpoint`).
+    var labels: [(name: String, value: String)] { get }
 }
 
 extension Reader {
     public func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
         try await read(startedAtWallNanos: startedAtWallNanos)
     }
+
+    /// No endpoint unless the reader says so.
+    public var endpoint: String? { nil }
+    /// Nothing dropped unless the reader says so.
+    public var droppedFields: [(reason: String, count: Int)] { [] }
+    /// No labels unless the reader says so.
+    public var labels: [(name: String, value: String)] { [] }
 }
 
 /// Why a poll produced no document.

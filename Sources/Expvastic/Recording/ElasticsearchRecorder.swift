@@ -38,6 +38,8 @@ public final class ElasticsearchRecorder: Recorder {
         var machine: BulkStateMachine
         var published = BulkStateMachine.Stats()
         var running = false
+        /// The last problem logged, for ``status``.
+        var lastError: String?
     }
 
     /// - Parameters:
@@ -472,6 +474,24 @@ public final class ElasticsearchRecorder: Recorder {
         return value < 0 ? "-" + out : out
     }
 
+    public var status: RecorderStatus {
+        let now = clock.monotonicNanos()
+        let usage = spool?.usage ?? SpoolUsage()
+        return state.withLock { state in
+            let machine = state.machine
+            let current: RecorderStatus.State =
+                machine.pausedUntil > now || machine.isBlocked
+                ? .blocked
+                : usage.bytes > 0 || machine.isUnreachable ? .spooling : machine.isReachable ? .connected : .connecting
+            return RecorderStatus(
+                name: name, kind: "elasticsearch",
+                destination: configuration.endpoints.map(\.description).joined(separator: ", "),
+                clusterVersion: machine.clusterVersion?.description, state: current,
+                documentsSent: machine.stats.sent, queueLength: machine.documentsInMemory, spoolBytes: usage.bytes,
+                spoolSegments: usage.segments, deadLettered: machine.stats.deadLettered, lastError: state.lastError)
+        }
+    }
+
     private func publishMetrics() {
         let (old, new, inMemory, blocked) = state.withLock { state in
             let old = state.published
@@ -488,6 +508,23 @@ public final class ElasticsearchRecorder: Recorder {
         configuration.endpoints.indices.contains(index) ? configuration.endpoints[index].origin : "#\(index)"
     }
 
+    /// The transitions an operator should see as the recorder's last error.
+    static func problem(_ transition: BulkStateMachine.Transition) -> String? {
+        switch transition {
+        case .connected, .clusterReachable, .endpointUp, .bulkLimitLearned, .clusterUnblocked: nil
+        case .clusterBlocked(let reason, _): "cluster refuses writes (block): " + reason
+        case .clusterUnreachable(let reason): "cluster unreachable: " + reason
+        case .endpointDown(_, let reason): "endpoint not answering: " + reason
+        case .throttled(let status, let pause): "HTTP \(status): cluster asks to slow down; paused \(pause)"
+        case .templateRejected(let status, let reason): "index template rejected (HTTP \(status)): " + reason
+        case .deadLettered(let count, let status, let reason):
+            "\(count) document(s) dead-lettered (HTTP \(status)): " + reason
+        case .requestRejected(let status, let reason): "bulk request rejected (HTTP \(status)): " + reason
+        case .spoolFailed(let reason): "spool not writable: " + reason
+        case .dropped(let count, let reason): "\(count) document(s) dropped: " + reason
+        }
+    }
+
     /// `12.3`: nanoseconds as seconds with one decimal, rounded half up.
     static func seconds(tenthsOf nanos: UInt64) -> String {
         let tenths = (nanos + 50_000_000) / 100_000_000
@@ -495,6 +532,7 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     private func log(_ transition: BulkStateMachine.Transition, deadLetterPath: String) {
+        if let problem = Self.problem(transition) { state.withLock { $0.lastError = problem } }
         switch transition {
         case .connected(let version):
             logger.info("connected to the cluster", ["cluster.version": version.description])

@@ -61,6 +61,12 @@ public final class FileRecorder: Recorder {
         queueLength = metrics.gauge(MetricKey("queue_length", labels: labels))
     }
 
+    public var status: RecorderStatus {
+        RecorderStatus(
+            name: name, kind: "file", destination: configuration.path, documentsSent: Int(written.value),
+            queueLength: state.withLock { $0.documents.count })
+    }
+
     public func accept(_ document: Document) {
         let accepted = state.withLock { state -> Bool in
             guard !state.ended, state.documents.count < queueSize else { return false }

@@ -9,4 +9,12 @@ public protocol Recorder: Service {
     /// Stops taking documents, sends what it can before `deadline` (monotonic nanoseconds of the
     /// recorder's clock), keeps the rest durable (spool), and returns. `run()` returns after this.
     func finish(deadline: UInt64) async
+    /// What it is doing now, for the status page and `/healthz`. Cheap and non-blocking: called on the
+    /// monitoring server's thread.
+    var status: RecorderStatus { get }
+}
+
+extension Recorder {
+    /// A recorder that does not say more is reported as connected with its name.
+    public var status: RecorderStatus { RecorderStatus(name: name, kind: "other") }
 }

@@ -9,6 +9,7 @@ public final class SpoolBudget: Sendable {
     private let spool = Atomic<Int>(0)
     private let log = Atomic<Int>(0)
 
+    /// - Parameter maxBytes: `spool_max_bytes`, in bytes.
     public init(maxBytes: Int) {
         self.maxBytes = maxBytes
     }

@@ -34,8 +34,11 @@ struct WriteAheadLedger: Sendable, Equatable {
     /// starts a new one): what a restart re-sends (and Elasticsearch answers with 409) stays small.
     let rollBytes: Int
     private(set) var segments: [Segment] = []
-    /// Document id → sequences of the segments holding an unconfirmed copy, oldest first.
-    private(set) var unconfirmed: [String: [UInt64]] = [:]
+    /// Document id → the segment holding its oldest unconfirmed copy (one entry per accepted
+    /// document: no array per id, which would cost an allocation each).
+    private(set) var unconfirmed: [String: UInt64] = [:]
+    /// Further unconfirmed copies of an id (the same document accepted again), oldest first.
+    private(set) var duplicates: [String: [UInt64]] = [:]
     private(set) var nextSequence: UInt64
 
     init(segmentBytes: Int, rollBytes: Int, firstSequence: UInt64 = 1) {
@@ -87,7 +90,13 @@ struct WriteAheadLedger: Sendable, Equatable {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
         segments[index].bytes += bytes
         segments[index].unconfirmed += ids.count
-        for id in ids { unconfirmed[id, default: []].append(segment) }
+        for id in ids {
+            if let oldest = unconfirmed.updateValue(segment, forKey: id) {
+                // Already there: the oldest copy stays first, this one goes after the others.
+                unconfirmed[id] = oldest
+                duplicates[id, default: []].append(segment)
+            }
+        }
     }
 
     /// Writing failed (the file was cut back to where it was): never append to it again.
@@ -102,9 +111,11 @@ struct WriteAheadLedger: Sendable, Equatable {
     mutating func confirm<S: Sequence>(_ ids: S) -> [Action] where S.Element == String {
         var touched = false
         for id in ids {
-            guard var sequences = unconfirmed[id], !sequences.isEmpty else { continue }
-            let sequence = sequences.removeFirst()
-            unconfirmed[id] = sequences.isEmpty ? nil : sequences
+            guard let sequence = unconfirmed.removeValue(forKey: id) else { continue }
+            if !duplicates.isEmpty, var more = duplicates[id] {
+                unconfirmed[id] = more.removeFirst()
+                duplicates[id] = more.isEmpty ? nil : more
+            }
             if let index = segments.firstIndex(where: { $0.sequence == sequence }) {
                 segments[index].unconfirmed -= 1
                 touched = true

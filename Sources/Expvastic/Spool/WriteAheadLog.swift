@@ -27,6 +27,11 @@ public final class WriteAheadLog: Sendable {
     private let state: Mutex<State>
 
     private struct State: ~Copyable {
+        mutating func takeDeletions() -> [String] {
+            defer { toDelete = [] }
+            return toDelete
+        }
+
         var ledger: WriteAheadLedger
         var writer: (sequence: UInt64, file: SpoolFile)?
         /// The writer has bytes that were not fsync'd.
@@ -35,6 +40,9 @@ public final class WriteAheadLog: Sendable {
         var toSync: [SpoolFile] = []
         /// A segment was created since the last sync: the directory needs one too.
         var directoryDirty = false
+        /// Confirmed segments to unlink once the lock is released (on ext4, unlinking a 1 MiB file
+        /// frees its blocks: appends should not wait for that).
+        var toDelete: [String] = []
     }
 
     private struct Instruments {
@@ -110,7 +118,10 @@ public final class WriteAheadLog: Sendable {
             try SpoolFormat.appendRecord(document, to: &records)
         }
         let ids = documents.map(\.id)
+        var deletions: [String] = []
+        defer { remove(deletions) }
         try state.withLock { state throws(SpoolError) in
+            defer { swap(&deletions, &state.toDelete) }
             let spoolBytes = budget.spoolBytes
             let needed = records.count + (state.ledger.writer == nil ? SpoolFormat.headerBytes : 0)
             guard state.ledger.totalBytes + spoolBytes + needed <= budget.maxBytes else {
@@ -140,10 +151,12 @@ public final class WriteAheadLog: Sendable {
     /// need not be replayed. Deletes the segments that hold nothing unconfirmed any more.
     public func confirm(_ documents: [Document]) {
         guard !documents.isEmpty else { return }
-        state.withLock { state in
+        let deletions = state.withLock { state in
             perform(state.ledger.confirm(documents.lazy.map(\.id)), in: &state)
             publish(state.ledger.totalBytes)
+            return state.takeDeletions()
         }
+        remove(deletions)
     }
 
     /// Fsyncs what was written since the last call (the writer, rolled segments and the directory
@@ -181,10 +194,12 @@ public final class WriteAheadLog: Sendable {
     /// Shutdown, after everything in memory was stored or spooled: fsyncs, and deletes the writer
     /// when all of its records were confirmed. Appends after this start a new segment.
     public func close() throws(SpoolError) {
-        state.withLock { state in
+        let deletions = state.withLock { state in
             perform(state.ledger.close(), in: &state)
             publish(state.ledger.totalBytes)
+            return state.takeDeletions()
         }
+        remove(deletions)
         try sync()
     }
 
@@ -239,23 +254,36 @@ public final class WriteAheadLog: Sendable {
         state.ledger.written(segment: segment, bytes: records.count, ids: ids)
     }
 
-    /// Deletions are logged, never thrown: a segment that could not be deleted is only replayed
-    /// again after a restart (duplicates are harmless).
+    /// Forgets deleted segments; ``remove(_:)`` unlinks their files once the lock is released.
     private func perform(_ actions: [WriteAheadLedger.Action], in state: inout State) {
         for action in actions {
             guard case .delete(let segment) = action else {
                 preconditionFailure("\(action) is performed by append")
             }
             if state.writer?.sequence == segment { closeWriter(in: &state) }
-            do {
-                try SpoolFile.remove(path(of: segment))
-            } catch {
-                logger.error(
-                    "write-ahead log cannot delete a confirmed segment: \(error.message)",
-                    ["spool.segment": path(of: segment)])
+            let path = path(of: segment)
+            // A deleted segment needs no fsync (and the descriptor must not wait for one).
+            state.toSync.removeAll { file in
+                guard file.path == path else { return false }
+                file.close()
+                return true
             }
+            state.toDelete.append(path)
         }
         if let writer = state.writer, writer.sequence != state.ledger.writer { closeWriter(in: &state) }
+    }
+
+    /// Unlinks confirmed segments, outside the lock. Failures are logged, never thrown: a segment
+    /// that could not be deleted is only replayed again after a restart (duplicates are harmless).
+    private func remove(_ paths: [String]) {
+        for path in paths {
+            do {
+                try SpoolFile.remove(path)
+            } catch {
+                logger.error(
+                    "write-ahead log cannot delete a confirmed segment: \(error.message)", ["spool.segment": path])
+            }
+        }
     }
 
     /// Closes the writer; bytes not synced yet are synced by the next ``sync()`` first.

@@ -95,7 +95,7 @@ struct EndpointReader: Reader {
         let asked = fetcher.asked.load(ordering: .relaxed)
         try await advance { fetcher.asked.load(ordering: .relaxed) >= asked + 3 }
         #expect(health.components.contains("discovery.api.0.http"))
-        try await waitUntil { health.snapshot(recordersFrom: registry)["discovery.api.0.http"] == .degraded }
+        try await waitUntil { health.health()["discovery.api.0.http"] == .degraded }
         let t3Polls = polls(t3)
         try await advance { polls(t3) >= t3Polls + 2 }
         #expect(logs.records.count { $0.message.hasPrefix("discovery failed;") } == 1)
@@ -103,7 +103,7 @@ struct EndpointReader: Reader {
             registry.value(MetricKey("discovery_failures", labels: [.init("reader", "api"), .init("source", "0")]))
                 .map { if case .counter(let n) = $0 { n >= 3 } else { false } } == true)
         fetcher.answer.withLock { $0 = .success(["10.0.0.3:80"]) }
-        try await advance { health.snapshot(recordersFrom: registry)["discovery.api.0.http"] == .ok }
+        try await advance { health.health()["discovery.api.0.http"] == .ok }
         #expect(logs.records.count { $0.message == "discovery answers again" } == 1)
         try await waitUntil { !health.components.contains("reader.api@\(t2)") }
 

@@ -56,15 +56,15 @@ struct FailingReader: Reader {
         func series(of reader: String) -> [MetricKey] {
             registry.snapshot().map(\.key).filter { $0.labels.contains(MetricKey.Label("reader", reader)) }
         }
-        try await waitUntil { health.snapshot(recordersFrom: registry)["reader.broken"] == .degraded }
+        try await waitUntil { health.health()["reader.broken"] == .degraded }
         #expect(!series(of: "broken").isEmpty)
         send.yield(SIGHUP)
-        try await waitUntil { health.snapshot(recordersFrom: registry)["reader.broken"] == nil }
+        try await waitUntil { health.health()["reader.broken"] == nil }
         try await waitUntil { series(of: "broken").isEmpty }
         let polled = log.events.count
         try await waitUntil { log.events.count > polled + 2 }
         // The remaining reader keeps polling and the process is healthy again.
-        #expect(health.snapshot(recordersFrom: registry) == ["reader.good": .ok])
+        #expect(health.health() == ["reader.good": .ok])
         #expect(!series(of: "good").isEmpty)
         send.yield(SIGTERM)
         #expect(await run.value == 0)
@@ -131,6 +131,6 @@ struct FailingReader: Reader {
         #expect(health.components == ["discovery.api.0.dns", "reader.api@http://a/"])
         health.remove("reader.api@http://a/")
         health.remove("discovery.api.0.dns")
-        #expect(health.snapshot(recordersFrom: MetricsRegistry()).isEmpty)
+        #expect(health.health().isEmpty)
     }
 }

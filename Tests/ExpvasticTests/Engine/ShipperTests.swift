@@ -116,3 +116,38 @@ func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
         try await Task.sleep(nanoseconds: 5_000_000)
     }
 }
+
+extension ShipperTests {
+    /// The status page's removal path: what a reload drops is reported once it has ended.
+    @Test func reportsStartedRecordersAndRetiredComponents() async throws {
+        let started = Mutex<[String]>([])
+        let retired = Mutex<[[String]]>([])
+        let (signals, send) = AsyncStream<Int32>.makeStream()
+        var onlyA = configuration(interval: .seconds(1))
+        onlyA.readers.removeAll { $0.name == "b" }
+        onlyA.routes = [RouteConfiguration(name: "r", readers: ["a"], recorders: ["out"])]
+        let next = onlyA
+        let ledger = FactoryLedger()
+        let factory = ComponentFactory(
+            makeReader: { config, _ in ConstantReader(name: config.name) },
+            makeRecorder: { config, _ in FinishTrackingRecorder(name: config.name, ledger: ledger) })
+        let shipper = Shipper(
+            factory: factory, clock: SystemClock(), metrics: MetricsRegistry(),
+            logger: Logger(component: "expvasyml", handler: NoOpLogHandler()),
+            onStarted: { recorder in started.withLock { $0.append(recorder.name) } },
+            onRetired: { readers, recorders in retired.withLock { $0.append(readers.sorted() + recorders) } })
+        let run = Task {
+            await shipper.run(configuration: configuration(interval: .seconds(1)), signals: signals) {
+                .success(next)
+            }
+        }
+        try await waitUntil { started.withLock { $0 } == ["out"] }
+        send.yield(SIGHUP)
+        try await waitUntil { retired.withLock { $0.count } == 1 }
+        #expect(retired.withLock { $0 } == [["b"]])
+        send.yield(SIGTERM)
+        #expect(await run.value == 0)
+        #expect(retired.withLock { $0 } == [["b"], ["a", "out"]])
+        #expect(started.withLock { $0 } == ["out"])
+    }
+}

@@ -132,6 +132,8 @@ import Testing
     @Test func unknownPathsAre404() {
         let routes = MonitoringRoutes(metrics: MetricsRegistry(), samples: SampleCollection(clock: ManualClock()))
         #expect(routes.handle(Self.request("/debug/pprof")).status == 404)
-        #expect(routes.handle(Self.request("/")).status == 404)
+        #expect(routes.handle(Self.request("/index.html")).status == 404)
+        // `/` is the status page.
+        #expect(routes.handle(Self.request("/")).status == 200)
     }
 }

@@ -59,3 +59,74 @@ extension ElasticsearchRecorderTests {
         #expect(messages.filter { $0.hasPrefix("cluster accepts writes again") }.count == 1)
     }
 }
+
+/// Elasticsearch with a small `http.max_content_length`, over real sockets: every document is
+/// stored once and none is dead-lettered.
+extension ElasticsearchRecorderTests {
+    @Test func requestsAboveTheClusterLimitAreSplitAndNothingIsDeadLettered() async throws {
+        let limit = 1200
+        let stored = Mutex<Set<String>>([])
+        let server = try RawTCPServer { connection in
+            while let request = connection.readRequest() {
+                if request.body.count > limit {
+                    // As Elasticsearch 7.2.1 does: 413 without Connection: close, then the body it
+                    // did not want is parsed as a request and answered, then the connection closes.
+                    connection.write(ConnectionPoolTests.tooLarge)
+                    connection.write(ConnectionPoolTests.staleBadRequest)
+                    return
+                }
+                guard request.target == "/_bulk" else {
+                    let body =
+                        request.target == "/" ? BulkFakeTransport.rootBody : Array(#"{"acknowledged":true}"#.utf8)
+                    guard connection.write(RawTCPServer.response(body: body)) else { return }
+                    continue
+                }
+                let ndjson = (try? Gzip.decompress(request.body)) ?? []
+                let lines = ndjson.split(separator: UInt8(ascii: "\n"))
+                var items: [String] = []
+                for (index, line) in lines.enumerated() where index % 2 == 0 {
+                    let id = String(String(decoding: line, as: UTF8.self).split(separator: "\"")[9])
+                    let fresh = stored.withLock { $0.insert(id).inserted }
+                    items.append(#"{"create":{"_id":"\#(id)","status":\#(fresh ? 201 : 409)}}"#)
+                }
+                let answer = #"{"took":1,"errors":false,"items":[\#(items.joined(separator: ","))]}"#
+                guard connection.write(RawTCPServer.response(text: answer)) else { return }
+            }
+        }
+        defer { server.stop() }
+        var configuration = try Self.configuration()
+        configuration.endpoints = [server.endpoint]
+        configuration.bulkMaxDocs = 16
+        let logs = InMemoryLogHandler()
+        let clock = ManualClock()
+        let metrics = MetricsRegistry()
+        let recorder = ElasticsearchRecorder(
+            name: "es", configuration: configuration, transport: SocketHTTPTransport(), spool: InMemorySpool(),
+            clock: clock, metrics: metrics, logger: Logger(component: "recorder.es", level: .info, handler: logs),
+            random: { $0.upperBound })
+        async let running: Void = recorder.run()
+        // Documents that do not compress away: each carries 150 pseudo-random hex digits.
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for n in 1...16 {
+            var hex = ""
+            for _ in 0..<10 {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                hex += String(seed >> 4, radix: 16)
+            }
+            recorder.accept(
+                Document(
+                    id: "id-\(n)", timestampMillis: 1_795_284_000_000 + Int64(n), reader: "r",
+                    body: Array(#"{"n":\#(n),"noise":"\#(hex.prefix(150))"}"#.utf8)))
+        }
+        let sent = MetricKey("docs_sent", labels: [.init("recorder", "es")])
+        let deadLettered = MetricKey("docs_dead_lettered", labels: [.init("recorder", "es")])
+        #expect(await eventually { metrics.value(sent) == .counter(16) })
+        await recorder.finish(deadline: clock.monotonicNanos() + 1_000_000_000)
+        try await running
+        #expect(stored.withLock { $0.count } == 16)
+        #expect(
+            metrics.value(deadLettered) == nil || metrics.value(deadLettered) == .counter(0))
+        #expect(logs.records.filter { $0.message.hasPrefix("cluster refused a bulk request as too large") }.count == 1)
+        #expect(server.acceptedConnections >= 2)
+    }
+}

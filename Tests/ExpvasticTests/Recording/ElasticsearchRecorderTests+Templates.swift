@@ -132,4 +132,23 @@ extension ElasticsearchRecorderTests {
         #expect(rig.spool.documents == [Self.doc(1), Self.doc(2)])
         #expect(rig.logText.contains("spooled 1 documents at shutdown"))
     }
+
+    @Test func replayProgressIsLoggedWhenTheSpoolIsEmpty() async throws {
+        let rig = Self.rig(try Self.configuration()) { _ throws(HTTPError) in
+            throw HTTPError.connectFailed("connection refused")
+        }
+        async let running: Void = rig.recorder.run()
+        for n in 1...3 { rig.recorder.accept(Self.doc(n)) }
+        #expect(await eventually { rig.spool.documents.count == 3 })
+        rig.transport.setHandler(BulkFakeTransport.healthy)
+        for _ in 0..<40 where !rig.spool.documents.isEmpty || rig.counter("docs_replayed") < 3 {
+            _ = await eventually(within: 1) { rig.clock.sleeperCount > 0 }
+            rig.clock.advance(by: .milliseconds(500))
+            _ = await eventually(within: 0.2) { rig.counter("docs_replayed") == 3 }
+        }
+        #expect(await eventually { rig.logText.contains("spool replayed: 3 spooled documents sent since start") })
+        await rig.recorder.finish(deadline: rig.clock.monotonicNanos())
+        try await running
+        #expect(rig.logs.records.filter { $0.message.hasPrefix("spool replayed") }.count == 1)
+    }
 }

@@ -202,3 +202,35 @@ import Testing
         #expect(rig.spool.documents.count == 4)
     }
 }
+
+extension ElasticsearchRecorderTests {
+    /// The typed status the status page and `/healthz` read (not metric names).
+    @Test func statusIsConnectingThenSpoolingWithTheErrorThenConnected() async throws {
+        let rig = Self.rig(try Self.configuration()) { _ throws(HTTPError) in throw .connectFailed("connection refused")
+        }
+        #expect(
+            rig.recorder.status
+                == RecorderStatus(
+                    name: "es", kind: "elasticsearch", destination: "http://127.0.0.1:9/", state: .connecting))
+        async let running: Void = rig.recorder.run()
+        for n in 1...2 { rig.recorder.accept(Self.doc(n)) }
+        #expect(await eventually { rig.spool.documents.count == 2 })
+        let away = rig.recorder.status
+        #expect(away.state == .spooling)
+        #expect(away.spoolBytes == 14 && away.spoolSegments == 1 && away.queueLength == 0)
+        #expect(away.lastError?.hasPrefix("cluster unreachable: ") == true, "\(away.lastError ?? "nil")")
+        #expect(away.lastError?.contains("connection refused") == true)
+        #expect(away.clusterVersion == nil && away.documentsSent == 0)
+        rig.transport.setHandler(BulkFakeTransport.healthy)
+        for _ in 0..<40 where rig.counter("docs_sent") < 2 {
+            _ = await eventually(within: 1) { rig.clock.sleeperCount > 0 }
+            rig.clock.advance(by: .milliseconds(500))
+            _ = await eventually(within: 0.2) { rig.counter("docs_sent") == 2 }
+        }
+        #expect(await eventually { rig.recorder.status.state == .connected })
+        let back = rig.recorder.status
+        #expect(back.documentsSent == 2 && back.spoolBytes == 0 && back.clusterVersion != nil)
+        await rig.recorder.finish(deadline: rig.clock.monotonicNanos())
+        try await running
+    }
+}

@@ -86,6 +86,20 @@ import Testing
         }
     }
 
+    @Test func aRolledSegmentThatIsConfirmedBeforeTheNextSyncIsNotSynced() async throws {
+        try await F.withDirectory { directory in
+            // 64 KiB segments (the smallest): 100 documents of 1 KB make two.
+            let spool = try openSpool(directory, maxBytes: 256 << 10)
+            let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
+            let documents = F.documents(0..<100, bodyBytes: 1000)
+            for document in documents { try log.append([document]) }
+            #expect(log.segmentPaths.count == 2)
+            log.confirm(documents)
+            #expect(log.segmentPaths.count == 1, "the full, confirmed segment is deleted")
+            #expect(try log.sync() == 2, "the writer and the directory; the deleted segment needs no fsync")
+        }
+    }
+
     @Test func theLogAndTheSpoolShareSpoolMaxBytes() async throws {
         try await F.withDirectory { directory in
             let maxBytes = 64 << 10
