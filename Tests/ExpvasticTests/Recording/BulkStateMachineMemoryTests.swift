@@ -53,3 +53,24 @@ import Testing
         #expect(dropLogs > 0)
     }
 }
+
+extension BulkStateMachineMemoryTests {
+    /// A spool append encodes its documents into one buffer: a full queue is spooled in pieces of at
+    /// most `bulk_max_bytes`, so it never needs a second copy of itself in memory.
+    @Test func spoolingAFullQueueGoesInBulkSizedPieces() {
+        let size = BulkEncoder.estimatedSize(of: T.doc(0, bytes: 1_000))
+        var policy = Self.policy(queueMaxBytes: 1 << 30)
+        policy.maxBytes = 3 * size
+        policy.maxDocs = 1_000
+        var machine = BulkStateMachine(policy: policy, endpointCount: 1, hasSpool: true, random: { $0.upperBound })
+        _ = machine.nextActions(now: 0)
+        machine.probeFailed(endpoint: 0, reason: "connection refused", now: 0)
+        for n in 0..<10 { _ = machine.accept(T.doc(n, bytes: 1_000), now: 0) }
+        let pieces = machine.nextActions(now: 0).actions.compactMap { action -> [Document]? in
+            if case .spool(let documents, _) = action { return documents }
+            return nil
+        }
+        #expect(pieces.map(\.count) == [3, 3, 3, 1])
+        #expect(pieces.flatMap { $0 } == (0..<10).map { T.doc($0, bytes: 1_000) })
+    }
+}
