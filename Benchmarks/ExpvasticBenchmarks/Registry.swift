@@ -3,6 +3,7 @@ let allBenchmarks: [Benchmark] = [
     PayloadBenchmarks.payload(name: "payload-4k", fixture: "go-debug-vars-4k.json"),
     PayloadBenchmarks.payload(name: "payload-10k", fixture: "go-debug-vars-10k.json"),
     PayloadBenchmarks.selfReader(name: "self-reader-100-series"),
+    PrometheusBenchmarks.scrape(name: "prometheus-node", fixture: "node-exporter-1.5.0.prom"),
     BulkEncodeBenchmarks.encode(name: "bulk-encode-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),
     ConfigLoadBenchmarks.load(name: "config-load-1000", readers: 1000),
 ]
