@@ -5,7 +5,9 @@
 //	expfmt-reference -fixture FILE [-seconds 3]
 //
 // Parses the file repeatedly for about -seconds on one goroutine (GOMAXPROCS=1) and prints one JSON
-// line: microseconds per parse (median of 10 runs), MB/s, families and samples found.
+// line: wall-clock microseconds per parse (median, min and max of 10 runs), the same in process CPU
+// time (user + system, garbage collection included; comparable with ExpvasticBenchmarks --cpu-time),
+// MB/s, families and samples found.
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -56,18 +59,27 @@ func main() {
 	if perRun < 1 {
 		perRun = 1
 	}
-	var runs []float64
+	cpu := func() float64 {
+		var usage syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+		return float64(usage.Utime.Nano()+usage.Stime.Nano()) / 1e3
+	}
+	var runs, cpuRuns []float64
 	for r := 0; r < 10; r++ {
 		t := time.Now()
+		c := cpu()
 		for i := 0; i < perRun; i++ {
 			parse()
 		}
 		runs = append(runs, float64(time.Since(t).Nanoseconds())/1e3/float64(perRun))
+		cpuRuns = append(cpuRuns, (cpu()-c)/float64(perRun))
 	}
 	sort.Float64s(runs)
+	sort.Float64s(cpuRuns)
 	median := runs[len(runs)/2]
 	out, _ := json.Marshal(map[string]interface{}{
 		"us_per_parse": median, "min_us": runs[0], "max_us": runs[len(runs)-1],
+		"cpu_us_per_parse": cpuRuns[len(cpuRuns)/2], "cpu_min_us": cpuRuns[0], "cpu_max_us": cpuRuns[len(cpuRuns)-1],
 		"mb_per_s": float64(len(body)) / median, "families": families, "samples": samples, "bytes": len(body),
 	})
 	fmt.Println(string(out))
