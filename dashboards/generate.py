@@ -32,10 +32,10 @@ def metric(agg_id, kind, field, label):
     return {"id": agg_id, "enabled": True, "type": kind, "schema": "metric",
             "params": {"field": field, "customLabel": label}}
 
-def rate(agg_id, field, label):
+def rate(agg_id, field, label, of="max"):
     return {"id": agg_id, "enabled": True, "type": "derivative", "schema": "metric",
             "params": {"metricAgg": "custom", "customLabel": label,
-                       "customMetric": {"id": agg_id + "-metric", "enabled": True, "type": "max",
+                       "customMetric": {"id": agg_id + "-metric", "enabled": True, "type": of,
                                         "params": {"field": field}, "schema": "metricAgg"}}}
 
 def latest(agg_id, field, label):
@@ -66,7 +66,8 @@ def xy_params(chart, metrics, axis_title):
 
 OBJECTS = []
 
-QUERY = {"go": "memstats.NumGC : *", "self": "endpoint : \"self\""}
+QUERY = {"go": "memstats.NumGC : *", "self": "endpoint : \"self\"", "prom": "scrape.samples : *",
+         "node": "type : \"prometheus\""}
 CURRENT = ["go"]
 
 def visualization(vid, title, description, vis_type, aggs, params):
@@ -260,6 +261,83 @@ dashboard("expvastic-self-monitoring", "Expvastic: self-monitoring",
           "Expvastic's own metrics from the self reader of the shipped expvastic.yml (reader expvastic_self, "
           "recorders file_output and local_elasticsearch). Other names: see dashboards/README.md.",
           selfq, 30000)
+
+# ---- Prometheus targets (type: prometheus) ----------------------------------------------------
+# Scrape health from the label-less scrape document of every scrape (scrape.*), per reader/endpoint.
+CURRENT[0] = "prom"
+P = "expvastic-prom-"
+prom = [
+    (line(P + "duration", "Prometheus: scrape duration",
+          "Mean and longest scrape.duration_seconds per reader (the HTTP exchange of one scrape).",
+          [metric("1", "avg", "scrape.duration_seconds", "Mean"),
+           metric("2", "max", "scrape.duration_seconds", "Longest")], split="reader", axis="seconds"), 24, 12),
+    (line(P + "samples", "Prometheus: samples and series per scrape",
+          "scrape.samples (finite samples shipped) and scrape.series (documents per scrape) per reader.",
+          [metric("1", "max", "scrape.samples", "Samples"), metric("2", "max", "scrape.series", "Series")],
+          split="reader", axis="per scrape"), 24, 12),
+    (line(P + "rejected", "Prometheus: rejected lines and dropped samples",
+          "scrape.lines_rejected (malformed lines) and scrape.samples_dropped (NaN/Inf, excluded, over "
+          "max_series, duplicates) per scrape.",
+          [metric("1", "max", "scrape.lines_rejected", "Lines rejected"),
+           metric("2", "max", "scrape.samples_dropped", "Samples dropped")], split="reader", axis="per scrape"),
+     48, 12),
+    (line(P + "series-by-endpoint", "Prometheus: series per endpoint",
+          "scrape.series (documents per scrape) of every endpoint, to spot a target whose label sets grow.",
+          [metric("1", "max", "scrape.series", "Series")], split="endpoint", axis="series"), 24, 12),
+    (line(P + "duration-by-endpoint", "Prometheus: slowest endpoints",
+          "Longest scrape.duration_seconds of every endpoint.",
+          [metric("1", "max", "scrape.duration_seconds", "Longest")], split="endpoint", axis="seconds"), 24, 12),
+    (table(P + "targets", "Prometheus: targets with the most series",
+           "Latest scrape of every endpoint: series, samples, duration, rejected lines.",
+           [latest("1", "scrape.series", "Series"), latest("2", "scrape.samples", "Samples"),
+            latest("3", "scrape.duration_seconds", "Duration (s)"),
+            latest("4", "scrape.lines_rejected", "Lines rejected")],
+           ["reader", "endpoint"]), 48, 12),
+]
+dashboard("expvastic-prometheus-targets", "Expvastic: Prometheus targets",
+          "Scrape health of type: prometheus readers (the scrape.* fields of each scrape's label-less "
+          "document) and the targets with the most series.",
+          prom, 30000)
+
+# ---- node_exporter basics ---------------------------------------------------------------------
+CURRENT[0] = "node"
+N = "expvastic-node-"
+node = [
+    (line(N + "cpu", "node_exporter: CPU seconds per minute by mode",
+          "Derivative of the sum over CPUs of node_cpu_seconds_total, split by labels.mode (idle, user, "
+          "system, iowait, ...).",
+          [rate("1", "node_cpu_seconds_total", "CPU seconds", of="sum")], split="labels.mode", interval="1m",
+          axis="CPU seconds per minute", chart="histogram"), 24, 12),
+    (line(N + "load", "node_exporter: load average",
+          "node_load1, node_load5 and node_load15.",
+          [metric("1", "avg", "node_load1", "1 min"), metric("2", "avg", "node_load5", "5 min"),
+           metric("3", "avg", "node_load15", "15 min")], axis="load"), 24, 12),
+    (line(N + "memory", "node_exporter: memory",
+          "node_memory_MemTotal_bytes, MemAvailable, Cached and Buffers.",
+          [metric("1", "avg", "node_memory_MemTotal_bytes", "Total"),
+           metric("2", "avg", "node_memory_MemAvailable_bytes", "Available"),
+           metric("3", "avg", "node_memory_Cached_bytes", "Cached"),
+           metric("4", "avg", "node_memory_Buffers_bytes", "Buffers")], axis="bytes"), 24, 12),
+    (table(N + "filesystems", "node_exporter: filesystems",
+           "Latest size and available bytes per mount point (node_filesystem_size_bytes, "
+           "node_filesystem_avail_bytes).",
+           [latest("1", "node_filesystem_size_bytes", "Size"),
+            latest("2", "node_filesystem_avail_bytes", "Available")],
+           ["labels.mountpoint", "labels.fstype"]), 24, 12),
+    (line(N + "filesystem-avail", "node_exporter: available bytes per mount point",
+          "node_filesystem_avail_bytes over time, split by labels.mountpoint.",
+          [metric("1", "min", "node_filesystem_avail_bytes", "Available")], split="labels.mountpoint",
+          axis="bytes"), 24, 12),
+    (line(N + "network", "node_exporter: network bytes per minute",
+          "Derivative of node_network_receive_bytes_total and node_network_transmit_bytes_total per device.",
+          [rate("1", "node_network_receive_bytes_total", "Received"),
+           rate("2", "node_network_transmit_bytes_total", "Sent")], split="labels.device", interval="1m",
+          axis="bytes per minute"), 48, 12),
+]
+dashboard("expvastic-node-exporter", "Expvastic: node_exporter basics",
+          "CPU, load, memory, filesystems and network from a type: prometheus reader scraping "
+          "prometheus-node-exporter. Filter one host with the query bar: endpoint : \"http://host:9100/metrics\".",
+          node, 30000)
 
 with open(sys.argv[1], "w") as out:
     for obj in OBJECTS:

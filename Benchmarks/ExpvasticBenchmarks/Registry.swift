@@ -4,6 +4,7 @@ let allBenchmarks: [Benchmark] = [
     PayloadBenchmarks.payload(name: "payload-10k", fixture: "go-debug-vars-10k.json"),
     PayloadBenchmarks.shuffledKeys(name: "payload-175k-shuffled", groups: 50, fields: 106),
     PayloadBenchmarks.selfReader(name: "self-reader-100-series"),
+    PrometheusBenchmarks.scrape(name: "prometheus-node", fixture: "node-exporter-1.5.0.prom"),
     BulkEncodeBenchmarks.encode(name: "bulk-encode-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),
     BulkEncodeBenchmarks.encodeGzip(
         name: "bulk-encode-gzip-4k", fixture: "go-debug-vars-4k.json", readers: 100, batch: 500),

@@ -17,7 +17,7 @@ extension ConfigurationLoader {
             if node.isNull {
                 report(
                     .error, .missingKey, path + ".type", "missing required key",
-                    hint: "a reader needs at least type (expvar or self)", line: node.mark.line)
+                    hint: "a reader needs at least type (expvar, self or prometheus)", line: node.mark.line)
             } else {
                 report(
                     .error, .wrongType, path,

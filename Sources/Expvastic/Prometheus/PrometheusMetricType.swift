@@ -45,14 +45,18 @@ public enum PrometheusMetricType: UInt8, Sendable, CaseIterable {
     }
 
     /// The suffixes a sample of a family of this type may add to the family name.
-    var sampleSuffixes: [[UInt8]] {
-        switch self {
-        case .counter: [Array("_total".utf8), Array("_created".utf8)]
-        case .histogram: [Array("_bucket".utf8), Array("_sum".utf8), Array("_count".utf8), Array("_created".utf8)]
-        case .gaugeHistogram: [Array("_bucket".utf8), Array("_gsum".utf8), Array("_gcount".utf8)]
-        case .summary: [Array("_sum".utf8), Array("_count".utf8), Array("_created".utf8)]
-        case .info: [Array("_info".utf8)]
-        case .untyped, .gauge, .stateset: []
-        }
+    var sampleSuffixes: [[UInt8]] { Self.suffixes[Int(rawValue)] }
+
+    private static let suffixes: [[[UInt8]]] = allCases.map { type in
+        let words: [String] =
+            switch type {
+            case .counter: ["_total", "_created"]
+            case .histogram: ["_bucket", "_sum", "_count", "_created"]
+            case .gaugeHistogram: ["_bucket", "_gsum", "_gcount"]
+            case .summary: ["_sum", "_count", "_created"]
+            case .info: ["_info"]
+            case .untyped, .gauge, .stateset: []
+            }
+        return words.map { Array($0.utf8) }
     }
 }

@@ -63,10 +63,14 @@ private struct LineParser {
     let p: UnsafeRawBufferPointer
     let format: PrometheusFormat
     let limits: PrometheusParser.Limits
-    /// The family of the last `# TYPE` line: samples right after it usually belong to it.
-    var current: (name: [UInt8], type: PrometheusMetricType)?
-    /// Every `# TYPE` family by name, for samples that do not follow their `# TYPE` line.
-    var types: [[UInt8]: PrometheusMetricType] = [:]
+    /// The family of the last `# TYPE` line (its name's range in the body): samples right after it
+    /// usually belong to it.
+    var current: (name: Range<Int>, type: PrometheusMetricType)?
+    /// `# TYPE` families by name, for samples that do not follow their `# TYPE` line; built from
+    /// ``PrometheusScrape/families`` only when such a sample comes (well-ordered bodies never pay
+    /// for it).
+    var types: [String: PrometheusMetricType] = [:]
+    var typesIndexed = 0
 
     init(p: UnsafeRawBufferPointer, format: PrometheusFormat, limits: PrometheusParser.Limits) {
         self.p = p
@@ -162,15 +166,15 @@ private struct LineParser {
         let keywordStart = i
         while i < end, !isSpace(p[i]) { i += 1 }
         let keyword = UnsafeRawBufferPointer(rebasing: p[keywordStart..<i])
-        if keyword.elementsEqual("EOF".utf8) {
+        if Self.equals(keyword, "EOF") {
             if format == .openMetrics {
                 guard isBlank(i, end) else { throw Rejected(reason: "text after # EOF on its line") }
                 scrape.sawEOF = true
             }
             return
         }
-        let isType = keyword.elementsEqual("TYPE".utf8)
-        guard isType || keyword.elementsEqual("HELP".utf8) || keyword.elementsEqual("UNIT".utf8) else {
+        let isType = Self.equals(keyword, "TYPE")
+        guard isType || Self.equals(keyword, "HELP") || Self.equals(keyword, "UNIT") else {
             // Text 0.0.4 allows any other comment; OpenMetrics does not, but nothing is lost by reading on.
             return
         }
@@ -181,7 +185,6 @@ private struct LineParser {
         }
         guard nameEnd == end || isSpace(p[nameEnd]) else { throw Rejected(reason: "invalid metric name") }
         guard isType else { return }
-        let name = Array(UnsafeRawBufferPointer(rebasing: p[i..<nameEnd]))
         var t = nameEnd
         skipSpaces(&t, end)
         var typeEnd = end
@@ -189,9 +192,9 @@ private struct LineParser {
         guard let type = PrometheusMetricType(typeName: UnsafeRawBufferPointer(rebasing: p[t..<typeEnd])) else {
             throw Rejected(reason: "unknown metric type")
         }
-        current = (name, type)
-        types[name] = type
-        scrape.families.append((String(decoding: name, as: UTF8.self), type))
+        current = (i..<nameEnd, type)
+        scrape.families.append(
+            (String(decoding: UnsafeRawBufferPointer(rebasing: p[i..<nameEnd]), as: UTF8.self), type))
     }
 
     // MARK: Samples
@@ -244,7 +247,7 @@ private struct LineParser {
         scrape.samples.append(
             PrometheusScrape.Sample(
                 name: nameSpan, labelStart: Int32(labelStart), labelCount: Int32(labelCount), value: value,
-                timestampMillis: timestamp, type: type(of: UnsafeRawBufferPointer(rebasing: p[from..<nameEnd]))))
+                timestampMillis: timestamp, type: type(of: from..<nameEnd, families: scrape.families)))
     }
 
     func append(_ start: Int, _ end: Int, to text: inout [UInt8]) -> PrometheusScrape.Span {
@@ -392,27 +395,42 @@ private struct LineParser {
 
     /// The declared type of a sample's family: the current `# TYPE` family when the name is its
     /// name or name plus one of its suffixes, else a look-up of the name and its suffix-less forms.
-    func type(of name: UnsafeRawBufferPointer) -> PrometheusMetricType {
-        if let current, let type = Self.matches(name, family: current.name, type: current.type) { return type }
-        guard !types.isEmpty else { return .untyped }
-        let bytes = Array(name)
-        if let type = types[bytes] { return type }
+    mutating func type(of name: Range<Int>, families: [(name: String, type: PrometheusMetricType)])
+        -> PrometheusMetricType
+    {
+        if let current, let type = matches(name, family: current.name, type: current.type) { return type }
+        guard !families.isEmpty else { return .untyped }
+        while typesIndexed < families.count {
+            types[families[typesIndexed].name] = families[typesIndexed].type
+            typesIndexed += 1
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: p[name]), as: UTF8.self)
+        if let type = types[text] { return type }
         for suffix in ["_total", "_created", "_bucket", "_sum", "_count", "_gsum", "_gcount", "_info"]
-        where bytes.count > suffix.utf8.count && bytes.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) {
-            let family = Array(bytes.dropLast(suffix.utf8.count))
-            if let type = types[family], Self.matches(name, family: family, type: type) != nil { return type }
+        where text.hasSuffix(suffix) {
+            let family = String(text.dropLast(suffix.utf8.count))
+            if let type = types[family], type.sampleSuffixes.contains(Array(suffix.utf8)) { return type }
         }
         return .untyped
     }
 
-    static func matches(_ name: UnsafeRawBufferPointer, family: [UInt8], type: PrometheusMetricType)
-        -> PrometheusMetricType?
-    {
-        guard name.count >= family.count, name.prefix(family.count).elementsEqual(family) else { return nil }
+    /// `name` is `family` or `family` plus one of the suffixes of `type` (ranges of the body).
+    func matches(_ name: Range<Int>, family: Range<Int>, type: PrometheusMetricType) -> PrometheusMetricType? {
+        guard name.count >= family.count, let base = p.baseAddress,
+            memcmp(base + name.lowerBound, base + family.lowerBound, family.count) == 0
+        else { return nil }
         if name.count == family.count { return type }
-        let rest = name.dropFirst(family.count)
-        for suffix in type.sampleSuffixes where rest.elementsEqual(suffix) { return type }
+        let rest = UnsafeRawBufferPointer(rebasing: p[(name.lowerBound + family.count)..<name.upperBound])
+        for suffix in type.sampleSuffixes where rest.count == suffix.count {
+            if suffix.withUnsafeBytes({ memcmp($0.baseAddress!, rest.baseAddress!, rest.count) == 0 }) { return type }
+        }
         return nil
+    }
+
+    /// Byte-wise equality with an ASCII word.
+    @inline(__always) static func equals(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount
+            && (bytes.count == 0 || memcmp(bytes.baseAddress!, word.utf8Start, bytes.count) == 0)
     }
 
     // MARK: Numbers

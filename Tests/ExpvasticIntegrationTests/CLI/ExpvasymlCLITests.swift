@@ -54,7 +54,7 @@ import Testing
             let expected = [
                 "error: readers.FirstApp.timeout: duplicate key (line 8; first written at line 7) (keep only one)",
                 "error: readers.FirstApp.interval: \"2\" has no unit (try 2s)",
-                "error: readers.Other.type: unknown reader type \"expvr\" (did you mean expvar? reader types: expvar, self)",
+                "error: readers.Other.type: unknown reader type \"expvr\" (did you mean expvar? reader types: expvar, self, prometheus)",
                 "error: recorders.main_elasticsearch.index_name: missing required key (e.g. index_name: expvastic-%{+yyyy.MM.dd})",
                 "error: routes.route1.readers: unknown reader \"SecondApp\" (defined readers: FirstApp, Other)",
             ]

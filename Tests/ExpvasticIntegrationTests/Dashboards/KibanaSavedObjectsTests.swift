@@ -5,7 +5,9 @@ import Testing
 /// reference resolvable, every `…RefName` backed by a reference, every JSON-in-a-string attribute
 /// parseable.
 @Suite struct KibanaSavedObjectsTests {
-    static let dashboards = ["expvastic-go-runtime", "expvastic-self-monitoring"]
+    static let dashboards = [
+        "expvastic-go-runtime", "expvastic-self-monitoring", "expvastic-prometheus-targets", "expvastic-node-exporter",
+    ]
 
     @Test func everyLineIsASavedObjectWithAUniqueID() throws {
         let text = try String(contentsOf: KibanaSavedObjects.fileURL(), encoding: .utf8)

@@ -223,4 +223,25 @@ import Testing
         #expect(Self.counter(metrics, "samples_dropped", reason: "series_limit") == 80)
         #expect(handler.records.filter { $0.message.contains("max_series") }.count == 1)
     }
+
+    /// The checked-in node_exporter 1.5.0 body (also the prometheus-node benchmark's input): 507
+    /// finite samples in 100 label sets (prometheus_client's parser counts the same), none rejected.
+    @Test func realNodeExporterBody() throws {
+        let url = try #require(
+            Bundle.module.url(forResource: "node-exporter-1.5.0", withExtension: "prom", subdirectory: "Fixtures"))
+        let body = try [UInt8](Data(contentsOf: url))
+        let (reader, _) = Self.reader()
+        let documents = try reader.documents(
+            fromBody: body, contentType: "text/plain; version=0.0.4", startedAtWallNanos: Self.start)
+        #expect(documents.count == 100)
+        let fields = try documents.map(ReaderHarness.fields)
+        #expect(fields[0]["scrape.samples"] as? Int == 507)
+        #expect(fields[0]["scrape.lines_rejected"] as? Int == 0)
+        #expect(fields[0]["node_load1"] is Double)
+        let idle = fields.first { $0["labels.mode"] as? String == "idle" && $0["labels.cpu"] as? String == "0" }
+        #expect(idle?["node_cpu_seconds_total"] is Double)
+        let root = fields.first { $0["labels.mountpoint"] as? String == "/" }
+        #expect(root?["node_filesystem_avail_bytes"] is Double)
+        #expect(Set(documents.map(\.id)).count == 100)
+    }
 }
