@@ -58,6 +58,28 @@ struct EndToEndBenchmark: Sendable {
         }
     }
 
+    /// One job whose `endpoints` targets come from a file_sd file (discovery): poll-start jitter,
+    /// CPU per poll, and RSS per target.
+    static func discovery(name: String, endpoints: Int) -> EndToEndBenchmark {
+        EndToEndBenchmark(name: name) { environment in
+            var result = try await environment.measure(name: name, endpoints: endpoints) { server, directory in
+                let targets = directory + "/targets.json"
+                try BenchmarkConfiguration.fileSD(ports: server.ports).write(
+                    toFile: targets, atomically: true, encoding: .utf8)
+                let configuration = directory + "/expvastic.yml"
+                try BenchmarkConfiguration.jobYAML(
+                    targetsFile: targets, sink: server.sink, spoolDirectory: directory + "/spool"
+                ).write(toFile: configuration, atomically: true, encoding: .utf8)
+                return try ChildProcess(
+                    name: "expvasyml", executable: environment.expvasyml, arguments: ["-c", configuration],
+                    directory: directory, logFile: directory + "/expvasyml.log")
+            }
+            result.extras.append(("peak_rss_kb_per_target", Double(result.peakRSSBytes) / 1024 / Double(endpoints)))
+            result.extras.append(("cpu_us_per_poll", result.cpuMicrosPerPoll))
+            return [result]
+        }
+    }
+
     /// Resident memory of `expvasyml -c expvastic.yml` (the shipped configuration) after 10 s.
     static func idle(name: String) -> EndToEndBenchmark {
         EndToEndBenchmark(name: name) { environment in

@@ -21,4 +21,8 @@ let allEndToEnd: [EndToEndBenchmark] = [
     EndToEndBenchmark.polling(name: "e2e-100", endpoints: 100),
     EndToEndBenchmark.polling(name: "e2e-1000", endpoints: 1000),
     EndToEndBenchmark.idle(name: "idle-rss"),
+    EndToEndBenchmark.discovery(name: "discovery-file-1000", endpoints: 1000),
+    // 10,000 targets need ~20,000 descriptors in the fixture server (listener + connection each):
+    // run it where `ulimit -Hn` allows (the Go runtime raises its soft limit to the hard one).
+    EndToEndBenchmark.discovery(name: "discovery-file-10000", endpoints: 10_000),
 ]

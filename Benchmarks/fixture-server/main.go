@@ -183,8 +183,10 @@ func hasSuffix(s, suffix string) bool {
 var (
 	timestampKey = []byte(`"@timestamp":"`)
 	readerKey    = []byte(`"reader":"`)
-	indexKey     = []byte(`"_index":"`)
-	idKey        = []byte(`"_id":"`)
+	// A discovered target's label naming it (one job, many targets): keys its timestamps instead of reader.
+	targetKey = []byte(`"labels.bench_target":"`)
+	indexKey  = []byte(`"_index":"`)
+	idKey     = []byte(`"_id":"`)
 )
 
 // quoted returns the string value that follows key in line (no unescaping: names are plain).
@@ -250,6 +252,9 @@ func (s *sink) bulk(w http.ResponseWriter, r *http.Request) {
 		out = append(out, quoted(action, idKey)...)
 		out = append(out, `","_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}}`...)
 		stamp, reader := quoted(document, timestampKey), quoted(document, readerKey)
+		if target := quoted(document, targetKey); target != nil {
+			reader = target
+		}
 		parsed, err := time.Parse(time.RFC3339Nano, string(stamp))
 		if err != nil || reader == nil {
 			bad++

@@ -89,6 +89,10 @@ public final class Shipper: Sendable {
         var discovered: [SourceKey: [DiscoveredTarget]] = [:]
         var shuttingDown = false
         var shutdownDeadline: UInt64 = 0
+        /// Past the start-up batch: starts and stops of configured readers and recorders are logged
+        /// (discovered targets only at debug: a refresh may move thousands).
+        var started = false
+        var discoveredEngines: Set<TargetID> = []
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -129,6 +133,7 @@ public final class Shipper: Sendable {
             // lose its share of the data: at start-up that is fatal.
             let startFailures = perform(
                 running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
+            running.started = true
             if startFailures > 0 {
                 logger.error("\(startFailures) component(s) could not start (see above); stopping")
                 exitCode = 1
@@ -202,7 +207,10 @@ public final class Shipper: Sendable {
         sink: AsyncStream<Event>.Continuation
     ) -> Int {
         var failures = 0
-        let quiet = running.shuttingDown
+        let announce = running.started && !running.shuttingDown
+        func log(_ message: String, _ metadata: [String: String], discovered: Bool) {
+            if announce && !discovered { logger.info(message, metadata) } else { logger.debug(message, metadata) }
+        }
         for action in actions {
             switch action {
             case .startRecorder(let name, let spec):
@@ -213,7 +221,7 @@ public final class Shipper: Sendable {
                     running.recorders[name] = unit
                     onRecorder(name, unit.component)
                     launch(unit.component, unit, name: "recorder.\(name)", in: &group)
-                    logger.debug("recorder started", ["recorder.name": name])
+                    log("recorder started", ["recorder.name": name], discovered: false)
                 } catch {
                     recorderLogger.error("cannot start recorder: \(error)")
                     failures += 1
@@ -238,8 +246,11 @@ public final class Shipper: Sendable {
                     )
                     let unit = Unit(component: engine)
                     running.engines[id] = unit
+                    if spec.discovered { running.discoveredEngines.insert(id) }
                     launch(engine, unit, name: component, in: &group, requestStop: engine.requestStop)
-                    logger.debug("engine started", ["reader.name": id.reader, "target.endpoint": id.endpoint])
+                    log(
+                        "engine started", Shipper.metadata(id, discovered: spec.discovered),
+                        discovered: spec.discovered)
                 } catch {
                     readerLogger.error("cannot start reader: \(error)")
                     failures += 1
@@ -249,9 +260,8 @@ public final class Shipper: Sendable {
                     sink.yield(.ended(.target(id)))
                     continue
                 }
-                if !quiet {
-                    logger.debug("engine stopped", ["reader.name": id.reader, "target.endpoint": id.endpoint])
-                }
+                let discovered = running.discoveredEngines.remove(id) != nil
+                log("engine stopped", Shipper.metadata(id, discovered: discovered), discovered: discovered)
                 unit.stop.open()
                 group.addTask {
                     await unit.ended.wait()
@@ -262,7 +272,7 @@ public final class Shipper: Sendable {
                     sink.yield(.ended(.recorder(name)))
                     continue
                 }
-                if !quiet { logger.info("recorder stopped", ["recorder.name": name]) }
+                log("recorder stopped", ["recorder.name": name], discovered: false)
                 let deadline =
                     running.shuttingDown
                     ? running.shutdownDeadline
@@ -276,6 +286,10 @@ public final class Shipper: Sendable {
             }
         }
         return failures
+    }
+
+    static func metadata(_ id: TargetID, discovered: Bool) -> [String: String] {
+        discovered ? ["reader.name": id.reader, "target.endpoint": id.endpoint] : ["reader.name": id.reader]
     }
 
     /// A plain reader's series carry `reader`; a discovered target's also carry `endpoint`.
