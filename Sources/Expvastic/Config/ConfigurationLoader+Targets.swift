@@ -64,7 +64,8 @@ extension ConfigurationLoader {
         -> TargetSourceConfiguration?
     {
         var failed = false
-        for (index, address) in addresses.enumerated() where ReaderConfiguration.targetURL(of: address, routePath: nil) == nil {
+        for (index, address) in addresses.enumerated()
+        where ReaderConfiguration.targetURL(of: address, routePath: nil) == nil {
             report(
                 .error, .invalidEndpoint, "\(path)[\(index)]", "\"\(address)\" is not an address",
                 hint: "use host:port, host:port/path or http(s)://host:port", line: node.mark.line)

@@ -53,7 +53,8 @@ public final class Engine: Service {
         public static func == (lhs: PollEvent, rhs: PollEvent) -> Bool {
             lhs.reader == rhs.reader && lhs.component == rhs.component && lhs.wallNanos == rhs.wallNanos
                 && lhs.latencyNanos == rhs.latencyNanos && lhs.succeeded == rhs.succeeded
-                && lhs.endpoint == rhs.endpoint && lhs.labels.elementsEqual(rhs.labels, by: ==) && lhs.error == rhs.error
+                && lhs.endpoint == rhs.endpoint && lhs.labels.elementsEqual(rhs.labels, by: ==)
+                && lhs.error == rhs.error
                 && lhs.consecutiveFailures == rhs.consecutiveFailures && lhs.backingOff == rhs.backingOff
                 && lhs.droppedFields.elementsEqual(rhs.droppedFields, by: ==)
         }

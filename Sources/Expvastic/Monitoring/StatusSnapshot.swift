@@ -63,7 +63,8 @@ public struct StatusSnapshot: Sendable, Equatable {
 
         /// Field by field (labels and dropped fields in order).
         public static func == (lhs: Target, rhs: Target) -> Bool {
-            lhs.job == rhs.job && lhs.endpoint == rhs.endpoint && lhs.component == rhs.component && lhs.labels.elementsEqual(rhs.labels, by: ==)
+            lhs.job == rhs.job && lhs.endpoint == rhs.endpoint && lhs.component == rhs.component
+                && lhs.labels.elementsEqual(rhs.labels, by: ==)
                 && lhs.owner == rhs.owner && lhs.state == rhs.state && lhs.lastPollWallNanos == rhs.lastPollWallNanos
                 && lhs.lastPollNanos == rhs.lastPollNanos && lhs.consecutiveFailures == rhs.consecutiveFailures
                 && lhs.lastError == rhs.lastError && lhs.droppedFields.elementsEqual(rhs.droppedFields, by: ==)

@@ -118,10 +118,11 @@ func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
 }
 
 extension ShipperTests {
-    /// The status page's removal path: what a reload drops is reported once it has ended.
-    @Test func reportsStartedRecordersAndRetiredComponents() async throws {
-        let started = Mutex<[String]>([])
-        let retired = Mutex<[[String]]>([])
+    /// The status page's removal path: recorders are reported as they start and end, and a reader a
+    /// reload drops is forgotten once its engine has ended.
+    @Test func reportsRecordersAndForgetsRemovedReaders() async throws {
+        let recorders = Mutex<[String]>([])
+        let forgotten = Mutex<[String]>([])
         let (signals, send) = AsyncStream<Int32>.makeStream()
         var onlyA = configuration(interval: .seconds(1))
         onlyA.readers.removeAll { $0.name == "b" }
@@ -134,20 +135,23 @@ extension ShipperTests {
         let shipper = Shipper(
             factory: factory, clock: SystemClock(), metrics: MetricsRegistry(),
             logger: Logger(component: "expvasyml", handler: NoOpLogHandler()),
-            onStarted: { recorder in started.withLock { $0.append(recorder.name) } },
-            onRetired: { readers, recorders in retired.withLock { $0.append(readers.sorted() + recorders) } })
+            onHealth: { component, health in
+                if health == nil { forgotten.withLock { $0.append(component) } }
+            },
+            onRecorder: { name, recorder in
+                recorders.withLock { $0.append((recorder == nil ? "-" : "+") + name) }
+            })
         let run = Task {
             await shipper.run(configuration: configuration(interval: .seconds(1)), signals: signals) {
                 .success(next)
             }
         }
-        try await waitUntil { started.withLock { $0 } == ["out"] }
+        try await waitUntil { recorders.withLock { $0 } == ["+out"] }
         send.yield(SIGHUP)
-        try await waitUntil { retired.withLock { $0.count } == 1 }
-        #expect(retired.withLock { $0 } == [["b"]])
+        try await waitUntil { forgotten.withLock { $0 }.contains("reader.b") }
+        #expect(!forgotten.withLock { $0 }.contains("reader.a"))
         send.yield(SIGTERM)
         #expect(await run.value == 0)
-        #expect(retired.withLock { $0 } == [["b"], ["a", "out"]])
-        #expect(started.withLock { $0 } == ["out"])
+        #expect(recorders.withLock { $0 } == ["+out", "-out"])
     }
 }
