@@ -221,6 +221,8 @@ public struct BulkStateMachine: Sendable {
     var nextBatchID = 1
     var lastDeadLetterLog: UInt64?
     var suppressedDeadLetters = 0
+    var lastDropLog: UInt64?
+    var suppressedDrops = 0
     public internal(set) var stats = Stats()
 
     /// - Parameters:
@@ -292,7 +294,7 @@ public struct BulkStateMachine: Sendable {
             || bytesInMemory + size > policy.queueMaxBytes
         {
             overflow.append(document)
-            if hasSpool, now < spoolBlockedUntil { dropOldestOverflow() }
+            if hasSpool, now < spoolBlockedUntil { dropOldestOverflow(now: now) }
             return overflow.count == 1 || overflow.count >= policy.maxDocs
         }
         queue.append(document)
@@ -304,7 +306,7 @@ public struct BulkStateMachine: Sendable {
 
     /// While the spool cannot be written, overflow waits in memory: keep it within `queueMaxBytes`
     /// by dropping its oldest documents (the newest data is the most useful after an outage).
-    mutating func dropOldestOverflow() {
+    mutating func dropOldestOverflow(now: UInt64) {
         var excess = bytesInMemory - policy.queueMaxBytes
         var lost = 0
         while excess > 0, lost < overflow.count {
@@ -314,7 +316,14 @@ public struct BulkStateMachine: Sendable {
         guard lost > 0 else { return }
         overflow.removeFirst(lost)
         stats.dropped += lost
-        effects.append(.log(.dropped(count: lost, reason: "spool unwritable and queue_max_bytes reached")))
+        // One error line per `deadLetterLogInterval` with the count since the last one (every poll
+        // drops while the spool is away; the counter has each of them).
+        suppressedDrops += lost
+        if let last = lastDropLog, now < last &+ policy.deadLetterLogInterval.nanoseconds { return }
+        lastDropLog = now
+        effects.append(
+            .log(.dropped(count: suppressedDrops, reason: "spool unwritable and queue_max_bytes reached")))
+        suppressedDrops = 0
     }
 
     /// Stops taking new work: everything queued is flushed at once, retries still run, nothing is
