@@ -77,7 +77,7 @@ struct DocumentEncoder {
         /// Fields dropped because the document exceeded its field budget.
         var overBudget = 0
         /// Mapping fields (values plus the objects their dotted paths create) before the budget cut;
-        /// 0 when no budget applies.
+        /// 0 when no budget applies or the document is clearly within it.
         var mappingFields = 0
         /// The key (as escaped in the body) of the first field the budget dropped.
         var firstOverBudget: String?
@@ -197,7 +197,18 @@ struct DocumentEncoder {
                 }
                 order.removeLast(order.count - write)
 
+                // A key with n bytes creates at most 1 + (n - 1) / 2 mapping fields (levels are never
+                // empty), so most documents are settled without walking their keys: payload-4k measured
+                // 146,400 instructions per document with the exact count on every poll, 13,000 more
+                // than before the budget.
+                var bound = 0
                 if maxFields < Int.max {
+                    for k in 0..<order.count {
+                        let e = entries[order[k]]
+                        bound += 1 + (e.keyEnd - e.start - 2) / 2
+                    }
+                }
+                if bound > maxFields {
                     // Cost of key k: itself plus the objects its path creates that the previous key's
                     // path did not (dots past their common prefix; sorted keys share prefixes).
                     var used = 0

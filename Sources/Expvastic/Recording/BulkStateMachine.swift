@@ -245,6 +245,8 @@ public struct BulkStateMachine: Sendable {
     /// Set while the cluster refuses writes with `cluster_block_exception`.
     var blockedSince: UInt64?
     var blockAttempts = 0
+    var lastDropLog: UInt64?
+    var suppressedDrops = 0
     public internal(set) var stats = Stats()
 
     /// - Parameters:
@@ -322,7 +324,7 @@ public struct BulkStateMachine: Sendable {
             || bytesInMemory + size > policy.queueMaxBytes
         {
             overflow.append(document)
-            if hasSpool, now < spoolBlockedUntil { dropOldestOverflow() }
+            if hasSpool, now < spoolBlockedUntil { dropOldestOverflow(now: now) }
             return overflow.count == 1 || overflow.count >= policy.maxDocs
         }
         queue.append(document)
@@ -334,7 +336,7 @@ public struct BulkStateMachine: Sendable {
 
     /// While the spool cannot be written, overflow waits in memory: keep it within `queueMaxBytes`
     /// by dropping its oldest documents (the newest data is the most useful after an outage).
-    mutating func dropOldestOverflow() {
+    mutating func dropOldestOverflow(now: UInt64) {
         var excess = bytesInMemory - policy.queueMaxBytes
         var lost = 0
         while excess > 0, lost < overflow.count {
@@ -344,7 +346,14 @@ public struct BulkStateMachine: Sendable {
         guard lost > 0 else { return }
         overflow.removeFirst(lost)
         stats.dropped += lost
-        effects.append(.log(.dropped(count: lost, reason: "spool unwritable and queue_max_bytes reached")))
+        // One error line per `deadLetterLogInterval` with the count since the last one (every poll
+        // drops while the spool is away; the counter has each of them).
+        suppressedDrops += lost
+        if let last = lastDropLog, now < last &+ policy.deadLetterLogInterval.nanoseconds { return }
+        lastDropLog = now
+        effects.append(
+            .log(.dropped(count: suppressedDrops, reason: "spool unwritable and queue_max_bytes reached")))
+        suppressedDrops = 0
     }
 
     /// Stops taking new work: everything queued is flushed at once, retries still run, nothing is

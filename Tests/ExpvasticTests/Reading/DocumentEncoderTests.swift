@@ -51,6 +51,8 @@ import Testing
         let exact = Self.encode(&encoder, keys, maxFields: 9, pinned: 1)
         #expect(exact.overBudget == 0)
         #expect(exact.mappingFields == 9)
+        // Clearly within the budget (at most 13 by key lengths): not counted at all.
+        #expect(Self.encode(&encoder, keys, maxFields: 13, pinned: 1).mappingFields == 0)
         for _ in 0..<2 {
             let cut = Self.encode(&encoder, keys, maxFields: 7, pinned: 1)
             #expect(cut.overBudget == 2)

@@ -26,8 +26,11 @@ import Testing
         let spool = try FileSpool(directory: directory, maxBytes: 1 << 20, segmentBytes: 64 << 10, logger: logger)
         let log = try spool.openWriteAheadLog(logger: logger)
         let transport = BulkFakeTransport(handler)
+        // The handlers read the NDJSON as it is sent.
+        var configuration = try R.configuration(spoolDirectory: directory)
+        configuration.compression = .none
         let recorder = ElasticsearchRecorder(
-            name: "es", configuration: try R.configuration(spoolDirectory: directory), transport: transport,
+            name: "es", configuration: configuration, transport: transport,
             spool: spool, clock: clock, metrics: MetricsRegistry(), logger: logger, random: { $0.upperBound },
             writeAheadLog: log)
         return Rig(recorder: recorder, log: log, spool: spool, clock: clock, transport: transport)
