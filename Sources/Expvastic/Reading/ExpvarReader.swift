@@ -59,10 +59,8 @@ public final class ExpvarReader: Reader {
     /// `configuration.url` as text.
     public var endpoint: String? { endpointText }
 
-    /// The discovered target's labels, sorted by name.
-    public var labels: [(name: String, value: String)] {
-        configuration.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
+    /// The discovered target's labels, sorted by name (sorted once: every poll event carries them).
+    public let labels: [(name: String, value: String)]
 
     /// The `fields_dropped` counters that are not zero, by reason.
     public var droppedFields: [(reason: String, count: Int)] {
@@ -84,11 +82,8 @@ public final class ExpvarReader: Reader {
         self.logger = logger
         self.url = configuration.url
         self.endpointText = configuration.url?.description ?? ""
-        var headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value.value) }
-        if !headers.contains(where: { $0.name.lowercased() == "accept" }) {
-            headers.append((name: "Accept", value: "application/json"))
-        }
-        self.headers = headers
+        self.headers = configuration.requestHeaders(defaultAccept: "application/json")
+        self.labels = configuration.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let reader = MetricKey.Label("reader", configuration.name)
         self.bytesRead = metrics.counter(MetricKey("bytes_read", labels: [reader]))
         self.dropCounters = DropReason.allCases.map {

@@ -80,11 +80,7 @@ public final class PrometheusReader: Reader {
         self.logger = logger
         self.url = configuration.url
         self.endpointText = configuration.url?.description ?? ""
-        var headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value.value) }
-        if !headers.contains(where: { $0.name.lowercased() == "accept" }) {
-            headers.append((name: "Accept", value: PrometheusFormat.acceptHeader))
-        }
-        self.headers = headers
+        self.headers = configuration.requestHeaders(defaultAccept: PrometheusFormat.acceptHeader)
         self.envelope = DocumentEnvelope(
             type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
         self.limits = PrometheusParser.Limits(
