@@ -223,6 +223,7 @@ extension BulkStateMachine {
     private mutating func handleItems(_ results: [BulkItemResult], of batch: Batch, now: UInt64) {
         var retry: [Document] = []
         var dead: [DeadLetter] = []
+        var resend: [Document] = []
         var storedCount = 0
         for (index, document) in batch.documents.enumerated() {
             guard index < results.count else {
@@ -234,14 +235,35 @@ extension BulkStateMachine {
             case .stored: storedCount += 1
             case .retry: retry.append(document)
             case .reject:
-                dead.append(
-                    DeadLetter(
-                        document: document, status: result.status, errorType: result.errorType ?? "unknown",
-                        reason: result.reason ?? "rejected with status \(result.status)"))
+                var letter = DeadLetter(
+                    document: document, status: result.status, errorType: result.errorType ?? "unknown",
+                    reason: result.reason ?? "rejected with status \(result.status)")
+                if let rejection = FieldRejection.parse(errorType: result.errorType, reason: result.reason),
+                    let removal = DocumentFieldRemoval.removing(rejection, from: document.body)
+                {
+                    // A bad field costs that field, never the document: send the rest again with the
+                    // same `_id`, and let the reader learn what the cluster maps there.
+                    letter.removedFields = removal.removed
+                    var rest = document
+                    rest.body = removal.body
+                    resend.append(rest)
+                    effects.append(.pinField(reader: document.reader, path: rejection.path, pin: rejection.pin))
+                }
+                dead.append(letter)
             }
         }
         stored(storedCount, of: batch)
         if !dead.isEmpty { deadLetter(dead, now: now) }
+        if !resend.isEmpty {
+            switch batch.origin {
+            case .live:
+                // Not a failed attempt: each pass removes at least one field, so this ends.
+                let again = Batch(id: makeBatchID(), documents: resend, failures: batch.failures, origin: .live)
+                waiting.append(Waiting(batch: again, readyAt: now))
+            case .spool:
+                spool(resend, reason: .requeued)
+            }
+        }
         if !retry.isEmpty {
             stats.retried += retry.count
             let failures = batch.failures + 1
@@ -356,9 +378,21 @@ extension BulkStateMachine {
         suppressedDeadLetter = nil
     }
 
+    /// Writes `letters` to the dead-letter file; whole documents are counted and logged (rate
+    /// limited), removed fields are counted (the shell logs each newly pinned path once).
     private mutating func deadLetter(_ letters: [DeadLetter], now: UInt64) {
-        stats.deadLettered += letters.count
         effects.append(.deadLetter(letters))
+        var whole: [DeadLetter] = []
+        for letter in letters {
+            if letter.removedFields.isEmpty {
+                whole.append(letter)
+            } else {
+                stats.fieldsDeadLettered += letter.removedFields.count
+            }
+        }
+        guard !whole.isEmpty else { return }
+        let letters = whole
+        stats.deadLettered += letters.count
         let interval = policy.deadLetterLogInterval.nanoseconds
         if let last = lastDeadLetterLog, now < last &+ interval {
             if suppressedDeadLetter == nil {

@@ -27,6 +27,8 @@ public final class ElasticsearchRecorder: Recorder {
     let logger: Logger
     private let samples: SampleCollection?
     private let templateClaims: IndexTemplateClaims
+    /// Where fields the cluster refused are pinned for their readers; nil: none (tests).
+    private let fieldPins: FieldPins?
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -53,6 +55,8 @@ public final class ElasticsearchRecorder: Recorder {
     ///     executor for this recorder by default.
     ///   - templateClaims: the index-template names the process's recorders hold, shared by all of
     ///     them so that none overwrites another's template; a private set by default.
+    ///   - fieldPins: where a field the cluster refused is pinned for the reader that wrote it, so
+    ///     that its later polls leave the field out (shared with the readers); nil: not pinned.
     ///   - writeAheadLog: the spool's write-ahead log (``FileSpool/openWriteAheadLog(logger:metrics:metricLabels:)``):
     ///     every accepted document is written to it before ``accept(_:)`` returns, and confirmed when
     ///     it is stored, dead-lettered or spooled; fsync'd every `wal_sync_interval`. Nil: none.
@@ -68,9 +72,11 @@ public final class ElasticsearchRecorder: Recorder {
         samples: SampleCollection? = nil,
         io: BlockingExecutor? = nil,
         templateClaims: IndexTemplateClaims = IndexTemplateClaims(),
+        fieldPins: FieldPins? = nil,
         writeAheadLog: WriteAheadLog? = nil
     ) {
         self.writeAheadLog = writeAheadLog
+        self.fieldPins = fieldPins
         self.samples = samples
         self.templateClaims = templateClaims
         self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
@@ -238,7 +244,16 @@ public final class ElasticsearchRecorder: Recorder {
                     ["error": error.message])
             }
             // Rejected for good: sending them again after a restart would only be rejected again.
-            writeAheadLog?.confirm(letters.map(\.document))
+            // A document sent again without a removed field stays in the log until it is stored.
+            writeAheadLog?.confirm(letters.filter(\.removedFields.isEmpty).map(\.document))
+        case .pinField(let reader, let path, let pin):
+            if fieldPins?.pin(path, as: pin, reader: reader) ?? true {
+                logger.warn(
+                    "the cluster refused field \(path) of reader \(reader); it is taken out of the refused documents, "
+                        + "which are sent again without it, and written to the dead-letter file with the reason"
+                        + (fieldPins == nil ? "" : "; later polls " + Self.describe(pin)),
+                    ["field": path, "reader.name": reader, "file": context.deadLetters.path])
+            }
         case .log(let transition):
             log(transition, deadLetterPath: context.deadLetters.path)
         }
@@ -526,6 +541,15 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     /// `12.3`: nanoseconds as seconds with one decimal, rounded half up.
+    /// What the reader does with a pinned field, for the log line.
+    static func describe(_ pin: FieldPin) -> String {
+        switch pin {
+        case .kind(.object): "keep only fields nested under it (the cluster maps it as an object)"
+        case .kind(let kind): "keep it only as a \(kind) (the cluster's mapping) and drop what is nested under it"
+        case .refused: "leave it out"
+        }
+    }
+
     static func seconds(tenthsOf nanos: UInt64) -> String {
         let tenths = (nanos + 50_000_000) / 100_000_000
         return "\(tenths / 10).\(tenths % 10)"
