@@ -15,7 +15,9 @@ public enum FieldPin: Sendable, Equatable {
 /// Field paths that a cluster refused, per reader (the document's `reader`): Elasticsearch
 /// recorders write them after taking the field out of a rejected document, and the reader applies
 /// them before its next poll, so the same field is not sent (and refused) again. Shared by the
-/// readers and recorders of one process; bounded by ``maxPaths``.
+/// readers and recorders of one process; bounded by ``maxPaths``. Pins live as long as the process
+/// (a reader removed by a reload and added again writes to the same indices, whose mappings have not
+/// changed); a restart forgets them, and the first refusal teaches them again.
 public final class FieldPins: Sendable {
     /// At most this many pinned paths in all (the reader's own path table holds at most 65,536): a
     /// cluster that refuses ever new fields cannot grow this without bound. Past it, new pins are
@@ -55,14 +57,5 @@ public final class FieldPins: Sendable {
     /// The pins of `reader`'s documents.
     public func pins(reader: String) -> [String: FieldPin] {
         state.withLock { $0.byReader[reader] ?? [:] }
-    }
-
-    /// Forgets `reader`'s pins (the reader was removed from the configuration).
-    public func release(reader: String) {
-        state.withLock { state in
-            guard let removed = state.byReader.removeValue(forKey: reader) else { return }
-            state.count -= removed.count
-            state.generation &+= 1
-        }
     }
 }

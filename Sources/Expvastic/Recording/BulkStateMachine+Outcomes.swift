@@ -147,7 +147,7 @@ extension BulkStateMachine {
         case .allStored:
             unblocked(now: now)
             stored(batch.documents.count, of: batch)
-            completed(batch)
+            completed(batch.origin)
         case .items(let results):
             if let blocked = results.first(where: { $0.errorType == Self.clusterBlock }) {
                 self.blocked(batch, reason: Self.clusterBlock + ": " + (blocked.reason ?? ""), now: now)
@@ -213,8 +213,8 @@ extension BulkStateMachine {
     }
 
     /// Every item of a batch is stored, dead-lettered or handed on: acknowledge a replayed batch.
-    private mutating func completed(_ batch: Batch) {
-        if case .spool(let spoolBatch) = batch.origin {
+    private mutating func completed(_ origin: Origin) {
+        if case .spool(let spoolBatch) = origin {
             replayFailures = 0
             effects.append(.acknowledge(spoolBatch))
         }
@@ -224,6 +224,7 @@ extension BulkStateMachine {
         var retry: [Document] = []
         var dead: [DeadLetter] = []
         var resend: [Document] = []
+        var overLimit: [DeadLetter] = []
         var storedCount = 0
         for (index, document) in batch.documents.enumerated() {
             guard index < results.count else {
@@ -247,23 +248,21 @@ extension BulkStateMachine {
                     var rest = document
                     rest.body = removal.body
                     resend.append(rest)
-                    effects.append(.pinField(reader: document.reader, path: rejection.path, pin: rejection.pin))
+                    effects.append(
+                        .pinFields(
+                            reader: document.reader, paths: [rejection.path], pin: rejection.pin,
+                            reason: letter.errorType + ": " + letter.reason))
+                } else if FieldRejection.isFieldLimit(reason: result.reason) {
+                    // The index's mapping tells which fields are new: ask for it first.
+                    overLimit.append(letter)
+                    continue
                 }
                 dead.append(letter)
             }
         }
         stored(storedCount, of: batch)
         if !dead.isEmpty { deadLetter(dead, now: now) }
-        if !resend.isEmpty {
-            switch batch.origin {
-            case .live:
-                // Not a failed attempt: each pass removes at least one field, so this ends.
-                let again = Batch(id: makeBatchID(), documents: resend, failures: batch.failures, origin: .live)
-                waiting.append(Waiting(batch: again, readyAt: now))
-            case .spool:
-                spool(resend, reason: .requeued)
-            }
-        }
+        sendAgain(resend, origin: batch.origin, failures: batch.failures, now: now)
         if !retry.isEmpty {
             stats.retried += retry.count
             let failures = batch.failures + 1
@@ -282,7 +281,56 @@ extension BulkStateMachine {
                 spool(retry, reason: .requeued)
             }
         }
-        completed(batch)
+        if overLimit.isEmpty {
+            completed(batch.origin)
+        } else {
+            // A replayed batch is acknowledged once these are dead-lettered or durable again.
+            effects.append(.fetchMappings(overLimit, origin: batch.origin))
+        }
+    }
+
+    /// Documents sent again without the fields the cluster refused. Not a failed attempt: each pass
+    /// removes at least one field, so this ends. Replayed ones go back to the spool (durable before
+    /// their batch is acknowledged).
+    private mutating func sendAgain(_ documents: [Document], origin: Origin, failures: Int, now: UInt64) {
+        guard !documents.isEmpty else { return }
+        switch origin {
+        case .live:
+            let again = Batch(id: makeBatchID(), documents: documents, failures: failures, origin: .live)
+            waiting.append(Waiting(batch: again, readyAt: now))
+        case .spool:
+            spool(documents, reason: .requeued)
+        }
+    }
+
+    /// The mappings asked for by ``Action/fetchMappings(_:origin:)``: for each document refused at the
+    /// field limit, the paths its index maps (nil when the mapping could not be read). The fields not
+    /// mapped yet are removed (dead-lettered with the reason, and pinned as refused for the reader)
+    /// and the rest is sent again; a document with no such field is dead-lettered whole.
+    public mutating func mappingsFetched(
+        _ results: [(letter: DeadLetter, mapped: Set<String>?)], origin: Origin, now: UInt64
+    ) {
+        var dead: [DeadLetter] = []
+        var resend: [Document] = []
+        for (letter, mapped) in results {
+            var letter = letter
+            if let mapped,
+                let removal = DocumentFieldRemoval.removing(where: { !mapped.contains($0) }, from: letter.document.body)
+            {
+                letter.removedFields = removal.removed
+                var rest = letter.document
+                rest.body = removal.body
+                resend.append(rest)
+                effects.append(
+                    .pinFields(
+                        reader: rest.reader, paths: removal.removed.map(\.path), pin: .refused,
+                        reason: letter.errorType + ": " + letter.reason))
+            }
+            dead.append(letter)
+        }
+        if !dead.isEmpty { deadLetter(dead, now: now) }
+        sendAgain(resend, origin: origin, failures: 0, now: now)
+        completed(origin)
     }
 
     private mutating func handleStatus(
@@ -321,7 +369,7 @@ extension BulkStateMachine {
                             document: batch.documents[0], status: status,
                             errorType: status == 413 ? "request_too_large" : "request_rejected", reason: why)
                     ], now: now)
-                completed(batch)
+                completed(batch.origin)
                 return
             }
             let half = batch.documents.count / 2
@@ -330,7 +378,7 @@ extension BulkStateMachine {
                 waiting.append(Waiting(batch: piece, readyAt: now))
             }
             // A replayed batch now lives in memory as two live batches.
-            completed(batch)
+            completed(batch.origin)
         default:
             if !throttled {
                 effects.append(.log(.requestRejected(status: status, reason: reason)))

@@ -105,8 +105,12 @@ public struct BulkStateMachine: Sendable {
         case acknowledge(SpoolBatch)
         /// Append to the dead-letter file.
         case deadLetter([DeadLetter])
-        /// The cluster refused `path` of `reader`'s documents: tell the reader (``FieldPins``).
-        case pinField(reader: String, path: String, pin: FieldPin)
+        /// The cluster refused `paths` of `reader`'s documents (`reason`: its error): tell the reader
+        /// (``FieldPins``).
+        case pinFields(reader: String, paths: [String], pin: FieldPin, reason: String)
+        /// These documents were refused at their index's field limit: read the mappings of their
+        /// indices and answer with ``mappingsFetched(_:origin:now:)`` before anything else.
+        case fetchMappings([DeadLetter], origin: Origin)
         case log(Transition)
     }
 

@@ -18,13 +18,21 @@ enum DocumentFieldRemoval {
     /// `body` without the fields `rejection` blames, and those fields; nil when the body has none
     /// of them (or is not an object).
     static func removing(_ rejection: FieldRejection, from body: [UInt8]) -> (body: [UInt8], removed: [RemovedField])? {
+        removing(where: rejection.blames, from: body)
+    }
+
+    /// `body` without the fields whose key (unescaped) `blamed` is true for, and those fields; nil
+    /// when there are none (or `body` is not an object).
+    static func removing(
+        where blamed: (String) -> Bool, from body: [UInt8]
+    ) -> (body: [UInt8], removed: [RemovedField])? {
         guard let members = members(of: body) else { return nil }
         var kept: [UInt8] = [UInt8(ascii: "{")]
         kept.reserveCapacity(body.count)
         var removed: [RemovedField] = []
         for member in members {
             let key = Self.key(body[member.key])
-            if rejection.blames(key) {
+            if blamed(key) {
                 removed.append(RemovedField(path: key, value: Array(body[member.value])))
                 continue
             }

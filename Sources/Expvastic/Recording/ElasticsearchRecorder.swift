@@ -17,7 +17,7 @@ import Synchronization
 public final class ElasticsearchRecorder: Recorder {
     public let name: String
     let configuration: ElasticsearchConfiguration
-    private let transport: any HTTPTransport
+    let transport: any HTTPTransport
     private let spool: (any Spool)?
     /// Where every accepted document is written before `accept` returns (see ``WriteAheadLog``).
     let writeAheadLog: WriteAheadLog?
@@ -28,7 +28,7 @@ public final class ElasticsearchRecorder: Recorder {
     private let samples: SampleCollection?
     private let templateClaims: IndexTemplateClaims
     /// Where fields the cluster refused are pinned for their readers; nil: none (tests).
-    private let fieldPins: FieldPins?
+    let fieldPins: FieldPins?
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -246,14 +246,13 @@ public final class ElasticsearchRecorder: Recorder {
             // Rejected for good: sending them again after a restart would only be rejected again.
             // A document sent again without a removed field stays in the log until it is stored.
             writeAheadLog?.confirm(letters.filter(\.removedFields.isEmpty).map(\.document))
-        case .pinField(let reader, let path, let pin):
-            if fieldPins?.pin(path, as: pin, reader: reader) ?? true {
-                logger.warn(
-                    "the cluster refused field \(path) of reader \(reader); it is taken out of the refused documents, "
-                        + "which are sent again without it, and written to the dead-letter file with the reason"
-                        + (fieldPins == nil ? "" : "; later polls " + Self.describe(pin)),
-                    ["field": path, "reader.name": reader, "file": context.deadLetters.path])
-            }
+        case .pinFields(let reader, let paths, let pin, let reason):
+            self.pin(paths, as: pin, reader: reader, reason: reason, deadLetterPath: context.deadLetters.path)
+        case .fetchMappings(let letters, let origin):
+            let results = await mappings(for: letters)
+            let now = clock.monotonicNanos()
+            state.withLock { $0.machine.mappingsFetched(results, origin: origin, now: now) }
+            wakeup.signal()
         case .log(let transition):
             log(transition, deadLetterPath: context.deadLetters.path)
         }
@@ -305,7 +304,7 @@ public final class ElasticsearchRecorder: Recorder {
         logger.error("dropped documents at shutdown", ["recorder.documents": "\(documents.count)"])
     }
 
-    private func request(
+    func request(
         _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = [],
         contentEncoding: String? = nil
     ) -> HTTPRequest {
@@ -541,15 +540,6 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     /// `12.3`: nanoseconds as seconds with one decimal, rounded half up.
-    /// What the reader does with a pinned field, for the log line.
-    static func describe(_ pin: FieldPin) -> String {
-        switch pin {
-        case .kind(.object): "keep only fields nested under it (the cluster maps it as an object)"
-        case .kind(let kind): "keep it only as a \(kind) (the cluster's mapping) and drop what is nested under it"
-        case .refused: "leave it out"
-        }
-    }
-
     static func seconds(tenthsOf nanos: UInt64) -> String {
         let tenths = (nanos + 50_000_000) / 100_000_000
         return "\(tenths / 10).\(tenths % 10)"

@@ -69,6 +69,14 @@ struct FieldRejection: Sendable, Equatable {
         return nil
     }
 
+    /// Whether the item was refused because the index has no room for more fields
+    /// (`index.mapping.total_fields.limit`): no field is named, the index's mapping tells which of
+    /// the document's fields are new (see ``MappedFields``).
+    static func isFieldLimit(reason: String?) -> Bool {
+        guard let reason else { return false }
+        return after("Limit of total fields [", in: reason).map { $0.contains("has been exceeded") } ?? false
+    }
+
     /// The kind a mapping type takes values of; ``FieldPin/refused`` for types no reader writes.
     static func pin(forType type: String) -> FieldPin {
         switch type {

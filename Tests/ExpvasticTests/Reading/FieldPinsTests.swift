@@ -41,8 +41,6 @@ import Testing
         #expect(fields["when"] == nil)
         #expect(fields["x"] as? Int == 1)
         #expect(H.dropped(metrics, "cluster_refused") == 1)
-        pins.release(reader: "FirstApp")
-        #expect(pins.pins(reader: "FirstApp").isEmpty)
     }
 
     @Test func pinsAreBounded() {

@@ -29,7 +29,11 @@ extension BulkStateMachineTests {
                         errorType: "mapper_parsing_exception", reason: Self.refusedA.reason!,
                         removedFields: [RemovedField(path: "a", value: Array(#""x""#.utf8))])
                 ])))
-        #expect(step.actions.contains(.pinField(reader: "app", path: "a", pin: .kind(.number))))
+        #expect(
+            step.actions.contains(
+                .pinFields(
+                    reader: "app", paths: ["a"], pin: .kind(.number),
+                    reason: "mapper_parsing_exception: " + Self.refusedA.reason!)))
         // Not a whole-document dead letter: no warning, not counted as one.
         #expect(Self.logs(step).isEmpty)
         let again = Self.sends(step)
@@ -54,7 +58,11 @@ extension BulkStateMachineTests {
             reason: "object mapping for [o] tried to parse field [o] as object, but found a concrete value")
         machine.bulkFinished(batchID: batch.id, outcome: .items([objectConflict]), now: 0)
         let step = machine.nextActions(now: 0)
-        #expect(step.actions.contains(.pinField(reader: "app", path: "o", pin: .kind(.object))))
+        #expect(
+            step.actions.contains(
+                .pinFields(
+                    reader: "app", paths: ["o"], pin: .kind(.object),
+                    reason: "mapper_parsing_exception: " + objectConflict.reason!)))
         batch = Self.sends(step)[0].batch
         #expect(batch.documents == [Self.jsonDoc(1, #"{"z":1}"#)])
         machine.bulkFinished(batchID: batch.id, outcome: .items([BulkItemResult(status: 201)]), now: 0)
@@ -68,13 +76,12 @@ extension BulkStateMachineTests {
         _ = machine.accept(Self.jsonDoc(1, #"{"a":"x"}"#), now: 0)
         _ = machine.accept(Self.jsonDoc(2, #"{"b":"x"}"#), now: 0)
         let batch = Self.sends(machine.nextActions(now: 0))[0].batch
-        let limit = BulkItemResult(
-            status: 400, errorType: "illegal_argument_exception", reason: "Limit of total fields [3] has been exceeded")
+        let missing = BulkItemResult(status: 404, errorType: "index_not_found_exception", reason: "no such index [x]")
         // The field named is not in document 2: nothing to remove there either.
-        machine.bulkFinished(batchID: batch.id, outcome: .items([limit, Self.refusedA]), now: 0)
+        machine.bulkFinished(batchID: batch.id, outcome: .items([missing, Self.refusedA]), now: 0)
         let step = machine.nextActions(now: 0)
         #expect(Self.sends(step).isEmpty)
-        #expect(!step.actions.contains { if case .pinField = $0 { true } else { false } })
+        #expect(!step.actions.contains { if case .pinFields = $0 { true } else { false } })
         #expect(machine.stats.deadLettered == 2)
         #expect(machine.stats.fieldsDeadLettered == 0)
     }
@@ -93,6 +100,71 @@ extension BulkStateMachineTests {
         let step = machine.nextActions(now: 0)
         // Durable again (without the field) before the replayed batch is acknowledged.
         let spooled = step.actions.firstIndex(of: .spool([Self.jsonDoc(1, #"{"b":1}"#)], reason: .requeued))
+        let acknowledged = step.actions.firstIndex(of: .acknowledge(spoolBatch))
+        #expect(spooled != nil && acknowledged != nil && spooled! < acknowledged!, "\(step.actions)")
+    }
+
+    static let overLimit = BulkItemResult(
+        status: 400, errorType: "illegal_argument_exception", reason: "Limit of total fields [3] has been exceeded")
+
+    @Test func atTheFieldLimitTheFieldsTheIndexDoesNotMapAreRemoved() throws {
+        var machine = Self.connected(Self.policy(maxDocs: 3))
+        _ = machine.nextActions(now: 0)
+        _ = machine.accept(Self.jsonDoc(1, #"{"a":1,"new":2,"o.n":3}"#), now: 0)
+        _ = machine.accept(Self.jsonDoc(2, #"{"a":1,"o.m":2}"#), now: 0)
+        _ = machine.accept(Self.jsonDoc(3, #"{"a":1}"#), now: 0)
+        let batch = Self.sends(machine.nextActions(now: 0))[0].batch
+        machine.bulkFinished(
+            batchID: batch.id, outcome: .items([Self.overLimit, Self.overLimit, BulkItemResult(status: 201)]), now: 0)
+        var step = machine.nextActions(now: 0)
+        let asked = try #require(
+            step.actions.compactMap { action -> [Machine.DeadLetter]? in
+                if case .fetchMappings(let letters, origin: .live) = action { return letters }
+                return nil
+            }.first)
+        #expect(asked.map(\.document.id) == ["id-1", "id-2"])
+        #expect(Self.sends(step).isEmpty)
+        // The index maps a, o and o.m; document 1's new and o.n have no room. Document 2's index
+        // could not be read: it goes whole.
+        let mapped: Set<String> = ["a", "o", "o.m"]
+        machine.mappingsFetched([(asked[0], mapped), (asked[1], nil)], origin: .live, now: 0)
+        step = machine.nextActions(now: 0)
+        #expect(Self.sends(step).map(\.batch.documents) == [[Self.jsonDoc(1, #"{"a":1}"#)]])
+        #expect(
+            step.actions.contains(
+                .pinFields(
+                    reader: "app", paths: ["new", "o.n"], pin: .refused,
+                    reason: "illegal_argument_exception: Limit of total fields [3] has been exceeded")))
+        let letters = step.actions.flatMap { action -> [Machine.DeadLetter] in
+            if case .deadLetter(let letters) = action { return letters }
+            return []
+        }
+        #expect(letters.map(\.removedFields.count) == [2, 0])
+        #expect(machine.stats.deadLettered == 1)
+        #expect(machine.stats.fieldsDeadLettered == 2)
+    }
+
+    @Test func aReplayedBatchAtTheFieldLimitIsAcknowledgedOnlyAfterTheMapping() throws {
+        var machine = Machine(
+            policy: Self.policy(), endpointCount: 1, hasSpool: true, spoolHasData: true, random: { $0.upperBound })
+        _ = machine.nextActions(now: 0)
+        machine.probeSucceeded(endpoint: 0, version: Self.opensearch, now: 0)
+        _ = machine.nextActions(now: 0)
+        let spoolBatch = SpoolBatch(
+            documents: [Self.jsonDoc(1, #"{"a":1,"b":2}"#)], position: .init(segment: 1, offset: 1))
+        machine.spoolPeeked(spoolBatch, now: 0)
+        let batch = try #require(Self.sends(machine.nextActions(now: 0)).first).batch
+        machine.bulkFinished(batchID: batch.id, outcome: .items([Self.overLimit]), now: 0)
+        var step = machine.nextActions(now: 0)
+        #expect(!step.actions.contains(.acknowledge(spoolBatch)))
+        let asked = try #require(
+            step.actions.compactMap { action -> [Machine.DeadLetter]? in
+                if case .fetchMappings(let letters, _) = action { return letters }
+                return nil
+            }.first)
+        machine.mappingsFetched([(asked[0], ["a"])], origin: .spool(spoolBatch), now: 0)
+        step = machine.nextActions(now: 0)
+        let spooled = step.actions.firstIndex(of: .spool([Self.jsonDoc(1, #"{"a":1}"#)], reason: .requeued))
         let acknowledged = step.actions.firstIndex(of: .acknowledge(spoolBatch))
         #expect(spooled != nil && acknowledged != nil && spooled! < acknowledged!, "\(step.actions)")
     }

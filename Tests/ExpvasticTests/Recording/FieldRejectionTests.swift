@@ -81,4 +81,23 @@ import Testing
         #expect(!nestedOnly.blames("h"))
         #expect(nestedOnly.blames("h.z"))
     }
+
+    @Test func recognisesTheFieldLimit() {
+        #expect(FieldRejection.isFieldLimit(reason: "Limit of total fields [2000] has been exceeded"))
+        #expect(
+            FieldRejection.isFieldLimit(
+                reason: "Limit of total fields [1000] has been exceeded while adding new fields [3]"))
+        #expect(!FieldRejection.isFieldLimit(reason: "Limit of mapping depth [20] has been exceeded"))
+        #expect(!FieldRejection.isFieldLimit(reason: nil))
+    }
+
+    @Test func readsTheMappedPathsOfEveryIndexInTheAnswer() {
+        let body = #"""
+            {"a-1":{"mappings":{"properties":{"x":{"type":"long"},"o":{"properties":{"y":{"type":"keyword"}}}}}},
+             "a-2":{"mappings":{"_doc":{"properties":{"z":{"type":"double","fields":{"raw":{"type":"keyword"}}}}}}}}
+            """#
+        #expect(MappedFields.parse(Array(body.utf8)) == ["x", "o", "o.y", "z"])
+        #expect(MappedFields.parse(Array(#"{"error":"x"}"#.utf8)) == nil)
+        #expect(MappedFields.parse(Array("not json".utf8)) == nil)
+    }
 }
