@@ -10,7 +10,7 @@ extension ElasticsearchRecorder {
     /// once when the log works again.
     func log(_ document: Document, to writeAheadLog: WriteAheadLog) {
         do throws(SpoolError) {
-            try writeAheadLog.append([document])
+            try writeAheadLog.append(document)
             if writeAheadLogFailing.exchange(false, ordering: .relaxed) {
                 logger.info("write-ahead log writable again", ["spool.wal": writeAheadLog.directory])
             }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The on-disk format of a file spool (version 1). All integers are little-endian.
 ///
 /// A segment file `segment-<20-digit sequence>.spool` is a 16-byte header followed by records:
@@ -76,14 +78,7 @@ enum SpoolFormat {
     /// Appends one framed record to `out`.
     static func appendRecord(_ document: Document, to out: inout [UInt8]) throws(SpoolError) {
         let length = payloadBytes(document)
-        guard length <= maxPayloadBytes else {
-            throw SpoolError(
-                code: "spool_record_too_large",
-                message:
-                    "document \(document.id) of reader \(document.reader) needs \(length) bytes in the spool, more than "
-                    + "the \(maxPayloadBytes)-byte record limit; it cannot be spooled (check the reader's size limits)"
-            )
-        }
+        guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
         let start = out.count
         appendLittleEndian(UInt32(length), to: &out)
         appendLittleEndian(UInt32(0), to: &out)  // checksum, filled in below
@@ -101,6 +96,61 @@ enum SpoolFormat {
         out.withUnsafeMutableBytes { all in
             all.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
         }
+    }
+
+    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long, and
+    /// writes its frame header (length and checksum) last: while the payload is being copied the
+    /// length field is still zero, which a reader takes for the end of the records (a process
+    /// killed in the middle of the copy leaves no torn record, only the end of the log).
+    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
+        let length = payloadBytes(document)
+        guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
+        precondition(out.count == frameHeaderBytes + length, "record buffer of \(out.count) bytes")
+        var index = frameHeaderBytes
+        func put(_ bytes: UnsafeRawBufferPointer) {
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                (out.baseAddress! + index).copyMemory(from: base, byteCount: bytes.count)
+                index += bytes.count
+            }
+        }
+        func putVarint(_ value: Int) {
+            var value = UInt64(value)
+            while value >= 0x80 {
+                out[index] = UInt8(truncatingIfNeeded: value) | 0x80
+                index += 1
+                value >>= 7
+            }
+            out[index] = UInt8(value)
+            index += 1
+        }
+        out[index] = payloadKind
+        index += 1
+        var id = document.id
+        putVarint(id.utf8.count)
+        id.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt64(bitPattern: document.timestampMillis).littleEndian) { put($0) }
+        var reader = document.reader
+        putVarint(reader.utf8.count)
+        reader.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        document.body.withUnsafeBytes { put($0) }
+        let lengthField = UInt32(length).littleEndian
+        let crc = withUnsafeBytes(of: lengthField) { lengthBytes in
+            CRC32C.checksum(
+                UnsafeRawBufferPointer(rebasing: out[frameHeaderBytes...]), continuing: CRC32C.checksum(lengthBytes))
+        }
+        out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+        // The length goes in last; the fence keeps the compiler from moving the payload after it.
+        atomicMemoryFence(ordering: .releasing)
+        out.storeBytes(of: lengthField, toByteOffset: 0, as: UInt32.self)
+    }
+
+    private static func tooLarge(_ document: Document, _ length: Int) -> SpoolError {
+        SpoolError(
+            code: "spool_record_too_large",
+            message:
+                "document \(document.id) of reader \(document.reader) needs \(length) bytes in the spool, more than "
+                + "the \(maxPayloadBytes)-byte record limit; it cannot be spooled (check the reader's size limits)"
+        )
     }
 
     /// What lies at some index of a read buffer.

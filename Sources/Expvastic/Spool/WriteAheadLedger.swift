@@ -86,11 +86,11 @@ struct WriteAheadLedger: Sendable, Equatable {
     }
 
     /// The records of `ids` are in the segment (written, not necessarily synced).
-    mutating func written(segment: UInt64, bytes: Int, ids: [String]) {
+    mutating func written<S: Sequence>(segment: UInt64, bytes: Int, ids: S) where S.Element == String {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
         segments[index].bytes += bytes
-        segments[index].unconfirmed += ids.count
         for id in ids {
+            segments[index].unconfirmed += 1
             if let oldest = unconfirmed.updateValue(segment, forKey: id) {
                 // Already there: the oldest copy stays first, this one goes after the others.
                 unconfirmed[id] = oldest
