@@ -39,7 +39,7 @@ struct SegmentMapping {
     /// Lets `fill` write `count` bytes at `offset` of the file, straight into its pages; grows the
     /// preallocation and moves the window first when needed.
     mutating func write(
-        count: Int, at offset: Int, _ fill: (UnsafeMutableRawBufferPointer) throws(SpoolError) -> Void
+        count: Int, at offset: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(SpoolError) {
         precondition(offset >= 0 && count > 0)
         let end = offset + count
@@ -50,7 +50,7 @@ struct SegmentMapping {
             allocatedBytes = target
         }
         if let window, offset >= windowStart, end <= windowStart + window.count {
-            try fill(UnsafeMutableRawBufferPointer(start: window.baseAddress! + (offset - windowStart), count: count))
+            fill(UnsafeMutableRawBufferPointer(start: window.baseAddress! + (offset - windowStart), count: count))
             return
         }
         unmap()
@@ -60,7 +60,7 @@ struct SegmentMapping {
         guard let address, address != MAP_FAILED else { throw SpoolFile.error("map", file.path) }
         window = UnsafeMutableRawBufferPointer(start: address, count: length)
         windowStart = start
-        try fill(UnsafeMutableRawBufferPointer(start: address + (offset - start), count: count))
+        fill(UnsafeMutableRawBufferPointer(start: address + (offset - start), count: count))
     }
 
     /// Unmaps the window (the pages stay in the page cache, dirty until written back).

@@ -98,14 +98,43 @@ enum SpoolFormat {
         }
     }
 
-    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long, and
-    /// writes its frame header (length and checksum) last: while the payload is being copied the
-    /// length field is still zero, which a reader takes for the end of the records (a process
-    /// killed in the middle of the copy leaves no torn record, only the end of the log).
-    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
+    /// The checksum of `document`'s record (``writeRecord(_:checksum:into:)``), computed from its
+    /// parts without building the record: the log computes it before taking its lock.
+    static func checksum(of document: Document) throws(SpoolError) -> UInt32 {
         let length = payloadBytes(document)
         guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
-        precondition(out.count == frameHeaderBytes + length, "record buffer of \(out.count) bytes")
+        // Length field, kind, id length, id, timestamp, reader length, reader, body.
+        var crc = withUnsafeBytes(of: UInt32(length).littleEndian) { CRC32C.checksum($0) }
+        var head: (UInt64, UInt64) = (0, 0)  // kind and a varint: at most 1 + 10 bytes
+        var id = document.id
+        var reader = document.reader
+        crc = withUnsafeMutableBytes(of: &head) { head in
+            head[0] = payloadKind
+            return CRC32C.checksum(
+                UnsafeRawBufferPointer(rebasing: head[0..<1 + varint(id.utf8.count, into: head, at: 1)]),
+                continuing: crc)
+        }
+        crc = id.withUTF8 { CRC32C.checksum(UnsafeRawBufferPointer($0), continuing: crc) }
+        crc = withUnsafeBytes(of: UInt64(bitPattern: document.timestampMillis).littleEndian) {
+            CRC32C.checksum($0, continuing: crc)
+        }
+        crc = withUnsafeMutableBytes(of: &head) { head in
+            CRC32C.checksum(
+                UnsafeRawBufferPointer(rebasing: head[0..<varint(reader.utf8.count, into: head, at: 0)]),
+                continuing: crc)
+        }
+        crc = reader.withUTF8 { CRC32C.checksum(UnsafeRawBufferPointer($0), continuing: crc) }
+        return document.body.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+    }
+
+    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long, with
+    /// `checksum` from ``checksum(of:)``. The frame header (length and checksum) goes in last:
+    /// while the payload is being copied the length field is still zero, which a reader takes for
+    /// the end of the records (a process killed in the middle of the copy leaves no torn record,
+    /// only the end of the log).
+    static func writeRecord(_ document: Document, checksum: UInt32, into out: UnsafeMutableRawBufferPointer) {
+        let length = out.count - frameHeaderBytes
+        precondition(length == payloadBytes(document), "record buffer of \(out.count) bytes")
         var index = frameHeaderBytes
         func put(_ bytes: UnsafeRawBufferPointer) {
             if let base = bytes.baseAddress, bytes.count > 0 {
@@ -113,35 +142,38 @@ enum SpoolFormat {
                 index += bytes.count
             }
         }
-        func putVarint(_ value: Int) {
-            var value = UInt64(value)
-            while value >= 0x80 {
-                out[index] = UInt8(truncatingIfNeeded: value) | 0x80
-                index += 1
-                value >>= 7
-            }
-            out[index] = UInt8(value)
-            index += 1
-        }
         out[index] = payloadKind
         index += 1
         var id = document.id
-        putVarint(id.utf8.count)
+        index += varint(id.utf8.count, into: out, at: index)
         id.withUTF8 { put(UnsafeRawBufferPointer($0)) }
         withUnsafeBytes(of: UInt64(bitPattern: document.timestampMillis).littleEndian) { put($0) }
         var reader = document.reader
-        putVarint(reader.utf8.count)
+        index += varint(reader.utf8.count, into: out, at: index)
         reader.withUTF8 { put(UnsafeRawBufferPointer($0)) }
         document.body.withUnsafeBytes { put($0) }
-        let lengthField = UInt32(length).littleEndian
-        let crc = withUnsafeBytes(of: lengthField) { lengthBytes in
-            CRC32C.checksum(
-                UnsafeRawBufferPointer(rebasing: out[frameHeaderBytes...]), continuing: CRC32C.checksum(lengthBytes))
-        }
-        out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+        out.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
         // The length goes in last; the fence keeps the compiler from moving the payload after it.
         atomicMemoryFence(ordering: .releasing)
-        out.storeBytes(of: lengthField, toByteOffset: 0, as: UInt32.self)
+        out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
+    }
+
+    /// ``writeRecord(_:checksum:into:)`` with the checksum computed here.
+    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
+        writeRecord(document, checksum: try checksum(of: document), into: out)
+    }
+
+    /// Writes `value` as a varint at `index`; returns the bytes written.
+    private static func varint(_ value: Int, into out: UnsafeMutableRawBufferPointer, at index: Int) -> Int {
+        var value = UInt64(value)
+        var count = 0
+        while value >= 0x80 {
+            out[index + count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        out[index + count] = UInt8(value)
+        return count + 1
     }
 
     private static func tooLarge(_ document: Document, _ length: Int) -> SpoolError {

@@ -66,10 +66,8 @@ struct WriteAheadLedger: Sendable, Equatable {
     mutating func append(bytes: Int) -> [Action] {
         precondition(bytes > 0)
         var actions: [Action] = []
-        if let last = segments.last, !last.sealed,
-            last.bytes == SpoolFormat.headerBytes || last.bytes + bytes <= segmentBytes
-        {
-            return [.write(segment: last.sequence, offset: last.bytes)]
+        if let (segment, offset) = writerOffset(for: bytes) {
+            return [.write(segment: segment, offset: offset)]
         }
         actions += sealWriter()
         let sequence = nextSequence
@@ -78,6 +76,16 @@ struct WriteAheadLedger: Sendable, Equatable {
         actions.append(.create(segment: sequence))
         actions.append(.write(segment: sequence, offset: SpoolFormat.headerBytes))
         return actions
+    }
+
+    /// Where `bytes` of records go when the writer takes them (no new segment needed): the common
+    /// case of ``append(bytes:)`` without building its list of actions. Report
+    /// ``written(segment:bytes:ids:)`` or ``writeFailed(segment:)`` after writing there.
+    func writerOffset(for bytes: Int) -> (segment: UInt64, offset: Int)? {
+        guard let last = segments.last, !last.sealed,
+            last.bytes == SpoolFormat.headerBytes || last.bytes + bytes <= segmentBytes
+        else { return nil }
+        return (last.sequence, last.bytes)
     }
 
     /// The segment file could not be created: forget it.

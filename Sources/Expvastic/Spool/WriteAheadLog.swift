@@ -28,8 +28,16 @@ public final class WriteAheadLog: Sendable {
     public let mapped: Bool
     private let budget: SpoolBudget
     private let logger: Logger
-    private let instruments: Instruments?
+    /// `wal_bytes` and `wal_syncs`, when metrics were asked for.
+    private let bytesGauge: Gauge?
+    private let syncCounter: Counter?
     private let state: Mutex<State>
+
+    /// The records' checksums, on the appending thread's stack; read under the lock while that
+    /// thread waits for it, never kept.
+    private struct Checksums: @unchecked Sendable {
+        let values: UnsafeBufferPointer<UInt32>
+    }
 
     private struct State: ~Copyable {
         mutating func takeDeletions() -> [String] {
@@ -49,11 +57,6 @@ public final class WriteAheadLog: Sendable {
         /// Confirmed segments to unlink once the lock is released (on ext4, unlinking a 1 MiB file
         /// frees its blocks: appends should not wait for that).
         var toDelete: [String] = []
-    }
-
-    private struct Instruments {
-        var bytes: Gauge
-        var syncs: Counter
     }
 
     /// The log's directory inside a spool directory.
@@ -97,12 +100,8 @@ public final class WriteAheadLog: Sendable {
         self.mapped = mapped
         self.budget = budget
         self.logger = logger
-        instruments = metrics.map { factory in
-            Instruments(
-                bytes: factory.gauge(MetricKey("wal_bytes", labels: metricLabels)),
-                syncs: factory.counter(MetricKey("wal_syncs", labels: metricLabels))
-            )
-        }
+        bytesGauge = metrics?.gauge(MetricKey("wal_bytes", labels: metricLabels))
+        syncCounter = metrics?.counter(MetricKey("wal_syncs", labels: metricLabels))
         let segmentBytes = max(segmentBytes, SpoolFormat.headerBytes + SpoolFormat.frameHeaderBytes + 1)
         state = Mutex(
             State(
@@ -138,17 +137,22 @@ public final class WriteAheadLog: Sendable {
     private func appendRecords<C: Collection & Sendable>(_ documents: C) throws(SpoolError)
     where C.Element == Document {
         guard !documents.isEmpty else { return }
-        var recordBytes = 0
-        for document in documents {
-            let bytes = SpoolFormat.recordBytes(document)
-            guard bytes - SpoolFormat.frameHeaderBytes <= SpoolFormat.maxPayloadBytes else {
-                // Throws the format's own error.
-                var scratch: [UInt8] = []
-                try SpoolFormat.appendRecord(document, to: &scratch)
-                return
+        // Checksums before the lock (on the stack): under it, only the copy into the mapping.
+        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: documents.count) {
+            (checksums) throws(SpoolError) in
+            var recordBytes = 0
+            for (index, document) in documents.enumerated() {
+                checksums[index] = try SpoolFormat.checksum(of: document)
+                recordBytes += SpoolFormat.recordBytes(document)
             }
-            recordBytes += bytes
+            try appendRecords(
+                documents, checksums: Checksums(values: UnsafeBufferPointer(checksums)), bytes: recordBytes)
         }
+    }
+
+    private func appendRecords<C: Collection & Sendable>(
+        _ documents: C, checksums: Checksums, bytes recordBytes: Int
+    ) throws(SpoolError) where C.Element == Document {
         var deletions: [String] = []
         defer { remove(deletions) }
         try state.withLock { state throws(SpoolError) in
@@ -165,12 +169,17 @@ public final class WriteAheadLog: Sendable {
                 )
             }
             defer { publish(state.ledger.totalBytes) }
+            if let (segment, offset) = state.ledger.writerOffset(for: recordBytes) {
+                // The common case, without a list of actions.
+                try write(documents, checksums: checksums, bytes: recordBytes, to: segment, at: offset, in: &state)
+                return
+            }
             for action in state.ledger.append(bytes: recordBytes) {
                 switch action {
                 case .create(let segment):
                     try create(segment, in: &state)
                 case .write(let segment, let offset):
-                    try write(documents, bytes: recordBytes, to: segment, at: offset, in: &state)
+                    try write(documents, checksums: checksums, bytes: recordBytes, to: segment, at: offset, in: &state)
                 case .delete:
                     perform([action], in: &state)
                 }
@@ -217,7 +226,7 @@ public final class WriteAheadLog: Sendable {
             do { try SpoolFile.syncDirectory(directory) } catch { failure = failure ?? error }
         }
         let count = files.count + (syncDirectory ? 1 : 0)
-        instruments?.syncs.increment(by: Int64(count))
+        syncCounter?.increment(by: Int64(count))
         if let failure { throw failure }
         return count
     }
@@ -271,19 +280,21 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func write<C: Collection & Sendable>(
-        _ documents: C, bytes: Int, to segment: UInt64, at offset: Int, in state: inout State
+        _ documents: C, checksums: Checksums, bytes: Int, to segment: UInt64, at offset: Int,
+        in state: inout State
     ) throws(SpoolError) where C.Element == Document {
-        guard let writer = state.writer, writer.sequence == segment else {
+        guard state.writer?.sequence == segment else {
             preconditionFailure("write-ahead log writes to segment \(segment) but has another open")
         }
         do {
-            if state.writer?.mapping != nil {
-                try state.writer!.mapping!.write(count: bytes, at: offset) { (out) throws(SpoolError) in
+            if state.writer!.mapping != nil {
+                try state.writer!.mapping!.write(count: bytes, at: offset) { out in
                     var index = 0
-                    for document in documents {
+                    for (number, document) in documents.enumerated() {
                         let count = SpoolFormat.recordBytes(document)
-                        try SpoolFormat.writeRecord(
-                            document, into: UnsafeMutableRawBufferPointer(rebasing: out[index..<index + count]))
+                        SpoolFormat.writeRecord(
+                            document, checksum: checksums.values[number],
+                            into: UnsafeMutableRawBufferPointer(rebasing: out[index..<index + count]))
                         index += count
                     }
                 }
@@ -291,12 +302,12 @@ public final class WriteAheadLog: Sendable {
                 var records: [UInt8] = []
                 records.reserveCapacity(bytes)
                 for document in documents { try SpoolFormat.appendRecord(document, to: &records) }
-                try writer.file.write(records, at: offset)
+                try state.writer!.file.write(records, at: offset)
             }
         } catch {
             // Never leave a partial record (or a preallocated tail) for the next append to follow:
             // cut the file back, and seal it.
-            try? writer.file.truncate(to: offset)
+            try? state.writer?.file.truncate(to: offset)
             perform(state.ledger.writeFailed(segment: segment), in: &state)
             closeWriter(in: &state)
             throw error
@@ -359,6 +370,6 @@ public final class WriteAheadLog: Sendable {
 
     private func publish(_ bytes: Int) {
         budget.setLogBytes(bytes)
-        instruments?.bytes.set(Double(bytes))
+        bytesGauge?.set(Double(bytes))
     }
 }
