@@ -12,8 +12,6 @@ let allBenchmarks: [Benchmark] = [
     ConfigLoadBenchmarks.load(name: "config-load-10000", readers: 10000),
     WriteAheadLogBenchmarks.append(name: "wal-append-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: nil),
     WriteAheadLogBenchmarks.append(
-        name: "wal-append-pwrite-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: nil, mapped: false),
-    WriteAheadLogBenchmarks.append(
         name: "wal-append-sync100-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: 100),
 ]
 

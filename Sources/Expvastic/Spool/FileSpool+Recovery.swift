@@ -132,7 +132,9 @@ extension FileSpool {
         var next = newest + 1
         for sequence in names.compactMap(SpoolFormat.segmentSequence(fileName:)).sorted() {
             let source = path(logDirectory, SpoolFormat.segmentFileName(sequence))
-            let size = try trimPreallocatedTail(source)
+            let file = try SpoolFile(path: source, flags: O_RDONLY)
+            let size = try file.size()
+            file.close()
             guard size > SpoolFormat.headerBytes else {
                 // Created, never written to: nothing to replay.
                 try SpoolFile.remove(source)
@@ -154,22 +156,5 @@ extension FileSpool {
             )
         }
         return adopted
-    }
-
-    /// Cuts a write-ahead log segment back to the end of its records: the log preallocates its
-    /// segments (``SegmentMapping``), so a killed process leaves zeros after the last record, and a
-    /// zero record length marks where the records end (a record is written length last). A torn
-    /// or corrupt record is left alone, for the spool's recovery to report. Returns the new size.
-    static func trimPreallocatedTail(_ path: String) throws(SpoolError) -> Int {
-        let file = try SpoolFile(path: path, flags: O_RDWR)
-        defer { file.close() }
-        let size = try file.size()
-        guard size > SpoolFormat.headerBytes else { return size }
-        let scan = try SegmentScan(file: file, from: SpoolFormat.headerBytes, to: size, keepDocuments: false)
-        guard let failure = scan.failure else { return size }
-        let lengthField = try file.read(count: 4, at: failure.offset)
-        guard lengthField.count == 4, lengthField.allSatisfy({ $0 == 0 }) else { return size }
-        try file.truncate(to: failure.offset)
-        return failure.offset
     }
 }

@@ -199,10 +199,8 @@ public final class FileSpool: Spool {
 
     /// Opens the write-ahead log in this spool's `wal/` directory, sharing `spool_max_bytes`.
     /// Whatever an earlier run left there was adopted by this spool when it opened (and is
-    /// replayed like any spooled batch), so the log starts empty. `mapped`: see
-    /// ``WriteAheadLog/init(directory:budget:segmentBytes:rollBytes:mapped:logger:metrics:metricLabels:)``.
+    /// replayed like any spooled batch), so the log starts empty.
     public func openWriteAheadLog(
-        mapped: Bool = true,
         logger: Logger,
         metrics: (any MetricsFactory)? = nil,
         metricLabels: [MetricKey.Label] = []
@@ -211,7 +209,6 @@ public final class FileSpool: Spool {
             directory: WriteAheadLog.directory(inSpool: directory),
             budget: budget,
             segmentBytes: state.withLock { $0.machine.segmentBytes },
-            mapped: mapped,
             logger: logger,
             metrics: metrics,
             metricLabels: metricLabels

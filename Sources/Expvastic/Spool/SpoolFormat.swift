@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The on-disk format of a file spool (version 1). All integers are little-endian.
 ///
 /// A segment file `segment-<20-digit sequence>.spool` is a 16-byte header followed by records:
@@ -80,61 +78,24 @@ enum SpoolFormat {
         let length = payloadBytes(document)
         guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
         let start = out.count
-        appendLittleEndian(UInt32(length), to: &out)
-        appendLittleEndian(UInt32(0), to: &out)  // checksum, filled in below
-        out.append(payloadKind)
-        appendVarint(document.id.utf8.count, to: &out)
-        out.append(contentsOf: document.id.utf8)
-        appendLittleEndian(UInt64(bitPattern: document.timestampMillis), to: &out)
-        appendVarint(document.reader.utf8.count, to: &out)
-        out.append(contentsOf: document.reader.utf8)
-        out.append(contentsOf: document.body)
-        let crc = out.withUnsafeBytes { all in
-            let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[start..<start + 4]))
-            return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[(start + 8)...]), continuing: lengthCRC)
+        out.append(contentsOf: repeatElement(0, count: frameHeaderBytes + length))
+        let failure = out.withUnsafeMutableBytes { all -> SpoolError? in
+            do throws(SpoolError) {
+                try writeRecord(document, into: UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+            } catch {
+                return error
+            }
+            return nil
         }
-        out.withUnsafeMutableBytes { all in
-            all.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
-        }
+        if let failure { throw failure }
     }
 
-    /// The checksum of `document`'s record (``writeRecord(_:checksum:into:)``), computed from its
-    /// parts without building the record: the log computes it before taking its lock.
-    static func checksum(of document: Document) throws(SpoolError) -> UInt32 {
+    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long (the
+    /// write-ahead log encodes into a buffer on its stack with this).
+    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
         let length = payloadBytes(document)
         guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
-        // Length field, kind, id length, id, timestamp, reader length, reader, body.
-        var crc = withUnsafeBytes(of: UInt32(length).littleEndian) { CRC32C.checksum($0) }
-        var head: (UInt64, UInt64) = (0, 0)  // kind and a varint: at most 1 + 10 bytes
-        var id = document.id
-        var reader = document.reader
-        crc = withUnsafeMutableBytes(of: &head) { head in
-            head[0] = payloadKind
-            return CRC32C.checksum(
-                UnsafeRawBufferPointer(rebasing: head[0..<1 + varint(id.utf8.count, into: head, at: 1)]),
-                continuing: crc)
-        }
-        crc = id.withUTF8 { CRC32C.checksum(UnsafeRawBufferPointer($0), continuing: crc) }
-        crc = withUnsafeBytes(of: UInt64(bitPattern: document.timestampMillis).littleEndian) {
-            CRC32C.checksum($0, continuing: crc)
-        }
-        crc = withUnsafeMutableBytes(of: &head) { head in
-            CRC32C.checksum(
-                UnsafeRawBufferPointer(rebasing: head[0..<varint(reader.utf8.count, into: head, at: 0)]),
-                continuing: crc)
-        }
-        crc = reader.withUTF8 { CRC32C.checksum(UnsafeRawBufferPointer($0), continuing: crc) }
-        return document.body.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
-    }
-
-    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long, with
-    /// `checksum` from ``checksum(of:)``. The frame header (length and checksum) goes in last:
-    /// while the payload is being copied the length field is still zero, which a reader takes for
-    /// the end of the records (a process killed in the middle of the copy leaves no torn record,
-    /// only the end of the log).
-    static func writeRecord(_ document: Document, checksum: UInt32, into out: UnsafeMutableRawBufferPointer) {
-        let length = out.count - frameHeaderBytes
-        precondition(length == payloadBytes(document), "record buffer of \(out.count) bytes")
+        precondition(out.count == frameHeaderBytes + length, "record buffer of \(out.count) bytes")
         var index = frameHeaderBytes
         func put(_ bytes: UnsafeRawBufferPointer) {
             if let base = bytes.baseAddress, bytes.count > 0 {
@@ -142,6 +103,7 @@ enum SpoolFormat {
                 index += bytes.count
             }
         }
+        out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
         out[index] = payloadKind
         index += 1
         var id = document.id
@@ -152,15 +114,9 @@ enum SpoolFormat {
         index += varint(reader.utf8.count, into: out, at: index)
         reader.withUTF8 { put(UnsafeRawBufferPointer($0)) }
         document.body.withUnsafeBytes { put($0) }
-        out.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
-        // The length goes in last; the fence keeps the compiler from moving the payload after it.
-        atomicMemoryFence(ordering: .releasing)
-        out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
-    }
-
-    /// ``writeRecord(_:checksum:into:)`` with the checksum computed here.
-    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
-        writeRecord(document, checksum: try checksum(of: document), into: out)
+        let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[0..<4]))
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[frameHeaderBytes...]), continuing: lengthCRC)
+        out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
     }
 
     /// Writes `value` as a varint at `index`; returns the bytes written.
@@ -273,15 +229,6 @@ enum SpoolFormat {
             count += 1
         }
         return count
-    }
-
-    private static func appendVarint(_ value: Int, to out: inout [UInt8]) {
-        var value = UInt64(value)
-        while value >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        out.append(UInt8(value))
     }
 
     private static func readVarint(_ buffer: [UInt8], at index: inout Int, end: Int) -> Int? {

@@ -8,12 +8,14 @@ import Synchronization
 /// replays it (`create` with the deterministic `_id` makes a re-sent document a harmless 409).
 ///
 /// - Format: the spool's segment files (`SpoolFormat`), in the spool directory's `wal/`.
-/// - ``append(_:)`` copies the records into the current segment's pages, mapped with `MAP_SHARED`
-///   (``SegmentMapping``): they are in the page cache when it returns, with no system call per
-///   document (about 1 µs for a 1 KB document), and it never waits for a disk flush. Where the file
-///   system cannot preallocate the segment, each append is one `pwrite` instead. ``sync()`` fsyncs
-///   what was written since the last call; the recorder calls it every `wal_sync_interval`, so a
-///   power loss loses at most that much.
+/// - ``append(_:)`` does one `pwrite` (no `fsync`): page cache, a few microseconds per document,
+///   and it never waits for a disk flush. The record is encoded and checksummed before the log's
+///   lock is taken (on the stack when it fits, no allocation), so the lock covers only the
+///   bookkeeping and the `pwrite`. ``sync()`` fsyncs what was written since the last call; the
+///   recorder calls it every `wal_sync_interval`, so a power loss loses at most that much.
+///   (Copying records into a `MAP_SHARED` mapping of the segment instead was measured on
+///   `e2e-1000`: its page faults cost as much kernel time as the `pwrite`s, and each `fsync` then
+///   had to write-protect the mapped pages; see `Benchmarks/README.md`.)
 /// - A segment is deleted when it takes no more records and all of its records were confirmed;
 ///   the writer is rolled once it is fully confirmed and `rollBytes` large, so a restart re-sends
 ///   little.
@@ -24,8 +26,6 @@ import Synchronization
 public final class WriteAheadLog: Sendable {
     /// The log's directory (`<spool_dir>/wal`).
     public let directory: String
-    /// Whether records are copied into a mapped segment (else written with `pwrite`).
-    public let mapped: Bool
     private let budget: SpoolBudget
     private let logger: Logger
     /// `wal_bytes` and `wal_syncs`, when metrics were asked for.
@@ -33,10 +33,10 @@ public final class WriteAheadLog: Sendable {
     private let syncCounter: Counter?
     private let state: Mutex<State>
 
-    /// The records' checksums, on the appending thread's stack; read under the lock while that
-    /// thread waits for it, never kept.
-    private struct Checksums: @unchecked Sendable {
-        let values: UnsafeBufferPointer<UInt32>
+    /// Encoded records on the appending thread's stack; written under the lock while that thread
+    /// waits for it, never kept.
+    private struct Records: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
     }
 
     private struct State: ~Copyable {
@@ -46,8 +46,7 @@ public final class WriteAheadLog: Sendable {
         }
 
         var ledger: WriteAheadLedger
-        /// The segment being written; `mapping` is nil when the file system could not preallocate it.
-        var writer: (sequence: UInt64, file: SpoolFile, mapping: SegmentMapping?)?
+        var writer: (sequence: UInt64, file: SpoolFile)?
         /// The writer has bytes that were not fsync'd.
         var writerDirty = false
         /// Files rolled or about to be deleted with bytes that were not fsync'd; synced and closed by `sync`.
@@ -71,15 +70,12 @@ public final class WriteAheadLog: Sendable {
     ///   - budget: shared with the spool; its `maxBytes` is `spool_max_bytes`.
     ///   - segmentBytes: size at which a new segment is started.
     ///   - rollBytes: size at which a fully confirmed writer is deleted (default 1 MiB).
-    ///   - mapped: write records into the mapped segment (the default); false: one `pwrite` per
-    ///     append (for file systems that cannot map files, and for comparing the two).
     ///   - metrics: when given, the gauge `wal_bytes` and the counter `wal_syncs` are kept, with `metricLabels`.
     public init(
         directory: String,
         budget: SpoolBudget,
         segmentBytes: Int,
         rollBytes: Int = 1 << 20,
-        mapped: Bool = true,
         logger: Logger,
         metrics: (any MetricsFactory)? = nil,
         metricLabels: [MetricKey.Label] = []
@@ -97,7 +93,6 @@ public final class WriteAheadLog: Sendable {
         }
         let newest = names.compactMap(SpoolFormat.segmentSequence(fileName:)).max() ?? 0
         self.directory = directory
-        self.mapped = mapped
         self.budget = budget
         self.logger = logger
         bytesGauge = metrics?.gauge(MetricKey("wal_bytes", labels: metricLabels))
@@ -110,8 +105,6 @@ public final class WriteAheadLog: Sendable {
 
     deinit {
         state.withLock { state in
-            // Left as a crash leaves it (preallocated tail included): the spool's adoption trims it.
-            state.writer?.mapping?.unmap()
             state.writer?.file.close()
             state.writer = nil
             for file in state.toSync { file.close() }
@@ -125,7 +118,7 @@ public final class WriteAheadLog: Sendable {
         try appendRecords(CollectionOfOne(document))
     }
 
-    /// Writes the documents (one copy into the mapped segment, or one `pwrite`; no `fsync`). When
+    /// Writes the documents (one `pwrite`, no `fsync`). When
     /// this returns they survive a crash of the process; ``sync()`` makes them survive a crash of
     /// the machine.
     public func append(_ documents: [Document]) throws(SpoolError) {
@@ -137,22 +130,25 @@ public final class WriteAheadLog: Sendable {
     private func appendRecords<C: Collection & Sendable>(_ documents: C) throws(SpoolError)
     where C.Element == Document {
         guard !documents.isEmpty else { return }
-        // Checksums before the lock (on the stack): under it, only the copy into the mapping.
-        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: documents.count) {
-            (checksums) throws(SpoolError) in
-            var recordBytes = 0
-            for (index, document) in documents.enumerated() {
-                checksums[index] = try SpoolFormat.checksum(of: document)
-                recordBytes += SpoolFormat.recordBytes(document)
+        var recordBytes = 0
+        for document in documents { recordBytes += SpoolFormat.recordBytes(document) }
+        // Encoded and checksummed before the lock, on the stack when it fits (the standard
+        // library takes the heap for what does not).
+        try withUnsafeTemporaryAllocation(byteCount: recordBytes, alignment: 8) { (buffer) throws(SpoolError) in
+            var index = 0
+            for document in documents {
+                let count = SpoolFormat.recordBytes(document)
+                try SpoolFormat.writeRecord(
+                    document, into: UnsafeMutableRawBufferPointer(rebasing: buffer[index..<index + count]))
+                index += count
             }
-            try appendRecords(
-                documents, checksums: Checksums(values: UnsafeBufferPointer(checksums)), bytes: recordBytes)
+            try appendRecords(Records(bytes: UnsafeRawBufferPointer(buffer)), of: documents)
         }
     }
 
-    private func appendRecords<C: Collection & Sendable>(
-        _ documents: C, checksums: Checksums, bytes recordBytes: Int
-    ) throws(SpoolError) where C.Element == Document {
+    private func appendRecords<C: Collection & Sendable>(_ records: Records, of documents: C) throws(SpoolError)
+    where C.Element == Document {
+        let recordBytes = records.bytes.count
         var deletions: [String] = []
         defer { remove(deletions) }
         try state.withLock { state throws(SpoolError) in
@@ -171,7 +167,7 @@ public final class WriteAheadLog: Sendable {
             defer { publish(state.ledger.totalBytes) }
             if let (segment, offset) = state.ledger.writerOffset(for: recordBytes) {
                 // The common case, without a list of actions.
-                try write(documents, checksums: checksums, bytes: recordBytes, to: segment, at: offset, in: &state)
+                try write(records, of: documents, to: segment, at: offset, in: &state)
                 return
             }
             for action in state.ledger.append(bytes: recordBytes) {
@@ -179,7 +175,7 @@ public final class WriteAheadLog: Sendable {
                 case .create(let segment):
                     try create(segment, in: &state)
                 case .write(let segment, let offset):
-                    try write(documents, checksums: checksums, bytes: recordBytes, to: segment, at: offset, in: &state)
+                    try write(records, of: documents, to: segment, at: offset, in: &state)
                 case .delete:
                     perform([action], in: &state)
                 }
@@ -262,13 +258,9 @@ public final class WriteAheadLog: Sendable {
         closeWriter(in: &state)
         let path = path(of: segment)
         do {
-            let file = try SpoolFile(path: path, flags: O_RDWR | O_CREAT | O_EXCL)
-            state.writer = (segment, file, nil)
+            let file = try SpoolFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL)
+            state.writer = (segment, file)
             try file.write(SpoolFormat.segmentHeader(), at: 0)
-            if mapped {
-                state.writer?.mapping = SegmentMapping(
-                    file: file, bytes: SpoolFormat.headerBytes, maxBytes: state.ledger.segmentBytes)
-            }
             state.writerDirty = true
             state.directoryDirty = true
         } catch {
@@ -280,40 +272,22 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func write<C: Collection & Sendable>(
-        _ documents: C, checksums: Checksums, bytes: Int, to segment: UInt64, at offset: Int,
-        in state: inout State
+        _ records: Records, of documents: C, to segment: UInt64, at offset: Int, in state: inout State
     ) throws(SpoolError) where C.Element == Document {
-        guard state.writer?.sequence == segment else {
+        guard let file = state.writer?.file, state.writer?.sequence == segment else {
             preconditionFailure("write-ahead log writes to segment \(segment) but has another open")
         }
         do {
-            if state.writer!.mapping != nil {
-                try state.writer!.mapping!.write(count: bytes, at: offset) { out in
-                    var index = 0
-                    for (number, document) in documents.enumerated() {
-                        let count = SpoolFormat.recordBytes(document)
-                        SpoolFormat.writeRecord(
-                            document, checksum: checksums.values[number],
-                            into: UnsafeMutableRawBufferPointer(rebasing: out[index..<index + count]))
-                        index += count
-                    }
-                }
-            } else {
-                var records: [UInt8] = []
-                records.reserveCapacity(bytes)
-                for document in documents { try SpoolFormat.appendRecord(document, to: &records) }
-                try state.writer!.file.write(records, at: offset)
-            }
+            try file.write(records.bytes, at: offset)
         } catch {
-            // Never leave a partial record (or a preallocated tail) for the next append to follow:
-            // cut the file back, and seal it.
-            try? state.writer?.file.truncate(to: offset)
+            // Never leave a partial record for the next append to follow: cut it off, and seal.
+            try? file.truncate(to: offset)
             perform(state.ledger.writeFailed(segment: segment), in: &state)
             closeWriter(in: &state)
             throw error
         }
         state.writerDirty = true
-        state.ledger.written(segment: segment, bytes: bytes, ids: documents.lazy.map(\.id))
+        state.ledger.written(segment: segment, bytes: records.bytes.count, ids: documents.lazy.map(\.id))
     }
 
     /// Forgets deleted segments; ``remove(_:)`` unlinks their files once the lock is released.
@@ -348,18 +322,10 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    /// Closes the writer; bytes not synced yet are synced by the next ``sync()`` first. A mapped
-    /// writer that stays (records not confirmed yet) is cut back to its records.
+    /// Closes the writer; bytes not synced yet are synced by the next ``sync()`` first.
     private func closeWriter(in state: inout State) {
-        guard var writer = state.writer else { return }
+        guard let writer = state.writer else { return }
         state.writer = nil
-        if writer.mapping != nil {
-            writer.mapping?.unmap()
-            let sequence = writer.sequence
-            if let kept = state.ledger.segments.first(where: { $0.sequence == sequence }) {
-                try? writer.file.truncate(to: kept.bytes)
-            }
-        }
         if state.writerDirty {
             state.toSync.append(writer.file)
             state.writerDirty = false

@@ -27,26 +27,6 @@ import Testing
         #expect(SpoolFormat.document(from: bytes, payload: payload) == document)
     }
 
-    @Test(arguments: [
-        Document(id: "a", timestampMillis: 0, reader: "r", body: []),
-        Document(id: "ünïcödé-✓", timestampMillis: -1, reader: "ręader", body: Array("{}".utf8)),
-        Document(id: String(repeating: "x", count: 300), timestampMillis: .max, reader: "", body: [0, 255, 10]),
-        SpoolFixtures.document(7, bodyBytes: 3000),
-    ])
-    func writingIntoMemoryGivesTheSameRecordAsAppending(document: Document) throws {
-        var written = [UInt8](repeating: 0xEE, count: SpoolFormat.recordBytes(document))
-        try written.withUnsafeMutableBytes { out in try SpoolFormat.writeRecord(document, into: out) }
-        #expect(written == (try encode([document])))
-    }
-
-    @Test func aZeroLengthFieldIsWhereRecordsEnd() throws {
-        // What a process killed in the middle of `writeRecord` leaves: the payload, no length yet.
-        let document = SpoolFixtures.document(1)
-        var bytes = try encode([document])
-        bytes.replaceSubrange(0..<4, with: [0, 0, 0, 0])
-        #expect(SpoolFormat.frame(in: bytes, at: 0) == .corrupt("record length 0 is out of range"))
-    }
-
     @Test func consecutiveRecords() throws {
         let documents = SpoolFixtures.documents(0..<5)
         let bytes = try encode(documents)

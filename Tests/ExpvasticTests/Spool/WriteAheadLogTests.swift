@@ -1,8 +1,7 @@
+import Expvastic
 import ExpvasticTestSupport
 import Foundation
 import Testing
-
-@testable import Expvastic
 
 /// The write-ahead log on disk: what a crash leaves is replayed by the spool of the next start.
 @Suite struct WriteAheadLogTests {
@@ -20,9 +19,7 @@ import Testing
         try F.segmentFiles(WriteAheadLog.directory(inSpool: directory))
     }
 
-    /// Mapped (the default) and with one `pwrite` per append.
-    @Test(arguments: [true, false])
-    func whatACrashLeavesIsReplayedAfterTheSpoolsOwnDocuments(mapped: Bool) async throws {
+    @Test func whatACrashLeavesIsReplayedAfterTheSpoolsOwnDocuments() async throws {
         try await F.withDirectory { directory in
             do {
                 let spool = try openSpool(directory)
@@ -30,8 +27,8 @@ import Testing
                 // One replayed batch acknowledged: the cursor is inside the spool's segment.
                 let first = try #require(try spool.peek(maxDocuments: 2))
                 try spool.acknowledge(first)
-                let log = try spool.openWriteAheadLog(mapped: mapped, logger: F.logger(InMemoryLogHandler()))
-                for document in F.documents(0..<5) { try log.append(document) }
+                let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
+                for document in F.documents(0..<5) { try log.append([document]) }
                 log.confirm(F.documents(0..<2))
                 #expect(log.unconfirmedDocuments == 3)
                 #expect(try logSegments(directory).count == 1)
@@ -49,69 +46,6 @@ import Testing
             let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
             try log.append(F.documents(10..<11))
             #expect(try logSegments(directory).count == 1)
-        }
-    }
-
-    @Test func aKilledWritersPreallocatedTailAndHalfCopiedRecordAreCutWhenTheSpoolAdoptsTheSegment() async throws {
-        try await F.withDirectory { directory in
-            let documents = F.documents(0..<3)
-            let recordsEnd = SpoolFormat.headerBytes + documents.reduce(0) { $0 + SpoolFormat.recordBytes($1) }
-            var segment = ""
-            do {
-                let spool = try openSpool(directory)
-                let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
-                try log.append(documents)
-                segment = try #require(log.segmentPaths.first)
-                // No close: the process dies here, with the segment preallocated past its records.
-            }
-            var left = try F.bytes(segment)
-            #expect(left.count == SegmentMapping.growthBytes)
-            #expect(left[recordsEnd...].allSatisfy { $0 == 0 })
-            // And it died in the middle of a fourth record: payload copied, length not yet.
-            var fourth = [UInt8](repeating: 0, count: SpoolFormat.recordBytes(F.document(3)))
-            try fourth.withUnsafeMutableBytes { try SpoolFormat.writeRecord(F.document(3), into: $0) }
-            fourth.replaceSubrange(0..<4, with: [0, 0, 0, 0])
-            left.replaceSubrange(recordsEnd..<recordsEnd + fourth.count, with: fourth)
-            try F.write(left, to: segment)
-
-            let handler = InMemoryLogHandler()
-            let spool = try openSpool(directory, handler: handler)
-            let adopted = try #require(try F.segmentFiles(directory).last)
-            #expect(try F.bytes(directory + "/" + adopted).count == recordsEnd)
-            #expect(try F.drain(spool) == documents)
-            #expect(F.errors(handler).isEmpty, "no corruption reported: \(F.errors(handler).map(\.message))")
-        }
-    }
-
-    @Test func recordsAcrossMappingWindowsAndPreallocationStepsAreAllReplayed() async throws {
-        try await F.withDirectory { directory in
-            // 1,200 documents of 1 KB: 1.3 MB in one 16 MiB segment, past the 1 MiB window and
-            // five 256 KiB preallocation steps.
-            let documents = F.documents(0..<1200, bodyBytes: 1000)
-            do {
-                let spool = try openSpool(directory)
-                let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
-                for document in documents { try log.append(document) }
-                #expect(log.segmentPaths.count == 1)
-            }
-            let spool = try openSpool(directory)
-            let replayed = try F.drain(spool, batch: 500)
-            #expect(replayed.count == documents.count)
-            #expect(replayed == documents)
-        }
-    }
-
-    @Test func aClosedSegmentWithUnconfirmedRecordsKeepsOnlyItsRecords() async throws {
-        try await F.withDirectory { directory in
-            let spool = try openSpool(directory)
-            let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
-            let documents = F.documents(0..<4)
-            try log.append(documents)
-            let segment = try #require(log.segmentPaths.first)
-            try log.close()
-            #expect(log.segmentPaths == [segment], "its records are not confirmed: it stays")
-            let size = SpoolFormat.headerBytes + documents.reduce(0) { $0 + SpoolFormat.recordBytes($1) }
-            #expect(try F.bytes(segment).count == size, "no preallocated tail")
         }
     }
 
