@@ -37,7 +37,7 @@ public enum Gzip {
         guard result == Z_STREAM_END else { throw Failure(description: "zlib deflate failed (\(result))") }
         // The bound is about the size of the input, the output a few percent of it: a copy of the
         // right size, rather than holding the bound's buffer while the request is in flight.
-        return Array(bound[...])
+        return bound.withUnsafeBufferPointer { Array($0) }
     }
 
     /// The bytes of a gzip stream; at most `limit` of them.
