@@ -10,9 +10,10 @@ import Synchronization
 /// - Format: the spool's segment files (`SpoolFormat`), in the spool directory's `wal/`.
 /// - ``append(_:)`` does one `pwrite` (no `fsync`): page cache, a few microseconds per document,
 ///   and it never waits for a disk flush. The record is encoded and checksummed before the log's
-///   lock is taken (on the stack when it fits, no allocation), so the lock covers only the
-///   bookkeeping and the `pwrite`. ``sync()`` fsyncs what was written since the last call; the
-///   recorder calls it every `wal_sync_interval`, so a power loss loses at most that much.
+///   lock is taken (in a temporary buffer: the stack up to 1 KiB, else one `malloc`), so the lock
+///   covers only the bookkeeping and the `pwrite`. ``sync()`` fsyncs what was written since the
+///   last call; the recorder calls it every `wal_sync_interval`, so a power loss loses at most that
+///   much.
 ///   (Copying records into a `MAP_SHARED` mapping of the segment instead was measured on
 ///   `e2e-1000`: its page faults cost as much kernel time as the `pwrite`s, and each `fsync` then
 ///   had to write-protect the mapped pages; see `Benchmarks/README.md`.)
@@ -132,8 +133,8 @@ public final class WriteAheadLog: Sendable {
         guard !documents.isEmpty else { return }
         var recordBytes = 0
         for document in documents { recordBytes += SpoolFormat.recordBytes(document) }
-        // Encoded and checksummed before the lock, on the stack when it fits (the standard
-        // library takes the heap for what does not).
+        // Encoded and checksummed before the lock (the standard library puts small buffers on the
+        // stack, larger ones on the heap).
         try withUnsafeTemporaryAllocation(byteCount: recordBytes, alignment: 8) { (buffer) throws(SpoolError) in
             var index = 0
             for document in documents {
