@@ -26,6 +26,9 @@ struct BenchmarkContext {
     var reference = true
     /// Whether the end-to-end runs' recorder keeps its write-ahead log (`wal`; `--no-wal` turns it off).
     var writeAheadLog = true
+    /// Whether the end-to-end runs' recorder gzips its bulk bodies (`compression: gzip`, the default;
+    /// `--no-gzip` writes `none`, as `EXPVASTIC_BENCH_COMPRESSION=none` does).
+    var gzip = true
     /// The `expvasyml` to measure; nil: the one next to this executable.
     var expvasyml: String?
 }

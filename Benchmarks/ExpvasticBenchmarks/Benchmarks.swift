@@ -1,7 +1,7 @@
 import Foundation
 
 /// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
-/// [--warmup S] [--window S] [--no-reference] [--no-wal] [--expvasyml PATH]`
+/// [--warmup S] [--window S] [--no-reference] [--no-wal] [--no-gzip] [--expvasyml PATH]`
 ///
 /// FILTER keeps benchmarks whose name contains it (a name equal to FILTER keeps only that one).
 /// `--json` prints one JSON object per benchmark per line instead of a table. `--cpu-time` times
@@ -57,6 +57,7 @@ struct Benchmarks {
             case "--window": context.windowSeconds = seconds(argument)
             case "--no-reference": context.reference = false
             case "--no-wal": context.writeAheadLog = false
+            case "--no-gzip": context.gzip = false
             case "--expvasyml":
                 guard let value = arguments.popFirst() else { usage("--expvasyml needs a path") }
                 context.expvasyml = value
@@ -147,7 +148,7 @@ struct Benchmarks {
     static func usage(_ problem: String?) -> Never {
         let text = """
             usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
-                                       [--warmup S] [--window S] [--no-reference] [--no-wal] [--expvasyml PATH]
+                                       [--warmup S] [--window S] [--no-reference] [--no-wal] [--no-gzip] [--expvasyml PATH]
             benchmarks: \((allBenchmarks.map(\.name) + allEndToEnd.map(\.name)).joined(separator: ", "))
 
             """

@@ -17,7 +17,7 @@ struct EndToEndBenchmark: Sendable {
                 let configuration = directory + "/expvastic.yml"
                 try BenchmarkConfiguration.yaml(
                     ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool",
-                    writeAheadLog: environment.context.writeAheadLog
+                    writeAheadLog: environment.context.writeAheadLog, gzip: environment.context.gzip
                 ).write(toFile: configuration, atomically: true, encoding: .utf8)
                 return try ChildProcess(
                     name: "expvasyml", executable: environment.expvasyml, arguments: ["-c", configuration],

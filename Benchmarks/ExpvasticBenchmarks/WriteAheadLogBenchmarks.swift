@@ -26,7 +26,7 @@ enum WriteAheadLogBenchmarks {
                 return {
                     for (index, document) in documents.enumerated() {
                         do {
-                            try log.append([document])
+                            try log.append(document)
                             if let syncEvery, (index + 1) % syncEvery == 0 { try log.sync() }
                         } catch {
                             preconditionFailure("write-ahead log benchmark: \(error)")

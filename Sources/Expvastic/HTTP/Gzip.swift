@@ -20,21 +20,24 @@ public enum Gzip {
             Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw Failure(description: "zlib deflateInit2 failed (\(status))") }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))))
-        let result = bytes.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+        // Not zero-filled first (zlib writes every byte it reports).
+        var result = Z_OK
+        let bound = [UInt8](unsafeUninitializedCapacity: Int(deflateBound(&stream, UInt(bytes.count)))) {
+            out, initialized in
+            bytes.withUnsafeBufferPointer { input in
                 stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
                 stream.avail_in = UInt32(input.count)
                 stream.next_out = out.baseAddress
                 stream.avail_out = UInt32(out.count)
-                let status = deflate(&stream, Z_FINISH)
-                return (status, Int(stream.total_out))
+                result = deflate(&stream, Z_FINISH)
             }
+            initialized = result == Z_STREAM_END ? Int(stream.total_out) : 0
         }
         // deflateBound guarantees room for everything in one call.
-        guard result.0 == Z_STREAM_END else { throw Failure(description: "zlib deflate failed (\(result.0))") }
-        output.removeLast(output.count - result.1)
-        return output
+        guard result == Z_STREAM_END else { throw Failure(description: "zlib deflate failed (\(result))") }
+        // The bound is about the size of the input, the output a few percent of it: a copy of the
+        // right size, rather than holding the bound's buffer while the request is in flight.
+        return bound.withUnsafeBufferPointer { Array($0) }
     }
 
     /// The bytes of a gzip stream; at most `limit` of them.

@@ -10,8 +10,10 @@ extension ElasticsearchRecorder {
     /// once when the log works again.
     func log(_ document: Document, to writeAheadLog: WriteAheadLog) {
         do throws(SpoolError) {
-            try writeAheadLog.append([document])
-            if writeAheadLogFailing.exchange(false, ordering: .relaxed) {
+            try writeAheadLog.append(document)
+            // A plain load first: the exchange would take the cache line on every accept.
+            if writeAheadLogFailing.load(ordering: .relaxed) && writeAheadLogFailing.exchange(false, ordering: .relaxed)
+            {
                 logger.info("write-ahead log writable again", ["spool.wal": writeAheadLog.directory])
             }
         } catch {

@@ -1,8 +1,15 @@
+internal import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), the checksum of spool records.
 ///
-/// Table-driven, slicing-by-8: eight 256-entry tables let the loop consume eight bytes per step,
-/// so checksumming a 3 KB document costs about as much as copying it.
+/// With the CPU's instruction where it has one (SSE 4.2 on x86-64, CRC on arm64; `CCRC32C`):
+/// about 0.2 µs for a 1.2 KB record, against about 1.2 µs for the table-driven code on the
+/// benchmark VM. Otherwise table-driven, slicing-by-8: eight 256-entry tables let the loop
+/// consume eight bytes per step.
 enum CRC32C {
+    /// Whether ``checksum(_:continuing:)`` uses the CPU's instruction.
+    static let hardware = expvastic_crc32c_hardware_available() != 0
+
     /// `tables[k * 256 + i]`: table k of the slicing-by-8 scheme.
     private static let tables: [UInt32] = {
         var tables = [UInt32](repeating: 0, count: 8 * 256)
@@ -24,6 +31,12 @@ enum CRC32C {
 
     /// The checksum of `bytes`, continuing from `crc` (the checksum of what came before; 0 to start).
     static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard hardware, let base = bytes.baseAddress else { return tableChecksum(bytes, continuing: crc) }
+        return ~expvastic_crc32c_hardware(~crc, base, bytes.count)
+    }
+
+    /// ``checksum(_:continuing:)`` without the CPU's instruction.
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { t in
             var crc = ~crc
             var index = 0

@@ -54,20 +54,24 @@ struct SpoolFile {
 
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: [UInt8], at offset: Int) throws(SpoolError) {
-        var failure: SpoolError? = nil
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let result = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = Self.error("write", path)
-                    return
-                }
-                done += result
-            }
+        let failure = bytes.withUnsafeBytes { buffer -> SpoolError? in
+            do throws(SpoolError) { try write(buffer, at: offset) } catch { return error }
+            return nil
         }
         if let failure { throw failure }
+    }
+
+    /// Writes all of `buffer` at `offset`.
+    func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws(SpoolError) {
+        var done = 0
+        while done < buffer.count {
+            let result = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw Self.error("write", path)
+            }
+            done += result
+        }
     }
 
     func sync() throws(SpoolError) {

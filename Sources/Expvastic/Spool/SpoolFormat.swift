@@ -76,31 +76,69 @@ enum SpoolFormat {
     /// Appends one framed record to `out`.
     static func appendRecord(_ document: Document, to out: inout [UInt8]) throws(SpoolError) {
         let length = payloadBytes(document)
-        guard length <= maxPayloadBytes else {
-            throw SpoolError(
-                code: "spool_record_too_large",
-                message:
-                    "document \(document.id) of reader \(document.reader) needs \(length) bytes in the spool, more than "
-                    + "the \(maxPayloadBytes)-byte record limit; it cannot be spooled (check the reader's size limits)"
-            )
-        }
+        guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
         let start = out.count
-        appendLittleEndian(UInt32(length), to: &out)
-        appendLittleEndian(UInt32(0), to: &out)  // checksum, filled in below
-        out.append(payloadKind)
-        appendVarint(document.id.utf8.count, to: &out)
-        out.append(contentsOf: document.id.utf8)
-        appendLittleEndian(UInt64(bitPattern: document.timestampMillis), to: &out)
-        appendVarint(document.reader.utf8.count, to: &out)
-        out.append(contentsOf: document.reader.utf8)
-        out.append(contentsOf: document.body)
-        let crc = out.withUnsafeBytes { all in
-            let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[start..<start + 4]))
-            return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[(start + 8)...]), continuing: lengthCRC)
+        out.append(contentsOf: repeatElement(0, count: frameHeaderBytes + length))
+        let failure = out.withUnsafeMutableBytes { all -> SpoolError? in
+            do throws(SpoolError) {
+                try writeRecord(document, into: UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+            } catch {
+                return error
+            }
+            return nil
         }
-        out.withUnsafeMutableBytes { all in
-            all.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        if let failure { throw failure }
+    }
+
+    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long (the
+    /// write-ahead log encodes into a buffer on its stack with this).
+    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
+        let length = payloadBytes(document)
+        guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
+        precondition(out.count == frameHeaderBytes + length, "record buffer of \(out.count) bytes")
+        var index = frameHeaderBytes
+        func put(_ bytes: UnsafeRawBufferPointer) {
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                (out.baseAddress! + index).copyMemory(from: base, byteCount: bytes.count)
+                index += bytes.count
+            }
         }
+        out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
+        out[index] = payloadKind
+        index += 1
+        var id = document.id
+        index += varint(id.utf8.count, into: out, at: index)
+        id.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt64(bitPattern: document.timestampMillis).littleEndian) { put($0) }
+        var reader = document.reader
+        index += varint(reader.utf8.count, into: out, at: index)
+        reader.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        document.body.withUnsafeBytes { put($0) }
+        let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[0..<4]))
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[frameHeaderBytes...]), continuing: lengthCRC)
+        out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
+
+    /// Writes `value` as a varint at `index`; returns the bytes written.
+    private static func varint(_ value: Int, into out: UnsafeMutableRawBufferPointer, at index: Int) -> Int {
+        var value = UInt64(value)
+        var count = 0
+        while value >= 0x80 {
+            out[index + count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        out[index + count] = UInt8(value)
+        return count + 1
+    }
+
+    private static func tooLarge(_ document: Document, _ length: Int) -> SpoolError {
+        SpoolError(
+            code: "spool_record_too_large",
+            message:
+                "document \(document.id) of reader \(document.reader) needs \(length) bytes in the spool, more than "
+                + "the \(maxPayloadBytes)-byte record limit; it cannot be spooled (check the reader's size limits)"
+        )
     }
 
     /// What lies at some index of a read buffer.
@@ -191,15 +229,6 @@ enum SpoolFormat {
             count += 1
         }
         return count
-    }
-
-    private static func appendVarint(_ value: Int, to out: inout [UInt8]) {
-        var value = UInt64(value)
-        while value >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        out.append(UInt8(value))
     }
 
     private static func readVarint(_ buffer: [UInt8], at index: inout Int, end: Int) -> Int? {

@@ -66,10 +66,8 @@ struct WriteAheadLedger: Sendable, Equatable {
     mutating func append(bytes: Int) -> [Action] {
         precondition(bytes > 0)
         var actions: [Action] = []
-        if let last = segments.last, !last.sealed,
-            last.bytes == SpoolFormat.headerBytes || last.bytes + bytes <= segmentBytes
-        {
-            return [.write(segment: last.sequence, offset: last.bytes)]
+        if let (segment, offset) = writerOffset(for: bytes) {
+            return [.write(segment: segment, offset: offset)]
         }
         actions += sealWriter()
         let sequence = nextSequence
@@ -80,17 +78,27 @@ struct WriteAheadLedger: Sendable, Equatable {
         return actions
     }
 
+    /// Where `bytes` of records go when the writer takes them (no new segment needed): the common
+    /// case of ``append(bytes:)`` without building its list of actions. Report
+    /// ``written(segment:bytes:ids:)`` or ``writeFailed(segment:)`` after writing there.
+    func writerOffset(for bytes: Int) -> (segment: UInt64, offset: Int)? {
+        guard let last = segments.last, !last.sealed,
+            last.bytes == SpoolFormat.headerBytes || last.bytes + bytes <= segmentBytes
+        else { return nil }
+        return (last.sequence, last.bytes)
+    }
+
     /// The segment file could not be created: forget it.
     mutating func creationFailed(segment: UInt64) {
         segments.removeAll { $0.sequence == segment && $0.unconfirmed == 0 }
     }
 
     /// The records of `ids` are in the segment (written, not necessarily synced).
-    mutating func written(segment: UInt64, bytes: Int, ids: [String]) {
+    mutating func written<S: Sequence>(segment: UInt64, bytes: Int, ids: S) where S.Element == String {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
         segments[index].bytes += bytes
-        segments[index].unconfirmed += ids.count
         for id in ids {
+            segments[index].unconfirmed += 1
             if let oldest = unconfirmed.updateValue(segment, forKey: id) {
                 // Already there: the oldest copy stays first, this one goes after the others.
                 unconfirmed[id] = oldest

@@ -9,8 +9,14 @@ import Synchronization
 ///
 /// - Format: the spool's segment files (`SpoolFormat`), in the spool directory's `wal/`.
 /// - ``append(_:)`` does one `pwrite` (no `fsync`): page cache, a few microseconds per document,
-///   and it never waits for a disk flush. ``sync()`` fsyncs what was written since the last call;
-///   the recorder calls it every `wal_sync_interval`, so a power loss loses at most that much.
+///   and it never waits for a disk flush. The record is encoded and checksummed before the log's
+///   lock is taken (in a temporary buffer: the stack up to 1 KiB, else one `malloc`), so the lock
+///   covers only the bookkeeping and the `pwrite`. ``sync()`` fsyncs what was written since the
+///   last call; the recorder calls it every `wal_sync_interval`, so a power loss loses at most that
+///   much.
+///   (Copying records into a `MAP_SHARED` mapping of the segment instead was measured on
+///   `e2e-1000`: its page faults cost as much kernel time as the `pwrite`s, and each `fsync` then
+///   had to write-protect the mapped pages; see `Benchmarks/README.md`.)
 /// - A segment is deleted when it takes no more records and all of its records were confirmed;
 ///   the writer is rolled once it is fully confirmed and `rollBytes` large, so a restart re-sends
 ///   little.
@@ -23,8 +29,16 @@ public final class WriteAheadLog: Sendable {
     public let directory: String
     private let budget: SpoolBudget
     private let logger: Logger
-    private let instruments: Instruments?
+    /// `wal_bytes` and `wal_syncs`, when metrics were asked for.
+    private let bytesGauge: Gauge?
+    private let syncCounter: Counter?
     private let state: Mutex<State>
+
+    /// Encoded records on the appending thread's stack; written under the lock while that thread
+    /// waits for it, never kept.
+    private struct Records: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+    }
 
     private struct State: ~Copyable {
         mutating func takeDeletions() -> [String] {
@@ -43,11 +57,6 @@ public final class WriteAheadLog: Sendable {
         /// Confirmed segments to unlink once the lock is released (on ext4, unlinking a 1 MiB file
         /// frees its blocks: appends should not wait for that).
         var toDelete: [String] = []
-    }
-
-    private struct Instruments {
-        var bytes: Gauge
-        var syncs: Counter
     }
 
     /// The log's directory inside a spool directory.
@@ -87,12 +96,8 @@ public final class WriteAheadLog: Sendable {
         self.directory = directory
         self.budget = budget
         self.logger = logger
-        instruments = metrics.map { factory in
-            Instruments(
-                bytes: factory.gauge(MetricKey("wal_bytes", labels: metricLabels)),
-                syncs: factory.counter(MetricKey("wal_syncs", labels: metricLabels))
-            )
-        }
+        bytesGauge = metrics?.gauge(MetricKey("wal_bytes", labels: metricLabels))
+        syncCounter = metrics?.counter(MetricKey("wal_syncs", labels: metricLabels))
         let segmentBytes = max(segmentBytes, SpoolFormat.headerBytes + SpoolFormat.frameHeaderBytes + 1)
         state = Mutex(
             State(
@@ -108,22 +113,49 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    /// Writes the documents (one `pwrite`, no `fsync`). When this returns they survive a crash of
-    /// the process; ``sync()`` makes them survive a crash of the machine.
+    /// Writes one document (no `fsync`, no allocation). When this returns it survives a crash of
+    /// the process; ``sync()`` makes it survive a crash of the machine.
+    public func append(_ document: Document) throws(SpoolError) {
+        try appendRecords(CollectionOfOne(document))
+    }
+
+    /// Writes the documents (one `pwrite`, no `fsync`). When
+    /// this returns they survive a crash of the process; ``sync()`` makes them survive a crash of
+    /// the machine.
     public func append(_ documents: [Document]) throws(SpoolError) {
+        try appendRecords(documents)
+    }
+
+    /// Generic for the two entry points above only, so that each gets a specialized copy (an
+    /// unspecialized generic costs more than the copy it does).
+    private func appendRecords<C: Collection & Sendable>(_ documents: C) throws(SpoolError)
+    where C.Element == Document {
         guard !documents.isEmpty else { return }
-        var records: [UInt8] = []
-        records.reserveCapacity(documents.reduce(0) { $0 + SpoolFormat.recordBytes($1) })
-        for document in documents {
-            try SpoolFormat.appendRecord(document, to: &records)
+        var recordBytes = 0
+        for document in documents { recordBytes += SpoolFormat.recordBytes(document) }
+        // Encoded and checksummed before the lock (the standard library puts small buffers on the
+        // stack, larger ones on the heap).
+        try withUnsafeTemporaryAllocation(byteCount: recordBytes, alignment: 8) { (buffer) throws(SpoolError) in
+            var index = 0
+            for document in documents {
+                let count = SpoolFormat.recordBytes(document)
+                try SpoolFormat.writeRecord(
+                    document, into: UnsafeMutableRawBufferPointer(rebasing: buffer[index..<index + count]))
+                index += count
+            }
+            try appendRecords(Records(bytes: UnsafeRawBufferPointer(buffer)), of: documents)
         }
-        let ids = documents.map(\.id)
+    }
+
+    private func appendRecords<C: Collection & Sendable>(_ records: Records, of documents: C) throws(SpoolError)
+    where C.Element == Document {
+        let recordBytes = records.bytes.count
         var deletions: [String] = []
         defer { remove(deletions) }
         try state.withLock { state throws(SpoolError) in
             defer { swap(&deletions, &state.toDelete) }
             let spoolBytes = budget.spoolBytes
-            let needed = records.count + (state.ledger.writer == nil ? SpoolFormat.headerBytes : 0)
+            let needed = recordBytes + (state.ledger.writer == nil ? SpoolFormat.headerBytes : 0)
             guard state.ledger.totalBytes + spoolBytes + needed <= budget.maxBytes else {
                 throw SpoolError(
                     code: "spool_full",
@@ -134,12 +166,17 @@ public final class WriteAheadLog: Sendable {
                 )
             }
             defer { publish(state.ledger.totalBytes) }
-            for action in state.ledger.append(bytes: records.count) {
+            if let (segment, offset) = state.ledger.writerOffset(for: recordBytes) {
+                // The common case, without a list of actions.
+                try write(records, of: documents, to: segment, at: offset, in: &state)
+                return
+            }
+            for action in state.ledger.append(bytes: recordBytes) {
                 switch action {
                 case .create(let segment):
                     try create(segment, in: &state)
                 case .write(let segment, let offset):
-                    try write(records, ids: ids, to: segment, at: offset, in: &state)
+                    try write(records, of: documents, to: segment, at: offset, in: &state)
                 case .delete:
                     perform([action], in: &state)
                 }
@@ -186,7 +223,7 @@ public final class WriteAheadLog: Sendable {
             do { try SpoolFile.syncDirectory(directory) } catch { failure = failure ?? error }
         }
         let count = files.count + (syncDirectory ? 1 : 0)
-        instruments?.syncs.increment(by: Int64(count))
+        syncCounter?.increment(by: Int64(count))
         if let failure { throw failure }
         return count
     }
@@ -235,23 +272,23 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    private func write(
-        _ records: [UInt8], ids: [String], to segment: UInt64, at offset: Int, in state: inout State
-    ) throws(SpoolError) {
-        guard let writer = state.writer, writer.sequence == segment else {
+    private func write<C: Collection & Sendable>(
+        _ records: Records, of documents: C, to segment: UInt64, at offset: Int, in state: inout State
+    ) throws(SpoolError) where C.Element == Document {
+        guard let file = state.writer?.file, state.writer?.sequence == segment else {
             preconditionFailure("write-ahead log writes to segment \(segment) but has another open")
         }
         do {
-            try writer.file.write(records, at: offset)
+            try file.write(records.bytes, at: offset)
         } catch {
             // Never leave a partial record for the next append to follow: cut it off, and seal.
-            try? writer.file.truncate(to: offset)
+            try? file.truncate(to: offset)
             perform(state.ledger.writeFailed(segment: segment), in: &state)
             closeWriter(in: &state)
             throw error
         }
         state.writerDirty = true
-        state.ledger.written(segment: segment, bytes: records.count, ids: ids)
+        state.ledger.written(segment: segment, bytes: records.bytes.count, ids: documents.lazy.map(\.id))
     }
 
     /// Forgets deleted segments; ``remove(_:)`` unlinks their files once the lock is released.
@@ -300,6 +337,6 @@ public final class WriteAheadLog: Sendable {
 
     private func publish(_ bytes: Int) {
         budget.setLogBytes(bytes)
-        instruments?.bytes.set(Double(bytes))
+        bytesGauge?.set(Double(bytes))
     }
 }

@@ -33,6 +33,20 @@ import Testing
         }
     }
 
+    /// Both implementations, whichever `checksum` uses on this machine.
+    @Test func theTableAndTheInstructionAgreeAtEveryLengthAndOffset() {
+        let data = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: data.count, by: 7) {
+                let slice = Array(data[start..<end])
+                let table = slice.withUnsafeBytes { CRC32C.tableChecksum($0, continuing: 0x1234_5678) }
+                let either = slice.withUnsafeBytes { CRC32C.checksum($0, continuing: 0x1234_5678) }
+                #expect(table == either, "bytes \(start)..<\(end)")
+            }
+        }
+        #expect(Array("123456789".utf8).withUnsafeBytes { CRC32C.tableChecksum($0) } == 0xE306_9283)
+    }
+
     @Test func continuesAcrossPieces() {
         let data = Array("the quick brown fox jumps over the lazy dog".utf8)
         for split in 0...data.count {
