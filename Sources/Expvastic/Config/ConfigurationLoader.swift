@@ -133,7 +133,7 @@ public struct ConfigurationLoader {
 
     // MARK: - Top level
 
-    static let topLevelKeys = ["settings", "readers", "recorders", "routes"]
+    static let topLevelKeys = ["settings", "readers", "recorders", "routes", "cluster"]
 
     private mutating func load(document: YAMLDocument) -> Configuration? {
         for duplicate in document.duplicateKeys { reportDuplicate(duplicate) }
@@ -160,8 +160,9 @@ public struct ConfigurationLoader {
         }
         let loaded = routes(
             root, readerNames: readerEntries.map(\.key), recorderNames: recorderEntries.map(\.key))
+        let cluster = root["cluster"].flatMap { loadCluster($0) }
         let configuration = Configuration(
-            settings: settings, readers: readers, recorders: recorders, routes: loaded.routes)
+            settings: settings, readers: readers, recorders: recorders, routes: loaded.routes, cluster: cluster)
         reportUnused(configuration, loaded)
         return configuration
     }
