@@ -7,8 +7,10 @@
 /// third of its TTL has passed since the last renewal, then list the members. A failed request ends
 /// the round; the first failure after a success is reported once as ``Notice/degraded(_:)``, the
 /// first success after it as ``Notice/recovered``. The view of the members is never emptied by a
-/// failure: the last list stays until etcd answers again. A lease not renewed for its whole TTL is
-/// dropped (etcd has deleted its key), so the next round that reaches etcd joins again.
+/// failure: the last list stays until etcd answers again. Only etcd decides that a lease is gone
+/// (a renewal answers that it does not exist): a lease outlives a leader election and a restart of
+/// the whole etcd cluster (etcd extends its leases when a new leader takes over), so a member that
+/// was cut off for longer than its TTL may find its lease and key still there and go on with them.
 public struct Membership: Sendable, Equatable {
     /// What to ask etcd.
     public enum Request: Sendable, Equatable {
@@ -76,13 +78,8 @@ public struct Membership: Sendable, Equatable {
     public var wakeNanos: UInt64 { nextRoundNanos }
 
     /// The next request of the current round, starting a round when one is due; nil when there is
-    /// nothing to do before ``wakeNanos``. Also drops a lease not renewed for a whole TTL.
-    public mutating func next(nowNanos: UInt64) -> (request: Request?, notices: [Notice]) {
-        var notices: [Notice] = []
-        if lease != nil, nowNanos &- lastRenewalNanos >= ttlNanos {
-            dropLease()
-            notices.append(.leaseLost)
-        }
+    /// nothing to do before ``wakeNanos``.
+    public mutating func next(nowNanos: UInt64) -> Request? {
         if queue.isEmpty, nowNanos >= nextRoundNanos {
             nextRoundNanos = nowNanos &+ refreshNanos
             switch (lease, claimed) {
@@ -92,7 +89,7 @@ public struct Membership: Sendable, Equatable {
                 queue = nowNanos &- lastRenewalNanos >= ttlNanos / 3 ? [.keepAlive(lease: lease), .list] : [.list]
             }
         }
-        return (queue.isEmpty ? nil : queue.removeFirst(), notices)
+        return queue.isEmpty ? nil : queue.removeFirst()
     }
 
     /// Takes etcd's answer to the request ``next(nowNanos:)`` gave last.

@@ -140,11 +140,9 @@ public final class PoolMember: Service, TargetFilter {
     private func round() async {
         expireHandovers()
         while true {
-            let (request, notices, leaving) = state.withLock { state in
-                let next = state.membership.next(nowNanos: clock.monotonicNanos())
-                return (next.request, next.notices, state.leaving)
+            let (request, leaving) = state.withLock { state in
+                (state.membership.next(nowNanos: clock.monotonicNanos()), state.leaving)
             }
-            apply(notices)
             guard !leaving, let request else { return }
             let response = await perform(request)
             if case .failed(let reason) = response {

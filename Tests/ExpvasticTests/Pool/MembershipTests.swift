@@ -23,19 +23,19 @@ import Testing
 
     @Test func joiningGrantsClaimsAndLists() {
         var membership = machine()
-        let step1 = membership.next(nowNanos: 0).request
+        let step1 = membership.next(nowNanos: 0)
         #expect(step1 == .grant)
         let step2 = membership.handle(.granted(lease: 7, ttlNanos: 3 * Self.second), nowNanos: 0)
         #expect(step2 == [])
-        let step3 = membership.next(nowNanos: 0).request
+        let step3 = membership.next(nowNanos: 0)
         #expect(step3 == .claim(lease: 7))
         let step4 = membership.handle(.claimed(true), nowNanos: 0)
         #expect(step4 == [.joined])
-        let step5 = membership.next(nowNanos: 0).request
+        let step5 = membership.next(nowNanos: 0)
         #expect(step5 == .list)
         let step6 = membership.handle(.listed(["m2", "m3"]), nowNanos: 0)
         #expect(step6 == [.view(["m1", "m2", "m3"])])
-        let step7 = membership.next(nowNanos: 0).request
+        let step7 = membership.next(nowNanos: 0)
         #expect(step7 == nil)
         #expect(membership.wakeNanos == Self.second)
     }
@@ -46,7 +46,7 @@ import Testing
         var requests: [Membership.Request] = []
         for second in 0..<7 {
             let now = UInt64(second) * Self.second
-            while let request = membership.next(nowNanos: now).request {
+            while let request = membership.next(nowNanos: now) {
                 requests.append(request)
                 switch request {
                 case .grant: _ = membership.handle(.granted(lease: 7, ttlNanos: 6 * Self.second), nowNanos: now)
@@ -70,7 +70,7 @@ import Testing
         let step14 = membership.handle(.failed("refused"), nowNanos: Self.second)
         #expect(step14 == [.degraded("refused")])
         #expect(membership.view == ["m1", "m2"])
-        let step15 = membership.next(nowNanos: Self.second).request
+        let step15 = membership.next(nowNanos: Self.second)
         #expect(step15 == nil)
         _ = membership.next(nowNanos: 2 * Self.second)
         let step16 = membership.handle(.failed("refused"), nowNanos: 2 * Self.second)
@@ -79,34 +79,47 @@ import Testing
         #expect(membership.view == ["m1", "m2"])
     }
 
-    @Test func aLeaseNotRenewedForItsTTLIsDroppedAndTheMemberJoinsAgainWhenEtcdAnswers() {
+    @Test func aMemberCutOffForLongerThanItsTTLAsksEtcdWhetherItsLeaseLivesAndJoinsAgainIfNot() {
         var membership = joined()
-        for second in 1...2 {
+        for second in 1...5 {
+            let now = UInt64(second) * Self.second
+            let next = membership.next(nowNanos: now)
+            #expect(next == .keepAlive(lease: 7))
+            _ = membership.handle(.failed("timeout"), nowNanos: now)
+        }
+        #expect(membership.view == ["m1", "m2"])
+        let retry = membership.next(nowNanos: 6 * Self.second)
+        #expect(retry == .keepAlive(lease: 7))
+        let gone = membership.handle(.keptAlive(false), nowNanos: 6 * Self.second)
+        #expect(gone == [.recovered, .leaseLost])
+        let grant = membership.next(nowNanos: 6 * Self.second)
+        #expect(grant == .grant)
+        _ = membership.handle(.granted(lease: 8, ttlNanos: 3 * Self.second), nowNanos: 6 * Self.second)
+        let claim = membership.next(nowNanos: 6 * Self.second)
+        #expect(claim == .claim(lease: 8))
+    }
+
+    @Test func aLeaseThatOutlivedTheOutageIsKept() {
+        var membership = joined()
+        for second in 1...5 {
             _ = membership.next(nowNanos: UInt64(second) * Self.second)
             _ = membership.handle(.failed("timeout"), nowNanos: UInt64(second) * Self.second)
         }
-        // Three seconds (the TTL) after the last renewal etcd has deleted the key: join again.
-        let expired = membership.next(nowNanos: 3 * Self.second)
-        #expect(expired.notices == [.leaseLost])
-        #expect(expired.request == .grant)
-        let stillAway = membership.handle(.failed("timeout"), nowNanos: 3 * Self.second)
-        #expect(stillAway == [])
-        #expect(membership.view == ["m1", "m2"])
-        let retry = membership.next(nowNanos: 4 * Self.second)
-        #expect(retry.request == .grant)
-        let back = membership.handle(.granted(lease: 8, ttlNanos: 3 * Self.second), nowNanos: 4 * Self.second)
-        #expect(back == [.recovered])
-        let claim = membership.next(nowNanos: 4 * Self.second)
-        #expect(claim.request == .claim(lease: 8))
+        _ = membership.next(nowNanos: 6 * Self.second)
+        let renewed = membership.handle(.keptAlive(true), nowNanos: 6 * Self.second)
+        #expect(renewed == [.recovered])
+        let list = membership.next(nowNanos: 6 * Self.second)
+        #expect(list == .list)
+        #expect(membership.lease == 7 && membership.claimed)
     }
 
     @Test func aLeaseEtcdNoLongerKnowsIsReplacedAtOnce() {
         var membership = joined()
-        let step19 = membership.next(nowNanos: Self.second).request
+        let step19 = membership.next(nowNanos: Self.second)
         #expect(step19 == .keepAlive(lease: 7))
         let step20 = membership.handle(.keptAlive(false), nowNanos: Self.second)
         #expect(step20 == [.leaseLost])
-        let step21 = membership.next(nowNanos: Self.second).request
+        let step21 = membership.next(nowNanos: Self.second)
         #expect(step21 == .grant)
     }
 
@@ -117,7 +130,7 @@ import Testing
         var notices: [Membership.Notice] = []
         for tenth in 0..<60 {
             let now = UInt64(tenth) * Self.second / 10
-            guard let request = membership.next(nowNanos: now).request else { continue }
+            guard let request = membership.next(nowNanos: now) else { continue }
             switch request {
             case .claim: notices += membership.handle(.claimed(false), nowNanos: now)
             case .grant: notices += membership.handle(.granted(lease: 9, ttlNanos: 3 * Self.second), nowNanos: now)
