@@ -242,6 +242,19 @@ import Testing
             #expect(try await rig.members[name]!.vars()["cluster.members"] as? Double == 3)
         }
 
+        let m1 = rig.members["m1"]!
+        let metrics = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/metrics")!).text
+        #expect(metrics.contains("expvastic_cluster_members 3.0"))
+        #expect(metrics.contains("expvastic_cluster_owned_targets \(Double(three["m1"]!.count))"))
+        #expect(metrics.contains("expvastic_cluster_etcd_errors_total 0"))
+        let page = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/api/v1/targets")!)
+        let pool = try JSONSerialization.jsonObject(with: page.body) as? [String: Any]
+        let listed = (pool?["pool"] as? [String: Any])?["members"] as? [[String: Any]] ?? []
+        #expect(listed.compactMap { $0["name"] as? String } == ["m1", "m2", "m3"])
+        #expect(listed.compactMap { $0["targets"] as? Int } == ["m1", "m2", "m3"].map { three[$0]!.count })
+        let statusPage = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/")!).text
+        #expect(statusPage.contains("m1 <small>(this process)</small>") && !statusPage.contains("not in a pool"))
+
         // A fourth member joins: only the targets the hash gives it move, all to it.
         let joinStart = Self.nowMillis()
         try await rig.start("m4")
