@@ -24,7 +24,11 @@ public enum Launcher {
                 },
                 status: {
                     var snapshot = health.status(wallNanos: clock.wallNanos())
-                    if let pool { snapshot.poolMembers = pool.member.members }
+                    if let pool {
+                        snapshot.poolMembers = pool.member.members
+                        // This process's page lists only the targets it polls.
+                        for index in snapshot.targets.indices { snapshot.targets[index].owner = pool.member.member }
+                    }
                     return snapshot
                 })
             do {

@@ -251,6 +251,8 @@ import Testing
         let pool = try JSONSerialization.jsonObject(with: page.body) as? [String: Any]
         let listed = (pool?["pool"] as? [String: Any])?["members"] as? [[String: Any]] ?? []
         #expect(listed.compactMap { $0["name"] as? String } == ["m1", "m2", "m3"])
+        let owners = Set((pool?["targets"] as? [[String: Any]] ?? []).map { $0["owner"] as? String })
+        #expect(owners == ["m1"])
         #expect(listed.compactMap { $0["targets"] as? Int } == ["m1", "m2", "m3"].map { three[$0]!.count })
         let statusPage = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/")!).text
         #expect(statusPage.contains("m1 <small>(this process)</small>") && !statusPage.contains("not in a pool"))
