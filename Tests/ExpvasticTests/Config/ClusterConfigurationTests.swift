@@ -97,3 +97,60 @@ import Testing
         #expect(tooLong.errors.map(\.path) == ["cluster.lease_ttl"])
     }
 }
+
+/// The `etcd` discovery source: its own endpoints, or those of `cluster.etcd`.
+@Suite struct EtcdTargetSourceConfigurationTests {
+    func load(source: String, cluster: String = "") -> ConfigurationLoadResult {
+        let yaml = """
+            readers:
+              api:
+                type: expvar
+                type_name: api
+                targets:
+                  - \(source)
+            recorders:
+              out:
+                type: file
+                path: /dev/null
+            routes:
+              all:
+                readers: [api]
+                recorders: [out]
+            \(cluster)
+            """
+        return ConfigurationLoader.load(yaml: yaml, baseDirectory: "/", environment: [:], strict: false)
+    }
+
+    @Test func ownEndpointsAndDefaults() throws {
+        let result = load(source: "etcd: {prefix: /targets/, endpoints: [127.0.0.1:2379]}")
+        let source = try #require(result.configuration?.readers.first?.targets.first, "\(result.diagnostics)")
+        guard case .etcd(let etcd) = source else {
+            Issue.record("not an etcd source: \(source)")
+            return
+        }
+        #expect(etcd.prefix == "/targets/")
+        #expect(etcd.endpoints.map(\.origin) == ["http://127.0.0.1:2379"])
+        #expect(etcd.refresh == .seconds(5))
+        #expect(source.summary == "etcd /targets/ at http://127.0.0.1:2379 every 5s")
+    }
+
+    @Test func withoutEndpointsTheClustersAreUsed() throws {
+        let result = load(
+            source: "etcd: {prefix: /targets/, refresh: 1s}",
+            cluster: "cluster:\n  etcd:\n    endpoints: [10.0.0.1:2379]\n    username: u\n    password: p")
+        guard case .etcd(let etcd)? = result.configuration?.readers.first?.targets.first else {
+            Issue.record("\(result.diagnostics)")
+            return
+        }
+        #expect(etcd.endpoints.map(\.origin) == ["http://10.0.0.1:2379"])
+        #expect(etcd.username == "u" && etcd.password?.value == "p")
+        #expect(etcd.refresh == .seconds(1))
+    }
+
+    @Test func withoutEndpointsOrClusterItIsAnError() {
+        let result = load(source: "etcd: {prefix: /targets/}")
+        #expect(result.errors.map(\.path) == ["readers.api.targets[0].etcd.endpoints"])
+        let noPrefix = load(source: "etcd: {endpoints: [127.0.0.1:2379]}")
+        #expect(noPrefix.errors.map(\.path) == ["readers.api.targets[0].etcd.prefix"])
+    }
+}
