@@ -9,7 +9,7 @@
 public struct PoolShare: Sendable, Equatable {
     /// A list of members the share still honours until `untilNanos` (monotonic).
     struct Fading: Sendable, Equatable {
-        var members: [String]
+        var members: [Rendezvous.Member]
         var untilNanos: UInt64
     }
 
@@ -19,6 +19,7 @@ public struct PoolShare: Sendable, Equatable {
     public let handoverNanos: UInt64
     /// The members seen now, sorted, this one included; empty until the first ``update(members:nowNanos:)``.
     public private(set) var members: [String] = []
+    private var seeded: [Rendezvous.Member] = []
     private(set) var fading: [Fading] = []
 
     public init(member: String, handoverNanos: UInt64) {
@@ -32,8 +33,9 @@ public struct PoolShare: Sendable, Equatable {
     public mutating func update(members seen: some Sequence<String>, nowNanos: UInt64) -> Bool {
         let next = Array(Set(seen).union([member])).sorted()
         guard next != members else { return false }
-        if !members.isEmpty { fading.append(Fading(members: members, untilNanos: nowNanos &+ handoverNanos)) }
+        if !members.isEmpty { fading.append(Fading(members: seeded, untilNanos: nowNanos &+ handoverNanos)) }
         members = next
+        seeded = next.map(Rendezvous.Member.init)
         return true
     }
 
@@ -51,12 +53,13 @@ public struct PoolShare: Sendable, Equatable {
     /// Whether this member runs `target` now.
     public func runs(_ target: TargetID) -> Bool {
         if target.endpoint == "self" { return true }
-        if owner(of: target) == member { return true }
-        return fading.contains { Rendezvous.owner(of: target, among: $0.members) == member }
+        let key = Rendezvous.key(of: target)
+        if Rendezvous.owner(key: key, among: seeded) == member { return true }
+        return fading.contains { Rendezvous.owner(key: key, among: $0.members) == member }
     }
 
     /// The target's owner among the current members (nil before the first list).
     public func owner(of target: TargetID) -> String? {
-        Rendezvous.owner(of: target, among: members)
+        Rendezvous.owner(key: Rendezvous.key(of: target), among: seeded)
     }
 }
