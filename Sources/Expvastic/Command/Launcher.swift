@@ -111,7 +111,8 @@ public enum Launcher {
         let refresh = PoolMember.refresh(leaseTTL: cluster.leaseTTL)
         let client = EtcdClient(
             endpoints: cluster.endpoints, transport: DefaultTransport(clock: clock),
-            credentials: cluster.username.map { ($0, cluster.password?.value ?? "") }, timeout: max(refresh, .seconds(2)))
+            credentials: cluster.username.map { ($0, cluster.password?.value ?? "") },
+            timeout: max(refresh, .seconds(2)))
         let longest = configuration.readers.map(\.interval).max() ?? .seconds(10)
         let handover = refresh + longest * 2
         registry.describe("cluster.members", "Members of the pool this member sees, itself included.")
