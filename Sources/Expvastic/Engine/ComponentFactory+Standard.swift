@@ -14,6 +14,8 @@ extension ComponentFactory {
         let scratch = ParseScratchPool()
         // Template names are claimed process-wide: no recorder overwrites another's template.
         let templateClaims = IndexTemplateClaims()
+        // Fields a cluster refused, learned by the Elasticsearch recorders, applied by the readers.
+        let fieldPins = FieldPins()
         // File reads and DNS exchanges of every discovery source block one thread here, not the pool.
         let discoveryExecutor = BlockingExecutor(label: "expvastic.discovery")
         return ComponentFactory(
@@ -22,7 +24,7 @@ extension ComponentFactory {
                 case .expvar:
                     ExpvarReader(
                         configuration: configuration, transport: transport, metrics: registry, logger: logger,
-                        scratch: scratch)
+                        scratch: scratch, fieldPins: fieldPins)
                 case .self:
                     SelfReader(configuration: configuration, registry: registry)
                 case .prometheus:
@@ -59,6 +61,7 @@ extension ComponentFactory {
                         logger: logger,
                         samples: samples,
                         templateClaims: templateClaims,
+                        fieldPins: fieldPins,
                         writeAheadLog: writeAheadLog
                     )
                 case .file(let file):

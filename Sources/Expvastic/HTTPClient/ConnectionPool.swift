@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -164,6 +166,7 @@ final class ConnectionPool {
         for connection in connections.values { connection.close() }
         connections.removeAll()
         hosts.removeAll()
+        loop.hostsKnown.store(0, ordering: .relaxed)
     }
 
     // MARK: Requests
@@ -182,7 +185,21 @@ final class ConnectionPool {
         if let host = hosts[key] { return host }
         let host = Host(key: key)
         hosts[key] = host
+        loop.hostsKnown.store(hosts.count, ordering: .relaxed)
         return host
+    }
+
+    /// Forgets a host with nothing open, queued or being looked up, so that a target that went away
+    /// (discovery, reload) leaves nothing behind. Its cached addresses go too: a host that is polled
+    /// keeps an idle connection between requests (`idleTimeout`), so a lookup is needed only after
+    /// a pause longer than that. Called only where the host is no longer in use (a terminal close,
+    /// an answered lookup).
+    private func forgetIfUnused(_ host: Host) {
+        guard host.openCount == 0, host.waitingHead >= host.waiting.count, !host.resolving,
+            host.awaitingAddresses.isEmpty, hosts[host.key] === host
+        else { return }
+        hosts[host.key] = nil
+        loop.hostsKnown.store(hosts.count, ordering: .relaxed)
     }
 
     /// Gives the exchange a connection: an idle one, a new one, or a place in the queue.
@@ -249,6 +266,7 @@ final class ConnectionPool {
         case .failure(let error):
             for exchange in waiting where !exchange.isFinished { fail(exchange, error) }
         }
+        forgetIfUnused(host)
     }
 
     /// Opens a connection for `exchange`, trying the addresses in order.
@@ -521,9 +539,11 @@ final class ConnectionPool {
         if shouldRefill { refill(host) }
     }
 
+    /// Gives a freed slot to the queue; a host left with nothing is forgotten.
     private func refill(_ host: Host) {
         while host.openCount < configuration.maxConnectionsPerHost, let next = host.popWaiting() {
             dispatch(next, host: host, allowIdle: true)
         }
+        forgetIfUnused(host)
     }
 }

@@ -35,6 +35,9 @@ final class EventLoop: Sendable {
     private let ids = Atomic<UInt64>(1)
     private let configuration: SocketHTTPTransportConfiguration
     private let clock: any TimeSource
+    /// How many hosts the pool keeps state for (connections, queued requests, cached addresses);
+    /// written by the loop thread, read by anyone.
+    let hostsKnown = Atomic<Int>(0)
 
     /// Creates the epoll instance and the eventfd; ``start()`` runs the thread.
     init(configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) throws(HTTPError) {

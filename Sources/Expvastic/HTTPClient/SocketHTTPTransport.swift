@@ -87,6 +87,13 @@ public final class SocketHTTPTransport: HTTPTransport {
         return try result.get()
     }
 
+    /// How many hosts (scheme, host, port) the connection pool holds state for: a host is
+    /// forgotten once it has no connection open, no request queued and no lookup running, so
+    /// targets that go away (discovery, reload) leave nothing behind.
+    public var hostsKnown: Int {
+        state.withLock { $0.loop?.hostsKnown.load(ordering: .relaxed) ?? 0 }
+    }
+
     /// Fails requests in flight with ``HTTPError/connectionClosed(_:)``, closes every connection
     /// and stops the loop thread. Later requests fail the same way. Safe to call more than once.
     public func shutdown() {

@@ -34,6 +34,9 @@ public enum DropReason: Int, Sendable, CaseIterable {
     case budget
     /// A string that a `map_file` conversion (`duration`, `rfc3339`) could not read.
     case conversionFailed
+    /// A path the cluster refused (its mapping cannot take it, or a path nested under one it maps as
+    /// a value), learned from an Elasticsearch recorder's rejection (``FieldPins``).
+    case clusterRefused
 
     /// The metric label value.
     public var label: String {
@@ -52,6 +55,7 @@ public enum DropReason: Int, Sendable, CaseIterable {
         case .typeConflict: "type_conflict"
         case .budget: "budget"
         case .conversionFailed: "conversion_failed"
+        case .clusterRefused: "cluster_refused"
         }
     }
 }

@@ -26,6 +26,8 @@ public final class ExpvarReader: Reader {
         var entityFieldOrder: [Int] = []
         /// The budget warning is logged once per reader.
         var budgetWarned = false
+        /// The ``FieldPins/generation`` last applied to the flattener.
+        var appliedPins: UInt64 = 0
     }
 
     /// One encoded poll, before metrics and logs.
@@ -53,6 +55,8 @@ public final class ExpvarReader: Reader {
     private let limits: JSONScanner.Limits
     private let state: Mutex<State>
     private let scratch: ParseScratchPool
+    /// Fields the cluster refused, learned by the recorders (see ``FieldPins``).
+    private let fieldPins: FieldPins?
     /// Which pool slot this reader tries first (spreads readers over the slots).
     private let preferredSlot: Int
 
@@ -71,11 +75,13 @@ public final class ExpvarReader: Reader {
 
     /// Makes a reader for `configuration` (of kind `expvar`). `metrics` receives the counters above;
     /// `logger` gets debug lines about dropped fields; `scratch` lends the parse buffers (share one
-    /// pool between all readers of a process; nil gives this reader its own).
+    /// pool between all readers of a process; nil gives this reader its own); `fieldPins` holds the
+    /// fields a cluster refused, which later polls leave out or keep to the cluster's kind.
     public init(
         configuration: ReaderConfiguration, transport: any HTTPTransport, metrics: any MetricsFactory,
-        logger: Logger, scratch: ParseScratchPool? = nil
+        logger: Logger, scratch: ParseScratchPool? = nil, fieldPins: FieldPins? = nil
     ) {
+        self.fieldPins = fieldPins
         self.name = configuration.name
         self.configuration = configuration
         self.transport = transport
@@ -164,6 +170,13 @@ public final class ExpvarReader: Reader {
                         try scratch.scanner.parse(source, into: &scratch.tape)
                     } catch {
                         return error
+                    }
+                    if let pins = self.fieldPins {
+                        let generation = pins.generation
+                        if generation != state.appliedPins {
+                            state.appliedPins = generation
+                            state.flattener.apply(pins.pins(reader: self.name))
+                        }
                     }
                     scratch.encoder.reset()
                     self.envelope.write(millis: millis, into: &scratch.encoder)

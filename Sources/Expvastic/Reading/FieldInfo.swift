@@ -29,10 +29,3 @@ struct FieldInfo {
     /// fields beat a value at the same path (the encoder drops the value), as in every poll after.
     var kindPoll: UInt32 = 0
 }
-
-/// The kind a field path carries in Elasticsearch's mapping; it never changes for a reader.
-enum FieldKind: UInt8 {
-    case number, string, boolean, numberArray, stringArray, booleanArray
-    /// Other fields are nested under the path (`hosts` when `hosts.db1` exists).
-    case object
-}

@@ -199,6 +199,37 @@ struct Flattener {
         return memberKey
     }
 
+    /// Applies what a cluster taught about paths it refused (``FieldPins``), before a poll: a pinned
+    /// kind replaces the kind first seen (other kinds are dropped from now on as `type_conflict`, and
+    /// under a path pinned as a value nothing can be mapped); a refused path is dropped with all that
+    /// is beneath it (`cluster_refused`).
+    mutating func apply(_ pins: [String: FieldPin]) {
+        for (name, pin) in pins {
+            var escaped: [UInt8] = []
+            var copy = name
+            copy.withUTF8 { JSONWriter.appendEscaped(UnsafeRawBufferPointer($0), to: &escaped) }
+            let hash = escaped.withUnsafeBytes { PathTable.hash($0) }
+            let index =
+                escaped.withUnsafeBytes { table.find(hash: hash, path: $0) }
+                ?? escaped.withUnsafeBytes { table.insert(hash: hash, path: $0, info: makeInfo(escaped)) }
+            let nestedRefused: Bool
+            switch pin {
+            case .kind(let kind):
+                table[index].kind = kind
+                // Decided before the coming poll, so nested fields do not win over it there.
+                table[index].kindPoll = poll
+                nestedRefused = kind != .object
+            case .refused:
+                if table[index].drop == nil { table[index].drop = .clusterRefused }
+                nestedRefused = true
+            }
+            guard nestedRefused else { continue }
+            for nested in table.indices(beneath: escaped) where table[nested].drop == nil {
+                table[nested].drop = .clusterRefused
+            }
+        }
+    }
+
     mutating func count(_ reason: DropReason, _ amount: Int = 1) {
         dropped[reason.rawValue] += amount
     }
@@ -282,6 +313,8 @@ struct Flattener {
             }) {
                 let info = table[found]
                 if let kind = info.kind, kind != .object, info.kindPoll != poll { return false }
+                // Nothing can be mapped beneath a path the cluster refused.
+                if info.drop == .clusterRefused { return false }
             }
             ancestors.append((hash, end))
         }

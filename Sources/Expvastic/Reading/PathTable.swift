@@ -57,6 +57,21 @@ struct PathTable {
         return index
     }
 
+    /// The indices of the paths beneath `path` (starting with `path.`). Walks the whole table: for
+    /// rare updates (a pinned field), never per poll.
+    func indices(beneath path: [UInt8]) -> [Int] {
+        let prefix = path + [UInt8(ascii: ".")]
+        return keys.withUnsafeBytes { keys in
+            keyRanges.indices.filter { index in
+                let range = keyRanges[index]
+                return range.count > prefix.count
+                    && prefix.withUnsafeBytes {
+                        memcmp(keys.baseAddress! + range.lowerBound, $0.baseAddress!, $0.count) == 0
+                    }
+            }
+        }
+    }
+
     subscript(index: Int) -> FieldInfo {
         get { infos[index] }
         set { infos[index] = newValue }

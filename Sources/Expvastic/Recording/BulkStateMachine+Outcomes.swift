@@ -147,7 +147,7 @@ extension BulkStateMachine {
         case .allStored:
             unblocked(now: now)
             stored(batch.documents.count, of: batch)
-            completed(batch)
+            completed(batch.origin)
         case .items(let results):
             if let blocked = results.first(where: { $0.errorType == Self.clusterBlock }) {
                 self.blocked(batch, reason: Self.clusterBlock + ": " + (blocked.reason ?? ""), now: now)
@@ -213,8 +213,8 @@ extension BulkStateMachine {
     }
 
     /// Every item of a batch is stored, dead-lettered or handed on: acknowledge a replayed batch.
-    private mutating func completed(_ batch: Batch) {
-        if case .spool(let spoolBatch) = batch.origin {
+    private mutating func completed(_ origin: Origin) {
+        if case .spool(let spoolBatch) = origin {
             replayFailures = 0
             effects.append(.acknowledge(spoolBatch))
         }
@@ -223,6 +223,8 @@ extension BulkStateMachine {
     private mutating func handleItems(_ results: [BulkItemResult], of batch: Batch, now: UInt64) {
         var retry: [Document] = []
         var dead: [DeadLetter] = []
+        var resend: [Document] = []
+        var overLimit: [DeadLetter] = []
         var storedCount = 0
         for (index, document) in batch.documents.enumerated() {
             guard index < results.count else {
@@ -234,14 +236,33 @@ extension BulkStateMachine {
             case .stored: storedCount += 1
             case .retry: retry.append(document)
             case .reject:
-                dead.append(
-                    DeadLetter(
-                        document: document, status: result.status, errorType: result.errorType ?? "unknown",
-                        reason: result.reason ?? "rejected with status \(result.status)"))
+                var letter = DeadLetter(
+                    document: document, status: result.status, errorType: result.errorType ?? "unknown",
+                    reason: result.reason ?? "rejected with status \(result.status)")
+                if let rejection = FieldRejection.parse(errorType: result.errorType, reason: result.reason),
+                    let removal = DocumentFieldRemoval.removing(rejection, from: document.body)
+                {
+                    // A bad field costs that field, never the document: send the rest again with the
+                    // same `_id`, and let the reader learn what the cluster maps there.
+                    letter.removedFields = removal.removed
+                    var rest = document
+                    rest.body = removal.body
+                    resend.append(rest)
+                    effects.append(
+                        .pinFields(
+                            reader: document.reader, paths: [rejection.path], pin: rejection.pin,
+                            reason: letter.errorType + ": " + letter.reason))
+                } else if FieldRejection.isFieldLimit(reason: result.reason) {
+                    // The index's mapping tells which fields are new: ask for it first.
+                    overLimit.append(letter)
+                    continue
+                }
+                dead.append(letter)
             }
         }
         stored(storedCount, of: batch)
         if !dead.isEmpty { deadLetter(dead, now: now) }
+        sendAgain(resend, origin: batch.origin, failures: batch.failures, now: now)
         if !retry.isEmpty {
             stats.retried += retry.count
             let failures = batch.failures + 1
@@ -260,7 +281,56 @@ extension BulkStateMachine {
                 spool(retry, reason: .requeued)
             }
         }
-        completed(batch)
+        if overLimit.isEmpty {
+            completed(batch.origin)
+        } else {
+            // A replayed batch is acknowledged once these are dead-lettered or durable again.
+            effects.append(.fetchMappings(overLimit, origin: batch.origin))
+        }
+    }
+
+    /// Documents sent again without the fields the cluster refused. Not a failed attempt: each pass
+    /// removes at least one field, so this ends. Replayed ones go back to the spool (durable before
+    /// their batch is acknowledged).
+    private mutating func sendAgain(_ documents: [Document], origin: Origin, failures: Int, now: UInt64) {
+        guard !documents.isEmpty else { return }
+        switch origin {
+        case .live:
+            let again = Batch(id: makeBatchID(), documents: documents, failures: failures, origin: .live)
+            waiting.append(Waiting(batch: again, readyAt: now))
+        case .spool:
+            spool(documents, reason: .requeued)
+        }
+    }
+
+    /// The mappings asked for by ``Action/fetchMappings(_:origin:)``: for each document refused at the
+    /// field limit, the paths its index maps (nil when the mapping could not be read). The fields not
+    /// mapped yet are removed (dead-lettered with the reason, and pinned as refused for the reader)
+    /// and the rest is sent again; a document with no such field is dead-lettered whole.
+    public mutating func mappingsFetched(
+        _ results: [(letter: DeadLetter, mapped: Set<String>?)], origin: Origin, now: UInt64
+    ) {
+        var dead: [DeadLetter] = []
+        var resend: [Document] = []
+        for (letter, mapped) in results {
+            var letter = letter
+            if let mapped,
+                let removal = DocumentFieldRemoval.removing(where: { !mapped.contains($0) }, from: letter.document.body)
+            {
+                letter.removedFields = removal.removed
+                var rest = letter.document
+                rest.body = removal.body
+                resend.append(rest)
+                effects.append(
+                    .pinFields(
+                        reader: rest.reader, paths: removal.removed.map(\.path), pin: .refused,
+                        reason: letter.errorType + ": " + letter.reason))
+            }
+            dead.append(letter)
+        }
+        if !dead.isEmpty { deadLetter(dead, now: now) }
+        sendAgain(resend, origin: origin, failures: 0, now: now)
+        completed(origin)
     }
 
     private mutating func handleStatus(
@@ -299,7 +369,7 @@ extension BulkStateMachine {
                             document: batch.documents[0], status: status,
                             errorType: status == 413 ? "request_too_large" : "request_rejected", reason: why)
                     ], now: now)
-                completed(batch)
+                completed(batch.origin)
                 return
             }
             let half = batch.documents.count / 2
@@ -308,7 +378,7 @@ extension BulkStateMachine {
                 waiting.append(Waiting(batch: piece, readyAt: now))
             }
             // A replayed batch now lives in memory as two live batches.
-            completed(batch)
+            completed(batch.origin)
         default:
             if !throttled {
                 effects.append(.log(.requestRejected(status: status, reason: reason)))
@@ -356,9 +426,21 @@ extension BulkStateMachine {
         suppressedDeadLetter = nil
     }
 
+    /// Writes `letters` to the dead-letter file; whole documents are counted and logged (rate
+    /// limited), removed fields are counted (the shell logs each newly pinned path once).
     private mutating func deadLetter(_ letters: [DeadLetter], now: UInt64) {
-        stats.deadLettered += letters.count
         effects.append(.deadLetter(letters))
+        var whole: [DeadLetter] = []
+        for letter in letters {
+            if letter.removedFields.isEmpty {
+                whole.append(letter)
+            } else {
+                stats.fieldsDeadLettered += letter.removedFields.count
+            }
+        }
+        guard !whole.isEmpty else { return }
+        let letters = whole
+        stats.deadLettered += letters.count
         let interval = policy.deadLetterLogInterval.nanoseconds
         if let last = lastDeadLetterLog, now < last &+ interval {
             if suppressedDeadLetter == nil {

@@ -8,7 +8,9 @@
 /// - one bulk request is in flight at a time; retries of failed items and spool replay share it
 ///   with live batches;
 /// - items answered 2xx or 409 are stored; 429/5xx/rejected-execution items are retried alone with
-///   capped exponential backoff and jitter; other rejected items are dead-lettered;
+///   capped exponential backoff and jitter; an item refused because of a field (a mapping
+///   conflict the error names) is sent again at once without that field, which is dead-lettered
+///   and pinned for the reader (``FieldRejection``); other rejected items are dead-lettered whole;
 /// - a whole-request 429/503 pauses sending for `Retry-After` (or a backoff); a connection error
 ///   retries the whole batch on another endpoint and has the failing endpoint probed;
 /// - a `413` halves the batch and lowers the byte limit of later batches to what the cluster took
@@ -54,12 +56,15 @@ public struct BulkStateMachine: Sendable {
         case shutdown
     }
 
-    /// A document rejected for good, with the reason.
+    /// A document rejected for good, with the reason; or, when ``removedFields`` is not empty, the
+    /// fields taken out of a document the cluster refused because of them (the rest of the document
+    /// is sent again with the same `_id`).
     public struct DeadLetter: Sendable, Equatable {
         public var document: Document
         public var status: Int
         public var errorType: String
         public var reason: String
+        public var removedFields: [RemovedField] = []
     }
 
     /// A change worth one log line (never one per attempt).
@@ -100,6 +105,12 @@ public struct BulkStateMachine: Sendable {
         case acknowledge(SpoolBatch)
         /// Append to the dead-letter file.
         case deadLetter([DeadLetter])
+        /// The cluster refused `paths` of `reader`'s documents (`reason`: its error): tell the reader
+        /// (``FieldPins``).
+        case pinFields(reader: String, paths: [String], pin: FieldPin, reason: String)
+        /// These documents were refused at their index's field limit: read the mappings of their
+        /// indices and answer with ``mappingsFetched(_:origin:now:)`` before anything else.
+        case fetchMappings([DeadLetter], origin: Origin)
         case log(Transition)
     }
 
@@ -163,6 +174,8 @@ public struct BulkStateMachine: Sendable {
         public var sent = 0
         public var retried = 0
         public var deadLettered = 0
+        /// Fields taken out of refused documents (which were then sent again without them).
+        public var fieldsDeadLettered = 0
         public var spooled = 0
         public var replayed = 0
         public var dropped = 0

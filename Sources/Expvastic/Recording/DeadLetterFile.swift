@@ -16,7 +16,9 @@ final class DeadLetterFile: Sendable {
     }
 
     /// Appends and fsyncs:
-    /// `{"@timestamp":…,"recorder":…,"status":400,"error":{"type":…,"reason":…},"action":{…},"document":{…}}`.
+    /// `{"@timestamp":…,"recorder":…,"status":400,"error":{"type":…,"reason":…},"action":{…},"document":{…}}`,
+    /// or for fields taken out of a document that was sent again without them,
+    /// `{…,"action":{…},"removed_fields":{"<path>":<value>,…},"resent":true}`.
     func append(
         _ letters: [BulkStateMachine.DeadLetter], recorder: String, encoder: BulkEncoder, wallMillis: Int64
     ) throws(RecorderError) {
@@ -31,9 +33,21 @@ final class DeadLetterFile: Sendable {
             BulkEncoder.appendJSONString(letter.reason, to: &line)
             line += Array(#"},"action":"#.utf8)
             line += Array(encoder.actionLine(for: letter.document).utf8)
-            line += Array(#","document":"#.utf8)
-            line += letter.document.body
-            line += Array("}\n".utf8)
+            if letter.removedFields.isEmpty {
+                line += Array(#","document":"#.utf8)
+                line += letter.document.body
+                line += Array("}\n".utf8)
+            } else {
+                line += Array(#","removed_fields":{"#.utf8)
+                for (index, field) in letter.removedFields.enumerated() {
+                    if index > 0 { line.append(UInt8(ascii: ",")) }
+                    BulkEncoder.appendJSONString(field.path, to: &line)
+                    line.append(UInt8(ascii: ":"))
+                    line += field.value
+                }
+                line += Array(#"},"resent":true}"#.utf8)
+                line.append(UInt8(ascii: "\n"))
+            }
             try file.append(line)
         }
         try file.sync()

@@ -17,7 +17,7 @@ import Synchronization
 public final class ElasticsearchRecorder: Recorder {
     public let name: String
     let configuration: ElasticsearchConfiguration
-    private let transport: any HTTPTransport
+    let transport: any HTTPTransport
     private let spool: (any Spool)?
     /// Where every accepted document is written before `accept` returns (see ``WriteAheadLog``).
     let writeAheadLog: WriteAheadLog?
@@ -27,6 +27,8 @@ public final class ElasticsearchRecorder: Recorder {
     let logger: Logger
     private let samples: SampleCollection?
     private let templateClaims: IndexTemplateClaims
+    /// Where fields the cluster refused are pinned for their readers; nil: none (tests).
+    let fieldPins: FieldPins?
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -53,6 +55,8 @@ public final class ElasticsearchRecorder: Recorder {
     ///     executor for this recorder by default.
     ///   - templateClaims: the index-template names the process's recorders hold, shared by all of
     ///     them so that none overwrites another's template; a private set by default.
+    ///   - fieldPins: where a field the cluster refused is pinned for the reader that wrote it, so
+    ///     that its later polls leave the field out (shared with the readers); nil: not pinned.
     ///   - writeAheadLog: the spool's write-ahead log (``FileSpool/openWriteAheadLog(logger:metrics:metricLabels:)``):
     ///     every accepted document is written to it before ``accept(_:)`` returns, and confirmed when
     ///     it is stored, dead-lettered or spooled; fsync'd every `wal_sync_interval`. Nil: none.
@@ -68,9 +72,11 @@ public final class ElasticsearchRecorder: Recorder {
         samples: SampleCollection? = nil,
         io: BlockingExecutor? = nil,
         templateClaims: IndexTemplateClaims = IndexTemplateClaims(),
+        fieldPins: FieldPins? = nil,
         writeAheadLog: WriteAheadLog? = nil
     ) {
         self.writeAheadLog = writeAheadLog
+        self.fieldPins = fieldPins
         self.samples = samples
         self.templateClaims = templateClaims
         self.io = io ?? BlockingExecutor(label: "expvastic.recorder.\(name)")
@@ -238,7 +244,15 @@ public final class ElasticsearchRecorder: Recorder {
                     ["error": error.message])
             }
             // Rejected for good: sending them again after a restart would only be rejected again.
-            writeAheadLog?.confirm(letters.map(\.document))
+            // A document sent again without a removed field stays in the log until it is stored.
+            writeAheadLog?.confirm(letters.filter(\.removedFields.isEmpty).map(\.document))
+        case .pinFields(let reader, let paths, let pin, let reason):
+            self.pin(paths, as: pin, reader: reader, reason: reason, deadLetterPath: context.deadLetters.path)
+        case .fetchMappings(let letters, let origin):
+            let results = await mappings(for: letters)
+            let now = clock.monotonicNanos()
+            state.withLock { $0.machine.mappingsFetched(results, origin: origin, now: now) }
+            wakeup.signal()
         case .log(let transition):
             log(transition, deadLetterPath: context.deadLetters.path)
         }
@@ -290,7 +304,7 @@ public final class ElasticsearchRecorder: Recorder {
         logger.error("dropped documents at shutdown", ["recorder.documents": "\(documents.count)"])
     }
 
-    private func request(
+    func request(
         _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = [],
         contentEncoding: String? = nil
     ) -> HTTPRequest {

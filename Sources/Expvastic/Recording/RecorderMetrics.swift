@@ -4,6 +4,8 @@ struct RecorderMetrics: Sendable {
     let sent: Counter
     let retried: Counter
     let deadLettered: Counter
+    /// Fields taken out of documents the cluster refused because of them (`fields_dead_lettered`).
+    let fieldsDeadLettered: Counter
     let spooled: Counter
     let replayed: Counter
     let dropped: Counter
@@ -23,6 +25,7 @@ struct RecorderMetrics: Sendable {
         sent = counter("docs_sent")
         retried = counter("docs_retried")
         deadLettered = counter("docs_dead_lettered")
+        fieldsDeadLettered = counter("fields_dead_lettered")
         spooled = counter("docs_spooled")
         replayed = counter("docs_replayed")
         dropped = counter("docs_dropped")
@@ -42,6 +45,7 @@ struct RecorderMetrics: Sendable {
         add(sent, new.sent - old.sent)
         add(retried, new.retried - old.retried)
         add(deadLettered, new.deadLettered - old.deadLettered)
+        add(fieldsDeadLettered, new.fieldsDeadLettered - old.fieldsDeadLettered)
         add(replayed, new.replayed - old.replayed)
         add(dropped, new.dropped - old.dropped)
         add(bulkRequests, new.bulkRequests - old.bulkRequests)

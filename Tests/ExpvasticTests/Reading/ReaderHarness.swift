@@ -21,13 +21,13 @@ enum ReaderHarness {
 
     static func reader(
         include: [String] = [], exclude: [String] = [], fieldMap: FieldMap = .defaults,
-        transport: any HTTPTransport = FakeTransport()
+        transport: any HTTPTransport = FakeTransport(), fieldPins: FieldPins? = nil
     ) -> (ExpvarReader, MetricsRegistry) {
         let metrics = MetricsRegistry()
         let reader = ExpvarReader(
             configuration: configuration(include: include, exclude: exclude, fieldMap: fieldMap),
             transport: transport, metrics: metrics,
-            logger: Logger(component: "test", level: .error, handler: NoOpLogHandler()))
+            logger: Logger(component: "test", level: .error, handler: NoOpLogHandler()), fieldPins: fieldPins)
         return (reader, metrics)
     }
 
