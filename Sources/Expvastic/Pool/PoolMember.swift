@@ -74,9 +74,10 @@ public final class PoolMember: Service, TargetFilter {
         etcdErrors = metrics.counter(MetricKey("cluster.etcd_errors"))
     }
 
-    /// The refresh of a pool whose leases last `ttl`: a third of it, at most one second.
+    /// The refresh of a pool whose leases last `ttl`: a third of it in whole milliseconds, at most one
+    /// second.
     public static func refresh(leaseTTL ttl: Duration) -> Duration {
-        .nanoseconds(Int64(min(1_000_000_000, ttl.nanoseconds / 3)))
+        .milliseconds(Int64(min(1_000, ttl.nanoseconds / 3_000_000)))
     }
 
     // MARK: - Joining, running, leaving
