@@ -191,7 +191,9 @@ public final class PoolMember: Service, TargetFilter {
                 let (changed, first, owned) = state.withLock { state in
                     let first = state.share.members.isEmpty
                     let changed = state.share.update(members: members, nowNanos: clock.monotonicNanos())
-                    return (changed, first, state.desired.count { state.share.owner(of: $0) == member })
+                    return (
+                        changed, first, state.desired.count { !$0.isSelfReader && state.share.owner(of: $0) == member }
+                    )
                 }
                 membersGauge.set(Double(members.count))
                 guard changed else { continue }
@@ -232,7 +234,7 @@ public final class PoolMember: Service, TargetFilter {
         let (selected, owned) = state.withLock { state in
             state.desired = desired
             let selected = Set(desired.filter { state.share.runs($0) })
-            return (selected, desired.count { state.share.owner(of: $0) == member })
+            return (selected, desired.count { !$0.isSelfReader && state.share.owner(of: $0) == member })
         }
         ownedGauge.set(Double(owned))
         return selected
@@ -251,7 +253,7 @@ public final class PoolMember: Service, TargetFilter {
     public var members: [StatusSnapshot.PoolMember] {
         state.withLock { state in
             var counts: [String: Int] = [:]
-            for target in state.desired {
+            for target in state.desired where !target.isSelfReader {
                 if let owner = state.share.owner(of: target) { counts[owner, default: 0] += 1 }
             }
             let live = state.membership.isDegraded ? "unconfirmed" : "live"

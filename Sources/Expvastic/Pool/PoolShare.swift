@@ -52,7 +52,7 @@ public struct PoolShare: Sendable, Equatable {
 
     /// Whether this member runs `target` now.
     public func runs(_ target: TargetID) -> Bool {
-        if target.endpoint == "self" { return true }
+        if target.isSelfReader { return true }
         let key = Rendezvous.key(of: target)
         if Rendezvous.owner(key: key, among: seeded) == member { return true }
         return fading.contains { Rendezvous.owner(key: key, among: $0.members) == member }
