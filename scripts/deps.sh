@@ -15,6 +15,7 @@
 #   golang-github-prometheus-common-dev          expfmt.TextParser for the prometheus-node benchmark
 #   osmem-server==$OSMEM_VERSION     OpenSearch-compatible server (PyPI), in <repo>/.venv (git-ignored)
 #   chromium                         headless browser that loads the status page (Debian's chromium)
+#   etcd-server (3.4)                the coordinator of a pool (cluster:); tests start `etcd` themselves
 
 OSMEM_VERSION="0.1.6"
 
@@ -114,6 +115,14 @@ ensure_chromium() {
 ensure_dnsmasq() {
     command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || apt_install dnsmasq-base
     [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || fail "dnsmasq not found after installing dnsmasq-base"
+}
+
+# etcd for the pool tests: only the binary is used. The tests never talk to a system service (they
+# start their own `etcd` processes on free ports in temporary data directories).
+ensure_etcd() {
+    command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || apt_install etcd-server
+    command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || fail "etcd not found after installing etcd-server"
+    log "$(etcd --version 2>&1 | head -n 1)"
 }
 
 ensure_osmem() {

@@ -16,6 +16,8 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -106,6 +108,13 @@ func main() {
 	mux.HandleFunc("/debug/vars", func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		vars.ServeHTTP(w, r)
+	})
+	// Many small targets on one port for the pool tests: /t/<name>/debug/vars answers a tiny expvar
+	// document of its own (how often it was asked), so 60 targets cost one process.
+	var targetHits sync.Map
+	mux.HandleFunc("/t/", func(w http.ResponseWriter, r *http.Request) {
+		counter, _ := targetHits.LoadOrStore(r.URL.Path, new(atomic.Int64))
+		writeJSON(w, map[string]any{"target": r.URL.Path, "hits": counter.(*atomic.Int64).Add(1)})
 	})
 	mux.HandleFunc("/gc", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))

@@ -30,8 +30,9 @@ public struct CheckReport: Sendable, Equatable {
                     "\($0) (retention \(GoDuration.format(configuration.settings.http.retention)))"
                 }
                     ?? "disabled"),
-            "readers:",
         ]
+        if let cluster = configuration.cluster { lines.append(CheckReport.describe(cluster)) }
+        lines.append("readers:")
         for reader in configuration.readers {
             lines.append("  " + CheckReport.describe(reader))
             // A job: one line per discovery source.
@@ -42,6 +43,17 @@ public struct CheckReport: Sendable, Equatable {
         lines.append("plan (\(count(plan.engines.count, "engine"))):")
         lines += plan.lines.map { "  " + $0 }
         return lines
+    }
+
+    /// `cluster: member m1, prefix /expvastic/pool-a/, lease_ttl 10s (refresh 1s), etcd http://…`.
+    static func describe(_ cluster: ClusterConfiguration) -> String {
+        let member = cluster.member ?? "<host name>-<pid> (default)"
+        var line =
+            "cluster: member \(member), prefix \(cluster.prefix), lease_ttl \(GoDuration.format(cluster.leaseTTL))"
+            + " (refresh \(GoDuration.format(PoolMember.refresh(leaseTTL: cluster.leaseTTL)))), etcd "
+            + cluster.endpoints.map(\.origin).joined(separator: ",")
+        if let username = cluster.username { line += ", user \(username), password ******" }
+        return line
     }
 
     static func describe(_ reader: ReaderConfiguration) -> String {

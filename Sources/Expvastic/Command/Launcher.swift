@@ -13,10 +13,24 @@ public enum Launcher {
             ? nil : SampleCollection(retention: configuration.settings.http.retention, clock: clock)
         let health = HealthBoard()
         var services: [any Service] = []
+        let pool = configuration.cluster.map { poolMember($0, configuration, clock, registry, logger) }
         if let samples {
             let routes = MonitoringRoutes(
-                metrics: registry, samples: samples, health: { health.health() },
-                status: { health.status(wallNanos: clock.wallNanos()) })
+                metrics: registry, samples: samples,
+                health: {
+                    var components = health.health()
+                    if let pool { components["cluster"] = pool.member.health }
+                    return components
+                },
+                status: {
+                    var snapshot = health.status(wallNanos: clock.wallNanos())
+                    if let pool {
+                        snapshot.poolMembers = pool.member.members
+                        // This process's page lists only the targets it polls.
+                        for index in snapshot.targets.indices { snapshot.targets[index].owner = pool.member.member }
+                    }
+                    return snapshot
+                })
             do {
                 let server = try MonitoringServer(
                     configuration: configuration.settings.http, routes: routes,
@@ -33,12 +47,32 @@ public enum Launcher {
         }
         let signals = await SignalSource.start()
         defer { signals.stop() }
+        var shipperSignals = signals.signals
+        if let pool {
+            let cluster = pool.member.cluster
+            switch await pool.member.join(timeout: cluster.leaseTTL + pool.member.refresh * 2) {
+            case .joined(let members):
+                logger.info(
+                    "joined the pool at \(cluster.prefix) as \(pool.member.member): \(Plural.count(members.count, "member"))",
+                    ["cluster.members": members.joined(separator: ",")])
+            case .alone(let reason):
+                logger.warn("etcd unreachable at start; running every target until it answers: \(reason)")
+            case .nameInUse:
+                return ExitCode.runtimeFailure
+            }
+            let relay = PoolSignalRelay(
+                signals: signals.signals, member: pool.member, handover: pool.handover, clock: clock,
+                logger: logger.child("cluster"))
+            shipperSignals = relay.signals
+            services += [pool.member, relay]
+        }
         let shipper = Shipper(
             factory: .standard(transport: DefaultTransport(), clock: clock, registry: registry, samples: samples),
             clock: clock,
             metrics: registry,
             logger: logger,
             services: services,
+            filter: pool?.member,
             onPoll: { event in
                 guard let samples else { return }
                 health.record(event)
@@ -54,7 +88,7 @@ public enum Launcher {
                 if let recorder { health.register(recorder) } else { health.removeRecorder(named: name) }
             }
         )
-        return await shipper.run(configuration: configuration, signals: signals.signals) {
+        return await shipper.run(configuration: configuration, signals: shipperSignals) {
             let result = options.loadConfiguration(environment: ProcessEnvironment.variables)
             guard let next = result.configuration else {
                 return .failure(ShipperError(lines: result.errors.map(\.description)))
@@ -62,6 +96,33 @@ public enum Launcher {
             for warning in result.warnings { logger.warn("reload: \(warning.description)") }
             return .success(next)
         }
+    }
+
+    /// The pool member of a configuration with a `cluster` section, and its handover period: one
+    /// membership refresh plus two of the longest reader interval (the new owner of a target learns
+    /// of it within a refresh and polls within an interval).
+    static func poolMember(
+        _ cluster: ClusterConfiguration, _ configuration: Configuration, _ clock: any TimeSource,
+        _ registry: MetricsRegistry, _ logger: Logger
+    ) -> (member: PoolMember, handover: Duration) {
+        let name =
+            cluster.member
+            ?? ClusterConfiguration.defaultMember(host: ProcessEnvironment.hostName, pid: ProcessEnvironment.processID)
+        let refresh = PoolMember.refresh(leaseTTL: cluster.leaseTTL)
+        let client = EtcdClient(
+            endpoints: cluster.endpoints, transport: DefaultTransport(clock: clock),
+            credentials: cluster.username.map { ($0, cluster.password?.value ?? "") },
+            timeout: max(refresh, .seconds(2)))
+        let longest = configuration.readers.map(\.interval).max() ?? .seconds(10)
+        let handover = refresh + longest * 2
+        registry.describe("cluster.members", "Members of the pool this member sees, itself included.")
+        registry.describe("cluster.owned_targets", "Targets rendezvous hashing gives this member.")
+        registry.describe("cluster.rebalances", "Changes of the member list after the first.")
+        registry.describe("cluster.etcd_errors", "etcd requests that failed on every endpoint or were refused.")
+        let member = PoolMember(
+            member: name, cluster: cluster, handover: handover, client: client, clock: clock, metrics: registry,
+            logger: logger.child("cluster"))
+        return (member, handover)
     }
 
     /// Polls every routed reader once and prints the bulk NDJSON (action line + document) it would

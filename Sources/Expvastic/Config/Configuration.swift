@@ -7,17 +7,21 @@ public struct Configuration: Sendable, Equatable {
     public var recorders: [RecorderConfiguration]
     /// In file order.
     public var routes: [RouteConfiguration]
+    /// `cluster`: nil unless this process is a member of a pool.
+    public var cluster: ClusterConfiguration?
 
     public init(
         settings: Settings = Settings(),
         readers: [ReaderConfiguration],
         recorders: [RecorderConfiguration],
-        routes: [RouteConfiguration]
+        routes: [RouteConfiguration],
+        cluster: ClusterConfiguration? = nil
     ) {
         self.settings = settings
         self.readers = readers
         self.recorders = recorders
         self.routes = routes
+        self.cluster = cluster
     }
 
     public func reader(named name: String) -> ReaderConfiguration? { readers.first { $0.name == name } }

@@ -1,6 +1,7 @@
 /// A reader's `targets:` list (discovery sources of a job).
 extension ConfigurationLoader {
-    static let targetSourceKinds = ["static", "file", "dns", "http"]
+    static let targetSourceKinds = ["static", "file", "dns", "http", "etcd"]
+    static let etcdSourceKeys = ["prefix", "endpoints", "refresh", "timeout"]
     static let fileSourceKeys = ["paths", "refresh"]
     static let dnsSourceKeys = ["names", "type", "port", "refresh", "nameserver", "timeout"]
     static let httpSourceKeys = ["url", "refresh", "timeout"]
@@ -26,7 +27,7 @@ extension ConfigurationLoader {
             let itemPath = "\(path)[\(index)]"
             guard let entries = item.entries, entries.count == 1, let entry = entries.first else {
                 report(
-                    .error, .wrongType, itemPath, "expected one of static, file, dns or http as the only key",
+                    .error, .wrongType, itemPath, "expected one of static, file, dns, http or etcd as the only key",
                     hint: "e.g. - file: {paths: [targets/*.json]}", line: item.mark.line)
                 failed = true
                 continue
@@ -47,11 +48,12 @@ extension ConfigurationLoader {
             case "file": source = fileSource(entry.value, path: sourcePath)
             case "dns": source = dnsSource(entry.value, path: sourcePath)
             case "http": source = httpSource(entry.value, path: sourcePath)
+            case "etcd": source = etcdSource(entry.value, path: sourcePath)
             default:
                 let suggestion = Suggestion.closest(to: entry.key, among: ConfigurationLoader.targetSourceKinds)
                 report(
                     .error, .unknownType, sourcePath, "unknown target source \"\(entry.key)\"",
-                    hint: (suggestion.map { "did you mean \($0)? " } ?? "") + "sources: static, file, dns, http",
+                    hint: (suggestion.map { "did you mean \($0)? " } ?? "") + "sources: static, file, dns, http, etcd",
                     line: entry.keyMark.line)
                 source = nil
             }
@@ -181,5 +183,67 @@ extension ConfigurationLoader {
         if let refresh { http.refresh = refresh }
         if let timeout { http.timeout = timeout }
         return .http(http)
+    }
+
+    /// An `etcd` source; without `endpoints` it is completed from `cluster.etcd` by
+    /// ``completeEtcdSources(_:cluster:)``.
+    private mutating func etcdSource(_ node: YAMLNode, path: String) -> TargetSourceConfiguration? {
+        guard
+            sourceMapping(
+                node, path: path, keys: ConfigurationLoader.etcdSourceKeys,
+                example: "etcd: {prefix: /expvastic/targets/}")
+        else { return nil }
+        let errorsBefore = errorCount
+        let prefix = string(
+            node["prefix"], path: path + ".prefix", required: true,
+            hint: "every key under it holds a file_sd JSON list, e.g. prefix: /expvastic/targets/")
+        var endpoints: [Endpoint] = []
+        if let list = node["endpoints"], !list.isNull {
+            if list.scalar != nil {
+                if stringList(list, path: path + ".endpoints") != nil,
+                    let one = endpoint(list, path: path + ".endpoints")
+                {
+                    endpoints = [one]
+                }
+            } else if let items = list.items {
+                for (index, item) in items.enumerated() {
+                    if let one = endpoint(item, path: "\(path).endpoints[\(index)]") { endpoints.append(one) }
+                }
+            } else {
+                report(.error, .wrongType, path + ".endpoints", "expected a list of URLs", line: list.mark.line)
+            }
+        }
+        let refresh = refresh(node, path: path)
+        let timeout = duration(node["timeout"], path: path + ".timeout")
+        guard let prefix, errorCount == errorsBefore else { return nil }
+        var etcd = TargetSourceConfiguration.Etcd(prefix: prefix, endpoints: endpoints)
+        if let refresh { etcd.refresh = refresh }
+        if let timeout { etcd.timeout = timeout }
+        return .etcd(etcd)
+    }
+
+    /// Gives `etcd` sources without `endpoints` those (and the credentials) of `cluster.etcd`; an
+    /// error for each when there is no `cluster` section.
+    mutating func completeEtcdSources(_ readers: [ReaderConfiguration], cluster: ClusterConfiguration?)
+        -> [ReaderConfiguration]
+    {
+        var readers = readers
+        for readerIndex in readers.indices {
+            for (index, source) in readers[readerIndex].targets.enumerated() {
+                guard case .etcd(var etcd) = source, etcd.endpoints.isEmpty else { continue }
+                guard let cluster else {
+                    report(
+                        .error, .missingKey, "readers.\(readers[readerIndex].name).targets[\(index)].etcd.endpoints",
+                        "missing (there is no cluster section to take them from)",
+                        hint: "list etcd's client URLs, e.g. endpoints: [127.0.0.1:2379]")
+                    continue
+                }
+                etcd.endpoints = cluster.endpoints
+                etcd.username = cluster.username
+                etcd.password = cluster.password
+                readers[readerIndex].targets[index] = .etcd(etcd)
+            }
+        }
+        return readers
     }
 }

@@ -133,7 +133,7 @@ public struct ConfigurationLoader {
 
     // MARK: - Top level
 
-    static let topLevelKeys = ["settings", "readers", "recorders", "routes"]
+    static let topLevelKeys = ["settings", "readers", "recorders", "routes", "cluster"]
 
     private mutating func load(document: YAMLDocument) -> Configuration? {
         for duplicate in document.duplicateKeys { reportDuplicate(duplicate) }
@@ -154,14 +154,16 @@ public struct ConfigurationLoader {
         let settings = root["settings"].map { loadSettings($0) } ?? Settings()
         let readerEntries = section(root, "readers", noun: "reader")
         let recorderEntries = section(root, "recorders", noun: "recorder")
-        let readers = readerEntries.compactMap { reader(name: $0.key, node: $0.value, path: "readers." + $0.key) }
+        let parsedReaders = readerEntries.compactMap { reader(name: $0.key, node: $0.value, path: "readers." + $0.key) }
         let recorders = recorderEntries.compactMap {
             recorder(name: $0.key, node: $0.value, path: "recorders." + $0.key)
         }
         let loaded = routes(
             root, readerNames: readerEntries.map(\.key), recorderNames: recorderEntries.map(\.key))
+        let cluster = root["cluster"].flatMap { loadCluster($0) }
+        let readers = completeEtcdSources(parsedReaders, cluster: cluster)
         let configuration = Configuration(
-            settings: settings, readers: readers, recorders: recorders, routes: loaded.routes)
+            settings: settings, readers: readers, recorders: recorders, routes: loaded.routes, cluster: cluster)
         reportUnused(configuration, loaded)
         return configuration
     }

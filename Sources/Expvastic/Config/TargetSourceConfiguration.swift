@@ -8,6 +8,8 @@ public enum TargetSourceConfiguration: Sendable, Equatable {
     case dns(DNS)
     /// `http: {url, refresh}`: Prometheus HTTP service discovery.
     case http(HTTP)
+    /// `etcd: {prefix, endpoints, refresh}`: every key under a prefix holds a file_sd JSON list.
+    case etcd(Etcd)
 
     /// `file:` keys.
     public struct File: Sendable, Equatable {
@@ -56,13 +58,35 @@ public enum TargetSourceConfiguration: Sendable, Equatable {
         public init(url: Endpoint) { self.url = url }
     }
 
-    /// `static`, `file`, `dns` or `http`: how `--check` and `/healthz` name the source.
+    /// `etcd:` keys.
+    public struct Etcd: Sendable, Equatable {
+        /// `prefix`: every key under it holds a JSON list of target groups (Prometheus file_sd);
+        /// required.
+        public var prefix: String
+        /// `endpoints`: etcd's client URLs; default those of `cluster.etcd` (with its credentials).
+        public var endpoints: [Endpoint]
+        /// `cluster.etcd`'s user name and password, when the endpoints are the cluster's.
+        public var username: String?
+        public var password: Secret?
+        /// `refresh`: how often the prefix is read again; default 5s.
+        public var refresh: Duration = .seconds(5)
+        /// `timeout`: per request; default 2s.
+        public var timeout: Duration = .seconds(2)
+
+        public init(prefix: String, endpoints: [Endpoint]) {
+            self.prefix = prefix
+            self.endpoints = endpoints
+        }
+    }
+
+    /// `static`, `file`, `dns`, `http` or `etcd`: how `--check` and `/healthz` name the source.
     public var kind: String {
         switch self {
         case .static: "static"
         case .file: "file"
         case .dns: "dns"
         case .http: "http"
+        case .etcd: "etcd"
         }
     }
 
@@ -76,6 +100,9 @@ public enum TargetSourceConfiguration: Sendable, Equatable {
                 + (dns.port.map { " port \($0)" } ?? "") + " every \(GoDuration.format(dns.refresh))"
                 + (dns.nameserver.map { " via \($0)" } ?? "")
         case .http(let http): "http \(http.url) every \(GoDuration.format(http.refresh))"
+        case .etcd(let etcd):
+            "etcd \(etcd.prefix) at \(etcd.endpoints.map(\.origin).joined(separator: ",")) every "
+                + GoDuration.format(etcd.refresh)
         }
     }
 }

@@ -48,6 +48,7 @@ final class DiscoveryService: Service {
         case .file(let file): file.refresh
         case .dns(let dns): dns.refresh
         case .http(let http): http.refresh
+        case .etcd(let etcd): etcd.refresh
         }
     }
 

@@ -75,6 +75,12 @@ extension ComponentFactory {
                 case .file(let file): FileTargetFetcher(paths: file.paths, executor: discoveryExecutor)
                 case .dns(let dns): DNSTargetFetcher(configuration: dns, executor: discoveryExecutor)
                 case .http(let http): HTTPTargetFetcher(url: http.url, timeout: http.timeout, transport: transport)
+                case .etcd(let etcd):
+                    EtcdTargetFetcher(
+                        prefix: etcd.prefix,
+                        client: EtcdClient(
+                            endpoints: etcd.endpoints, transport: transport,
+                            credentials: etcd.username.map { ($0, etcd.password?.value ?? "") }, timeout: etcd.timeout))
                 }
             }
         )

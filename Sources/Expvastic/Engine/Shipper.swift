@@ -27,10 +27,12 @@ public final class Shipper: Sendable {
     private let onHealth: @Sendable (String, ComponentHealth?) -> Void
     private let onRecorder: @Sendable (_ name: String, _ recorder: (any Recorder)?) -> Void
     private let services: [any Service]
+    private let filter: (any TargetFilter)?
 
     /// - Parameters:
     ///   - logger: the root logger; components get children named `reader.<name>` / `recorder.<name>`.
     ///   - services: extra services that live as long as the shipper (the monitoring server).
+    ///   - filter: runs only a share of the targets (a pool member's); nil runs them all.
     ///   - onPoll: every finished poll (health, samples).
     ///   - onHealth: a component's health changed (a discovery source), or nil: the component is gone
     ///     (a target, reader or source that was removed) and must no longer be reported.
@@ -42,6 +44,7 @@ public final class Shipper: Sendable {
         metrics: any MetricsFactory,
         logger: Logger,
         services: [any Service] = [],
+        filter: (any TargetFilter)? = nil,
         onPoll: @escaping @Sendable (Engine.PollEvent) -> Void = { _ in },
         onHealth: @escaping @Sendable (String, ComponentHealth?) -> Void = { _, _ in },
         onRecorder: @escaping @Sendable (_ name: String, _ recorder: (any Recorder)?) -> Void = { _, _ in }
@@ -51,6 +54,7 @@ public final class Shipper: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.services = services
+        self.filter = filter
         self.onPoll = onPoll
         self.onHealth = onHealth
         self.onRecorder = onRecorder
@@ -69,6 +73,8 @@ public final class Shipper: Sendable {
         case ended(Reconciler.Component)
         /// A discovery source answered with a new target set.
         case discovered(SourceKey, [DiscoveredTarget])
+        /// The filter's share changed (a pool member joined or left).
+        case shareChanged
     }
 
     /// A running component: `stop` asks it to end, `ended` opens once its `run()` has returned.
@@ -107,6 +113,11 @@ public final class Shipper: Sendable {
             group.addTask {
                 for await signal in signals { eventSink.yield(.signal(signal)) }
                 eventSink.yield(.signal(SIGTERM))
+            }
+            if let filter {
+                group.addTask {
+                    for await _ in filter.changes { eventSink.yield(.shareChanged) }
+                }
             }
             var serviceStops: [Latch] = []
             for service in services {
@@ -165,6 +176,10 @@ public final class Shipper: Sendable {
                     running.discovered[key] = targets
                     perform(
                         running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
+                case .shareChanged:
+                    guard !running.shuttingDown else { continue }
+                    perform(
+                        running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
                 case .ended(let component):
                     if case .recorder(let name) = component, running.recorders[name] == nil { onRecorder(name, nil) }
                     release(component, in: &running)
@@ -188,13 +203,18 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// The configuration's targets plus the last good answer of every discovery source.
+    /// The configuration's targets plus the last good answer of every discovery source; with a
+    /// filter, only the targets it selects.
     private func desiredState(_ running: Running) -> DesiredState {
         var discovered: [String: [DiscoveredTarget]] = [:]
         for key in running.discovered.keys.sorted() { discovered[key.reader, default: []] += running.discovered[key]! }
-        let (state, invalid) = DesiredState.make(configuration: running.configuration, discovered: discovered)
+        var (state, invalid) = DesiredState.make(configuration: running.configuration, discovered: discovered)
         for entry in invalid {
             logger.debug("discovered address is not a valid endpoint; skipped", ["target": entry])
+        }
+        if let filter {
+            let selected = filter.select(state.targets.keys.sorted())
+            state.targets = state.targets.filter { selected.contains($0.key) }
         }
         return state
     }

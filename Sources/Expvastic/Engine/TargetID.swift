@@ -16,4 +16,7 @@ public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible 
     }
 
     public var description: String { reader + "@" + endpoint }
+
+    /// A `self` reader's one target (the process's own metrics), which every pool member runs.
+    public var isSelfReader: Bool { endpoint == "self" }
 }

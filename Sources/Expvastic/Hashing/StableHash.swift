@@ -24,6 +24,18 @@ public enum StableHash {
         return hash
     }
 
+    /// MurmurHash3's 64-bit finalizer: a bijection whose every output bit depends on every input
+    /// bit, for combining hashes that are already stable (rendezvous weights).
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var value = value
+        value ^= value >> 33
+        value = value &* 0xff51_afd7_ed55_8ccd
+        value ^= value >> 33
+        value = value &* 0xc4ce_b9fe_1a85_ec53
+        value ^= value >> 33
+        return value
+    }
+
     /// 128-bit FNV-1a, fed incrementally; ``hex`` renders it as 32 lower-case hex digits.
     public struct FNV128: Sendable {
         private static let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B

@@ -1,0 +1,367 @@
+import Expvastic
+import ExpvasticTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The pool end to end: a real 3-member etcd cluster, real `expvasyml` members sharing 60 targets
+/// (one Go program serving `/t/<n>/debug/vars`) into osmem-server, interval 1 s, lease_ttl 3 s.
+/// Steady state, a fourth member joining, `kill -9` of a member, SIGTERM of a member, the etcd
+/// leader killed, and all of etcd stopped for 20 s. Each phase prints its figures; the index is the
+/// witness (a slot of a target is missing when no document has it, doubled when two have it).
+///
+/// Bounds are generous for a loaded 2-core machine: a phase that should miss nothing may miss up to
+/// 3 consecutive slots of a target (a starved process), a kill -9 takeover may take up to
+/// lease_ttl + refresh + 2 intervals + 3 s. Nothing may ever be doubled.
+@Suite(.serialized) struct PoolScenarioTests {
+    static let targetCount = 60
+    static let interval: Int64 = 1_000_000_000
+    static let leaseTTLSeconds = 3
+    /// Slots a phase that should miss nothing may still miss in a row (a starved process).
+    static let tolerableRun = 3
+
+    final class Member: @unchecked Sendable {
+        let name: String
+        let process: RunningProcess
+        let port: Int
+        init(name: String, process: RunningProcess, port: Int) {
+            self.name = name
+            self.process = process
+            self.port = port
+        }
+
+        /// The endpoints of job `api` this member polls now.
+        func polled() async throws -> Set<String> {
+            let response = try await HTTPGet.get(
+                URL(string: "http://127.0.0.1:\(port)/api/v1/targets?per_page=1000")!, timeout: .seconds(3))
+            let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+            let targets = object?["targets"] as? [[String: Any]] ?? []
+            return Set(targets.filter { $0["job"] as? String == "api" }.compactMap { $0["endpoint"] as? String })
+        }
+
+        func vars() async throws -> [String: Any] {
+            let response = try await HTTPGet.get(
+                URL(string: "http://127.0.0.1:\(port)/debug/vars")!, timeout: .seconds(3))
+            return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
+        }
+
+        func clusterHealth() async throws -> String? {
+            let response = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(port)/healthz")!, timeout: .seconds(3))
+            let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+            return (object?["components"] as? [String: Any])?["cluster"] as? String
+        }
+    }
+
+    final class Rig: @unchecked Sendable {
+        let directory: URL
+        let etcd: EtcdCluster
+        let program: GoExpvarProgram
+        let osmem: OsmemServer
+        let endpoints: [String]
+        var members: [String: Member] = [:]
+
+        init() async throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "expvastic-pool-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            async let etcd = EtcdCluster(size: 3)
+            async let program = GoExpvarProgram.start()
+            async let osmem = OsmemServer()
+            (self.etcd, self.program, self.osmem) = try await (etcd, program, osmem)
+            let base = self.program.endpoint
+            endpoints = (0..<PoolScenarioTests.targetCount).map {
+                "http://\(base)/t/\(String(format: "%02d", $0))/debug/vars"
+            }
+        }
+
+        deinit {
+            for member in members.values { member.process.stop(grace: .milliseconds(200)) }
+            program.stop()
+            osmem.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        func configuration(member: String) -> String {
+            """
+            settings:
+              log_level: info
+              shutdown_timeout: 5s
+              http:
+                listen: 127.0.0.1:0
+            cluster:
+              etcd:
+                endpoints: [\(etcd.clientURLs.joined(separator: ", "))]
+              prefix: /expvastic/scenario/
+              member: \(member)
+              lease_ttl: \(PoolScenarioTests.leaseTTLSeconds)s
+            readers:
+              api:
+                type: expvar
+                type_name: pooltest
+                interval: 1s
+                timeout: 800ms
+                targets:
+                  - static: [\(endpoints.joined(separator: ", "))]
+            recorders:
+              es:
+                type: elasticsearch
+                endpoint: \(osmem.endpoint.host):\(osmem.endpoint.port)
+                index_name: pool
+                flush_interval: 200ms
+                wal: false
+                spool_dir: \(directory.appendingPathComponent("spool-\(member)").path)
+            routes:
+              all:
+                readers: [api]
+                recorders: [es]
+            """
+        }
+
+        @discardableResult
+        func start(_ name: String) async throws -> Member {
+            let path = directory.appendingPathComponent("\(name).yml").path
+            try configuration(member: name).write(toFile: path, atomically: true, encoding: .utf8)
+            let process = try ExpvasymlBinary.spawn(arguments: ["-c", path])
+            let line = try await process.waitForStderr(containing: "http.port=", timeout: .seconds(30))
+            let port = try #require(Int(line[line.range(of: "http.port=")!.upperBound...].prefix { $0.isNumber }))
+            let member = Member(name: name, process: process, port: port)
+            members[name] = member
+            return member
+        }
+
+        /// The share rendezvous hashing gives each of `names`.
+        func expected(_ names: [String]) -> [String: Set<String>] {
+            var shares: [String: Set<String>] = Dictionary(uniqueKeysWithValues: names.map { ($0, []) })
+            for endpoint in endpoints {
+                let owner = Rendezvous.owner(of: TargetID(reader: "api", endpoint: endpoint), among: names)!
+                shares[owner]!.insert(endpoint)
+            }
+            return shares
+        }
+
+        /// Waits until each member in `names` polls exactly its rendezvous share; returns the shares.
+        @discardableResult
+        func converged(_ names: [String], timeout: Duration = .seconds(30)) async throws -> [String: Set<String>] {
+            let want = expected(names)
+            var last: [String: Int] = [:]
+            do {
+                try await eventually("pool of \(names) converged", timeout: timeout, interval: .milliseconds(250)) {
+                    for name in names {
+                        let polled = try await members[name]!.polled()
+                        last[name] = polled.count
+                        if polled != want[name] { return false }
+                    }
+                    return true
+                }
+            } catch {
+                print("pool: not converged: polled \(last), want \(want.mapValues(\.count))")
+                for name in names { print("--- \(name) stderr:\n" + members[name]!.process.stderr.suffix(3000)) }
+                throw error
+            }
+            return want
+        }
+    }
+
+    /// A phase of the run, in wall milliseconds.
+    struct Window {
+        var name: String
+        var start: Int64
+        var end: Int64
+    }
+
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Slot of a document of `endpoint` polled at `millis` (its grid: interval 1 s, the target's phase).
+    static func slot(endpoint: String, millis: Int64) -> Int64 {
+        let phase = Int64(StableHash.mixed64("api", endpoint) % UInt64(interval))
+        // +1 ms: @timestamp is truncated to milliseconds, the poll starts at or after its tick.
+        return (millis * 1_000_000 - phase + 1_000_000) / interval
+    }
+
+    /// Per endpoint, how many documents the index holds for each slot.
+    static func indexedSlots(_ osmem: OsmemServer) async throws -> [String: [Int64: Int]] {
+        let object = try await osmem.json("/pool/_search?size=10000")
+        let hits = (object["hits"] as? [String: Any])?["hits"] as? [[String: Any]] ?? []
+        var slots: [String: [Int64: Int]] = [:]
+        for hit in hits {
+            guard let source = hit["_source"] as? [String: Any], let endpoint = source["endpoint"] as? String,
+                let stamp = source["@timestamp"] as? String, let millis = RFC3339.parse(stamp)
+            else { continue }
+            slots[endpoint, default: [:]][slot(endpoint: endpoint, millis: millis), default: 0] += 1
+        }
+        return slots
+    }
+
+    /// Missing slots and the longest run of missing slots of `endpoints` inside `window` (the slots
+    /// strictly inside it).
+    static func gaps(
+        _ slots: [String: [Int64: Int]], _ endpoints: some Sequence<String>, _ window: Window
+    ) -> (missing: Int, longestRun: Int, slots: Int) {
+        var missing = 0
+        var longest = 0
+        var total = 0
+        for endpoint in endpoints {
+            let first = slot(endpoint: endpoint, millis: window.start) + 1
+            let last = slot(endpoint: endpoint, millis: window.end) - 1
+            guard first <= last else { continue }
+            var run = 0
+            for index in first...last {
+                total += 1
+                if slots[endpoint]?[index] == nil {
+                    missing += 1
+                    run += 1
+                    longest = max(longest, run)
+                } else {
+                    run = 0
+                }
+            }
+        }
+        return (missing, longest, total)
+    }
+
+    @Test(.timeLimit(.minutes(4))) func aPoolSharesTargetsAndSurvivesJoinsKillsAndEtcdOutages() async throws {
+        let began = ContinuousClock.now
+        let rig = try await Rig()
+        var windows: [Window] = []
+        var failures: [String] = []
+
+        // Steady state: three members.
+        for name in ["m1", "m2", "m3"] { try await rig.start(name) }
+        let three = try await rig.converged(["m1", "m2", "m3"])
+        let steadyStart = Self.nowMillis()
+        try await Task.sleep(for: .seconds(6))
+        windows.append(Window(name: "steady", start: steadyStart, end: Self.nowMillis()))
+        print(
+            "pool steady: shares \(["m1", "m2", "m3"].map { three[$0]!.count }) of \(Self.targetCount) (ideal 20 each)")
+        for name in ["m1", "m2", "m3"] {
+            let owned = try await rig.members[name]!.vars()["cluster.owned_targets"] as? Double
+            #expect(owned.map(Int.init) == three[name]!.count, "\(name) cluster.owned_targets")
+            #expect(try await rig.members[name]!.vars()["cluster.members"] as? Double == 3)
+        }
+
+        let m1 = rig.members["m1"]!
+        let metrics = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/metrics")!).text
+        #expect(metrics.contains("expvastic_cluster_members 3.0"))
+        #expect(metrics.contains("expvastic_cluster_owned_targets \(Double(three["m1"]!.count))"))
+        #expect(metrics.contains("expvastic_cluster_etcd_errors_total 0"))
+        let page = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/api/v1/targets")!)
+        let pool = try JSONSerialization.jsonObject(with: page.body) as? [String: Any]
+        let listed = (pool?["pool"] as? [String: Any])?["members"] as? [[String: Any]] ?? []
+        #expect(listed.compactMap { $0["name"] as? String } == ["m1", "m2", "m3"])
+        let owners = Set((pool?["targets"] as? [[String: Any]] ?? []).map { $0["owner"] as? String })
+        #expect(owners == ["m1"])
+        #expect(listed.compactMap { $0["targets"] as? Int } == ["m1", "m2", "m3"].map { three[$0]!.count })
+        let statusPage = try await HTTPGet.get(URL(string: "http://127.0.0.1:\(m1.port)/")!).text
+        #expect(statusPage.contains("m1 <small>(this process)</small>") && !statusPage.contains("not in a pool"))
+
+        // A fourth member joins: only the targets the hash gives it move, all to it.
+        let joinStart = Self.nowMillis()
+        try await rig.start("m4")
+        let four = try await rig.converged(["m1", "m2", "m3", "m4"])
+        windows.append(Window(name: "join", start: joinStart, end: Self.nowMillis()))
+        var moved = 0
+        var movedBetweenOld = 0
+        for endpoint in rig.endpoints {
+            let before = three.first { $0.value.contains(endpoint) }!.key
+            let after = four.first { $0.value.contains(endpoint) }!.key
+            if before != after {
+                moved += 1
+                if after != "m4" { movedBetweenOld += 1 }
+            }
+        }
+        print(
+            "pool join: \(moved) targets moved (ideal \(Self.targetCount / 4)), \(movedBetweenOld) between old members")
+        #expect(moved == four["m4"]!.count)
+        #expect(movedBetweenOld == 0)
+
+        // kill -9 of m2: the others take its targets over once its lease expires.
+        let killed = four["m2"]!
+        rig.members["m2"]!.process.signal(SIGKILL)
+        let killStart = Self.nowMillis()
+        try await rig.converged(["m1", "m3", "m4"])
+        try await Task.sleep(for: .seconds(2))
+        let killWindow = Window(name: "kill -9", start: killStart - 1_000, end: Self.nowMillis())
+
+        // SIGTERM of m3: it leaves at once and polls on until the others have taken over.
+        let terminated = rig.expected(["m1", "m3", "m4"])["m3"]!
+        let termStart = Self.nowMillis()
+        rig.members["m3"]!.process.signal(SIGTERM)
+        let m3Exit = try await rig.members["m3"]!.process.waitForExit(timeout: .seconds(20))
+        #expect(m3Exit == 0)
+        try await rig.converged(["m1", "m4"])
+        try await Task.sleep(for: .seconds(1))
+        let termWindow = Window(name: "SIGTERM", start: termStart, end: Self.nowMillis())
+
+        // The etcd leader is killed: the pool goes on.
+        let rebalancesBefore = try await rig.members["m1"]!.vars()["cluster.rebalances"] as? Double ?? -1
+        let leader = try #require(await rig.etcd.leader())
+        let leaderStart = Self.nowMillis()
+        await rig.etcd.kill(leader)
+        try await Task.sleep(for: .seconds(5))
+        try rig.etcd.restart(leader)
+        try await rig.etcd.waitForLeader()
+        try await rig.converged(["m1", "m4"])
+        windows.append(Window(name: "etcd leader killed", start: leaderStart, end: Self.nowMillis()))
+        let rebalancesAfter = try await rig.members["m1"]!.vars()["cluster.rebalances"] as? Double ?? -1
+        print(
+            "pool etcd leader (member \(leader)) killed: m1 rebalances \(Int(rebalancesBefore)) -> \(Int(rebalancesAfter))"
+        )
+
+        // All of etcd stopped for 20 s: every member keeps polling its share, reports degraded,
+        // and the pool converges again when etcd is back.
+        let outageStart = Self.nowMillis()
+        for index in 0..<3 { await rig.etcd.kill(index) }
+        try await Task.sleep(for: .seconds(8))
+        for name in ["m1", "m4"] {
+            #expect(try await rig.members[name]!.clusterHealth() == "degraded", "\(name) /healthz during the outage")
+            #expect(try await rig.members[name]!.polled() == rig.expected(["m1", "m4"])[name]!)
+        }
+        try await Task.sleep(for: .seconds(12))
+        let outageEnd = Self.nowMillis()
+        for index in 0..<3 { try rig.etcd.restart(index) }
+        try await rig.etcd.waitForLeader()
+        try await rig.converged(["m1", "m4"])
+        for name in ["m1", "m4"] {
+            try await eventually("\(name) cluster ok", timeout: .seconds(20), interval: .milliseconds(250)) {
+                try await rig.members[name]!.clusterHealth() == "ok"
+            }
+        }
+        try await Task.sleep(for: .seconds(2))
+        windows.append(Window(name: "etcd stopped 20 s", start: outageStart, end: outageEnd))
+        windows.append(Window(name: "etcd back", start: outageEnd, end: Self.nowMillis()))
+
+        for name in ["m1", "m4"] { rig.members[name]!.process.signal(SIGTERM) }
+        for name in ["m1", "m4"] {
+            #expect(try await rig.members[name]!.process.waitForExit(timeout: .seconds(20)) == 0, "\(name) exit")
+        }
+
+        // The index: nothing doubled anywhere; the figures of each phase.
+        let slots = try await Self.indexedSlots(rig.osmem)
+        let doubled = slots.values.reduce(0) { $0 + $1.values.count { $0 > 1 } }
+        let documents = slots.values.reduce(0) { $0 + $1.values.reduce(0, +) }
+        print("pool index: \(documents) documents for \(slots.count) targets, \(doubled) (target, slot) doubled")
+        #expect(doubled == 0)
+        #expect(slots.count == Self.targetCount)
+        for window in windows {
+            let (missing, run, total) = Self.gaps(slots, rig.endpoints, window)
+            print("pool \(window.name): \(missing) of \(total) slots missing, longest run \(run)")
+            if run > Self.tolerableRun { failures.append("\(window.name): \(run) slots missing in a row") }
+        }
+        let kill = Self.gaps(slots, killed, killWindow)
+        let takeover = Double(kill.longestRun + 1) * Double(Self.interval) / 1e9
+        print(
+            "pool kill -9: \(killed.count) targets, \(kill.missing) slots missed, worst gap \(takeover) s "
+                + "(lease_ttl \(Self.leaseTTLSeconds) s + refresh 1 s + interval 1 s = 5 s)")
+        if takeover > Double(Self.leaseTTLSeconds + 1 + 2 + 3) {
+            failures.append("kill -9 takeover took \(takeover) s")
+        }
+        let term = Self.gaps(slots, terminated, termWindow)
+        print("pool SIGTERM: \(terminated.count) targets, \(term.missing) slots missed, longest run \(term.longestRun)")
+        if term.longestRun > Self.tolerableRun { failures.append("SIGTERM: \(term.longestRun) slots missing in a row") }
+        #expect(failures.isEmpty, "\(failures)")
+        print("pool scenario took \(ContinuousClock.now - began)")
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Debian's `etcd` (3.4) as a cluster of `size` members on 127.0.0.1, ports picked at run time, data
+/// in a temporary directory. Members can be killed (`SIGKILL`) and started again on the same ports
+/// and data, one at a time or all together.
+public final class EtcdCluster: @unchecked Sendable {
+    /// One member's ports.
+    public struct Member: Sendable {
+        public var name: String
+        public var clientPort: Int
+        public var peerPort: Int
+        public var clientURL: String { "http://127.0.0.1:\(clientPort)" }
+    }
+
+    public let members: [Member]
+    public let directory: URL
+    private let binary: URL
+    private let lock = NSLock()
+    private var processes: [RunningProcess?]
+
+    /// Starts the members and waits until the cluster answers with a leader.
+    public init(size: Int = 1) async throws {
+        guard let binary = ExecutableSearch.find("etcd", extraDirectories: ["/usr/bin"]) else {
+            throw TestSupportError(.binaryMissing, "etcd not found: install etcd-server (scripts/deps.sh ensure_etcd)")
+        }
+        self.binary = binary
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("expvastic-etcd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var members: [Member] = []
+        for index in 0..<size {
+            members.append(Member(name: "e\(index)", clientPort: try FreePort.pick(), peerPort: try FreePort.pick()))
+        }
+        self.members = members
+        processes = Array(repeating: nil, count: size)
+        for index in 0..<size { try start(index, state: "new") }
+        try await waitForLeader()
+    }
+
+    deinit {
+        for process in processes { process?.stop(grace: .milliseconds(200)) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Every client URL, comma-separated-ready.
+    public var clientURLs: [String] { members.map(\.clientURL) }
+
+    /// Kills member `index` with SIGKILL and waits for it to end.
+    public func kill(_ index: Int) async {
+        let process = lock.withLock { () -> RunningProcess? in
+            defer { processes[index] = nil }
+            return processes[index]
+        }
+        process?.signal(SIGKILL)
+        _ = try? await process?.waitForExit(timeout: .seconds(5))
+    }
+
+    /// Starts member `index` again (same ports, same data).
+    public func restart(_ index: Int) throws { try start(index, state: "existing") }
+
+    private func start(_ index: Int, state: String) throws {
+        let member = members[index]
+        let cluster = members.map { "\($0.name)=http://127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
+        let process = try RunningProcess(
+            executable: binary,
+            arguments: [
+                "--name", member.name, "--data-dir", directory.appendingPathComponent(member.name).path,
+                "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
+                "--listen-peer-urls", "http://127.0.0.1:\(member.peerPort)",
+                "--initial-advertise-peer-urls", "http://127.0.0.1:\(member.peerPort)",
+                "--initial-cluster", cluster, "--initial-cluster-state", state,
+                "--initial-cluster-token", directory.lastPathComponent, "--log-level", "error", "--logger", "zap",
+            ])
+        lock.withLock { processes[index] = process }
+    }
+
+    /// The index of the member that is leader now, as the running members report it; nil when
+    /// none reports one.
+    public func leader() async -> Int? {
+        var ids: [String: Int] = [:]
+        var leader: String?
+        for (index, member) in members.enumerated() where lock.withLock({ processes[index] != nil }) {
+            guard let status = try? await post(member, "/v3/maintenance/status", "{}"),
+                let header = status["header"] as? [String: Any], let id = header["member_id"] as? String
+            else { continue }
+            ids[id] = index
+            if let reported = status["leader"] as? String, reported != "0" { leader = reported }
+        }
+        return leader.flatMap { ids[$0] }
+    }
+
+    /// Waits until a running member reports a leader (and answers a range).
+    public func waitForLeader(timeout: Duration = .seconds(30)) async throws {
+        try await eventually("etcd leader", timeout: timeout, interval: .milliseconds(100)) {
+            for (index, member) in members.enumerated() where lock.withLock({ processes[index] != nil }) {
+                if let answer = try? await post(member, "/v3/kv/range", "{\"key\":\"AA==\"}"), answer["header"] != nil {
+                    return true
+                }
+            }
+            return false
+        }
+    }
+
+    /// Posts a JSON body to member `member`'s gateway; the decoded answer.
+    public func post(_ member: Member, _ path: String, _ body: String) async throws -> [String: Any] {
+        let response = try await HTTPGet.send(
+            "POST", URL(string: member.clientURL + path)!, body: Data(body.utf8), timeout: .seconds(3))
+        guard let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
+            throw TestSupportError(.unexpectedOutput, "\(path): not a JSON object")
+        }
+        return object
+    }
+}
