@@ -7,7 +7,8 @@ documents by `@timestamp` (one group per scrape: the targets here carry no times
 own), pairs the groups with the bodies in order and checks, for each scrape, that every finite
 sample of the body is in exactly one document with its labels and value, that no document holds a
 sample the body does not, that `scrape.samples` counts them, and that no field changes JSON type
-across all documents. Prints one JSON object: scrapes, bodies, samples, documents, problems.
+across all documents. Prints one JSON object: scrapes, bodies, samples, documents, gzipped (bodies
+that came with Content-Encoding: gzip), problems.
 """
 import collections
 import json
@@ -29,6 +30,7 @@ def problem(text):
 
 
 bodies = []
+gzipped = 0
 for name in sorted(os.listdir(bodies_dir)):
     if name.endswith(".body"):
         base = os.path.join(bodies_dir, name[: -len(".body")])
@@ -36,6 +38,9 @@ for name in sorted(os.listdir(bodies_dir)):
             body = f.read().decode("utf-8")
         with open(base + ".type") as f:
             content_type = f.read()
+        if os.path.exists(base + ".encoding"):
+            with open(base + ".encoding") as f:
+                gzipped += f.read().strip() == "gzip"
         bodies.append((content_type, body))
 
 documents = []
@@ -107,4 +112,4 @@ for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.i
     total_samples += sum(expected.values())
 
 print(json.dumps({"scrapes": len(groups), "bodies": len(bodies), "samples": total_samples,
-                  "documents": len(documents), "text_parser_fallbacks": fallbacks, "problems": problems}))
+                  "documents": len(documents), "gzipped": gzipped, "text_parser_fallbacks": fallbacks, "problems": problems}))

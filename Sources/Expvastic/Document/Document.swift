@@ -9,12 +9,17 @@ public struct Document: Sendable, Equatable {
     public var reader: String
     /// The JSON object (UTF-8, keys sorted, no trailing newline).
     public var body: [UInt8]
+    /// Mapping metadata for fields of this document and of its siblings from the same poll (a
+    /// Prometheus scrape puts its metric types on its scrape document only). Not part of the body,
+    /// and not kept by the spool or the write-ahead log: a replayed document carries none.
+    public var fieldMeta: [FieldMeta]
 
-    public init(id: String, timestampMillis: Int64, reader: String, body: [UInt8]) {
+    public init(id: String, timestampMillis: Int64, reader: String, body: [UInt8], fieldMeta: [FieldMeta] = []) {
         self.id = id
         self.timestampMillis = timestampMillis
         self.reader = reader
         self.body = body
+        self.fieldMeta = fieldMeta
     }
 }
 

@@ -17,7 +17,7 @@ import Synchronization
 public final class ElasticsearchRecorder: Recorder {
     public let name: String
     let configuration: ElasticsearchConfiguration
-    private let transport: any HTTPTransport
+    let transport: any HTTPTransport
     private let spool: (any Spool)?
     /// Where every accepted document is written before `accept` returns (see ``WriteAheadLog``).
     let writeAheadLog: WriteAheadLog?
@@ -33,6 +33,8 @@ public final class ElasticsearchRecorder: Recorder {
     private let state: Mutex<State>
     private let wakeup = Wakeup()
     private let loopEnded = Latch()
+    /// Which metric types are in which index's mapping (``applyFieldMeta(_:endpoint:version:)``).
+    let fieldMetaLedger = Mutex(FieldMetaLedger())
 
     private struct State: ~Copyable {
         var machine: BulkStateMachine
@@ -290,7 +292,7 @@ public final class ElasticsearchRecorder: Recorder {
         logger.error("dropped documents at shutdown", ["recorder.documents": "\(documents.count)"])
     }
 
-    private func request(
+    func request(
         _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = [],
         contentEncoding: String? = nil
     ) -> HTTPRequest {
@@ -437,6 +439,7 @@ public final class ElasticsearchRecorder: Recorder {
         state.withLock { $0.machine.bulkFinished(batchID: batch.id, outcome: outcome, now: now) }
         confirmStored(batch, outcome: outcome)
         wakeup.signal()
+        if outcome.isStored { await applyFieldMeta(batch.documents, endpoint: endpoint, version: version) }
     }
 
     // MARK: - Observability

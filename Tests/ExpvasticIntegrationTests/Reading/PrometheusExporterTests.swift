@@ -86,6 +86,7 @@ import Testing
             #expect(onceCheck.problems == [])
             #expect(onceCheck.scrapes == 1)
             #expect(onceCheck.samples > 10)
+            #expect(onceCheck.gzipped == (kind.gzips ? onceCheck.bodies : 0))
 
             // A continuous run into osmem-server.
             let proxy = try await CaptureProxy(
@@ -128,6 +129,8 @@ import Testing
             #expect(check.problems == [])
             #expect(check.scrapes >= wanted)
             #expect(check.documents == sent)
+            // The reader asks for gzip; exporters that honour it answered every scrape compressed.
+            #expect(check.gzipped == (kind.gzips ? check.bodies : 0))
             #expect(try await osmem.count(index: Self.index) == sent)
             // The template maps labels as keywords and samples as doubles.
             let documents = try String(contentsOfFile: witness, encoding: .utf8).split(separator: "\n")

@@ -184,7 +184,7 @@ import Testing
         }
     }
 
-    @Test func requestAsksForOpenMetricsThenTextAndNoCompression() async throws {
+    @Test func requestAsksForOpenMetricsThenTextAndForGzip() async throws {
         let transport = FakeTransport(status: 200, body: "up 1\n")
         let (reader, _) = Self.reader(transport: transport)
         let documents = try await reader.read(startedAtWallNanos: Self.start)
@@ -192,20 +192,56 @@ import Testing
         let request = try #require(transport.requests.first)
         #expect(request.path == "/metrics")
         #expect(request.headers.first { $0.name == "Accept" }?.value == PrometheusFormat.acceptHeader)
-        #expect(!request.headers.contains { $0.name.lowercased() == "accept-encoding" })
+        #expect(request.headers.filter { $0.name.lowercased() == "accept-encoding" }.map(\.value) == ["gzip"])
     }
 
-    @Test func aCompressedAnswerIsAClearError() async throws {
+    @Test func configuredAcceptEncodingIsKept() async throws {
+        var configuration = Self.configuration()
+        configuration.headers = ["Accept-Encoding": Secret("identity")]
+        let transport = FakeTransport(status: 200, body: "up 1\n")
+        let (reader, _) = Self.reader(configuration, transport: transport)
+        _ = try await reader.read(startedAtWallNanos: Self.start)
+        let request = try #require(transport.requests.first)
+        #expect(request.headers.filter { $0.name.lowercased() == "accept-encoding" }.map(\.value) == ["identity"])
+    }
+
+    @Test func aGzipAnswerIsInflatedAndBytesReadCountsTheWire() async throws {
+        let body = Array((0..<200).map { "requests_total{path=\"/p\($0)\"} \($0)\n" }.joined().utf8)
+        let compressed = try Gzip.compress(body)
         let transport = FakeTransport([
-            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", "gzip")], body: [0x1F, 0x8B, 0, 0]))
+            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", "gzip")], body: compressed))
         ])
-        let (reader, _) = Self.reader(transport: transport)
+        let (reader, metrics) = Self.reader(transport: transport)
+        let documents = try await reader.read(startedAtWallNanos: Self.start)
+        #expect(documents.count == 201)
+        let fields = try documents.map(ReaderHarness.fields)
+        #expect(fields[0]["scrape.samples"] as? Int == 200)
+        #expect(fields[200]["requests_total"] as? Double == 199)
+        #expect(Self.counter(metrics, "bytes_read") == Int64(compressed.count))
+        #expect(compressed.count < body.count / 4)
+    }
+
+    @Test(arguments: [
+        ("gzip", [UInt8](repeating: 0, count: 2_000_000), "decoded_body_too_large", "inflates to more than 1000000"),
+        ("gzip", Array("up 1\n".utf8), "corrupt_gzip", "cannot be decoded"),
+        ("br", Array("up 1\n".utf8), "unsupported_encoding", "Content-Encoding: br"),
+    ])
+    func anUndecodableAnswerIsAClearError(encoding: String, plain: [UInt8], code: String, says: String) async throws {
+        var configuration = Self.configuration()
+        configuration.maxBodyBytes = 1_000_000
+        // A gzip bomb: 2 MB of zeros is about 2 KB compressed, inflated only up to max_body_bytes.
+        let body = code == "decoded_body_too_large" ? try Gzip.compress(plain, level: 9) : plain
+        let transport = FakeTransport([
+            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", encoding)], body: body))
+        ])
+        let (reader, _) = Self.reader(configuration, transport: transport)
         do {
             _ = try await reader.read(startedAtWallNanos: Self.start)
             Issue.record("expected an error")
         } catch {
-            #expect(error.code == "compressed_body")
-            #expect(error.message.contains("Content-Encoding: gzip"))
+            #expect(error.code == code)
+            #expect(error.message.contains(says))
+            #expect(error.message.contains("http://localhost:9100/metrics"))
         }
     }
 
