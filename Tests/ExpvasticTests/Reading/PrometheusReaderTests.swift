@@ -245,6 +245,84 @@ import Testing
         }
     }
 
+    /// Every shipped sample name's type, on the scrape document only; untyped samples have no
+    /// `metric_type`, NaN-only and excluded names none at all.
+    @Test func theScrapeDocumentCarriesEachSampleNamesMetricType() throws {
+        let (reader, metrics) = Self.reader(Self.configuration(exclude: ["skipped_*"]))
+        let body = """
+            # TYPE requests counter
+            requests_total{code="200"} 10
+            requests_total{code="500"} 2
+            requests_created{code="200"} 1.7e9
+            # TYPE temperature gauge
+            temperature 21.5
+            # TYPE latency histogram
+            latency_bucket{le="0.1"} 1
+            latency_bucket{le="+Inf"} 4
+            latency_sum 0.75
+            latency_count 4
+            # TYPE rpc summary
+            rpc{quantile="0.5"} 0.2
+            rpc_sum 3
+            rpc_count 9
+            # TYPE queue gaugehistogram
+            queue_bucket{le="+Inf"} 3
+            queue_gcount 3
+            queue_gsum 7
+            # TYPE build info
+            build_info{version="1.2"} 1
+            # TYPE state stateset
+            state{state="up"} 1
+            untyped_thing 5
+            # TYPE only_nan gauge
+            only_nan NaN
+            # TYPE skipped_total counter
+            skipped_total 1
+            # EOF
+            """
+        let documents = try reader.documents(
+            fromBody: Array(body.utf8), contentType: "application/openmetrics-text; version=1.0.0",
+            startedAtWallNanos: Self.start)
+        #expect(documents.dropFirst().allSatisfy { $0.fieldMeta.isEmpty })
+        var types: [String: [String: String]] = [:]
+        for meta in documents[0].fieldMeta {
+            #expect(meta.mappingType == "double")
+            #expect(types[meta.field] == nil, "\(meta.field) twice")
+            types[meta.field] = Dictionary(uniqueKeysWithValues: meta.entries.map { ($0.key, $0.value) })
+        }
+        let expected: [String: (String, String?)] = [
+            "requests_total": ("counter", "counter"), "requests_created": ("counter", "gauge"),
+            "temperature": ("gauge", "gauge"), "latency_bucket": ("histogram", "counter"),
+            "latency_sum": ("histogram", "counter"), "latency_count": ("histogram", "counter"),
+            "rpc": ("summary", "gauge"), "rpc_sum": ("summary", "counter"), "rpc_count": ("summary", "counter"),
+            "queue_bucket": ("gaugehistogram", "gauge"), "queue_gcount": ("gaugehistogram", "gauge"),
+            "queue_gsum": ("gaugehistogram", "gauge"), "build_info": ("info", "gauge"),
+            "state": ("stateset", "gauge"), "untyped_thing": ("untyped", nil),
+        ]
+        #expect(Set(types.keys) == Set(expected.keys))
+        for (field, (prometheusType, metricType)) in expected {
+            #expect(types[field]?["prometheus_type"] == prometheusType, "\(field)")
+            #expect(types[field]?["metric_type"] == metricType, "\(field)")
+        }
+        // The same names again: the same list; a new name: a new list.
+        let again = try reader.documents(
+            fromBody: Array(body.utf8), contentType: "application/openmetrics-text; version=1.0.0",
+            startedAtWallNanos: Self.start + 1_000_000_000)
+        #expect(again[0].fieldMeta == documents[0].fieldMeta)
+        let more = try reader.documents(
+            fromBody: Array(("extra 1\n" + body).utf8), contentType: "application/openmetrics-text; version=1.0.0",
+            startedAtWallNanos: Self.start + 2_000_000_000)
+        #expect(more[0].fieldMeta.count == documents[0].fieldMeta.count + 1)
+        #expect(more[0].fieldMeta.contains { $0.field == "extra" })
+        // The self metrics of the three scrapes.
+        #expect(Self.counter(metrics, "samples_shipped") == 3 * 17 + 1)
+        if case .gauge(let series)? = metrics.value(MetricKey("series", labels: [MetricKey.Label("reader", "node")])) {
+            #expect(series == Double(more.count))
+        } else {
+            Issue.record("no series gauge")
+        }
+    }
+
     @Test func seriesOverTheLimitAreDroppedCountedAndLoggedOnce() throws {
         var configuration = Self.configuration()
         configuration.prometheus.maxSeries = 10
