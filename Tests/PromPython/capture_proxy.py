@@ -4,7 +4,8 @@
 UPSTREAM_URL with the request's Accept and Accept-Encoding headers, answers with the upstream status,
 Content-Type, Content-Encoding and body as they came (a gzip body stays gzip), and saves each
 answered body, decoded, as DIRECTORY/NNNNNN.body with its Content-Type in DIRECTORY/NNNNNN.type and
-its Content-Encoding (empty for none) in DIRECTORY/NNNNNN.encoding (written before the answer is
+its Content-Encoding (empty for none) in DIRECTORY/NNNNNN.encoding and the bytes sent (as they
+went over the wire) in DIRECTORY/NNNNNN.wire (written before the answer is
 sent, so a scrape that got its body is always on disk). Prints "listening on 127.0.0.1:PORT" once
 it serves.
 """
@@ -39,6 +40,8 @@ class Handler(BaseHTTPRequestHandler):
                 f.write(content_type)
             with open(name + ".encoding", "w") as f:
                 f.write(encoding)
+            with open(name + ".wire", "w") as f:
+                f.write(str(len(body)))
             with open(name + ".body", "wb") as f:
                 f.write(gzip.decompress(body) if encoding == "gzip" else body)
         self.send_response(status)

@@ -68,6 +68,42 @@ for key, kinds in field_types.items():
     if len(kinds) > 1:
         problem("field %s has several JSON types: %s" % (key, sorted(kinds)))
 
+SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
+            "gaugehistogram": ("_bucket", "_gsum", "_gcount"), "summary": ("_sum", "_count", "_created"),
+            "info": ("_info",)}
+
+
+def declared_types(body):
+    """`# TYPE` lines of a body the strict parser refused: name -> type."""
+    declared = {}
+    for line in body.split("\n"):
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == "#" and parts[1] == "TYPE":
+            declared.setdefault(parts[2], parts[3])
+    return declared
+
+
+def family_type(name, declared):
+    if name in declared:
+        return declared[name]
+    for family, kind in declared.items():
+        for suffix in SUFFIXES.get(kind, ()):
+            if name == family + suffix:
+                return kind
+    return "unknown"
+
+
+def metric_type(kind, name, labels):
+    if kind in ("unknown", "untyped"):
+        return None
+    if kind in ("counter", "histogram"):
+        return "gauge" if name.endswith("_created") else "counter"
+    if kind == "summary":
+        return "counter" if "quantile" not in labels and name.endswith(("_sum", "_count")) else "gauge"
+    return "gauge"
+
+
+types = {}
 total_samples = 0
 fallbacks = 0
 for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.items(), bodies)):
@@ -82,11 +118,16 @@ for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.i
             raise
         fallbacks += 1
         families = [f for line in body.split("\n") if line and not line.startswith("#") for f in parse_text(line + "\n")]
+        declared = declared_types(body)
+        for family in families:
+            family.type = family_type(family.samples[0].name if family.samples else family.name, declared)
     expected = collections.Counter()
     for family in families:
         for sample in family.samples:
             if math.isfinite(sample.value):
                 expected[(sample.name, frozenset(sample.labels.items()), float(sample.value))] += 1
+                kind = "untyped" if family.type == "unknown" else family.type
+                types.setdefault(sample.name, [kind, metric_type(kind, sample.name, sample.labels)])
     actual = collections.Counter()
     scrape_documents = [d for d in group if "scrape.samples" in d]
     if len(scrape_documents) != 1:
@@ -112,4 +153,4 @@ for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.i
     total_samples += sum(expected.values())
 
 print(json.dumps({"scrapes": len(groups), "bodies": len(bodies), "samples": total_samples,
-                  "documents": len(documents), "gzipped": gzipped, "text_parser_fallbacks": fallbacks, "problems": problems}))
+                  "documents": len(documents), "gzipped": gzipped, "types": types, "text_parser_fallbacks": fallbacks, "problems": problems}))

@@ -150,7 +150,11 @@ final class CaptureProxy: Sendable {
         return CheckResult(
             scrapes: object["scrapes"] as? Int ?? -1, bodies: object["bodies"] as? Int ?? -1,
             samples: object["samples"] as? Int ?? -1, documents: object["documents"] as? Int ?? -1,
-            gzipped: object["gzipped"] as? Int ?? -1, problems: object["problems"] as? [String] ?? ["no problems list"])
+            gzipped: object["gzipped"] as? Int ?? -1,
+            types: (object["types"] as? [String: [Any]] ?? [:]).mapValues {
+                (prometheus: $0.first as? String ?? "", metric: $0.count > 1 ? $0[1] as? String : nil)
+            },
+            problems: object["problems"] as? [String] ?? ["no problems list"])
     }
 
     struct CheckResult {
@@ -160,6 +164,9 @@ final class CaptureProxy: Sendable {
         var documents: Int
         /// Bodies the exporter sent with `Content-Encoding: gzip`.
         var gzipped: Int
+        /// Each finite sample name's family type as the Python parser read it, and the
+        /// Elasticsearch `metric_type` that follows from it (nil for untyped).
+        var types: [String: (prometheus: String, metric: String?)]
         var problems: [String]
     }
 }

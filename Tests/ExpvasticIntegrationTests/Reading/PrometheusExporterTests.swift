@@ -61,6 +61,26 @@ import Testing
     /// Scrapes of the continuous run: 100 on node_exporter (the type-stability check), fewer on the rest.
     static func scrapes(_ kind: PrometheusExporter.Kind) -> Int { kind == .nodeExporter ? 100 : 8 }
 
+    /// Every metric field of the index carries its type as field `meta`, as the Python parser read
+    /// it from the bodies.
+    static func expectMetricTypesInTheMapping(
+        osmem: OsmemServer, types: [String: (prometheus: String, metric: String?)]
+    ) async throws {
+        let mapping = try await osmem.json("/\(index)/_mapping")
+        let properties =
+            ((mapping[index] as? [String: Any])?["mappings"] as? [String: Any])?["properties"] as? [String: Any] ?? [:]
+        var checked = 0
+        for (field, type) in types.sorted(by: { $0.key < $1.key }) {
+            guard let property = properties[field] as? [String: Any] else { continue }
+            let meta = property["meta"] as? [String: String] ?? [:]
+            #expect(meta["prometheus_type"] == type.prometheus, "\(field): meta \(meta), parser says \(type)")
+            #expect(meta["metric_type"] == type.metric, "\(field): meta \(meta), parser says \(type)")
+            checked += 1
+        }
+        #expect(checked >= 5, "only \(checked) of \(types.count) typed fields in the mapping")
+        #expect(checked == types.count, "fields the parser typed but the index lacks: \(types.count - checked)")
+    }
+
     @Test(arguments: PrometheusExporter.Kind.allCases)
     func onceAndContinuousRunShipEveryFiniteSampleExactlyOnce(kind: PrometheusExporter.Kind) async throws {
         let exporter = try await PrometheusExporter.start(kind)
@@ -146,6 +166,7 @@ import Testing
             #expect(try await osmem.fieldType(index: Self.index, path: label) == "keyword")
             #expect(try await osmem.fieldType(index: Self.index, path: metric) == "double")
             #expect(try await osmem.fieldType(index: Self.index, path: "scrape.samples") == "double")
+            try await Self.expectMetricTypesInTheMapping(osmem: osmem, types: check.types)
         }
         _ = exporter
     }
