@@ -117,10 +117,22 @@ for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.i
         if "openmetrics" not in content_type:
             raise
         fallbacks += 1
-        families = [f for line in body.split("\n") if line and not line.startswith("#") for f in parse_text(line + "\n")]
+        # Types: the `# TYPE` line just before a sample names its family (client_golang declares
+        # `go_memstats_alloc_bytes` twice, as a gauge and then as the counter of `..._total`).
         declared = declared_types(body)
-        for family in families:
-            family.type = family_type(family.samples[0].name if family.samples else family.name, declared)
+        families = []
+        current = {}
+        for line in body.split("\n"):
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "#" and parts[1] == "TYPE":
+                current = {parts[2]: parts[3]}
+            if not line or line.startswith("#"):
+                continue
+            for family in parse_text(line + "\n"):
+                name = family.samples[0].name if family.samples else family.name
+                kind = family_type(name, current)
+                family.type = kind if kind != "unknown" else family_type(name, declared)
+                families.append(family)
     expected = collections.Counter()
     for family in families:
         for sample in family.samples:

@@ -101,6 +101,8 @@ import Testing
 
     @Test(arguments: Behaviour.allCases)
     func hostileEndpointIsAClearErrorOrACountedRejection(_ behaviour: Behaviour) async throws {
+        // Compressed before the server starts: compressing 64 MiB in the handler would pass the 1 s timeout.
+        if behaviour == .gzipBomb { #expect(Self.bomb.count > 1000) }
         let server = try RawTCPServer { Self.serve(behaviour, on: $0) }
         defer { server.stop() }
         try await withTemporaryDirectory(prefix: "expvastic-prom-hostile") { directory in
@@ -123,7 +125,10 @@ import Testing
             let (status, text) = Self.expected(behaviour)
             #expect(
                 result.status == status, "\(behaviour): exit \(result.status), stderr: \(result.stderr.prefix(2000))")
-            #expect(result.stderr.contains(text), "\(behaviour): stderr lacks \(text): \(result.stderr.prefix(2000))")
+            if !text.isEmpty {
+                #expect(
+                    result.stderr.contains(text), "\(behaviour): stderr lacks \(text): \(result.stderr.prefix(2000))")
+            }
             #expect(!result.stderr.contains("Fatal error"))
             let documents = result.stdout.split(separator: "\n").count / 2
             switch behaviour {
