@@ -42,7 +42,13 @@ public final class PrometheusReader: Reader {
         var scrape = PrometheusScrape()
         var encoder = DocumentEncoder()
         var grouping = SampleGrouping()
-        var key: [UInt8] = []
+        /// `labels.` followed by the current label's name (scratch).
+        var key: [UInt8] = Array("labels.".utf8)
+        /// The current document's entity, `{a="x",b="y"}` (scratch).
+        var entity: [UInt8] = []
+        /// `@timestamp` of the last document, quoted, and its milliseconds.
+        var timestamp: [UInt8] = []
+        var timestampMillis: Int64?
         var loggedRejection = false
         var loggedSeriesLimit = false
         /// Index of the first sample of each run of shipped samples with one name (scratch).
@@ -77,6 +83,7 @@ public final class PrometheusReader: Reader {
     private let endpointText: String
     private let headers: [(name: String, value: String)]
     private let envelope: DocumentEnvelope
+    private let idPrefix: DocumentID.Prefix
     private let limits: PrometheusParser.Limits
     private let include: [FieldGlob]
     private let exclude: [FieldGlob]
@@ -110,6 +117,7 @@ public final class PrometheusReader: Reader {
         self.headers = headers
         self.envelope = DocumentEnvelope(
             type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
+        self.idPrefix = DocumentID.Prefix(reader: configuration.name, endpoint: endpointText)
         self.limits = PrometheusParser.Limits(
             maxSeries: max(configuration.prometheus.maxSeries, 0),
             maxLabels: max(configuration.prometheus.maxLabels, 0),
@@ -315,21 +323,36 @@ public final class PrometheusReader: Reader {
         scrape.text.withUnsafeBytes { text in
             for (groupIndex, group) in state.grouping.groups.enumerated() {
                 state.encoder.reset()
-                envelope.write(millis: group.timestamp, into: &state.encoder)
-                state.key.removeAll(keepingCapacity: true)
+                if state.timestampMillis != group.timestamp {
+                    state.timestamp.removeAll(keepingCapacity: true)
+                    RFC3339.appendQuoted(millis: group.timestamp, to: &state.timestamp)
+                    state.timestampMillis = group.timestamp
+                }
+                state.timestamp.withUnsafeBytes { envelope.write(quotedTimestamp: $0, into: &state.encoder) }
+                state.entity.removeAll(keepingCapacity: true)
+                state.entity.append(UInt8(ascii: "{"))
                 for k in group.labelStart..<(group.labelStart + group.labelCount) {
                     let label = scrape.labels[k]
                     let name = UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)])
                     let value = UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)])
-                    state.key.append(contentsOf: "labels.".utf8)
+                    state.key.removeLast(state.key.count - 7)
                     state.key.append(contentsOf: name)
                     state.key.withUnsafeBytes { state.encoder.beginField(escapedKey: $0) }
+                    let valueStart = state.encoder.out.count
                     state.encoder.out.append(0x22)
                     JSONWriter.appendEscaped(value, to: &state.encoder.out)
                     state.encoder.out.append(0x22)
                     state.encoder.endField()
-                    state.key.removeAll(keepingCapacity: true)
+                    // The entity is the sorted label set as Prometheus writes it, `{a="x",b="y"}`,
+                    // the values escaped as in the body just written.
+                    if k > group.labelStart { state.entity.append(UInt8(ascii: ",")) }
+                    state.entity.append(contentsOf: name)
+                    state.entity.append(UInt8(ascii: "="))
+                    state.encoder.out.withUnsafeBytes {
+                        state.entity.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[valueStart...]))
+                    }
                 }
+                state.entity.append(UInt8(ascii: "}"))
                 var member = group.first
                 while member >= 0 {
                     let sample = scrape.samples[member]
@@ -350,12 +373,12 @@ public final class PrometheusReader: Reader {
                 let body = finished.body
                 rejectedBefore[0] += finished.duplicates
                 rejectedBefore[1] += finished.conflicts
-                let entity = group.labelCount == 0 ? nil : Self.entity(text, scrape, group)
+                let id = state.entity.withUnsafeBytes {
+                    idPrefix.make(entity: group.labelCount == 0 ? nil : $0, timestampMillis: group.timestamp)
+                }
                 outcome.documents.append(
                     Document(
-                        id: DocumentID.make(
-                            reader: name, endpoint: endpointText, entity: entity, timestampMillis: group.timestamp),
-                        timestampMillis: group.timestamp, reader: name, body: body,
+                        id: id, timestampMillis: group.timestamp, reader: name, body: body,
                         fieldMeta: groupIndex == 0 ? state.fieldMeta : []))
             }
         }
@@ -438,24 +461,5 @@ public final class PrometheusReader: Reader {
             JSONWriter.appendInt(Int64(value), to: &encoder.out)
             encoder.endField()
         }
-    }
-
-    /// The sorted label set as Prometheus writes it (`{a="x",b="y"}`, values escaped): the entity
-    /// part of the document id.
-    private static func entity(
-        _ text: UnsafeRawBufferPointer, _ scrape: PrometheusScrape, _ group: SampleGrouping.Group
-    ) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for k in group.labelStart..<(group.labelStart + group.labelCount) {
-            let label = scrape.labels[k]
-            if k > group.labelStart { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)]))
-            out.append(contentsOf: "=\"".utf8)
-            JSONWriter.appendEscaped(
-                UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)]), to: &out)
-            out.append(0x22)
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
 }
