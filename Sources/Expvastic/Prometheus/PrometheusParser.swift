@@ -67,7 +67,7 @@ private struct LineParser {
     /// usually belong to it.
     var current: (name: Range<Int>, type: PrometheusMetricType)?
     /// `# TYPE` families by name, for samples that do not follow their `# TYPE` line; built from
-    /// ``PrometheusScrape/families`` only when such a sample comes (well-ordered bodies never pay
+    /// ``PrometheusScrape/familySpans`` only when such a sample comes (well-ordered bodies never pay
     /// for it).
     var types: [String: PrometheusMetricType] = [:]
     var typesIndexed = 0
@@ -136,12 +136,17 @@ private struct LineParser {
         isNameStart(c) || (c >= 0x30 && c <= 0x39)
     }
 
+    /// `[a-zA-Z0-9_:]` as bits: bytes 0-63 in the first word, 64-127 in the second.
+    @inline(__always) static func isMetricNameByte(_ c: UInt8) -> Bool {
+        let word: UInt64 = c < 64 ? 0x07FF_0000_0000_0000 : 0x07FF_FFFE_87FF_FFFE
+        return c < 128 && (word >> UInt64(c & 63)) & 1 != 0
+    }
+
     /// A metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`) from `i`; returns its end.
     func metricName(_ i: Int, _ end: Int) -> Int {
-        var j = i
-        guard j < end, Self.isNameStart(p[j]) || p[j] == 0x3A else { return i }
-        j += 1
-        while j < end, Self.isNameByte(p[j]) || p[j] == 0x3A { j += 1 }
+        guard i < end, Self.isNameStart(p[i]) || p[i] == 0x3A, let base = p.baseAddress else { return i }
+        var j = i + 1
+        while j < end, Self.isMetricNameByte(base.load(fromByteOffset: j, as: UInt8.self)) { j += 1 }
         return j
     }
 
@@ -193,8 +198,7 @@ private struct LineParser {
             throw Rejected(reason: "unknown metric type")
         }
         current = (i..<nameEnd, type)
-        scrape.families.append(
-            (String(decoding: UnsafeRawBufferPointer(rebasing: p[i..<nameEnd]), as: UTF8.self), type))
+        scrape.familySpans.append((append(i, nameEnd, to: &scrape.text), type))
     }
 
     // MARK: Samples
@@ -247,7 +251,7 @@ private struct LineParser {
         scrape.samples.append(
             PrometheusScrape.Sample(
                 name: nameSpan, labelStart: Int32(labelStart), labelCount: Int32(labelCount), value: value,
-                timestampMillis: timestamp, type: type(of: from..<nameEnd, families: scrape.families)))
+                timestampMillis: timestamp, type: type(of: from..<nameEnd, in: scrape)))
     }
 
     func append(_ start: Int, _ end: Int, to text: inout [UInt8]) -> PrometheusScrape.Span {
@@ -395,13 +399,12 @@ private struct LineParser {
 
     /// The declared type of a sample's family: the current `# TYPE` family when the name is its
     /// name or name plus one of its suffixes, else a look-up of the name and its suffix-less forms.
-    mutating func type(of name: Range<Int>, families: [(name: String, type: PrometheusMetricType)])
-        -> PrometheusMetricType
-    {
+    mutating func type(of name: Range<Int>, in scrape: PrometheusScrape) -> PrometheusMetricType {
         if let current, let type = matches(name, family: current.name, type: current.type) { return type }
+        let families = scrape.familySpans
         guard !families.isEmpty else { return .untyped }
         while typesIndexed < families.count {
-            types[families[typesIndexed].name] = families[typesIndexed].type
+            types[scrape.string(families[typesIndexed].name)] = families[typesIndexed].type
             typesIndexed += 1
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: p[name]), as: UTF8.self)
