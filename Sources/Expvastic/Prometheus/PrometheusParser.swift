@@ -256,7 +256,7 @@ private struct LineParser {
 
     func append(_ start: Int, _ end: Int, to text: inout [UInt8]) -> PrometheusScrape.Span {
         let spanStart = Int32(text.count)
-        text.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[start..<end]))
+        text.append(bytes: UnsafeRawBufferPointer(rebasing: p[start..<end]))
         return PrometheusScrape.Span(start: spanStart, end: Int32(text.count))
     }
 
@@ -308,12 +308,12 @@ private struct LineParser {
             guard i < end else { throw Rejected(reason: "unterminated label value") }
             let c = p[i]
             if c == 0x22 {
-                text.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[run..<i]))
+                text.append(bytes: UnsafeRawBufferPointer(rebasing: p[run..<i]))
                 i += 1
                 break
             }
             if c == 0x5C {
-                text.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[run..<i]))
+                text.append(bytes: UnsafeRawBufferPointer(rebasing: p[run..<i]))
                 guard i + 1 < end else { throw Rejected(reason: "unterminated label value") }
                 switch p[i + 1] {
                 case 0x5C: text.append(0x5C)

@@ -37,7 +37,7 @@ public struct DocumentEnvelope: Sendable {
             UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         }
         encoder.beginField(escapedKey: key("@timestamp"))
-        encoder.out.append(contentsOf: quotedTimestamp)
+        encoder.out.append(bytes: quotedTimestamp)
         encoder.endField()
         encoder.beginField(escapedKey: key("type"))
         encoder.out.append(contentsOf: typeValue)

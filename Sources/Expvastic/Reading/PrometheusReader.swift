@@ -336,7 +336,7 @@ public final class PrometheusReader: Reader {
                     let name = UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)])
                     let value = UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)])
                     state.key.removeLast(state.key.count - 7)
-                    state.key.append(contentsOf: name)
+                    state.key.append(bytes: name)
                     state.key.withUnsafeBytes { state.encoder.beginField(escapedKey: $0) }
                     let valueStart = state.encoder.out.count
                     state.encoder.out.append(0x22)
@@ -346,10 +346,10 @@ public final class PrometheusReader: Reader {
                     // The entity is the sorted label set as Prometheus writes it, `{a="x",b="y"}`,
                     // the values escaped as in the body just written.
                     if k > group.labelStart { state.entity.append(UInt8(ascii: ",")) }
-                    state.entity.append(contentsOf: name)
+                    state.entity.append(bytes: name)
                     state.entity.append(UInt8(ascii: "="))
                     state.encoder.out.withUnsafeBytes {
-                        state.entity.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[valueStart...]))
+                        state.entity.append(bytes: UnsafeRawBufferPointer(rebasing: $0[valueStart...]))
                     }
                 }
                 state.entity.append(UInt8(ascii: "}"))
