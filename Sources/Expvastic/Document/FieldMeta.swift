@@ -29,4 +29,13 @@ public struct FieldMeta: Sendable, Hashable {
         self.mappingType = mappingType
         self.entries = entries.sorted { $0.key < $1.key }
     }
+
+    /// An immutable, shared list of ``FieldMeta`` (see ``Document/fieldMeta``).
+    final class List: Sendable, Equatable {
+        let items: [FieldMeta]
+
+        init(_ items: [FieldMeta]) { self.items = items }
+
+        static func == (lhs: List, rhs: List) -> Bool { lhs === rhs || lhs.items == rhs.items }
+    }
 }

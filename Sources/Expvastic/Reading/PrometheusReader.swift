@@ -55,7 +55,7 @@ public final class PrometheusReader: Reader {
         var nameRuns: [Int] = []
         /// The metric types of the last scrape's shipped sample names, and a hash of the names and
         /// types they were made from: a scrape with the same names reuses the array as it is.
-        var fieldMeta: [FieldMeta] = []
+        var fieldMeta: FieldMeta.List?
         var fieldMetaHash: UInt64 = 0
     }
 
@@ -312,8 +312,9 @@ public final class PrometheusReader: Reader {
                 metaHash = Self.mix(metaHash, sample: sample, in: scrape)
             }
         }
-        if metaHash != state.fieldMetaHash || state.nameRuns.isEmpty != state.fieldMeta.isEmpty {
-            state.fieldMeta = Self.fieldMeta(runs: state.nameRuns, scrape: scrape)
+        if metaHash != state.fieldMetaHash {
+            let list = Self.fieldMeta(runs: state.nameRuns, scrape: scrape)
+            state.fieldMeta = list.isEmpty ? nil : FieldMeta.List(list)
             state.fieldMetaHash = metaHash
         }
         let series = state.grouping.groups.count
@@ -379,7 +380,7 @@ public final class PrometheusReader: Reader {
                 outcome.documents.append(
                     Document(
                         id: id, timestampMillis: group.timestamp, reader: name, body: body,
-                        fieldMeta: groupIndex == 0 ? state.fieldMeta : []))
+                        fieldMetaList: groupIndex == 0 ? state.fieldMeta : nil))
             }
         }
         outcome.dropped[Drop.duplicate.rawValue] += rejectedBefore[0]

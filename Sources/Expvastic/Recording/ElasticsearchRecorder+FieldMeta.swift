@@ -10,7 +10,7 @@ extension ElasticsearchRecorder {
     /// Prometheus reader's metric types) into the mapping of the indices they went to, with one
     /// `PUT <index>/_mapping` per index that lacks some (see ``FieldMetaLedger``).
     func applyFieldMeta(_ documents: [Document], endpoint: Int, version: ClusterVersion) async {
-        guard Self.supportsFieldMeta(version), documents.contains(where: { !$0.fieldMeta.isEmpty }) else { return }
+        guard Self.supportsFieldMeta(version), documents.contains(where: { $0.fieldMetaList != nil }) else { return }
         let indexName = configuration.indexName
         let now = clock.monotonicNanos()
         let updates = fieldMetaLedger.withLock {
