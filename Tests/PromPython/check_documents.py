@@ -7,7 +7,8 @@ documents by `@timestamp` (one group per scrape: the targets here carry no times
 own), pairs the groups with the bodies in order and checks, for each scrape, that every finite
 sample of the body is in exactly one document with its labels and value, that no document holds a
 sample the body does not, that `scrape.samples` counts them, and that no field changes JSON type
-across all documents. Prints one JSON object: scrapes, bodies, samples, documents, problems.
+across all documents. Prints one JSON object: scrapes, bodies, samples, documents, gzipped (bodies
+that came with Content-Encoding: gzip), problems.
 """
 import collections
 import json
@@ -29,6 +30,7 @@ def problem(text):
 
 
 bodies = []
+gzipped = 0
 for name in sorted(os.listdir(bodies_dir)):
     if name.endswith(".body"):
         base = os.path.join(bodies_dir, name[: -len(".body")])
@@ -36,6 +38,9 @@ for name in sorted(os.listdir(bodies_dir)):
             body = f.read().decode("utf-8")
         with open(base + ".type") as f:
             content_type = f.read()
+        if os.path.exists(base + ".encoding"):
+            with open(base + ".encoding") as f:
+                gzipped += f.read().strip() == "gzip"
         bodies.append((content_type, body))
 
 documents = []
@@ -63,6 +68,42 @@ for key, kinds in field_types.items():
     if len(kinds) > 1:
         problem("field %s has several JSON types: %s" % (key, sorted(kinds)))
 
+SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
+            "gaugehistogram": ("_bucket", "_gsum", "_gcount"), "summary": ("_sum", "_count", "_created"),
+            "info": ("_info",)}
+
+
+def declared_types(body):
+    """`# TYPE` lines of a body the strict parser refused: name -> type."""
+    declared = {}
+    for line in body.split("\n"):
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == "#" and parts[1] == "TYPE":
+            declared.setdefault(parts[2], parts[3])
+    return declared
+
+
+def family_type(name, declared):
+    if name in declared:
+        return declared[name]
+    for family, kind in declared.items():
+        for suffix in SUFFIXES.get(kind, ()):
+            if name == family + suffix:
+                return kind
+    return "unknown"
+
+
+def metric_type(kind, name, labels):
+    if kind in ("unknown", "untyped"):
+        return None
+    if kind in ("counter", "histogram"):
+        return "gauge" if name.endswith("_created") else "counter"
+    if kind == "summary":
+        return "counter" if "quantile" not in labels and name.endswith(("_sum", "_count")) else "gauge"
+    return "gauge"
+
+
+types = {}
 total_samples = 0
 fallbacks = 0
 for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.items(), bodies)):
@@ -76,12 +117,29 @@ for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.i
         if "openmetrics" not in content_type:
             raise
         fallbacks += 1
-        families = [f for line in body.split("\n") if line and not line.startswith("#") for f in parse_text(line + "\n")]
+        # Types: the `# TYPE` line just before a sample names its family (client_golang declares
+        # `go_memstats_alloc_bytes` twice, as a gauge and then as the counter of `..._total`).
+        declared = declared_types(body)
+        families = []
+        current = {}
+        for line in body.split("\n"):
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "#" and parts[1] == "TYPE":
+                current = {parts[2]: parts[3]}
+            if not line or line.startswith("#"):
+                continue
+            for family in parse_text(line + "\n"):
+                name = family.samples[0].name if family.samples else family.name
+                kind = family_type(name, current)
+                family.type = kind if kind != "unknown" else family_type(name, declared)
+                families.append(family)
     expected = collections.Counter()
     for family in families:
         for sample in family.samples:
             if math.isfinite(sample.value):
                 expected[(sample.name, frozenset(sample.labels.items()), float(sample.value))] += 1
+                kind = "untyped" if family.type == "unknown" else family.type
+                types.setdefault(sample.name, [kind, metric_type(kind, sample.name, sample.labels)])
     actual = collections.Counter()
     scrape_documents = [d for d in group if "scrape.samples" in d]
     if len(scrape_documents) != 1:
@@ -107,4 +165,4 @@ for scrape, ((timestamp, group), (content_type, body)) in enumerate(zip(groups.i
     total_samples += sum(expected.values())
 
 print(json.dumps({"scrapes": len(groups), "bodies": len(bodies), "samples": total_samples,
-                  "documents": len(documents), "text_parser_fallbacks": fallbacks, "problems": problems}))
+                  "documents": len(documents), "gzipped": gzipped, "types": types, "text_parser_fallbacks": fallbacks, "problems": problems}))

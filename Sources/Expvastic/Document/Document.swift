@@ -9,12 +9,33 @@ public struct Document: Sendable, Equatable {
     public var reader: String
     /// The JSON object (UTF-8, keys sorted, no trailing newline).
     public var body: [UInt8]
+    /// Mapping metadata for fields of this document and of its siblings from the same poll (a
+    /// Prometheus scrape puts its metric types on its scrape document only). Not part of the body,
+    /// and not kept by the spool or the write-ahead log: a replayed document carries none.
+    public var fieldMeta: [FieldMeta] {
+        get { fieldMetaList?.items ?? [] }
+        set { fieldMetaList = newValue.isEmpty ? nil : FieldMeta.List(newValue) }
+    }
+    /// Boxed and nil for most documents: an empty array in every document cost bulk encoding 2.8 %
+    /// in retains and releases (`bulk-encode-4k`, callgrind); a nil reference costs nothing.
+    var fieldMetaList: FieldMeta.List?
 
-    public init(id: String, timestampMillis: Int64, reader: String, body: [UInt8]) {
+    public init(id: String, timestampMillis: Int64, reader: String, body: [UInt8], fieldMeta: [FieldMeta] = []) {
         self.id = id
         self.timestampMillis = timestampMillis
         self.reader = reader
         self.body = body
+        self.fieldMetaList = fieldMeta.isEmpty ? nil : FieldMeta.List(fieldMeta)
+    }
+
+    /// The same with the metadata already boxed: a reader hands the same box to every poll with the
+    /// same fields.
+    init(id: String, timestampMillis: Int64, reader: String, body: [UInt8], fieldMetaList: FieldMeta.List?) {
+        self.id = id
+        self.timestampMillis = timestampMillis
+        self.reader = reader
+        self.body = body
+        self.fieldMetaList = fieldMetaList
     }
 }
 

@@ -21,6 +21,28 @@ public enum DocumentID {
         return hash.hex
     }
 
+    /// The part of the ids of one reader and endpoint that every document shares, hashed once: for
+    /// readers that make many documents per poll. ``make(entity:timestampMillis:)`` gives exactly
+    /// what ``DocumentID/make(reader:endpoint:entity:timestampMillis:)`` gives for the entity's bytes.
+    public struct Prefix: Sendable {
+        private let hash: StableHash.FNV128
+
+        public init(reader: String, endpoint: String) {
+            hash = DocumentID.prefix(reader: reader, endpoint: endpoint, entity: nil)
+        }
+
+        /// The id of the document of `entity` (UTF-8 bytes; nil for none) at `timestampMillis`.
+        public func make(entity: UnsafeRawBufferPointer?, timestampMillis: Int64) -> String {
+            var hash = self.hash
+            if let entity {
+                hash.add(bytes: entity)
+                hash.separate(0xFE)
+            }
+            hash.add(decimal: timestampMillis)
+            return hash.hex
+        }
+    }
+
     private static func prefix(reader: String, endpoint: String, entity: String?) -> StableHash.FNV128 {
         var hash = StableHash.FNV128()
         hash.add(reader)

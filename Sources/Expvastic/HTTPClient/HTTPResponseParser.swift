@@ -76,7 +76,7 @@ struct HTTPResponseParser: Sendable {
                 if head.isComplete { try headComplete() }
             case .fixedBody(let remaining):
                 let take = min(remaining, rest.count)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+                body.append(bytes: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 index += take
                 state = remaining == take ? .complete : .fixedBody(remaining: remaining - take)
             case .untilClose:
@@ -87,7 +87,7 @@ struct HTTPResponseParser: Sendable {
                 index += try parseChunkSize(rest)
             case .chunkData(let remaining):
                 let take = min(remaining, rest.count)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+                body.append(bytes: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 index += take
                 state = remaining == take ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .chunkDataEnd:

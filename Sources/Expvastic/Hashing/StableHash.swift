@@ -38,16 +38,46 @@ public enum StableHash {
 
     /// 128-bit FNV-1a, fed incrementally; ``hex`` renders it as 32 lower-case hex digits.
     public struct FNV128: Sendable {
-        private static let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
+        /// 2^88 + 0x13B; see ``step(_:_:)``.
+        static let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
         public private(set) var value: UInt128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d
 
         public init() {}
 
         public mutating func add<S: Sequence<UInt8>>(_ bytes: S) {
-            for byte in bytes {
-                value ^= UInt128(byte)
-                value = value &* FNV128.prime
+            var hash = value
+            for byte in bytes { hash = Self.step(hash, byte) }
+            value = hash
+        }
+
+        /// The same as ``add(_:)`` over raw bytes, without the generic iteration.
+        public mutating func add(bytes: UnsafeRawBufferPointer) {
+            var hash = value
+            for byte in bytes { hash = Self.step(hash, byte) }
+            value = hash
+        }
+
+        /// Adds the decimal digits of `number` (with a `-` when negative), as `add(String(number))` would.
+        public mutating func add(decimal number: Int64) {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+                var rest = number.magnitude
+                var start = 20
+                repeat {
+                    start -= 1
+                    buffer[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+                    rest /= 10
+                } while rest > 0
+                if number < 0 { add(CollectionOfOne(UInt8(ascii: "-"))) }
+                add(bytes: UnsafeRawBufferPointer(start: buffer.baseAddress! + start, count: 20 - start))
             }
+        }
+
+        /// One FNV-1a step. The prime is 2^88 + 0x13B, so the product is a shift and a small
+        /// multiplication (the same value modulo 2^128 as the full 128-bit multiplication, in fewer
+        /// instructions: the ids of every version stay the same).
+        @inline(__always) static func step(_ hash: UInt128, _ byte: UInt8) -> UInt128 {
+            let mixed = hash ^ UInt128(byte)
+            return (mixed &* 0x13B) &+ (mixed &<< 88)
         }
 
         public mutating func add(_ text: String) { add(text.utf8) }
@@ -56,14 +86,19 @@ public enum StableHash {
         public mutating func separate(_ byte: UInt8 = 0xFF) { add(CollectionOfOne(byte)) }
 
         public var hex: String {
-            let digits: [UInt8] = Array("0123456789abcdef".utf8)
-            var out = [UInt8](repeating: 0, count: 32)
-            var rest = value
-            for index in stride(from: 31, through: 0, by: -1) {
-                out[index] = digits[Int(rest & 15)]
-                rest >>= 4
+            let high = UInt64(truncatingIfNeeded: value >> 64)
+            let low = UInt64(truncatingIfNeeded: value)
+            return String(unsafeUninitializedCapacity: 32) { buffer in
+                func digit(_ nibble: UInt64) -> UInt8 {
+                    let n = UInt8(truncatingIfNeeded: nibble)
+                    return n < 10 ? n &+ 0x30 : n &+ 0x57
+                }
+                for index in 0..<16 {
+                    buffer[index] = digit((high >> UInt64(60 - 4 * index)) & 15)
+                    buffer[16 + index] = digit((low >> UInt64(60 - 4 * index)) & 15)
+                }
+                return 32
             }
-            return String(decoding: out, as: UTF8.self)
         }
     }
 }

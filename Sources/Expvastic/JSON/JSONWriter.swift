@@ -12,7 +12,7 @@ enum JSONWriter {
                 i += 1
                 continue
             }
-            if runStart < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
+            if runStart < i { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
             out.append(0x5C)
             switch c {
             case 0x22: out.append(0x22)
@@ -33,7 +33,7 @@ enum JSONWriter {
             i += 1
             runStart = i
         }
-        if runStart < n { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
+        if runStart < n { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
     /// Appends a quoted, escaped JSON string.

@@ -29,18 +29,31 @@ public enum PrometheusMetricType: UInt8, Sendable, CaseIterable {
     }
 
     /// The type a `# TYPE` line names (`unknown` is OpenMetrics' `untyped`); nil for anything else.
+    /// Compared as bytes: a body has one `# TYPE` line per family, hundreds per scrape.
     init?(typeName: UnsafeRawBufferPointer) {
-        let text = String(decoding: typeName, as: UTF8.self)
-        switch text {
-        case "untyped", "unknown": self = .untyped
-        case "counter": self = .counter
-        case "gauge": self = .gauge
-        case "histogram": self = .histogram
-        case "gaugehistogram": self = .gaugeHistogram
-        case "summary": self = .summary
-        case "info": self = .info
-        case "stateset": self = .stateset
-        default: return nil
+        func equals(_ word: StaticString) -> Bool {
+            guard typeName.count == word.utf8CodeUnitCount else { return false }
+            for k in 0..<typeName.count where typeName[k] != word.utf8Start[k] { return false }
+            return true
+        }
+        if equals("counter") {
+            self = .counter
+        } else if equals("gauge") {
+            self = .gauge
+        } else if equals("histogram") {
+            self = .histogram
+        } else if equals("summary") {
+            self = .summary
+        } else if equals("untyped") || equals("unknown") {
+            self = .untyped
+        } else if equals("gaugehistogram") {
+            self = .gaugeHistogram
+        } else if equals("info") {
+            self = .info
+        } else if equals("stateset") {
+            self = .stateset
+        } else {
+            return nil
         }
     }
 

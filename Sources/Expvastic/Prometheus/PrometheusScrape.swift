@@ -53,7 +53,11 @@ public struct PrometheusScrape: Sendable {
     /// Labels of every sample, referenced by ``Sample/labelStart``.
     public internal(set) var labels: [Label] = []
     /// `# TYPE` lines, in body order.
-    public internal(set) var families: [(name: String, type: PrometheusMetricType)] = []
+    public var families: [(name: String, type: PrometheusMetricType)] {
+        familySpans.map { (string($0.name), $0.type) }
+    }
+    /// The same, the names in ``text`` (no allocation per `# TYPE` line).
+    var familySpans: [(name: Span, type: PrometheusMetricType)] = []
     /// Lines skipped because they were malformed or over a per-line limit.
     public internal(set) var linesRejected = 0
     /// The first of them.
@@ -72,7 +76,7 @@ public struct PrometheusScrape: Sendable {
         text.removeAll(keepingCapacity: true)
         samples.removeAll(keepingCapacity: true)
         labels.removeAll(keepingCapacity: true)
-        families.removeAll(keepingCapacity: true)
+        familySpans.removeAll(keepingCapacity: true)
         linesRejected = 0
         firstRejection = nil
         samplesOverLimit = 0

@@ -45,7 +45,7 @@ struct DocumentEncoder {
     mutating func beginField(escapedKey key: UnsafeRawBufferPointer) {
         let start = out.count
         out.append(0x22)
-        out.append(contentsOf: key)
+        out.append(bytes: key)
         let keyEnd = out.count
         out.append(0x22)
         out.append(UInt8(ascii: ":"))

@@ -25,16 +25,33 @@ public struct DocumentEnvelope: Sendable {
 
     /// Writes the four fields, `@timestamp` from `millis` (Unix milliseconds, UTC).
     func write(millis: Int64, into encoder: inout DocumentEncoder) {
-        encoder.beginField("@timestamp")
+        encoder.beginField(escapedKey: Self.key("@timestamp"))
         RFC3339.appendQuoted(millis: millis, to: &encoder.out)
         encoder.endField()
-        encoder.beginField("type")
+        writeAfterTimestamp(into: &encoder)
+    }
+
+    /// The same with `@timestamp` already rendered (`RFC3339.appendQuoted`): for a reader that
+    /// writes many documents of one time.
+    func write(quotedTimestamp: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
+        encoder.beginField(escapedKey: Self.key("@timestamp"))
+        encoder.out.append(bytes: quotedTimestamp)
+        encoder.endField()
+        writeAfterTimestamp(into: &encoder)
+    }
+
+    @inline(__always) private static func key(_ name: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+    }
+
+    private func writeAfterTimestamp(into encoder: inout DocumentEncoder) {
+        encoder.beginField(escapedKey: Self.key("type"))
         encoder.out.append(contentsOf: typeValue)
         encoder.endField()
-        encoder.beginField("reader")
+        encoder.beginField(escapedKey: Self.key("reader"))
         encoder.out.append(contentsOf: readerValue)
         encoder.endField()
-        encoder.beginField("endpoint")
+        encoder.beginField(escapedKey: Self.key("endpoint"))
         encoder.out.append(contentsOf: endpointValue)
         encoder.endField()
         for (key, value) in labelFields {

@@ -1,5 +1,11 @@
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Scrapes a Prometheus text 0.0.4 or OpenMetrics 1.0 endpoint (`/metrics`) and turns each
 /// response into documents: one per (label set, timestamp), the grouping Elastic's own Prometheus
 /// integration uses, so that a dashboard can split by any label.
@@ -20,18 +26,37 @@ import Synchronization
 /// (`lines_rejected`); the first one of a reader is logged once with its line number and text. A
 /// body that is not the format at all (HTML, JSON, only malformed lines) is a ``ReaderError``.
 ///
-/// The request asks for OpenMetrics 1.0.0 first, then text 0.0.4 (``PrometheusFormat/acceptHeader``)
-/// and no compression: the HTTP client does not decompress, so a `Content-Encoding` other than
-/// `identity` in the answer is an error that says so.
+/// The scrape document also carries, outside its body, every shipped sample name's metric type as
+/// ``Document/fieldMeta`` (`prometheus_type`: the `# TYPE` of its family; `metric_type`: `counter`
+/// or `gauge` as Elasticsearch's convention and a time-series mode use it, none for untyped); an
+/// Elasticsearch recorder puts them into the index's mapping as field-level `meta`.
+///
+/// The request asks for OpenMetrics 1.0.0 first, then text 0.0.4 (``PrometheusFormat/acceptHeader``),
+/// and for gzip (`Accept-Encoding: gzip`, as Prometheus does; unless `headers` sets its own
+/// `Accept-Encoding`). A gzip answer is inflated to at most `max_body_bytes` (a larger one, such as
+/// a gzip bomb, is a `decoded_body_too_large` read error); `max_body_bytes` also bounds the bytes
+/// on the wire, and `bytes_read` counts those. Another `Content-Encoding` is an error that names it.
 public final class PrometheusReader: Reader {
     /// What a reader reuses from one scrape to the next (buffers keep their capacity).
     struct State: ~Copyable {
         var scrape = PrometheusScrape()
         var encoder = DocumentEncoder()
         var grouping = SampleGrouping()
-        var key: [UInt8] = []
+        /// `labels.` followed by the current label's name (scratch).
+        var key: [UInt8] = Array("labels.".utf8)
+        /// The current document's entity, `{a="x",b="y"}` (scratch).
+        var entity: [UInt8] = []
+        /// `@timestamp` of the last document, quoted, and its milliseconds.
+        var timestamp: [UInt8] = []
+        var timestampMillis: Int64?
         var loggedRejection = false
         var loggedSeriesLimit = false
+        /// Index of the first sample of each run of shipped samples with one name (scratch).
+        var nameRuns: [Int] = []
+        /// The metric types of the last scrape's shipped sample names, and a hash of the names and
+        /// types they were made from: a scrape with the same names reuses the array as it is.
+        var fieldMeta: FieldMeta.List?
+        var fieldMetaHash: UInt64 = 0
     }
 
     /// Samples dropped, by the `reason` label of `samples_dropped`.
@@ -58,17 +83,22 @@ public final class PrometheusReader: Reader {
     private let endpointText: String
     private let headers: [(name: String, value: String)]
     private let envelope: DocumentEnvelope
+    private let idPrefix: DocumentID.Prefix
     private let limits: PrometheusParser.Limits
     private let include: [FieldGlob]
     private let exclude: [FieldGlob]
     private let bytesRead: Counter
     private let linesRejected: Counter
+    private let samplesShipped: Counter
+    private let series: Gauge
     private let dropCounters: [Counter]
     private let state: Mutex<State>
 
     /// Makes a reader for `configuration` (of kind `prometheus`). `clock` times the scrape
-    /// (`scrape.duration_seconds`); `metrics` receives `bytes_read`, `lines_rejected` and
-    /// `samples_dropped{reason}` (label `reader`); `logger` gets the first malformed line.
+    /// (`scrape.duration_seconds`); `metrics` receives the counters `bytes_read` (as on the wire,
+    /// compressed or not), `samples_shipped`, `lines_rejected` and `samples_dropped{reason}` and the
+    /// gauge `series` (documents of the last scrape), all with label `reader`; `logger` gets the
+    /// first malformed line.
     public init(
         configuration: ReaderConfiguration, transport: any HTTPTransport, clock: any TimeSource,
         metrics: any MetricsFactory, logger: Logger
@@ -80,9 +110,14 @@ public final class PrometheusReader: Reader {
         self.logger = logger
         self.url = configuration.url
         self.endpointText = configuration.url?.description ?? ""
-        self.headers = configuration.requestHeaders(defaultAccept: PrometheusFormat.acceptHeader)
+        var headers = configuration.requestHeaders(defaultAccept: PrometheusFormat.acceptHeader)
+        if !headers.contains(where: { $0.name.lowercased() == "accept-encoding" }) {
+            headers.append((name: "Accept-Encoding", value: HTTPResponse.acceptEncodingGzip))
+        }
+        self.headers = headers
         self.envelope = DocumentEnvelope(
             type: configuration.typeName, reader: configuration.name, endpoint: endpointText)
+        self.idPrefix = DocumentID.Prefix(reader: configuration.name, endpoint: endpointText)
         self.limits = PrometheusParser.Limits(
             maxSeries: max(configuration.prometheus.maxSeries, 0),
             maxLabels: max(configuration.prometheus.maxLabels, 0),
@@ -92,6 +127,8 @@ public final class PrometheusReader: Reader {
         let reader = MetricKey.Label("reader", configuration.name)
         self.bytesRead = metrics.counter(MetricKey("bytes_read", labels: [reader]))
         self.linesRejected = metrics.counter(MetricKey("lines_rejected", labels: [reader]))
+        self.samplesShipped = metrics.counter(MetricKey("samples_shipped", labels: [reader]))
+        self.series = metrics.gauge(MetricKey("series", labels: [reader]))
         self.dropCounters = Drop.allCases.map {
             metrics.counter(MetricKey("samples_dropped", labels: [reader, MetricKey.Label("reason", $0.label)]))
         }
@@ -122,15 +159,14 @@ public final class PrometheusReader: Reader {
                 code: "http_status",
                 message: "GET \(endpointText) returned HTTP \(response.status); body starts with \(preview)")
         }
-        if let encoding = response.header("Content-Encoding"), encoding.lowercased() != "identity" {
-            throw ReaderError(
-                code: "compressed_body",
-                message:
-                    "GET \(endpointText) answered with Content-Encoding: \(encoding), which expvastic cannot decompress "
-                    + "(it does not ask for compression); configure the target to send uncompressed metrics")
+        let body: [UInt8]
+        do {
+            body = try response.decodedBody(limit: configuration.maxBodyBytes)
+        } catch {
+            throw ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
         }
         return try documents(
-            fromBody: response.body, contentType: response.header("Content-Type"),
+            fromBody: body, contentType: response.header("Content-Type"),
             startedAtWallNanos: startedAtWallNanos, durationNanos: duration,
             context: "GET \(endpointText) returned HTTP \(response.status)")
     }
@@ -150,6 +186,7 @@ public final class PrometheusReader: Reader {
         var documents: [Document] = []
         var dropped = [Int](repeating: 0, count: Drop.allCases.count)
         var rejected = 0
+        var shipped = 0
         var rejection: PrometheusScrape.Rejection?
         var notTheFormat: String?
         var logSeriesLimit = false
@@ -195,6 +232,8 @@ public final class PrometheusReader: Reader {
             throw ReaderError(code: "not_prometheus", message: context + ": " + problem)
         }
         if outcome.rejected > 0 { linesRejected.increment(by: Int64(outcome.rejected)) }
+        samplesShipped.increment(by: Int64(outcome.shipped))
+        series.set(Double(outcome.documents.count))
         for (drop, amount) in zip(Drop.allCases, outcome.dropped) where amount > 0 {
             dropCounters[drop.rawValue].increment(by: Int64(amount))
         }
@@ -237,6 +276,9 @@ public final class PrometheusReader: Reader {
         // The label-less group at the scrape's time always exists: it carries `scrape.*`.
         _ = state.grouping.group(labelStart: 0, labelCount: 0, timestamp: millis, in: scrape)
         var shipped = 0
+        state.nameRuns.removeAll(keepingCapacity: true)
+        var metaHash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var lastShippedName = PrometheusScrape.Span(start: 0, end: 0)
         var lastName = PrometheusScrape.Span(start: -1, end: -1)
         var lastNameKept = true
         let filtering = !include.isEmpty || !exclude.isEmpty
@@ -264,28 +306,54 @@ public final class PrometheusReader: Reader {
                 timestamp: sample.timestampMillis ?? millis, in: scrape)
             state.grouping.add(sample: index, to: group)
             shipped += 1
+            if !Self.sameBytes(sample.name, lastShippedName, in: scrape.text) {
+                lastShippedName = sample.name
+                state.nameRuns.append(index)
+                metaHash = Self.mix(metaHash, sample: sample, in: scrape)
+            }
+        }
+        if metaHash != state.fieldMetaHash {
+            let list = Self.fieldMeta(runs: state.nameRuns, scrape: scrape)
+            state.fieldMeta = list.isEmpty ? nil : FieldMeta.List(list)
+            state.fieldMetaHash = metaHash
         }
         let series = state.grouping.groups.count
+        outcome.shipped = shipped
         var rejectedBefore = [Int](repeating: 0, count: 2)
         outcome.documents.reserveCapacity(series)
         scrape.text.withUnsafeBytes { text in
             for (groupIndex, group) in state.grouping.groups.enumerated() {
                 state.encoder.reset()
-                envelope.write(millis: group.timestamp, into: &state.encoder)
-                state.key.removeAll(keepingCapacity: true)
+                if state.timestampMillis != group.timestamp {
+                    state.timestamp.removeAll(keepingCapacity: true)
+                    RFC3339.appendQuoted(millis: group.timestamp, to: &state.timestamp)
+                    state.timestampMillis = group.timestamp
+                }
+                state.timestamp.withUnsafeBytes { envelope.write(quotedTimestamp: $0, into: &state.encoder) }
+                state.entity.removeAll(keepingCapacity: true)
+                state.entity.append(UInt8(ascii: "{"))
                 for k in group.labelStart..<(group.labelStart + group.labelCount) {
                     let label = scrape.labels[k]
                     let name = UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)])
                     let value = UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)])
-                    state.key.append(contentsOf: "labels.".utf8)
-                    state.key.append(contentsOf: name)
+                    state.key.removeLast(state.key.count - 7)
+                    state.key.append(bytes: name)
                     state.key.withUnsafeBytes { state.encoder.beginField(escapedKey: $0) }
+                    let valueStart = state.encoder.out.count
                     state.encoder.out.append(0x22)
                     JSONWriter.appendEscaped(value, to: &state.encoder.out)
                     state.encoder.out.append(0x22)
                     state.encoder.endField()
-                    state.key.removeAll(keepingCapacity: true)
+                    // The entity is the sorted label set as Prometheus writes it, `{a="x",b="y"}`,
+                    // the values escaped as in the body just written.
+                    if k > group.labelStart { state.entity.append(UInt8(ascii: ",")) }
+                    state.entity.append(bytes: name)
+                    state.entity.append(UInt8(ascii: "="))
+                    state.encoder.out.withUnsafeBytes {
+                        state.entity.append(bytes: UnsafeRawBufferPointer(rebasing: $0[valueStart...]))
+                    }
                 }
+                state.entity.append(UInt8(ascii: "}"))
                 var member = group.first
                 while member >= 0 {
                     let sample = scrape.samples[member]
@@ -306,16 +374,77 @@ public final class PrometheusReader: Reader {
                 let body = finished.body
                 rejectedBefore[0] += finished.duplicates
                 rejectedBefore[1] += finished.conflicts
-                let entity = group.labelCount == 0 ? nil : Self.entity(text, scrape, group)
+                let id = state.entity.withUnsafeBytes {
+                    idPrefix.make(entity: group.labelCount == 0 ? nil : $0, timestampMillis: group.timestamp)
+                }
                 outcome.documents.append(
                     Document(
-                        id: DocumentID.make(
-                            reader: name, endpoint: endpointText, entity: entity, timestampMillis: group.timestamp),
-                        timestampMillis: group.timestamp, reader: name, body: body))
+                        id: id, timestampMillis: group.timestamp, reader: name, body: body,
+                        fieldMetaList: groupIndex == 0 ? state.fieldMeta : nil))
             }
         }
         outcome.dropped[Drop.duplicate.rawValue] += rejectedBefore[0]
         outcome.dropped[Drop.conflict.rawValue] += rejectedBefore[1]
+    }
+
+    /// Whether two spans of `text` hold the same bytes.
+    @inline(__always) private static func sameBytes(
+        _ a: PrometheusScrape.Span, _ b: PrometheusScrape.Span, in text: [UInt8]
+    ) -> Bool {
+        guard a.count == b.count else { return false }
+        return text.withUnsafeBytes { bytes in
+            a.count == 0 || memcmp(bytes.baseAddress! + Int(a.start), bytes.baseAddress! + Int(b.start), a.count) == 0
+        }
+    }
+
+    /// FNV-1a over a sample's name and type, folded into `hash`.
+    private static func mix(_ hash: UInt64, sample: PrometheusScrape.Sample, in scrape: PrometheusScrape) -> UInt64 {
+        var hash = hash
+        scrape.text.withUnsafeBytes { bytes in
+            for k in Int(sample.name.start)..<Int(sample.name.end) {
+                hash = (hash ^ UInt64(bytes[k])) &* 0x0000_0100_0000_01B3
+            }
+        }
+        hash = (hash ^ (UInt64(sample.type.rawValue) | 0x100)) &* 0x0000_0100_0000_01B3
+        return hash
+    }
+
+    /// Envelope and object names a metric may be called but that are not its field (the encoder
+    /// drops such a sample as a duplicate or conflict), so they get no mapping metadata.
+    private static let notMetricFields: Set<String> = ["type", "reader", "endpoint", "labels", "scrape"]
+
+    /// One ``FieldMeta`` per distinct sample name of `runs` (the first sample of each name run).
+    private static func fieldMeta(runs: [Int], scrape: PrometheusScrape) -> [FieldMeta] {
+        var seen = Set<String>()
+        var result: [FieldMeta] = []
+        for index in runs {
+            let sample = scrape.samples[index]
+            let field = scrape.name(of: sample)
+            guard !notMetricFields.contains(field), seen.insert(field).inserted else { continue }
+            var entries = [FieldMeta.Entry("prometheus_type", sample.type.label)]
+            if let kind = metricType(of: sample, named: field, in: scrape) {
+                entries.append(FieldMeta.Entry("metric_type", kind))
+            }
+            result.append(FieldMeta(field: field, mappingType: "double", entries: entries))
+        }
+        return result
+    }
+
+    /// Elasticsearch's `metric_type` of a sample: `counter` for what only goes up (a counter's
+    /// `_total`, a histogram's `_bucket`/`_sum`/`_count`, a summary's `_sum`/`_count`), `gauge` for
+    /// the rest (gauges, quantiles, gauge histograms, info and stateset values, `_created`
+    /// timestamps), none for untyped samples.
+    static func metricType(
+        of sample: PrometheusScrape.Sample, named field: String, in scrape: PrometheusScrape
+    ) -> String? {
+        switch sample.type {
+        case .untyped: return nil
+        case .gauge, .gaugeHistogram, .info, .stateset: return "gauge"
+        case .counter, .histogram: return field.hasSuffix("_created") ? "gauge" : "counter"
+        case .summary:
+            let quantile = scrape.labels(of: sample).contains { $0.name == "quantile" }
+            return !quantile && (field.hasSuffix("_sum") || field.hasSuffix("_count")) ? "counter" : "gauge"
+        }
     }
 
     private func writeScrapeFields(
@@ -333,24 +462,5 @@ public final class PrometheusReader: Reader {
             JSONWriter.appendInt(Int64(value), to: &encoder.out)
             encoder.endField()
         }
-    }
-
-    /// The sorted label set as Prometheus writes it (`{a="x",b="y"}`, values escaped): the entity
-    /// part of the document id.
-    private static func entity(
-        _ text: UnsafeRawBufferPointer, _ scrape: PrometheusScrape, _ group: SampleGrouping.Group
-    ) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for k in group.labelStart..<(group.labelStart + group.labelCount) {
-            let label = scrape.labels[k]
-            if k > group.labelStart { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[Int(label.name.start)..<Int(label.name.end)]))
-            out.append(contentsOf: "=\"".utf8)
-            JSONWriter.appendEscaped(
-                UnsafeRawBufferPointer(rebasing: text[Int(label.value.start)..<Int(label.value.end)]), to: &out)
-            out.append(0x22)
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -35,6 +35,8 @@ public final class ElasticsearchRecorder: Recorder {
     private let state: Mutex<State>
     private let wakeup = Wakeup()
     private let loopEnded = Latch()
+    /// Which metric types are in which index's mapping (``applyFieldMeta(_:endpoint:version:)``).
+    let fieldMetaLedger = Mutex(FieldMetaLedger())
 
     private struct State: ~Copyable {
         var machine: BulkStateMachine
@@ -451,6 +453,7 @@ public final class ElasticsearchRecorder: Recorder {
         state.withLock { $0.machine.bulkFinished(batchID: batch.id, outcome: outcome, now: now) }
         confirmStored(batch, outcome: outcome)
         wakeup.signal()
+        if outcome.isStored { await applyFieldMeta(batch.documents, endpoint: endpoint, version: version) }
     }
 
     // MARK: - Observability

@@ -22,6 +22,10 @@ final class PrometheusExporter: Sendable {
         case pythonOpenMetrics = "python_openmetrics"
 
         var testDescription: String { rawValue }
+
+        /// Answers `Accept-Encoding: gzip` with a gzip body (promhttp does; the test's Python
+        /// handler does not, so one exporter of the suite answers uncompressed).
+        var gzips: Bool { self != .pythonText && self != .pythonOpenMetrics }
     }
 
     let kind: Kind
@@ -113,7 +117,8 @@ final class PrometheusExporter: Sendable {
     }
 }
 
-/// `Tests/PromPython/capture_proxy.py` in front of an exporter: saves every body the shipper got.
+/// `Tests/PromPython/capture_proxy.py` in front of an exporter: saves every body the shipper got
+/// (decoded; the shipper gets it as the exporter sent it, gzip included).
 final class CaptureProxy: Sendable {
     let process: RunningProcess
     let address: String
@@ -145,6 +150,10 @@ final class CaptureProxy: Sendable {
         return CheckResult(
             scrapes: object["scrapes"] as? Int ?? -1, bodies: object["bodies"] as? Int ?? -1,
             samples: object["samples"] as? Int ?? -1, documents: object["documents"] as? Int ?? -1,
+            gzipped: object["gzipped"] as? Int ?? -1,
+            types: (object["types"] as? [String: [Any]] ?? [:]).mapValues {
+                (prometheus: $0.first as? String ?? "", metric: $0.count > 1 ? $0[1] as? String : nil)
+            },
             problems: object["problems"] as? [String] ?? ["no problems list"])
     }
 
@@ -153,6 +162,11 @@ final class CaptureProxy: Sendable {
         var bodies: Int
         var samples: Int
         var documents: Int
+        /// Bodies the exporter sent with `Content-Encoding: gzip`.
+        var gzipped: Int
+        /// Each finite sample name's family type as the Python parser read it, and the
+        /// Elasticsearch `metric_type` that follows from it (nil for untyped).
+        var types: [String: (prometheus: String, metric: String?)]
         var problems: [String]
     }
 }

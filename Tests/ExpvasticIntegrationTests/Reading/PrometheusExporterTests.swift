@@ -61,6 +61,26 @@ import Testing
     /// Scrapes of the continuous run: 100 on node_exporter (the type-stability check), fewer on the rest.
     static func scrapes(_ kind: PrometheusExporter.Kind) -> Int { kind == .nodeExporter ? 100 : 8 }
 
+    /// Every metric field of the index carries its type as field `meta`, as the Python parser read
+    /// it from the bodies.
+    static func expectMetricTypesInTheMapping(
+        osmem: OsmemServer, types: [String: (prometheus: String, metric: String?)]
+    ) async throws {
+        let mapping = try await osmem.json("/\(index)/_mapping")
+        let properties =
+            ((mapping[index] as? [String: Any])?["mappings"] as? [String: Any])?["properties"] as? [String: Any] ?? [:]
+        var checked = 0
+        for (field, type) in types.sorted(by: { $0.key < $1.key }) {
+            guard let property = properties[field] as? [String: Any] else { continue }
+            let meta = property["meta"] as? [String: String] ?? [:]
+            #expect(meta["prometheus_type"] == type.prometheus, "\(field): meta \(meta), parser says \(type)")
+            #expect(meta["metric_type"] == type.metric, "\(field): meta \(meta), parser says \(type)")
+            checked += 1
+        }
+        #expect(checked >= 5, "only \(checked) of \(types.count) typed fields in the mapping")
+        #expect(checked == types.count, "fields the parser typed but the index lacks: \(types.count - checked)")
+    }
+
     @Test(arguments: PrometheusExporter.Kind.allCases)
     func onceAndContinuousRunShipEveryFiniteSampleExactlyOnce(kind: PrometheusExporter.Kind) async throws {
         let exporter = try await PrometheusExporter.start(kind)
@@ -86,6 +106,7 @@ import Testing
             #expect(onceCheck.problems == [])
             #expect(onceCheck.scrapes == 1)
             #expect(onceCheck.samples > 10)
+            #expect(onceCheck.gzipped == (kind.gzips ? onceCheck.bodies : 0))
 
             // A continuous run into osmem-server.
             let proxy = try await CaptureProxy(
@@ -128,6 +149,8 @@ import Testing
             #expect(check.problems == [])
             #expect(check.scrapes >= wanted)
             #expect(check.documents == sent)
+            // The reader asks for gzip; exporters that honour it answered every scrape compressed.
+            #expect(check.gzipped == (kind.gzips ? check.bodies : 0))
             #expect(try await osmem.count(index: Self.index) == sent)
             // The template maps labels as keywords and samples as doubles.
             let documents = try String(contentsOfFile: witness, encoding: .utf8).split(separator: "\n")
@@ -143,6 +166,7 @@ import Testing
             #expect(try await osmem.fieldType(index: Self.index, path: label) == "keyword")
             #expect(try await osmem.fieldType(index: Self.index, path: metric) == "double")
             #expect(try await osmem.fieldType(index: Self.index, path: "scrape.samples") == "double")
+            try await Self.expectMetricTypesInTheMapping(osmem: osmem, types: check.types)
         }
         _ = exporter
     }

@@ -184,7 +184,7 @@ import Testing
         }
     }
 
-    @Test func requestAsksForOpenMetricsThenTextAndNoCompression() async throws {
+    @Test func requestAsksForOpenMetricsThenTextAndForGzip() async throws {
         let transport = FakeTransport(status: 200, body: "up 1\n")
         let (reader, _) = Self.reader(transport: transport)
         let documents = try await reader.read(startedAtWallNanos: Self.start)
@@ -192,20 +192,134 @@ import Testing
         let request = try #require(transport.requests.first)
         #expect(request.path == "/metrics")
         #expect(request.headers.first { $0.name == "Accept" }?.value == PrometheusFormat.acceptHeader)
-        #expect(!request.headers.contains { $0.name.lowercased() == "accept-encoding" })
+        #expect(request.headers.filter { $0.name.lowercased() == "accept-encoding" }.map(\.value) == ["gzip"])
     }
 
-    @Test func aCompressedAnswerIsAClearError() async throws {
+    @Test func configuredAcceptEncodingIsKept() async throws {
+        var configuration = Self.configuration()
+        configuration.headers = ["Accept-Encoding": Secret("identity")]
+        let transport = FakeTransport(status: 200, body: "up 1\n")
+        let (reader, _) = Self.reader(configuration, transport: transport)
+        _ = try await reader.read(startedAtWallNanos: Self.start)
+        let request = try #require(transport.requests.first)
+        #expect(request.headers.filter { $0.name.lowercased() == "accept-encoding" }.map(\.value) == ["identity"])
+    }
+
+    @Test func aGzipAnswerIsInflatedAndBytesReadCountsTheWire() async throws {
+        let body = Array((0..<200).map { "requests_total{path=\"/p\($0)\"} \($0)\n" }.joined().utf8)
+        let compressed = try Gzip.compress(body)
         let transport = FakeTransport([
-            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", "gzip")], body: [0x1F, 0x8B, 0, 0]))
+            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", "gzip")], body: compressed))
         ])
-        let (reader, _) = Self.reader(transport: transport)
+        let (reader, metrics) = Self.reader(transport: transport)
+        let documents = try await reader.read(startedAtWallNanos: Self.start)
+        #expect(documents.count == 201)
+        let fields = try documents.map(ReaderHarness.fields)
+        #expect(fields[0]["scrape.samples"] as? Int == 200)
+        #expect(fields[200]["requests_total"] as? Double == 199)
+        #expect(Self.counter(metrics, "bytes_read") == Int64(compressed.count))
+        #expect(compressed.count < body.count / 4)
+    }
+
+    @Test(arguments: [
+        ("gzip", [UInt8](repeating: 0, count: 2_000_000), "decoded_body_too_large", "inflates to more than 1000000"),
+        ("gzip", Array("up 1\n".utf8), "corrupt_gzip", "cannot be decoded"),
+        ("br", Array("up 1\n".utf8), "unsupported_encoding", "Content-Encoding: br"),
+    ])
+    func anUndecodableAnswerIsAClearError(encoding: String, plain: [UInt8], code: String, says: String) async throws {
+        var configuration = Self.configuration()
+        configuration.maxBodyBytes = 1_000_000
+        // A gzip bomb: 2 MB of zeros is about 2 KB compressed, inflated only up to max_body_bytes.
+        let body = code == "decoded_body_too_large" ? try Gzip.compress(plain, level: 9) : plain
+        let transport = FakeTransport([
+            .success(HTTPResponse(status: 200, headers: [("Content-Encoding", encoding)], body: body))
+        ])
+        let (reader, _) = Self.reader(configuration, transport: transport)
         do {
             _ = try await reader.read(startedAtWallNanos: Self.start)
             Issue.record("expected an error")
         } catch {
-            #expect(error.code == "compressed_body")
-            #expect(error.message.contains("Content-Encoding: gzip"))
+            #expect(error.code == code)
+            #expect(error.message.contains(says))
+            #expect(error.message.contains("http://localhost:9100/metrics"))
+        }
+    }
+
+    /// Every shipped sample name's type, on the scrape document only; untyped samples have no
+    /// `metric_type`, NaN-only and excluded names none at all.
+    @Test func theScrapeDocumentCarriesEachSampleNamesMetricType() throws {
+        let (reader, metrics) = Self.reader(Self.configuration(exclude: ["skipped_*"]))
+        let body = """
+            # TYPE requests counter
+            requests_total{code="200"} 10
+            requests_total{code="500"} 2
+            requests_created{code="200"} 1.7e9
+            # TYPE temperature gauge
+            temperature 21.5
+            # TYPE latency histogram
+            latency_bucket{le="0.1"} 1
+            latency_bucket{le="+Inf"} 4
+            latency_sum 0.75
+            latency_count 4
+            # TYPE rpc summary
+            rpc{quantile="0.5"} 0.2
+            rpc_sum 3
+            rpc_count 9
+            # TYPE queue gaugehistogram
+            queue_bucket{le="+Inf"} 3
+            queue_gcount 3
+            queue_gsum 7
+            # TYPE build info
+            build_info{version="1.2"} 1
+            # TYPE state stateset
+            state{state="up"} 1
+            untyped_thing 5
+            # TYPE only_nan gauge
+            only_nan NaN
+            # TYPE skipped_total counter
+            skipped_total 1
+            # EOF
+            """
+        let documents = try reader.documents(
+            fromBody: Array(body.utf8), contentType: "application/openmetrics-text; version=1.0.0",
+            startedAtWallNanos: Self.start)
+        #expect(documents.dropFirst().allSatisfy { $0.fieldMeta.isEmpty })
+        var types: [String: [String: String]] = [:]
+        for meta in documents[0].fieldMeta {
+            #expect(meta.mappingType == "double")
+            #expect(types[meta.field] == nil, "\(meta.field) twice")
+            types[meta.field] = Dictionary(uniqueKeysWithValues: meta.entries.map { ($0.key, $0.value) })
+        }
+        let expected: [String: (String, String?)] = [
+            "requests_total": ("counter", "counter"), "requests_created": ("counter", "gauge"),
+            "temperature": ("gauge", "gauge"), "latency_bucket": ("histogram", "counter"),
+            "latency_sum": ("histogram", "counter"), "latency_count": ("histogram", "counter"),
+            "rpc": ("summary", "gauge"), "rpc_sum": ("summary", "counter"), "rpc_count": ("summary", "counter"),
+            "queue_bucket": ("gaugehistogram", "gauge"), "queue_gcount": ("gaugehistogram", "gauge"),
+            "queue_gsum": ("gaugehistogram", "gauge"), "build_info": ("info", "gauge"),
+            "state": ("stateset", "gauge"), "untyped_thing": ("untyped", nil),
+        ]
+        #expect(Set(types.keys) == Set(expected.keys))
+        for (field, (prometheusType, metricType)) in expected {
+            #expect(types[field]?["prometheus_type"] == prometheusType, "\(field)")
+            #expect(types[field]?["metric_type"] == metricType, "\(field)")
+        }
+        // The same names again: the same list; a new name: a new list.
+        let again = try reader.documents(
+            fromBody: Array(body.utf8), contentType: "application/openmetrics-text; version=1.0.0",
+            startedAtWallNanos: Self.start + 1_000_000_000)
+        #expect(again[0].fieldMeta == documents[0].fieldMeta)
+        let more = try reader.documents(
+            fromBody: Array(("extra 1\n" + body).utf8), contentType: "application/openmetrics-text; version=1.0.0",
+            startedAtWallNanos: Self.start + 2_000_000_000)
+        #expect(more[0].fieldMeta.count == documents[0].fieldMeta.count + 1)
+        #expect(more[0].fieldMeta.contains { $0.field == "extra" })
+        // The self metrics of the three scrapes.
+        #expect(Self.counter(metrics, "samples_shipped") == 3 * 17 + 1)
+        if case .gauge(let series)? = metrics.value(MetricKey("series", labels: [MetricKey.Label("reader", "node")])) {
+            #expect(series == Double(more.count))
+        } else {
+            Issue.record("no series gauge")
         }
     }
 
