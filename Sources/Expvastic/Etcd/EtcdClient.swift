@@ -10,8 +10,9 @@ import Synchronization
 /// not exist, a bad request) is not retried elsewhere: another member of the cluster would say the
 /// same.
 ///
-/// There is no watch: ``HTTPTransport`` hands over complete responses only, and `/v3/watch` is a
-/// response that never completes. Callers re-read (range) instead; see `PoolMember`.
+/// ``watch(prefix:duration:onEvents:)`` streams `/v3/watch`, a response that never completes, through
+/// ``HTTPRequest/onBody``; it ends after a set time or when its task is cancelled, and the caller
+/// starts it again.
 public final class EtcdClient: Sendable {
     private struct State {
         /// Index of the endpoint that answered last.
@@ -110,6 +111,50 @@ public final class EtcdClient: Sendable {
     public func delete(_ key: String) async throws(EtcdError) -> Int {
         let body = "{\"key\":" + JSONWriter.quoted(Base64.encode(key.utf8)) + "}"
         return Int(Self.int64(try await call("/v3/kv/deleterange", body)["deleted"]) ?? 0)
+    }
+
+    /// Watches the keys under `prefix` (from now on) and calls `onEvents` with the number of events
+    /// of every change etcd reports, until `duration` has passed (then it returns) or the task is
+    /// cancelled. Throws when the endpoint does not take the watch or etcd ends it; it does not fail
+    /// over (the caller starts it again, on the endpoint that answers then). A watch tells that
+    /// something changed, not what: callers read the keys again.
+    public func watch(
+        prefix: String, duration: Duration, onEvents: @escaping @Sendable (Int) -> Void
+    ) async throws(EtcdError) {
+        let endpoint = endpoints[state.withLock { $0.preferred }]
+        let body =
+            "{\"create_request\":{\"key\":" + JSONWriter.quoted(Base64.encode(prefix.utf8)) + ",\"range_end\":"
+            + JSONWriter.quoted(Base64.encode(Self.prefixEnd(prefix))) + "}}"
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if credentials != nil {
+            do {
+                if let token = state.withLock({ $0.token }) {
+                    headers.append(("Authorization", token))
+                } else {
+                    headers.append(("Authorization", try await authenticate(endpoint)))
+                }
+            } catch let error as EtcdError {
+                throw error
+            } catch {
+                throw EtcdError(.unreachable, "\(endpoint.origin): \(error)")
+            }
+        }
+        let stream = WatchStream(onEvents: onEvents)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(
+                HTTPRequest(
+                    method: "POST", endpoint: endpoint, path: "/v3/watch", headers: headers, body: Array(body.utf8),
+                    timeout: duration, onBody: { stream.take($0) }))
+        } catch {
+            if case .timedOut = error, stream.created, stream.problem == nil { return }
+            if Task.isCancelled { return }
+            throw EtcdError(.unreachable, "watch at \(endpoint.origin): \(stream.problem ?? error.description)")
+        }
+        if response.status != 200 {
+            throw EtcdError(.refused, "watch at \(endpoint.origin): HTTP \(response.status)")
+        }
+        throw EtcdError(.refused, "watch at \(endpoint.origin) ended: \(stream.problem ?? "the stream closed")")
     }
 
     /// The first key after every key that starts with `prefix` (the prefix with its last byte that
@@ -278,5 +323,55 @@ public final class EtcdClient: Sendable {
         case .number(let number)? where number.rounded() == number && abs(number) < 9e15: Int64(number)
         default: nil
         }
+    }
+}
+
+/// The lines of a watch response as they arrive: one JSON object per line (`{"result":{…}}`).
+private final class WatchStream: Sendable {
+    private struct State {
+        var pending: [UInt8] = []
+        var created = false
+        var problem: String?
+    }
+
+    private let state = Mutex(State())
+    private let onEvents: @Sendable (Int) -> Void
+
+    init(onEvents: @escaping @Sendable (Int) -> Void) { self.onEvents = onEvents }
+
+    var created: Bool { state.withLock { $0.created } }
+    var problem: String? { state.withLock { $0.problem } }
+
+    /// Takes a piece of the body; reports the events of each complete line.
+    func take(_ bytes: [UInt8]) {
+        var counts: [Int] = []
+        state.withLock { state in
+            state.pending += bytes
+            while let newline = state.pending.firstIndex(of: 0x0A) {
+                let line = Array(state.pending[..<newline])
+                state.pending.removeSubrange(...newline)
+                guard !line.isEmpty else { continue }
+                guard let object = (try? JSONValue.parse(line))?.object else {
+                    state.problem = "a watch message is not a JSON object"
+                    continue
+                }
+                guard case .object(let result)? = object["result"] else {
+                    state.problem =
+                        object["message"]?.string ?? object["error"]?.string ?? "a watch message has no result"
+                    continue
+                }
+                if result["created"] == .bool(true) { state.created = true }
+                if result["canceled"] == .bool(true) {
+                    state.problem = "etcd canceled the watch: " + (result["cancel_reason"]?.string ?? "no reason given")
+                }
+                if case .array(let events)? = result["events"], !events.isEmpty { counts.append(events.count) }
+            }
+            // A line never grows without end: etcd's messages are small.
+            if state.pending.count > 4 << 20 {
+                state.pending = []
+                state.problem = "a watch message is larger than 4 MiB"
+            }
+        }
+        for count in counts { onEvents(count) }
     }
 }

@@ -13,6 +13,8 @@ final class HTTPExchange {
         var timeout: Duration
         var maxResponseBytes: Int
         var maxHeadBytes: Int
+        /// Streams the body (see ``HTTPRequest/onBody``).
+        var onBody: (@Sendable ([UInt8]) -> Void)?
         var continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>
     }
 
@@ -54,6 +56,7 @@ final class HTTPExchange {
         var limits = HTTPHeadParser.Limits()
         limits.maxHeadBytes = request.maxHeadBytes
         return HTTPResponseParser(
-            requestWasHead: request.isHead, maxBodyBytes: request.maxResponseBytes, limits: limits)
+            requestWasHead: request.isHead, maxBodyBytes: request.maxResponseBytes, limits: limits,
+            onBody: request.onBody)
     }
 }

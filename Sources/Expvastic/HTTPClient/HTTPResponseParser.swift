@@ -29,6 +29,8 @@ struct HTTPResponseParser: Sendable {
     private var status = 0
     private var fields: [(name: String, value: String)] = []
     private var body: [UInt8] = []
+    /// Set for a streamed response: body bytes go here as they arrive instead of into the body.
+    private let onBody: (@Sendable ([UInt8]) -> Void)?
 
     /// Whether the connection may carry another request once this response is complete.
     private(set) var keepAlive = true
@@ -39,8 +41,14 @@ struct HTTPResponseParser: Sendable {
     /// - Parameters:
     ///   - requestWasHead: the request was `HEAD`, so the response has no body whatever it says.
     ///   - maxBodyBytes: a larger body fails with ``HTTPError/bodyTooLarge(limit:)``.
-    init(requestWasHead: Bool, maxBodyBytes: Int, limits: HTTPHeadParser.Limits = HTTPHeadParser.Limits()) {
+    ///   - onBody: streams the body: each piece of it is passed on as it arrives and none is kept
+    ///     (the completed response then has an empty body).
+    init(
+        requestWasHead: Bool, maxBodyBytes: Int, limits: HTTPHeadParser.Limits = HTTPHeadParser.Limits(),
+        onBody: (@Sendable ([UInt8]) -> Void)? = nil
+    ) {
         self.requestWasHead = requestWasHead
+        self.onBody = onBody
         self.maxBodyBytes = maxBodyBytes
         self.limits = limits
         head = HTTPHeadParser(limits: limits)
@@ -76,18 +84,18 @@ struct HTTPResponseParser: Sendable {
                 if head.isComplete { try headComplete() }
             case .fixedBody(let remaining):
                 let take = min(remaining, rest.count)
-                body.append(bytes: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+                deliver(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 index += take
                 state = remaining == take ? .complete : .fixedBody(remaining: remaining - take)
             case .untilClose:
                 try admit(rest.count)
-                body.append(contentsOf: rest)
+                deliver(rest)
                 index += rest.count
             case .chunkSize:
                 index += try parseChunkSize(rest)
             case .chunkData(let remaining):
                 let take = min(remaining, rest.count)
-                body.append(bytes: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+                deliver(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 index += take
                 state = remaining == take ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .chunkDataEnd:
@@ -132,6 +140,10 @@ struct HTTPResponseParser: Sendable {
         case .chunkSize, .chunkData, .chunkDataEnd, .trailers:
             throw .connectionClosed("server closed the connection in the middle of a chunked body")
         }
+    }
+
+    private mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
+        if let onBody { onBody(Array(bytes)) } else { body.append(bytes: bytes) }
     }
 
     private mutating func admit(_ count: Int) throws(HTTPError) {

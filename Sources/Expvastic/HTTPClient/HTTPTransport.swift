@@ -11,6 +11,11 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration
     /// A response body larger than this is an error (`HTTPError.bodyTooLarge`).
     public var maxResponseBytes: Int
+    /// Streams the response body: each piece is passed on as it arrives (on the transport's thread:
+    /// keep it short) and the returned response has an empty body. For responses that may never
+    /// complete (etcd's watch): they end with the request's `timeout` or when the sending task is
+    /// cancelled. Transports that cannot stream deliver the whole body at the end. Default nil.
+    public var onBody: (@Sendable ([UInt8]) -> Void)?
 
     public init(
         method: String = "GET",
@@ -19,7 +24,8 @@ public struct HTTPRequest: Sendable {
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
         timeout: Duration,
-        maxResponseBytes: Int = 16 << 20
+        maxResponseBytes: Int = 16 << 20,
+        onBody: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
         self.method = method
         self.endpoint = endpoint
@@ -28,6 +34,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
+        self.onBody = onBody
     }
 }
 

@@ -74,6 +74,7 @@ public final class SocketHTTPTransport: HTTPTransport {
                 timeout: request.timeout,
                 maxResponseBytes: max(0, request.maxResponseBytes),
                 maxHeadBytes: self.configuration.maxResponseHeadBytes,
+                onBody: request.onBody,
                 continuation: $0
             )
         }

@@ -29,8 +29,9 @@ public struct Membership: Sendable, Equatable {
         case claimed(Bool)
         /// The lease was renewed (true) or does not exist any more (false).
         case keptAlive(Bool)
-        /// The names under the members prefix.
-        case listed([String])
+        /// The names under the members prefix, read at `revision` (0: unknown). A list older than
+        /// one already taken (a read that overtook it) is ignored.
+        case listed([String], revision: Int64 = 0)
         /// No answer (every endpoint failed), or an error answer.
         case failed(String)
     }
@@ -65,6 +66,7 @@ public struct Membership: Sendable, Equatable {
     private var nextRoundNanos: UInt64 = 0
     private var queue: [Request] = []
     private var nameHeldSinceNanos: UInt64?
+    private var listRevision: Int64 = 0
     private var reportedNameInUse = false
 
     public init(member: String, ttlNanos: UInt64, refreshNanos: UInt64) {
@@ -136,7 +138,9 @@ public struct Membership: Sendable, Equatable {
             dropLease()
             notices.append(.leaseLost)
             queue = [.grant]
-        case .listed(let names):
+        case .listed(let names, let revision):
+            guard revision == 0 || revision >= listRevision else { break }
+            listRevision = max(listRevision, revision)
             let next = Array(Set(names).union([member])).sorted()
             if next != view {
                 view = next

@@ -5,9 +5,9 @@ import Synchronization
 /// ``TargetFilter`` it narrows the shipper's targets to its share; as a ``Service`` it keeps the
 /// membership going.
 ///
-/// The member list is re-read (a range of `<prefix>members/`) once per refresh, `min(1s, TTL/3)`,
-/// instead of watched: ``HTTPTransport`` delivers complete responses only, and etcd's `/v3/watch` is
-/// a response that never completes. A change is therefore seen within one refresh.
+/// The member list is watched (etcd's `/v3/watch`, streamed) and read again at each event, and also
+/// re-read (a range of `<prefix>members/`) once per refresh, `min(1s, TTL/3)`, in case the watch is
+/// down: a change is seen within milliseconds, at worst within one refresh.
 ///
 /// When etcd is away the member keeps its last list, so it keeps polling its last share (never
 /// nothing); it logs the change once, reports itself degraded, and joins again (a new lease) when
@@ -106,7 +106,22 @@ public final class PoolMember: Service, TargetFilter {
         return .alone(reason)
     }
 
+    /// Keeps the membership: a round every refresh, and a streaming watch of the members prefix
+    /// whose events make the member read the list at once (so a change is usually seen within
+    /// milliseconds; the rounds' reads are the safety net when the watch is down). Returns after
+    /// ``leave()``.
     public func run() async throws {
+        let (events, changed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.rounds() }
+            group.addTask { await self.watchMembers(changed) }
+            group.addTask { for await _ in events { await self.relist() } }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func rounds() async throws {
         while !Task.isCancelled {
             await round()
             let (wake, leaving) = state.withLock {
@@ -114,6 +129,38 @@ public final class PoolMember: Service, TargetFilter {
             }
             if leaving { return }
             try await clock.sleep(untilMonotonic: wake)
+        }
+    }
+
+    /// Watches the members prefix (a minute at a time) and rings `changed` for every change; when
+    /// the watch cannot be set up (etcd away: the rounds report that) it tries again a refresh later.
+    private func watchMembers(_ changed: AsyncStream<Void>.Continuation) async {
+        while !Task.isCancelled, !state.withLock({ $0.leaving }) {
+            do {
+                try await client.watch(prefix: cluster.membersPrefix, duration: .seconds(60)) { _ in changed.yield() }
+            } catch {
+                logger.debug("members watch ended: \(error)", ["cluster.member": member])
+                do { try await clock.sleep(for: refresh) } catch { return }
+            }
+        }
+    }
+
+    /// Reads the member list after a watch event.
+    private func relist() async {
+        guard !state.withLock({ $0.leaving }) else { return }
+        let prefix = cluster.membersPrefix
+        do {
+            let range = try await client.range(prefix: prefix)
+            let names = range.keyValues.map { String($0.key.dropFirst(prefix.count)) }.filter { !$0.isEmpty }
+            let notices = state.withLock { state in
+                state.leaving
+                    ? []
+                    : state.membership.handle(
+                        .listed(names, revision: range.revision), nowNanos: clock.monotonicNanos())
+            }
+            apply(notices)
+        } catch {
+            etcdErrors.increment()
         }
     }
 
@@ -175,7 +222,9 @@ public final class PoolMember: Service, TargetFilter {
             case .list:
                 let prefix = cluster.membersPrefix
                 let range = try await client.range(prefix: prefix)
-                return .listed(range.keyValues.map { String($0.key.dropFirst(prefix.count)) }.filter { !$0.isEmpty })
+                return .listed(
+                    range.keyValues.map { String($0.key.dropFirst(prefix.count)) }.filter { !$0.isEmpty },
+                    revision: range.revision)
             }
         } catch {
             return .failed(error.description)

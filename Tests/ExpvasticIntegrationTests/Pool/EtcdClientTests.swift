@@ -1,6 +1,7 @@
 import Expvastic
 import ExpvasticTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The etcd client against a real single-member etcd (Debian's etcd-server 3.4).
@@ -68,4 +69,33 @@ import Testing
             #expect(error.message.contains(dead.origin))
         }
     }
+
+    @Test(.timeLimit(.minutes(1))) func aWatchStreamsChangesUntilItsTimeIsUpOrItIsCancelled() async throws {
+        let etcd = try await EtcdCluster(size: 1)
+        let client = try client(etcd)
+        let seen = SeenEvents()
+        let watch = Task { try await client.watch(prefix: "/w/", duration: .seconds(30)) { seen.add($0) } }
+        // The watch starts from "now": put until it reports (it is created within milliseconds).
+        try await eventually("a put is reported", timeout: .seconds(10), interval: .milliseconds(100)) {
+            try await client.put("/w/a", Array("1".utf8))
+            return seen.total > 0
+        }
+        let before = seen.total
+        try await client.put("/w/b", Array("2".utf8))
+        try await client.delete("/w/a")
+        try await eventually("two more events", timeout: .seconds(10), interval: .milliseconds(20)) {
+            seen.total >= before + 2
+        }
+        watch.cancel()
+        try await watch.value
+        // A watch whose time is up returns without an error.
+        try await client.watch(prefix: "/w/", duration: .milliseconds(500)) { _ in }
+    }
+}
+
+/// Events a watch reported, from the transport's thread.
+final class SeenEvents: Sendable {
+    private let count = Mutex(0)
+    func add(_ events: Int) { count.withLock { $0 += events } }
+    var total: Int { count.withLock { $0 } }
 }

@@ -141,4 +141,16 @@ import Testing
         #expect(!membership.claimed)
         #expect(membership.view == nil)
     }
+
+    @Test func aListOlderThanOneAlreadyTakenIsIgnored() {
+        var membership = joined()
+        let newer = membership.handle(.listed(["m1", "m2", "m3"], revision: 20), nowNanos: Self.second)
+        #expect(newer == [.view(["m1", "m2", "m3"])])
+        // A read that started earlier and answered later (revision 12) must not bring m3's absence back.
+        let older = membership.handle(.listed(["m1", "m2"], revision: 12), nowNanos: Self.second)
+        #expect(older == [])
+        #expect(membership.view == ["m1", "m2", "m3"])
+        let next = membership.handle(.listed(["m1", "m3"], revision: 25), nowNanos: Self.second)
+        #expect(next == [.view(["m1", "m3"])])
+    }
 }
