@@ -27,6 +27,7 @@ import (
 func main() {
 	fixture := flag.String("fixture", "", "exposition body to parse")
 	seconds := flag.Float64("seconds", 3, "time to spend measuring")
+	calls := flag.Int("calls", -1, "parse exactly this many times after the first and print nothing (for callgrind: the difference of two counts)")
 	flag.Parse()
 	runtime.GOMAXPROCS(1)
 	body, err := os.ReadFile(*fixture)
@@ -48,14 +49,20 @@ func main() {
 		return len(families), samples
 	}
 	families, samples := parse()
+	if *calls >= 0 {
+		for i := 0; i < *calls; i++ {
+			parse()
+		}
+		return
+	}
 	// Calls per run so that one run takes about a tenth of the budget.
 	start := time.Now()
-	calls := 0
+	warm := 0
 	for time.Since(start) < 100*time.Millisecond {
 		parse()
-		calls++
+		warm++
 	}
-	perRun := calls * int(*seconds*1000) / 1000 / 10
+	perRun := warm * int(*seconds*1000) / 1000 / 10
 	if perRun < 1 {
 		perRun = 1
 	}

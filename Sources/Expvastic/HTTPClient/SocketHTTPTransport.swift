@@ -20,7 +20,8 @@ import Synchronization
 ///   ``HTTPError/connectionClosed(_:)`` ("request cancelled") and closes its connection.
 /// - A request on a reused keep-alive connection that the server had already closed is sent once
 ///   more on a fresh connection — for every method, POST included (see ``ConnectionPool``).
-/// - Responses are read with `Accept-Encoding: identity`; compressed bodies are not decoded.
+/// - Requests say `Accept-Encoding: identity` unless they carry their own; bodies are returned as
+///   received, and a caller that asked for gzip decodes with ``HTTPResponse/decodedBody(limit:)``.
 public final class SocketHTTPTransport: HTTPTransport {
     private struct State: ~Copyable {
         var loop: EventLoop?

@@ -7,8 +7,7 @@ public enum PrometheusFormat: Sendable, Equatable {
     case openMetrics
 
     /// The `Accept` header Prometheus itself sends: OpenMetrics 1.0.0 preferred, then text 0.0.4,
-    /// then anything. No `Accept-Encoding` is sent with it, so targets answer uncompressed (the HTTP
-    /// client does not decompress).
+    /// then anything. (The reader also asks for gzip, as Prometheus does, and inflates it.)
     public static let acceptHeader =
         "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,"
         + "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"

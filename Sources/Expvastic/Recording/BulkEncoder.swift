@@ -43,7 +43,14 @@ public struct BulkEncoder: Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(documents.reduce(0) { $0 + $1.body.count + 96 + $1.id.utf8.count })
         var cache = IndexCache()
-        for document in documents { append(document, cache: &cache, to: &buffer) }
+        // Borrowed from contiguous storage: iterating the collection copied every document
+        // (retain and release of each of its references, measured in `bulk-encode-4k`).
+        let done: Void? = documents.withContiguousStorageIfAvailable { stored in
+            for index in stored.indices { append(stored[index], cache: &cache, to: &buffer) }
+        }
+        if done == nil {
+            for document in documents { append(document, cache: &cache, to: &buffer) }
+        }
         return buffer
     }
 

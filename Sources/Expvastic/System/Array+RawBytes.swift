@@ -1,7 +1,8 @@
 extension Array where Element == UInt8 {
-    /// Appends raw bytes with one `memcpy`. `append(contentsOf:)` with an `UnsafeRawBufferPointer`
-    /// goes through the generic sequence path, byte by byte: measured 160 instructions for a
-    /// 25-byte metric name in the Prometheus parser, a tenth of a scrape.
+    /// Appends raw bytes as a typed buffer, which `append(contentsOf:)` copies with `memcpy`;
+    /// with an `UnsafeRawBufferPointer` it takes the generic sequence path (callgrind, the appends
+    /// of a `prometheus-node` scrape: 285 K → 258 K instructions). Hot loops that append many
+    /// small runs should write through a pointer instead (the Prometheus parser's arena).
     @inline(__always)
     mutating func append(bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
