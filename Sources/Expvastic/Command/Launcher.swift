@@ -14,6 +14,10 @@ public enum Launcher {
         let health = HealthBoard()
         var services: [any Service] = []
         let pool = configuration.cluster.map { poolMember($0, configuration, clock, registry, logger) }
+        // Signals are caught before anything is announced: a SIGTERM right after the "listening"
+        // line (a supervisor, a test) must be a clean shutdown, not the default action.
+        let signals = await SignalSource.start()
+        defer { signals.stop() }
         if let samples {
             let routes = MonitoringRoutes(
                 metrics: registry, samples: samples,
@@ -45,8 +49,6 @@ public enum Launcher {
                 return ExitCode.runtimeFailure
             }
         }
-        let signals = await SignalSource.start()
-        defer { signals.stop() }
         var shipperSignals = signals.signals
         if let pool {
             let cluster = pool.member.cluster
