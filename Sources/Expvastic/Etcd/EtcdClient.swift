@@ -100,10 +100,7 @@ public final class EtcdClient: Sendable {
 
     /// Every key that starts with `prefix`, in key order, and the revision they were read at.
     public func range(prefix: String) async throws(EtcdError) -> EtcdRange {
-        let body =
-            "{\"key\":" + JSONWriter.quoted(Base64.encode(prefix.utf8)) + ",\"range_end\":"
-            + JSONWriter.quoted(Base64.encode(Self.prefixEnd(prefix))) + "}"
-        return try Self.range(try await call("/v3/kv/range", body))
+        try Self.range(try await call("/v3/kv/range", "{" + Self.prefixRange(prefix) + "}"))
     }
 
     /// Deletes `key`; returns how many keys were deleted (0 or 1).
@@ -122,22 +119,14 @@ public final class EtcdClient: Sendable {
         prefix: String, duration: Duration, onEvents: @escaping @Sendable (Int) -> Void
     ) async throws(EtcdError) {
         let endpoint = endpoints[state.withLock { $0.preferred }]
-        let body =
-            "{\"create_request\":{\"key\":" + JSONWriter.quoted(Base64.encode(prefix.utf8)) + ",\"range_end\":"
-            + JSONWriter.quoted(Base64.encode(Self.prefixEnd(prefix))) + "}}"
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
-        if credentials != nil {
-            do {
-                if let token = state.withLock({ $0.token }) {
-                    headers.append(("Authorization", token))
-                } else {
-                    headers.append(("Authorization", try await authenticate(endpoint)))
-                }
-            } catch let error as EtcdError {
-                throw error
-            } catch {
-                throw EtcdError(.unreachable, "\(endpoint.origin): \(error)")
-            }
+        let body = "{\"create_request\":{" + Self.prefixRange(prefix) + "}}"
+        let headers: [(name: String, value: String)]
+        do {
+            headers = try await self.headers(for: endpoint)
+        } catch let error as EtcdError {
+            throw error
+        } catch {
+            throw EtcdError(.unreachable, "\(endpoint.origin): \(error)")
         }
         let stream = WatchStream(onEvents: onEvents)
         let response: HTTPResponse
@@ -203,16 +192,7 @@ public final class EtcdClient: Sendable {
     private func exchange(
         _ endpoint: Endpoint, _ path: String, _ body: String, reauthenticate: Bool
     ) async throws -> [String: JSONValue] {
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
-        if credentials != nil {
-            let token: String
-            if let known = state.withLock({ $0.token }) {
-                token = known
-            } else {
-                token = try await authenticate(endpoint)
-            }
-            headers.append(("Authorization", token))
-        }
+        let headers = try await self.headers(for: endpoint)
         let response: HTTPResponse
         do {
             response = try await transport.send(
@@ -241,6 +221,27 @@ public final class EtcdClient: Sendable {
             throw EtcdError(.refused, "\(path) at \(endpoint.origin): \(message)")
         }
         return object
+    }
+
+    /// The headers of a JSON request to `endpoint`: with credentials, the token (asked for when
+    /// there is none yet).
+    private func headers(for endpoint: Endpoint) async throws -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if credentials != nil {
+            if let token = state.withLock({ $0.token }) {
+                headers.append(("Authorization", token))
+            } else {
+                headers.append(("Authorization", try await authenticate(endpoint)))
+            }
+        }
+        return headers
+    }
+
+    /// `"key":…,"range_end":…` selecting every key that starts with `prefix` (base64, as the
+    /// gateway wants them).
+    static func prefixRange(_ prefix: String) -> String {
+        "\"key\":" + JSONWriter.quoted(Base64.encode(prefix.utf8)) + ",\"range_end\":"
+            + JSONWriter.quoted(Base64.encode(prefixEnd(prefix)))
     }
 
     private func authenticate(_ endpoint: Endpoint) async throws -> String {

@@ -242,16 +242,8 @@ extension BulkStateMachine {
                 if let rejection = FieldRejection.parse(errorType: result.errorType, reason: result.reason),
                     let removal = DocumentFieldRemoval.removing(rejection, from: document.body)
                 {
-                    // A bad field costs that field, never the document: send the rest again with the
-                    // same `_id`, and let the reader learn what the cluster maps there.
-                    letter.removedFields = removal.removed
-                    var rest = document
-                    rest.body = removal.body
-                    resend.append(rest)
-                    effects.append(
-                        .pinFields(
-                            reader: document.reader, paths: [rejection.path], pin: rejection.pin,
-                            reason: letter.errorType + ": " + letter.reason))
+                    // A bad field costs that field, never the document.
+                    resend.append(takeOut(removal, of: &letter, paths: [rejection.path], pin: rejection.pin))
                 } else if FieldRejection.isFieldLimit(reason: result.reason) {
                     // The index's mapping tells which fields are new: ask for it first.
                     overLimit.append(letter)
@@ -289,6 +281,21 @@ extension BulkStateMachine {
         }
     }
 
+    /// Takes `removal`'s fields out of `letter`'s document: the letter keeps them (for the
+    /// dead-letter file), the rest of the document is returned to be sent again with the same `_id`,
+    /// and the reader is told what the cluster refused at `paths`.
+    private mutating func takeOut(
+        _ removal: (body: [UInt8], removed: [RemovedField]), of letter: inout DeadLetter, paths: [String],
+        pin: FieldPin
+    ) -> Document {
+        letter.removedFields = removal.removed
+        var rest = letter.document
+        rest.body = removal.body
+        effects.append(
+            .pinFields(reader: rest.reader, paths: paths, pin: pin, reason: letter.errorType + ": " + letter.reason))
+        return rest
+    }
+
     /// Documents sent again without the fields the cluster refused. Not a failed attempt: each pass
     /// removes at least one field, so this ends. Replayed ones go back to the spool (durable before
     /// their batch is acknowledged).
@@ -317,14 +324,7 @@ extension BulkStateMachine {
             if let mapped,
                 let removal = DocumentFieldRemoval.removing(where: { !mapped.contains($0) }, from: letter.document.body)
             {
-                letter.removedFields = removal.removed
-                var rest = letter.document
-                rest.body = removal.body
-                resend.append(rest)
-                effects.append(
-                    .pinFields(
-                        reader: rest.reader, paths: removal.removed.map(\.path), pin: .refused,
-                        reason: letter.errorType + ": " + letter.reason))
+                resend.append(takeOut(removal, of: &letter, paths: removal.removed.map(\.path), pin: .refused))
             }
             dead.append(letter)
         }

@@ -53,8 +53,9 @@ enum DocumentFieldRemoval {
     /// The top-level members of a JSON object, or nil when `body` is not one.
     static func members(of body: [UInt8]) -> [Member]? {
         var i = 0
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
         func skipSpace() {
-            while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 }
+            while i < body.count, isSpace(body[i]) { i += 1 }
         }
         /// `i` at an opening quote: moves past the closing one; the range of what is between.
         func string() -> Range<Int>? {
@@ -104,11 +105,7 @@ enum DocumentFieldRemoval {
             }
             guard i < body.count else { return nil }
             var valueEnd = i
-            while valueEnd > valueStart,
-                [0x20, 0x0A, 0x0D, 0x09].contains(body[valueEnd - 1])
-            {
-                valueEnd -= 1
-            }
+            while valueEnd > valueStart, isSpace(body[valueEnd - 1]) { valueEnd -= 1 }
             guard valueEnd > valueStart else { return nil }
             members.append(Member(key: key, value: valueStart..<valueEnd))
             if body[i] == UInt8(ascii: "}") { return members }

@@ -13,8 +13,10 @@ extension ElasticsearchRecorder {
         guard Self.supportsFieldMeta(version), documents.contains(where: { $0.fieldMetaList != nil }) else { return }
         let indexName = configuration.indexName
         let now = clock.monotonicNanos()
+        // A batch's documents almost always fall on one day: expand the date pattern once per day.
+        var cache = BulkEncoder.IndexCache()
         let updates = fieldMetaLedger.withLock {
-            $0.updates(for: documents, index: { indexName.expand(millis: $0) }, now: now)
+            $0.updates(for: documents, index: { cache.index(for: $0, name: indexName) }, now: now)
         }
         for update in updates {
             let outcome: FieldMetaLedger.Outcome
