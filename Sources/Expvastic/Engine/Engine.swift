@@ -74,6 +74,8 @@ public final class Engine: Service {
     private let component: String
     /// Anchors the schedule to wall time (slot-based ids); nil keeps the per-reader-name monotonic phase.
     private let target: TargetID?
+    /// Poll the slot in progress at once (a target taken over from another pool member).
+    private let catchUp: Bool
     private let control = Mutex(Control())
 
     private struct Control {
@@ -91,6 +93,7 @@ public final class Engine: Service {
         logger: Logger,
         component: String? = nil,
         target: TargetID? = nil,
+        catchUp: Bool = false,
         metricLabels: [MetricKey.Label]? = nil,
         onPoll: @escaping @Sendable (PollEvent) -> Void = { _ in }
     ) {
@@ -103,6 +106,7 @@ public final class Engine: Service {
         self.onPoll = onPoll
         self.component = component ?? "reader.\(reader.name)"
         self.target = target
+        self.catchUp = catchUp
         let label = metricLabels ?? [MetricKey.Label("reader", reader.name)]
         pollsOK = metrics.counter(MetricKey("polls_ok", labels: label))
         pollsFailed = metrics.counter(MetricKey("polls_failed", labels: label))
@@ -115,14 +119,14 @@ public final class Engine: Service {
             target.map {
                 PollSchedule(
                     target: $0, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
-                    startNanos: clock.monotonicNanos(), startWallNanos: clock.wallNanos())
+                    startNanos: clock.monotonicNanos(), startWallNanos: clock.wallNanos(), catchUp: catchUp)
             }
             ?? PollSchedule(
                 readerName: reader.name, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
                 startNanos: clock.monotonicNanos())
         while !Task.isCancelled {
             try await clock.sleep(untilMonotonic: schedule.nextDeadline)
-            let slot = schedule.slot(ofTick: schedule.nextDeadline)
+            let slot = schedule.nextSlot
             let mayPoll = control.withLock { control in
                 control.polling = !control.stopRequested
                 return control.polling

@@ -7,6 +7,10 @@
 ///   epoch, the same in every process and after every restart, and ``slot(ofTick:)`` numbers it
 ///   (slot-based document ids).
 /// - Polls never overlap: ticks that pass while a poll is running are skipped and counted.
+/// - A catch-up poll (a target a pool member took over from another, see ``Takeovers``) is due at
+///   once, for the slot in progress, so a takeover does not wait for the target's next tick; the
+///   schedule then goes on with that tick. Its document shares its slot id with the one the old owner
+///   may have made in that interval, so it is never a second document.
 /// - After `backoffThreshold` consecutive failures the effective interval doubles per further
 ///   failure, capped at five minutes (or the interval, if longer); the first success resets it.
 public struct PollSchedule: Sendable, Equatable {
@@ -39,6 +43,8 @@ public struct PollSchedule: Sendable, Equatable {
     public private(set) var nextDeadline: UInt64
     /// Consecutive failed polls.
     public private(set) var consecutiveFailures = 0
+    /// The slot of the catch-up poll due at ``nextDeadline``, nil once it ran (or without one).
+    public private(set) var catchUpSlot: PollSlot?
 
     /// - Parameters:
     ///   - readerName: seeds the stable phase offset.
@@ -54,8 +60,13 @@ public struct PollSchedule: Sendable, Equatable {
 
     /// A schedule on the wall-anchored grid of `target`: the first tick is the first one at or after
     /// `startWallNanos` (which is `startNanos` on the monotonic clock).
+    ///
+    /// With `catchUp`, the first poll is due at `startNanos`, for the slot in progress (the one whose
+    /// tick is the last before `startWallNanos`), and the grid's first tick follows it. When the
+    /// start is exactly on a tick there is nothing to catch up: that tick is the first poll.
     public init(
-        target: TargetID, intervalNanos: UInt64, backoffThreshold: Int, startNanos: UInt64, startWallNanos: Int64
+        target: TargetID, intervalNanos: UInt64, backoffThreshold: Int, startNanos: UInt64, startWallNanos: Int64,
+        catchUp: Bool = false
     ) {
         precondition(intervalNanos > 0, "interval must be positive")
         self.intervalNanos = intervalNanos
@@ -63,9 +74,14 @@ public struct PollSchedule: Sendable, Equatable {
         let phase = StableHash.mixed64(target.reader, target.endpoint) % intervalNanos
         let wall = UInt64(max(startWallNanos, 0))
         let offset = (phase &+ intervalNanos &- wall % intervalNanos) % intervalNanos
+        let firstSlot = Int64((wall &+ offset &- phase) / intervalNanos)
         originNanos = startNanos &+ offset
-        originSlot = Int64((wall &+ offset &- phase) / intervalNanos)
+        originSlot = firstSlot
         nextDeadline = originNanos
+        if catchUp, offset > 0 {
+            catchUpSlot = PollSlot(index: firstSlot - 1, intervalNanos: intervalNanos)
+            nextDeadline = startNanos
+        }
     }
 
     /// A stable offset in `[0, interval)` from the reader's name (``StableHash``, not the seeded `Hasher`).
@@ -78,6 +94,10 @@ public struct PollSchedule: Sendable, Equatable {
         guard let originSlot, tick >= originNanos else { return nil }
         return PollSlot(index: originSlot + Int64((tick - originNanos) / intervalNanos), intervalNanos: intervalNanos)
     }
+
+    /// The slot of the poll due at ``nextDeadline``: the catch-up slot, else its tick's (nil without a
+    /// wall anchor).
+    public var nextSlot: PollSlot? { catchUpSlot ?? slot(ofTick: nextDeadline) }
 
     /// The interval in force now: the configured one, or the backed-off one.
     public var effectiveIntervalNanos: UInt64 {
@@ -106,8 +126,15 @@ public struct PollSchedule: Sendable, Equatable {
         if firstAfterStart < finishedNanos {
             skipped = Int((finishedNanos - 1 - firstAfterStart) / intervalNanos) + 1
         }
-        // Measured from the tick the poll was due at, so a late start does not push the grid.
-        let notBefore = max(finishedNanos, min(nextDeadline, startedNanos) &+ effectiveIntervalNanos)
+        // Measured from the tick the poll was due at, so a late start does not push the grid. A catch-up
+        // poll stands for the tick before the grid's first one: the first tick is next (unless backing off).
+        let notBefore: UInt64
+        if catchUpSlot != nil {
+            catchUpSlot = nil
+            notBefore = max(finishedNanos, originNanos &+ (effectiveIntervalNanos - intervalNanos))
+        } else {
+            notBefore = max(finishedNanos, min(nextDeadline, startedNanos) &+ effectiveIntervalNanos)
+        }
         nextDeadline = tick(atOrAfter: notBefore)
         return Outcome(skippedTicks: skipped, transition: transition)
     }

@@ -9,7 +9,9 @@
 /// What runs is decided by the pure ``Reconciler``; this shell feeds it one desired state after
 /// another (the configuration at start-up, each reload, each discovery refresh that changed a
 /// job's targets) and performs its actions. Adding or removing a target therefore touches only that
-/// target's engine: recorders and every other engine keep running with their schedules. A stopped
+/// target's engine: recorders and every other engine keep running with their schedules. A target
+/// that a filter's share took over (a pool member left; see ``Takeovers``) starts with a catch-up
+/// poll of the slot in progress instead of waiting for its next tick. A stopped
 /// engine delivers its poll in flight before it ends, and a recorder is flushed only once the
 /// engines that feed it have ended (a document reaches all of its recorders or none); it gets until
 /// `settings.shutdown_timeout` and spools the rest. Everything kept for a target that ended (metrics
@@ -99,6 +101,8 @@ public final class Shipper: Sendable {
         /// (discovered targets only at debug: a refresh may move thousands).
         var started = false
         var discoveredEngines: Set<TargetID> = []
+        /// Targets the filter took over (a pool member that left): their engines catch up.
+        var takeovers = Takeovers()
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -139,11 +143,15 @@ public final class Shipper: Sendable {
                 perform(running.reconciler.desire(.empty), in: &running, group: &group, sink: eventSink)
                 finishIfIdle()
             }
+            /// Desires the configuration's targets (the filter's share of them) and performs the actions.
+            @discardableResult func reconcile() -> Int {
+                let state = desiredState(&running)
+                return perform(running.reconciler.desire(state), in: &running, group: &group, sink: eventSink)
+            }
             syncSources(in: &running, group: &group, sink: eventSink)
             // A reader or recorder that cannot start (e.g. an unwritable spool_dir) would silently
             // lose its share of the data: at start-up that is fatal.
-            let startFailures = perform(
-                running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
+            let startFailures = reconcile()
             running.started = true
             if startFailures > 0 {
                 logger.error("\(startFailures) component(s) could not start (see above); stopping")
@@ -164,9 +172,7 @@ public final class Shipper: Sendable {
                     case .success(let next):
                         running.configuration = next
                         syncSources(in: &running, group: &group, sink: eventSink)
-                        perform(
-                            running.reconciler.desire(desiredState(running)), in: &running, group: &group,
-                            sink: eventSink)
+                        reconcile()
                     case .failure(let error):
                         for line in error.lines { logger.error("reload rejected: \(line)") }
                         logger.error("the previous configuration keeps running")
@@ -174,12 +180,10 @@ public final class Shipper: Sendable {
                 case .discovered(let key, let targets):
                     guard !running.shuttingDown, running.sources[key] != nil else { continue }
                     running.discovered[key] = targets
-                    perform(
-                        running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
+                    reconcile()
                 case .shareChanged:
                     guard !running.shuttingDown else { continue }
-                    perform(
-                        running.reconciler.desire(desiredState(running)), in: &running, group: &group, sink: eventSink)
+                    reconcile()
                 case .ended(let component):
                     if case .recorder(let name) = component, running.recorders[name] == nil { onRecorder(name, nil) }
                     release(component, in: &running)
@@ -204,8 +208,8 @@ public final class Shipper: Sendable {
     }
 
     /// The configuration's targets plus the last good answer of every discovery source; with a
-    /// filter, only the targets it selects.
-    private func desiredState(_ running: Running) -> DesiredState {
+    /// filter, only the targets it selects (and the ones it took over are noted in `takeovers`).
+    private func desiredState(_ running: inout Running) -> DesiredState {
         var discovered: [String: [DiscoveredTarget]] = [:]
         for key in running.discovered.keys.sorted() { discovered[key.reader, default: []] += running.discovered[key]! }
         var (state, invalid) = DesiredState.make(configuration: running.configuration, discovered: discovered)
@@ -214,6 +218,7 @@ public final class Shipper: Sendable {
         }
         if let filter {
             let selected = filter.select(state.targets.keys.sorted())
+            running.takeovers.select(selected, of: Set(state.targets.keys))
             state.targets = state.targets.filter { selected.contains($0.key) }
         }
         return state
@@ -261,6 +266,7 @@ public final class Shipper: Sendable {
                         logger: readerLogger,
                         component: component,
                         target: id,
+                        catchUp: running.takeovers.starting(id),
                         metricLabels: Shipper.metricLabels(id, spec),
                         onPoll: onPoll
                     )

@@ -1,3 +1,4 @@
+import ExpvasticTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -70,6 +71,77 @@ final class NamedFilter: TargetFilter {
         send.yield(SIGHUP)
         try await waitUntil { filter.questions.count >= 3 }
         #expect(health.components == ["reader.b", "reader.c"])
+        send.yield(SIGTERM)
+        #expect(await run.value == 0)
+    }
+}
+
+/// The slots each reader was asked to poll, by reader name.
+final class SlotLog: Sendable {
+    private let slots = Mutex<[String: [PollSlot?]]>([:])
+    func append(_ reader: String, _ slot: PollSlot?) { slots.withLock { $0[reader, default: []].append(slot) } }
+    subscript(reader reader: String) -> [PollSlot?] { slots.withLock { $0[reader] ?? [] } }
+}
+
+/// Records the slot of every poll.
+struct SlotRecordingReader: Reader {
+    let name: String
+    let log: SlotLog
+    func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] { [] }
+    func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
+        log.append(name, slot)
+        return []
+    }
+}
+
+extension ShipperFilterTests {
+    /// A target the share takes over (a member left) polls the slot in progress at once, without
+    /// waiting for its tick; targets of the first selection wait for theirs. Driven by a manual clock
+    /// that does not move until the test moves it.
+    @Test func aTargetTakenOverPollsTheSlotInProgressAtOnce() async throws {
+        let interval: UInt64 = 10_000_000_000
+        let phase = { (name: String) in Int64(StableHash.mixed64(name, "self") % interval) }
+        // Wall time 1 ns after b's tick: b's slot in progress has just begun, its next tick is 10 s away.
+        let base: Int64 = 1_795_284_000_000_000_000
+        let wall = base - base % Int64(interval) + phase("b") + 1
+        // a's first tick is in the future too (it is not on a tick at this wall time).
+        try #require((wall - phase("a")) % Int64(interval) != 0)
+        let clock = ManualClock(wallNanos: wall)
+        var readers: [ReaderConfiguration] = []
+        for name in ["a", "b"] {
+            var reader = ReaderConfiguration(name: name, kind: .self, typeName: "t", url: nil)
+            reader.interval = .nanoseconds(Int64(interval))
+            readers.append(reader)
+        }
+        let configuration = Configuration(
+            readers: readers,
+            recorders: [RecorderConfiguration(name: "out", kind: .file(FileRecorderConfiguration(path: "/dev/null")))],
+            routes: [RouteConfiguration(name: "r", readers: ["a", "b"], recorders: ["out"])])
+        let slots = SlotLog()
+        let log = RecorderEventLog()
+        let filter = NamedFilter(allowing: ["a"])
+        let shipper = Shipper(
+            factory: ComponentFactory(
+                makeReader: { config, _ in SlotRecordingReader(name: config.name, log: slots) },
+                makeRecorder: { config, _ in EventLogRecorder(name: config.name, log: log) }),
+            clock: clock, metrics: MetricsRegistry(),
+            logger: Logger(component: "expvasyml", level: .debug, handler: InMemoryLogHandler()), filter: filter)
+        let (signals, send) = AsyncStream<Int32>.makeStream()
+        let run = Task { await shipper.run(configuration: configuration, signals: signals) { .success(configuration) } }
+        // a's engine sleeps until its first tick: the first selection does not catch up.
+        try await waitUntil { clock.sleeperCount == 1 }
+        #expect(slots[reader: "a"].isEmpty)
+        // b was desired and not selected; now it is: taken over.
+        filter.allow(["a", "b"])
+        try await waitUntil { slots[reader: "b"].count == 1 && clock.sleeperCount == 2 }
+        let slotInProgress = PollSlot(index: (wall - phase("b")) / Int64(interval), intervalNanos: interval)
+        #expect(slots[reader: "b"] == [slotInProgress])
+        #expect(slots[reader: "a"].isEmpty)
+        // Then b goes on with its grid: the next slot at its tick, 10 s later.
+        clock.advance(by: .nanoseconds(Int64(interval)))
+        try await waitUntil { slots[reader: "b"].count == 2 && slots[reader: "a"].count == 1 }
+        #expect(slots[reader: "b"].last == PollSlot(index: slotInProgress.index + 1, intervalNanos: interval))
+        #expect(slots[reader: "a"].first??.index == (wall - phase("a")) / Int64(interval) + 1)
         send.yield(SIGTERM)
         #expect(await run.value == 0)
     }
