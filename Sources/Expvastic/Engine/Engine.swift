@@ -126,13 +126,14 @@ public final class Engine: Service {
                 startNanos: clock.monotonicNanos())
         while !Task.isCancelled {
             try await clock.sleep(untilMonotonic: schedule.nextDeadline)
-            let slot = schedule.nextSlot
             let mayPoll = control.withLock { control in
                 control.polling = !control.stopRequested
                 return control.polling
             }
             guard mayPoll else { break }
             let started = clock.monotonicNanos()
+            schedule.starting(atNanos: started)
+            let slot = schedule.nextSlot
             let wall = clock.wallNanos()
             var failure: ReaderError?
             do {

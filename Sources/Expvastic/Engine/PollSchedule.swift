@@ -95,6 +95,16 @@ public struct PollSchedule: Sendable, Equatable {
         return PollSlot(index: originSlot + Int64((tick - originNanos) / intervalNanos), intervalNanos: intervalNanos)
     }
 
+    /// The engine starts the poll due at ``nextDeadline`` at `nowNanos`. A catch-up poll that starts
+    /// only once the grid's first tick has come (a starved process) becomes that tick's poll: it
+    /// would otherwise carry the previous slot's id with a timestamp inside the next slot, beside
+    /// that slot's own document.
+    public mutating func starting(atNanos now: UInt64) {
+        guard catchUpSlot != nil, now >= originNanos else { return }
+        catchUpSlot = nil
+        nextDeadline = originNanos
+    }
+
     /// The slot of the poll due at ``nextDeadline``: the catch-up slot, else its tick's (nil without a
     /// wall anchor).
     public var nextSlot: PollSlot? { catchUpSlot ?? slot(ofTick: nextDeadline) }

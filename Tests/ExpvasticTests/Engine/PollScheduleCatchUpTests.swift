@@ -88,3 +88,23 @@ import Testing
         #expect(new.nextDeadline == plain.nextDeadline + second)
     }
 }
+
+extension PollScheduleCatchUpTests {
+    @Test func aCatchUpPollThatStartsAfterTheFirstTickIsThatTicksPoll() throws {
+        let start = epoch + 7_400_000_000
+        let plain = schedule(wall: start, start: 3 * second, catchUp: false)
+        var late = schedule(wall: start, start: 3 * second, catchUp: true)
+        var onTime = late
+        // Started before the first tick: still the catch-up.
+        onTime.starting(atNanos: plain.nextDeadline - 1)
+        #expect(onTime.catchUpSlot != nil)
+        #expect(onTime.nextSlot?.index == plain.nextSlot!.index - 1)
+        // Started at or after it (the process was starved): the tick's own slot, and the grid goes on.
+        late.starting(atNanos: plain.nextDeadline + 1_000)
+        #expect(late.catchUpSlot == nil)
+        #expect(late.nextSlot == plain.nextSlot)
+        _ = late.pollFinished(
+            startedNanos: plain.nextDeadline + 1_000, finishedNanos: plain.nextDeadline + 2_000, succeeded: true)
+        #expect(late.nextDeadline == plain.nextDeadline + second)
+    }
+}
