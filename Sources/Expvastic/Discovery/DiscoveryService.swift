@@ -1,5 +1,8 @@
-/// Runs one discovery source of a job: asks its ``TargetFetcher`` when ``DiscoveryRefresh`` says,
-/// hands every changed target set to the shipper and reports the source's health.
+import Synchronization
+
+/// Runs one discovery source of a job: asks its ``TargetFetcher`` when ``DiscoveryRefresh`` says (and,
+/// for a ``WatchableTargetFetcher``, at once whenever its watch reports a change), hands every
+/// changed target set to the shipper and reports the source's health.
 ///
 /// Logs once when the source starts failing and once when it recovers (warn / info); each failure
 /// is counted. Metrics (labels `reader`, `source` = the index in `targets:`): `discovery_refreshes`,
@@ -53,9 +56,71 @@ final class DiscoveryService: Service {
     }
 
     func run() async throws {
+        guard let watchable = fetcher as? any WatchableTargetFetcher else {
+            try await refreshes(wakeup: nil, versions: nil)
+            return
+        }
+        let wakeup = Wakeup()
+        let versions = Versions()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.refreshes(wakeup: wakeup, versions: versions) }
+            group.addTask { await self.watch(watchable, wakeup: wakeup, versions: versions) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The version of the newest good answer, for the watch to start from.
+    private final class Versions: Sendable {
+        private let latest = Mutex<Int64?>(nil)
+        /// Rings when the first version is known.
+        let known = Wakeup()
+
+        var current: Int64? { latest.withLock { $0 } }
+
+        func set(_ version: Int64) {
+            let first = latest.withLock { latest in
+                defer { latest = version }
+                return latest == nil
+            }
+            if first { known.signal() }
+        }
+    }
+
+    /// Watches a watchable source from its newest answer and rings `wakeup` (ask again now) at each
+    /// change. A watch that ends by itself is made again from the newest answer; one that breaks
+    /// (etcd away, a compacted revision) asks again at once and is made again a second later, so a
+    /// source that is away is tried once a second, keeping its last good set meanwhile.
+    private func watch(_ watchable: any WatchableTargetFetcher, wakeup: Wakeup, versions: Versions) async {
+        while versions.current == nil {
+            await versions.known.wait()
+            if Task.isCancelled { return }
+        }
+        while !Task.isCancelled, let version = versions.current {
+            do {
+                try await watchable.watch(after: version) { wakeup.signal() }
+            } catch {
+                logger.debug(
+                    "watch broke; reading the source again", ["error": error.message, "error.code": error.code])
+                wakeup.signal()
+                do { try await clock.sleep(for: DiscoveryService.watchRetry) } catch { return }
+            }
+        }
+    }
+
+    /// How long after a broken watch it is made again.
+    static let watchRetry: Duration = .seconds(1)
+
+    /// Asks the source when ``DiscoveryRefresh`` says, or at once when `wakeup` rings (a watched change).
+    private func refreshes(wakeup: Wakeup?, versions: Versions?) async throws {
         var machine = DiscoveryRefresh(refreshNanos: refreshNanos, startNanos: clock.monotonicNanos())
         while let next = machine.nextRefreshNanos {
-            try await clock.sleep(untilMonotonic: next)
+            if let wakeup {
+                await wakeup.wait(until: next, clock: clock)
+                try Task.checkCancellation()
+            } else {
+                try await clock.sleep(untilMonotonic: next)
+            }
             let result: Result<DiscoveryAnswer, DiscoveryError>
             do {
                 result = .success(try await fetcher.fetch())
@@ -63,6 +128,7 @@ final class DiscoveryService: Service {
                 result = .failure(error)
             }
             try Task.checkCancellation()
+            if case .success(let answer) = result, let version = answer.version { versions?.set(version) }
             let actions: [DiscoveryRefresh.Action]
             switch result {
             case .success(let answer):

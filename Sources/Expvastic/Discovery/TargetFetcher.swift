@@ -5,15 +5,29 @@ public protocol TargetFetcher: Sendable {
     func fetch() async throws(DiscoveryError) -> DiscoveryAnswer
 }
 
+/// A source that can tell when its answer changes (etcd's watch): the ``DiscoveryService`` asks it
+/// again as soon as it does, and the refresh is only the safety net.
+public protocol WatchableTargetFetcher: TargetFetcher {
+    /// Watches the source for changes after the answer of version `version` (``DiscoveryAnswer/version``)
+    /// and calls `onChange` for each. Returns when the watch ends by itself (after a while; the
+    /// service watches again from its newest answer), throws when it breaks (the service then asks
+    /// again and watches from the new answer).
+    func watch(after version: Int64, onChange: @escaping @Sendable () -> Void) async throws(DiscoveryError)
+}
+
 /// One successful answer of a discovery source.
 public struct DiscoveryAnswer: Sendable, Equatable {
     public var targets: [DiscoveredTarget]
     /// How long the answer may be used, when the source says (a DNS TTL); the refresh interval caps it.
     public var validForNanos: UInt64?
+    /// The source's version of this answer (etcd's revision), from which a watch starts; nil when the
+    /// source has none.
+    public var version: Int64?
 
-    public init(targets: [DiscoveredTarget], validForNanos: UInt64? = nil) {
+    public init(targets: [DiscoveredTarget], validForNanos: UInt64? = nil, version: Int64? = nil) {
         self.targets = targets
         self.validForNanos = validForNanos
+        self.version = version
     }
 }
 

@@ -110,16 +110,20 @@ public final class EtcdClient: Sendable {
         return Int(Self.int64(try await call("/v3/kv/deleterange", body)["deleted"]) ?? 0)
     }
 
-    /// Watches the keys under `prefix` (from now on) and calls `onEvents` with the number of events
-    /// of every change etcd reports, until `duration` has passed (then it returns) or the task is
-    /// cancelled. Throws when the endpoint does not take the watch or etcd ends it; it does not fail
-    /// over (the caller starts it again, on the endpoint that answers then). A watch tells that
-    /// something changed, not what: callers read the keys again.
+    /// Watches the keys under `prefix` (from now on, or from revision `fromRevision`: the changes
+    /// since are reported first) and calls `onEvents` with the number of events of every change etcd
+    /// reports, until `duration` has passed (then it returns) or the task is cancelled. Throws when
+    /// the endpoint does not take the watch or etcd ends it (also when `fromRevision` has been
+    /// compacted: read the keys again and watch from their revision); it does not fail over (the
+    /// caller starts it again, on the endpoint that answers then). A watch tells that something
+    /// changed, not what: callers read the keys again.
     public func watch(
-        prefix: String, duration: Duration, onEvents: @escaping @Sendable (Int) -> Void
+        prefix: String, fromRevision: Int64? = nil, duration: Duration,
+        onEvents: @escaping @Sendable (Int) -> Void
     ) async throws(EtcdError) {
         let endpoint = endpoints[state.withLock { $0.preferred }]
-        let body = "{\"create_request\":{" + Self.prefixRange(prefix) + "}}"
+        let start = fromRevision.map { ",\"start_revision\":\"\($0)\"" } ?? ""
+        let body = "{\"create_request\":{" + Self.prefixRange(prefix) + start + "}}"
         let headers: [(name: String, value: String)]
         do {
             headers = try await self.headers(for: endpoint)

@@ -88,7 +88,11 @@ public struct Membership: Sendable, Equatable {
             case (nil, _): queue = [.grant]
             case (let lease?, false): queue = [.claim(lease: lease)]
             case (let lease?, true):
-                queue = nowNanos &- lastRenewalNanos >= ttlNanos / 3 ? [.keepAlive(lease: lease), .list] : [.list]
+                // Renewed now unless the next round is still within a third of the TTL of the last
+                // renewal (measured at its answer, so a round that waits would renew late: with a
+                // 3 s TTL every 2 s, one slow answer from losing the lease).
+                let renew = nowNanos &- lastRenewalNanos &+ refreshNanos > ttlNanos / 3
+                queue = renew ? [.keepAlive(lease: lease), .list] : [.list]
             }
         }
         return queue.isEmpty ? nil : queue.removeFirst()

@@ -40,6 +40,32 @@ import Testing
         #expect(membership.wakeNanos == Self.second)
     }
 
+    @Test func renewalsAreNeverFurtherApartThanAThirdOfTheTTLWhenAnswersTakeTime() {
+        // TTL 3 s, refresh 1 s, every answer 40 ms after its request: a renewal every round (renewing
+        // every other round would leave 2 s between renewals, a third of the TTL being 1 s).
+        var membership = Membership(member: "m1", ttlNanos: 3 * Self.second, refreshNanos: Self.second)
+        var renewals: [UInt64] = []
+        for second in 0..<6 {
+            var now = UInt64(second) * Self.second
+            while let request = membership.next(nowNanos: now) {
+                now += 40_000_000
+                switch request {
+                case .grant:
+                    renewals.append(now)
+                    _ = membership.handle(.granted(lease: 7, ttlNanos: 3 * Self.second), nowNanos: now)
+                case .claim: _ = membership.handle(.claimed(true), nowNanos: now)
+                case .keepAlive:
+                    renewals.append(now)
+                    _ = membership.handle(.keptAlive(true), nowNanos: now)
+                case .list: _ = membership.handle(.listed(["m1"]), nowNanos: now)
+                }
+            }
+        }
+        #expect(renewals.count == 6)
+        let widest = zip(renewals.dropFirst(), renewals).map { $0 - $1 }.max()!
+        #expect(widest <= Self.second)
+    }
+
     @Test func eachRoundListsAndRenewsTheLeaseEveryThirdOfItsTTL() {
         // TTL 6 s, refresh 1 s: a renewal every other round.
         var membership = Membership(member: "m1", ttlNanos: 6 * Self.second, refreshNanos: Self.second)
