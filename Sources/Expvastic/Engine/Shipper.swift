@@ -71,6 +71,10 @@ public final class Shipper: Sendable {
 
     private enum Event: Sendable {
         case signal(Int32)
+        /// The signal stream ended: stop as for SIGTERM, unless stopping already. (It ends when its
+        /// producer does, e.g. a pool's signal relay stopped at the end of a shutdown: that is not a
+        /// second signal, which would exit at once with status 1.)
+        case signalsEnded
         /// A component the reconciler asked to stop has ended.
         case ended(Reconciler.Component)
         /// A discovery source answered with a new target set.
@@ -116,7 +120,7 @@ public final class Shipper: Sendable {
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await signal in signals { eventSink.yield(.signal(signal)) }
-                eventSink.yield(.signal(SIGTERM))
+                eventSink.yield(.signalsEnded)
             }
             if let filter {
                 group.addTask {
@@ -184,6 +188,16 @@ public final class Shipper: Sendable {
                 case .shareChanged:
                     guard !running.shuttingDown else { continue }
                     reconcile()
+                case .signalsEnded:
+                    guard !running.shuttingDown else {
+                        logger.debug("signal stream ended; already stopping")
+                        continue
+                    }
+                    let timeout = running.configuration.settings.shutdownTimeout
+                    logger.info(
+                        "signal stream ended: stopping; flushing recorders",
+                        ["shutdown.timeout": GoDuration.format(timeout)])
+                    beginShutdown(timeout: timeout)
                 case .ended(let component):
                     if case .recorder(let name) = component, running.recorders[name] == nil { onRecorder(name, nil) }
                     release(component, in: &running)

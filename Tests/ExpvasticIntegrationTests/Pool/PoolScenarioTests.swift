@@ -354,6 +354,10 @@ import Testing
         rig.members["m3"]!.process.signal(SIGTERM)
         let m3Exit = try await rig.members["m3"]!.process.waitForExit(timeout: .seconds(20))
         #expect(m3Exit == 0)
+        if m3Exit != 0 {
+            print(
+                "--- m3 exit \(String(describing: m3Exit)), stderr:\n" + rig.members["m3"]!.process.stderr.suffix(6000))
+        }
         try await rig.converged(["m1", "m4"])
         try await Task.sleep(for: .seconds(1))
         let termWindow = Window(name: "SIGTERM", start: termStart, end: Self.nowMillis())

@@ -146,3 +146,72 @@ extension ShipperFilterTests {
         #expect(await run.value == 0)
     }
 }
+
+/// A recorder whose flush waits until the test lets it finish.
+final class HeldRecorder: Recorder {
+    let name: String
+    let finishing = Latch()
+    let release = Latch()
+    init(name: String) { self.name = name }
+    func accept(_ document: Document) {}
+    func run() async throws {
+        while !Task.isCancelled { try await Task.sleep(nanoseconds: 10_000_000) }
+    }
+    func finish(deadline: UInt64) async {
+        finishing.open()
+        await release.wait()
+    }
+}
+
+extension ShipperFilterTests {
+    /// The signal stream ends while the shipper is shutting down (a pool's signal relay does, once it
+    /// is stopped): that is not a second signal (which exits the process at once with status 1); the
+    /// shutdown finishes and the run returns 0.
+    @Test func aSignalStreamThatEndsDuringShutdownIsNotASecondSignal() async throws {
+        var reader = ReaderConfiguration(name: "a", kind: .self, typeName: "t", url: nil)
+        reader.interval = .seconds(60)
+        let configuration = Configuration(
+            readers: [reader],
+            recorders: [RecorderConfiguration(name: "out", kind: .file(FileRecorderConfiguration(path: "/dev/null")))],
+            routes: [RouteConfiguration(name: "r", readers: ["a"], recorders: ["out"])])
+        let recorder = HeldRecorder(name: "out")
+        let logs = InMemoryLogHandler()
+        let shipper = Shipper(
+            factory: ComponentFactory(
+                makeReader: { config, _ in ConstantReader(name: config.name) }, makeRecorder: { _, _ in recorder }),
+            clock: SystemClock(), metrics: MetricsRegistry(),
+            logger: Logger(component: "expvasyml", level: .debug, handler: logs))
+        let (signals, send) = AsyncStream<Int32>.makeStream()
+        let run = Task { await shipper.run(configuration: configuration, signals: signals) { .success(configuration) } }
+        send.yield(SIGTERM)
+        await recorder.finishing.wait()
+        send.finish()
+        // The stream's end is handled while the flush still runs (before the fix, this exited the
+        // process with status 1: "SIGTERM again: exiting now").
+        try await waitUntil { logs.records.contains { $0.message == "signal stream ended; already stopping" } }
+        recorder.release.open()
+        #expect(await run.value == 0)
+        #expect(!logs.records.contains { $0.message.contains("again") })
+    }
+
+    /// Without any signal, the end of the stream stops the shipper cleanly, as SIGTERM would.
+    @Test func aSignalStreamThatEndsStopsTheShipper() async throws {
+        var reader = ReaderConfiguration(name: "a", kind: .self, typeName: "t", url: nil)
+        reader.interval = .seconds(60)
+        let configuration = Configuration(
+            readers: [reader],
+            recorders: [RecorderConfiguration(name: "out", kind: .file(FileRecorderConfiguration(path: "/dev/null")))],
+            routes: [RouteConfiguration(name: "r", readers: ["a"], recorders: ["out"])])
+        let logs = InMemoryLogHandler()
+        let shipper = Shipper(
+            factory: ComponentFactory(
+                makeReader: { config, _ in ConstantReader(name: config.name) },
+                makeRecorder: { config, _ in EventLogRecorder(name: config.name, log: RecorderEventLog()) }),
+            clock: SystemClock(), metrics: MetricsRegistry(),
+            logger: Logger(component: "expvasyml", level: .debug, handler: logs))
+        let (signals, send) = AsyncStream<Int32>.makeStream()
+        send.finish()
+        #expect(await shipper.run(configuration: configuration, signals: signals) { .success(configuration) } == 0)
+        #expect(logs.records.contains { $0.message.contains("signal stream ended: stopping") })
+    }
+}
