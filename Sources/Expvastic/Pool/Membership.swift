@@ -66,6 +66,9 @@ public struct Membership: Sendable, Equatable {
     private var nextRoundNanos: UInt64 = 0
     private var queue: [Request] = []
     private var nameHeldSinceNanos: UInt64?
+    /// Another live lease holds this member's name, and it is not yet reported as taken (it may be
+    /// a killed previous run of this member whose lease has not expired yet).
+    public var isWaitingForName: Bool { nameHeldSinceNanos != nil && !reportedNameInUse }
     private var listRevision: Int64 = 0
     private var reportedNameInUse = false
 

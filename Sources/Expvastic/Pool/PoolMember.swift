@@ -85,17 +85,25 @@ public final class PoolMember: Service, TargetFilter {
     /// Joins the pool before the shipper starts: grants a lease, claims the member key and reads the
     /// members, retrying each refresh, for at most `timeout`. When etcd does not answer in time the
     /// member starts alone (it runs every target; a duplicate poll is absorbed by the slot id, a
-    /// missed one is lost for ever) and joins when etcd answers.
+    /// missed one is lost for ever) and joins when etcd answers. While etcd answers that another
+    /// live lease holds the name, the member waits (up to one more TTL and round) until the name is
+    /// either freed or reported in use, so a duplicate name never starts as a lone member.
     public func join(timeout: Duration) async -> JoinOutcome {
-        let deadline = clock.monotonicNanos() &+ timeout.nanoseconds
-        while clock.monotonicNanos() < deadline {
+        let start = clock.monotonicNanos()
+        let deadline = start &+ timeout.nanoseconds
+        let nameDeadline = deadline &+ state.withLock { $0.membership.ttlNanos } &+ refresh.nanoseconds
+        while true {
+            let now = clock.monotonicNanos()
+            let waitingForName = state.withLock { $0.membership.isWaitingForName }
+            guard now < deadline || (waitingForName && now < nameDeadline) else { break }
             await round()
             let (view, claimed, nameInUse) = state.withLock {
                 ($0.membership.view, $0.membership.claimed, $0.nameInUse)
             }
             if nameInUse { return .nameInUse }
             if claimed, let view { return .joined(view) }
-            let wake = min(state.withLock { $0.membership.wakeNanos }, deadline)
+            let waiting = state.withLock { $0.membership.isWaitingForName }
+            let wake = min(state.withLock { $0.membership.wakeNanos }, waiting ? nameDeadline : deadline)
             do { try await clock.sleep(untilMonotonic: wake) } catch { break }
         }
         let reason = state.withLock { state in

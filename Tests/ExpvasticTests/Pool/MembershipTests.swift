@@ -166,6 +166,22 @@ import Testing
         #expect(notices == [.nameInUse])
         #expect(!membership.claimed)
         #expect(membership.view == nil)
+        // Reported: joining stops waiting for the name (and the command exits).
+        #expect(!membership.isWaitingForName)
+    }
+
+    @Test func aHeldNameIsWaitedForUntilItIsFreedOrReported() {
+        var membership = machine()
+        #expect(!membership.isWaitingForName)
+        #expect(membership.next(nowNanos: 0) == .grant)
+        _ = membership.handle(.granted(lease: 9, ttlNanos: 3 * Self.second), nowNanos: 0)
+        #expect(membership.next(nowNanos: 0) == .claim(lease: 9))
+        #expect(membership.handle(.claimed(false), nowNanos: 0) == [])
+        #expect(membership.isWaitingForName)
+        // The previous holder's lease expired: the name is ours.
+        #expect(membership.next(nowNanos: 2 * Self.second) == .claim(lease: 9))
+        #expect(membership.handle(.claimed(true), nowNanos: 2 * Self.second) == [.joined])
+        #expect(!membership.isWaitingForName)
     }
 
     @Test func aListOlderThanOneAlreadyTakenIsIgnored() {
