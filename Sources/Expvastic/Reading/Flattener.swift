@@ -138,6 +138,8 @@ struct Flattener {
         entities.removeAll(keepingCapacity: true)
         pendingRings.removeAll(keepingCapacity: true)
         path.removeAll(keepingCapacity: true)
+        // Field ids are path-table indices; they keep their paths until the table starts over.
+        encoder.keyEpoch = table.epoch
         tape.arena.withUnsafeBytes { arena in
             let input = Input(nodes: tape.nodes, source: source, arena: arena)
             walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
@@ -151,6 +153,7 @@ struct Flattener {
         _ entity: Entity, _ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder
     ) {
         path.removeAll(keepingCapacity: true)
+        encoder.keyEpoch = table.epoch
         inEntity = true
         defer {
             inEntity = false
@@ -244,7 +247,9 @@ struct Flattener {
         while k < end {
             let keyNode = input.nodes[k]
             let value = k + 1
-            let next = input.next(after: value)
+            let valueKind = input.nodes[value].kind
+            let isContainer = valueKind == .object || valueKind == .array
+            let next = isContainer ? input.nodes[value].end : value + 1
             defer { k = next }
             let key = input.bytes(keyNode)
             if let split,
@@ -258,16 +263,20 @@ struct Flattener {
                 continue
             }
             var h = hash
-            if mark > 0 {
-                path.append(UInt8(ascii: "."))
-                h = (h ^ UInt64(UInt8(ascii: "."))) &* 0x100_0000_01b3
+            if mark > 0 { h = (h ^ UInt64(UInt8(ascii: "."))) &* 0x100_0000_01b3 }
+            if !keyNode.decoded, !isContainer {
+                // A scalar under a plain key (most fields): looked up and written as prefix + "." + key,
+                // without copying the key into `path` first.
+                leaf(value, hash: PathTable.hash(key, from: h), key: key, input, &encoder)
+                continue
             }
+            if mark > 0 { path.append(UInt8(ascii: ".")) }
             if keyNode.decoded {
                 let start = path.count
                 JSONWriter.appendEscaped(key, to: &path)
                 h = path.withUnsafeBytes { PathTable.hash(UnsafeRawBufferPointer(rebasing: $0[start...]), from: h) }
             } else {
-                path.append(contentsOf: key)
+                path.append(bytes: key)
                 h = PathTable.hash(key, from: h)
             }
             walkValue(value, parent: object, hash: h, input, &encoder)
@@ -282,7 +291,7 @@ struct Flattener {
         switch input.nodes[value].kind {
         case .object: walkObject(value, hash: hash, input, &encoder)
         case .array: walkArray(value, parent: parent, hash: hash, input, &encoder)
-        default: leaf(value, hash: hash, input, &encoder)
+        default: leaf(value, hash: hash, key: UnsafeRawBufferPointer(start: nil, count: 0), input, &encoder)
         }
     }
 
@@ -384,7 +393,18 @@ struct Flattener {
         }
     }
 
-    private mutating func leaf(_ value: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
+    /// Appends `.` (unless `path` is empty) and `key` (unless empty) to `path`.
+    private mutating func extendPath(_ key: UnsafeRawBufferPointer) {
+        guard !key.isEmpty else { return }
+        if !path.isEmpty { path.append(UInt8(ascii: ".")) }
+        path.append(bytes: key)
+    }
+
+    /// A scalar at `path` + `.` + `key` (`key` is empty when `path` is already the field's), `hash` the
+    /// hash of that path.
+    private mutating func leaf(
+        _ value: Int, hash: UInt64, key: UnsafeRawBufferPointer, _ input: Input, _ encoder: inout DocumentEncoder
+    ) {
         let node = input.nodes[value]
         switch node.kind {
         case .null:
@@ -395,7 +415,15 @@ struct Flattener {
             return
         default: break
         }
-        let index = lookup(hash: hash)
+        let index: Int
+        if !key.isEmpty, let found = path.withUnsafeBytes({ table.find(hash: hash, prefix: $0, key: key) }) {
+            index = found
+        } else {
+            let mark = path.count
+            extendPath(key)
+            index = lookup(hash: hash)
+            path.removeLast(path.count - mark)
+        }
         let info = table[index]
         if let drop = info.drop {
             count(drop)
@@ -406,12 +434,15 @@ struct Flattener {
             return
         }
         if node.kind == .string, let conversion = info.conversion {
+            let mark = path.count
+            extendPath(key)
             convert(node, conversion, at: index, input, &encoder)
+            path.removeLast(path.count - mark)
             return
         }
         let kind: FieldKind = node.kind == .bool ? .boolean : node.kind == .string ? .string : .number
         guard admit(kind, at: index) else { return }
-        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        path.withUnsafeBytes { encoder.beginField(prefix: $0, key: key, id: Int32(index)) }
         switch node.kind {
         case .bool:
             encoder.out.append(contentsOf: node.payload != 0 ? "true".utf8 : "false".utf8)
@@ -452,7 +483,7 @@ struct Flattener {
             }
             guard admit(.number, at: index) else { return }
             let (seconds, attoseconds) = duration.components
-            path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+            path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
             JSONWriter.appendDouble(Double(seconds) + Double(attoseconds) / 1e18, to: &encoder.out)
             encoder.endField()
         case .rfc3339:
@@ -461,7 +492,7 @@ struct Flattener {
                 return
             }
             guard admit(.string, at: index) else { return }
-            path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+            path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
             RFC3339.appendQuoted(millis: millis, to: &encoder.out)
             encoder.endField()
         }
@@ -550,7 +581,7 @@ struct Flattener {
                 hasNumbers ? .numberArray : mask & Self.bit(.string) != 0 ? .stringArray : .booleanArray
             guard admit(kind, at: index) else { return }
         }
-        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
         encoder.out.append(UInt8(ascii: "["))
         let asDouble = mask & (Self.bit(.double) | Self.bit(.uint)) != 0 || info.seenDouble || info.divisor != 0
         if mask & Self.bit(.double) != 0, !info.seenDouble { table[index].seenDouble = true }
