@@ -83,6 +83,16 @@ struct PathTable {
         }
     }
 
+    /// Whether the path at `index` has `count` bytes and ends with `key` (not empty).
+    @inline(__always)
+    func path(_ index: Int, count: Int, endsWith key: UnsafeRawBufferPointer) -> Bool {
+        let range = keyRanges[index]
+        guard range.count == count, count >= key.count else { return false }
+        return keys.withUnsafeBytes { keys in
+            memcmp(keys.baseAddress! + range.upperBound - key.count, key.baseAddress!, key.count) == 0
+        }
+    }
+
     /// Adds a path that ``find(hash:path:)`` did not find; returns its index.
     mutating func insert(hash: UInt64, path: UnsafeRawBufferPointer, info: FieldInfo) -> Int {
         if infos.count >= Self.capacityLimit {

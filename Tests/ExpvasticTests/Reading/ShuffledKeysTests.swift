@@ -132,4 +132,23 @@ import Testing
             #expect(warm.count == 7)
         }
     }
+
+    /// The flattener remembers which path each member position had last time (per object); members
+    /// that move, are renamed to a key of the same length, arrive escaped or as dotted keys must
+    /// still land on their own paths.
+    @Test func membersThatMoveOrChangeKeepTheirOwnPaths() throws {
+        let (reader, _) = H.reader()
+        let bodies = [
+            #"{"p":{"v1":1,"v2":2},"q":{"v1":3,"v2":4}}"#,
+            #"{"q":{"v2":4,"v1":3},"p":{"v2":2,"v1":1}}"#,
+            #"{"q":{"w1":5,"v2":4},"p":{"v1":1,"w2":6}}"#,
+            #"{"p":{"v\u0031":7,"v2":2},"q.v1":8,"q":{"v2":4}}"#,
+            #"{"q.v1":8,"p.v2":9,"p":{"v1":1},"q":{"w1":5}}"#,
+            #"{"p":{"v1":1,"v2":2},"q":{"v1":3,"v2":4}}"#,
+        ]
+        for (poll, body) in bodies.enumerated() {
+            let nanos = H.start + Int64(poll) * 1_000_000_000
+            #expect(H.text(try H.document(reader, body, at: nanos)) == (try Self.fresh(body, at: nanos)), "\(body)")
+        }
+    }
 }
