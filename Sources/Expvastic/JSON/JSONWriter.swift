@@ -64,8 +64,10 @@ enum JSONWriter {
     @inline(__always)
     static func appendInt(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendUInt(value.magnitude, to: &out)
+            out.appendWriting(maxCount: 21) { target in
+                target[0] = UInt8(ascii: "-")
+                return 1 + writeUInt(value.magnitude, to: target + 1)
+            }
         } else {
             appendUInt(UInt64(value), to: &out)
         }
@@ -78,17 +80,39 @@ enum JSONWriter {
             out.append(UInt8(ascii: "0") &+ UInt8(value))
             return
         }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var v = value
-            var i = 20
-            while v != 0 {
-                i -= 1
-                let (q, r) = v.quotientAndRemainder(dividingBy: 10)
-                buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
-                v = q
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
+        out.appendWriting(maxCount: 20) { target in writeUInt(value, to: target) }
+    }
+
+    /// Writes `value` in decimal at `target` (at most 20 bytes); returns the number of bytes.
+    @inline(__always)
+    static func writeUInt(_ value: UInt64, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        var length = 1
+        var bound: UInt64 = 10
+        while value >= bound {
+            length += 1
+            if length == 20 { break }
+            bound &*= 10
         }
+        // Two digits per division, from the end; `r * 103 >> 10` is `r / 10` below 100.
+        @inline(__always) func pair(_ r: UInt64, at offset: Int) {
+            let tens = (r &* 103) >> 10
+            target[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tens)
+            target[offset + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r &- tens &* 10)
+        }
+        var v = value
+        var i = length
+        while v >= 100 {
+            let (q, r) = v.quotientAndRemainder(dividingBy: 100)
+            i -= 2
+            pair(r, at: i)
+            v = q
+        }
+        if v >= 10 {
+            pair(v, at: 0)
+        } else {
+            target[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v)
+        }
+        return length
     }
 
     /// Appends a finite double as the shortest text that reads back to the same value, always with a

@@ -20,10 +20,10 @@ public final class ExpvarReader: Reader {
     /// What a reader remembers between polls; the parse buffers come from a ``ParseScratchPool``.
     struct State: ~Copyable {
         var flattener: Flattener
-        /// The encoder's field order of the previous document (see `DocumentEncoder.cachedOrder`).
-        var fieldOrder: [Int] = []
-        /// The field order of the previous entity document (`split`).
-        var entityFieldOrder: [Int] = []
+        /// The encoder's sorted keys of the previous document (see `DocumentEncoder.OrderCache`).
+        var fieldOrder = DocumentEncoder.OrderCache()
+        /// The same for the previous entity document (`split`).
+        var entityFieldOrder = DocumentEncoder.OrderCache()
         /// The budget warning is logged once per reader.
         var budgetWarned = false
         /// The ``FieldPins/generation`` last applied to the flattener.
@@ -184,10 +184,10 @@ public final class ExpvarReader: Reader {
                     return nil
                 }
                 if let parsed { return .failure(parsed) }
-                swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
+                swap(&scratch.encoder.cache, &state.fieldOrder)
                 let envelopeFields = Document.envelopeFieldNames.count
                 let outcome = scratch.encoder.finish(maxFields: maxFields + envelopeFields, pinned: envelopeFields)
-                swap(&scratch.encoder.cachedOrder, &state.fieldOrder)
+                swap(&scratch.encoder.cache, &state.fieldOrder)
                 state.flattener.count(.duplicate, outcome.duplicates)
                 state.flattener.count(.conflict, outcome.conflicts)
                 state.flattener.count(.budget, outcome.overBudget)
@@ -207,10 +207,10 @@ public final class ExpvarReader: Reader {
                             JSONWriter.appendString(entity.key, to: &scratch.encoder.out)
                             scratch.encoder.endField()
                             state.flattener.flattenEntity(entity, scratch.tape, source: source, into: &scratch.encoder)
-                            swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
+                            swap(&scratch.encoder.cache, &state.entityFieldOrder)
                             let pinned = envelopeFields + 1
                             let entityOutcome = scratch.encoder.finish(maxFields: maxFields + pinned, pinned: pinned)
-                            swap(&scratch.encoder.cachedOrder, &state.entityFieldOrder)
+                            swap(&scratch.encoder.cache, &state.entityFieldOrder)
                             state.flattener.count(.duplicate, entityOutcome.duplicates)
                             state.flattener.count(.conflict, entityOutcome.conflicts)
                             state.flattener.count(.budget, entityOutcome.overBudget)

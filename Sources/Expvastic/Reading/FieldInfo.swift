@@ -28,4 +28,6 @@ struct FieldInfo {
     /// The poll (``Flattener``'s counter) in which ``kind`` was set: within that first poll, nested
     /// fields beat a value at the same path (the encoder drops the value), as in every poll after.
     var kindPoll: UInt32 = 0
+    /// For an object: its slot in the flattener's member cache, -1 before it has one.
+    var members: Int32 = -1
 }

@@ -170,7 +170,8 @@ extension Flattener {
         path.removeAll(keepingCapacity: true)
         path.append(contentsOf: name.utf8)
         let hash = path.withUnsafeBytes { PathTable.hash($0) }
-        let info = table[lookup(hash: hash)]
+        let index = lookup(hash: hash)
+        let info = table[index]
         if let drop = info.drop {
             count(drop)
             return false
@@ -179,7 +180,7 @@ extension Flattener {
             count(.excluded)
             return false
         }
-        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
         return true
     }
 

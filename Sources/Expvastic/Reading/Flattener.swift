@@ -124,6 +124,13 @@ struct Flattener {
     private var inEntity = false
     /// Counts calls of ``flatten(_:source:into:)``; see ``FieldInfo/kindPoll``.
     private(set) var poll: UInt32 = 0
+    /// Per object seen before (slot 0: the root; the others from ``FieldInfo/members``): the path-table
+    /// index of the member at each position last time, -1 for none. A member whose key matches the
+    /// end of that path needs no hashing and no table probe: Go writes a map's members in the same
+    /// order every time (sorted by `encoding/json`, or in map order only at the top level). Valid
+    /// for the table's ``PathTable/epoch`` in ``membersEpoch``.
+    private var members: [[Int32]] = [[]]
+    private var membersEpoch: UInt64 = 0
 
     init(options: Options) {
         self.options = options
@@ -138,9 +145,15 @@ struct Flattener {
         entities.removeAll(keepingCapacity: true)
         pendingRings.removeAll(keepingCapacity: true)
         path.removeAll(keepingCapacity: true)
+        // Field ids are path-table indices; they keep their paths until the table starts over.
+        encoder.keyEpoch = table.epoch
+        if membersEpoch != table.epoch {
+            members = [[]]
+            membersEpoch = table.epoch
+        }
         tape.arena.withUnsafeBytes { arena in
             let input = Input(nodes: tape.nodes, source: source, arena: arena)
-            walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
+            walkObject(0, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), slot: 0, input, &encoder)
             processRings(input, &encoder)
         }
     }
@@ -151,6 +164,7 @@ struct Flattener {
         _ entity: Entity, _ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder
     ) {
         path.removeAll(keepingCapacity: true)
+        encoder.keyEpoch = table.epoch
         inEntity = true
         defer {
             inEntity = false
@@ -159,7 +173,9 @@ struct Flattener {
         }
         tape.arena.withUnsafeBytes { arena in
             let input = Input(nodes: tape.nodes, source: source, arena: arena)
-            walkObject(entity.node, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), input, &encoder)
+            walkObject(
+                entity.node, hash: PathTable.hash(UnsafeRawBufferPointer(start: nil, count: 0)), slot: -1, input,
+                &encoder)
         }
     }
 
@@ -236,15 +252,22 @@ struct Flattener {
 
     // MARK: - Walk
 
-    private mutating func walkObject(_ object: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
+    /// `slot` indexes ``members`` for this object, -1 for none.
+    private mutating func walkObject(
+        _ object: Int, hash: UInt64, slot: Int, _ input: Input, _ encoder: inout DocumentEncoder
+    ) {
         let end = input.nodes[object].end
         let mark = path.count
         let split = options.split.flatMap { splits($0) ? $0 : nil }
         var k = object + 1
+        var position = -1
         while k < end {
+            position += 1
             let keyNode = input.nodes[k]
             let value = k + 1
-            let next = input.next(after: value)
+            let valueKind = input.nodes[value].kind
+            let isContainer = valueKind == .object || valueKind == .array
+            let next = isContainer ? input.nodes[value].end : value + 1
             defer { k = next }
             let key = input.bytes(keyNode)
             if let split,
@@ -258,21 +281,64 @@ struct Flattener {
                 continue
             }
             var h = hash
-            if mark > 0 {
-                path.append(UInt8(ascii: "."))
-                h = (h ^ UInt64(UInt8(ascii: "."))) &* 0x100_0000_01b3
+            if mark > 0 { h = (h ^ UInt64(UInt8(ascii: "."))) &* 0x100_0000_01b3 }
+            // The member at this position last time, when it is this key.
+            var known: Int32 = -1
+            if slot >= 0, membersEpoch == table.epoch, !keyNode.decoded, position < members[slot].count {
+                let candidate = members[slot][position]
+                if candidate >= 0,
+                    table.path(Int(candidate), count: mark + (mark > 0 ? 1 : 0) + key.count, endsWith: key)
+                {
+                    known = candidate
+                }
             }
+            if !keyNode.decoded, !isContainer {
+                // A scalar under a plain key (most fields): looked up and written as prefix + "." + key,
+                // without copying the key into `path` first.
+                let used = leaf(value, hash: h, key: key, known: known, input, &encoder)
+                if used != known, used >= 0 { remember(member: used, at: position, slot: slot) }
+                continue
+            }
+            if mark > 0 { path.append(UInt8(ascii: ".")) }
             if keyNode.decoded {
                 let start = path.count
                 JSONWriter.appendEscaped(key, to: &path)
                 h = path.withUnsafeBytes { PathTable.hash(UnsafeRawBufferPointer(rebasing: $0[start...]), from: h) }
             } else {
-                path.append(contentsOf: key)
+                path.append(bytes: key)
                 h = PathTable.hash(key, from: h)
             }
-            walkValue(value, parent: object, hash: h, input, &encoder)
+            if valueKind == .object {
+                var index = Int(known)
+                if index < 0 {
+                    index = path.withUnsafeBytes { table.find(hash: h, path: $0) } ?? -1
+                    if index >= 0 { remember(member: Int32(index), at: position, slot: slot) }
+                }
+                walkObject(value, hash: h, slot: index >= 0 ? membersSlot(of: index) : -1, input, &encoder)
+            } else {
+                walkValue(value, parent: object, hash: h, input, &encoder)
+            }
             path.removeLast(path.count - mark)
         }
+    }
+
+    /// Records `index` as the member at `position` of the object at `slot` (see ``members``).
+    private mutating func remember(member index: Int32, at position: Int, slot: Int) {
+        guard slot >= 0, membersEpoch == table.epoch else { return }
+        if position >= members[slot].count {
+            members[slot].append(contentsOf: repeatElement(-1, count: position + 1 - members[slot].count))
+        }
+        members[slot][position] = index
+    }
+
+    /// The ``members`` slot of the object at path-table `index`, made on first use.
+    private mutating func membersSlot(of index: Int) -> Int {
+        guard membersEpoch == table.epoch else { return -1 }
+        let slot = Int(table[index].members)
+        if slot >= 0 { return slot }
+        members.append([])
+        table[index].members = Int32(members.count - 1)
+        return members.count - 1
     }
 
     @inline(__always)
@@ -280,9 +346,10 @@ struct Flattener {
         _ value: Int, parent: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder
     ) {
         switch input.nodes[value].kind {
-        case .object: walkObject(value, hash: hash, input, &encoder)
+        case .object: walkObject(value, hash: hash, slot: -1, input, &encoder)
         case .array: walkArray(value, parent: parent, hash: hash, input, &encoder)
-        default: leaf(value, hash: hash, input, &encoder)
+        default:
+            _ = leaf(value, hash: hash, key: UnsafeRawBufferPointer(start: nil, count: 0), known: -1, input, &encoder)
         }
     }
 
@@ -384,34 +451,65 @@ struct Flattener {
         }
     }
 
-    private mutating func leaf(_ value: Int, hash: UInt64, _ input: Input, _ encoder: inout DocumentEncoder) {
+    /// Appends `.` (unless `path` is empty) and `key` (unless empty) to `path`.
+    private mutating func extendPath(_ key: UnsafeRawBufferPointer) {
+        guard !key.isEmpty else { return }
+        if !path.isEmpty { path.append(UInt8(ascii: ".")) }
+        path.append(bytes: key)
+    }
+
+    /// A scalar at `path` + `.` + `key` (`key` is empty when `path` is already the field's). `hash` is
+    /// the hash of `path` followed by the separator, or of the whole path when `key` is empty; `known`
+    /// the path's table index when the caller knows it, else -1. Returns the index looked up (-1 when
+    /// the value was dropped before).
+    @discardableResult
+    private mutating func leaf(
+        _ value: Int, hash: UInt64, key: UnsafeRawBufferPointer, known: Int32, _ input: Input,
+        _ encoder: inout DocumentEncoder
+    ) -> Int32 {
         let node = input.nodes[value]
         switch node.kind {
         case .null:
             count(.null)
-            return
+            return -1
         case .nonFinite:
             count(.nonFinite)
-            return
+            return -1
         default: break
         }
-        let index = lookup(hash: hash)
+        let index: Int
+        if known >= 0 {
+            index = Int(known)
+        } else {
+            let full = key.isEmpty ? hash : PathTable.hash(key, from: hash)
+            if !key.isEmpty, let found = path.withUnsafeBytes({ table.find(hash: full, prefix: $0, key: key) }) {
+                index = found
+            } else {
+                let mark = path.count
+                extendPath(key)
+                index = lookup(hash: full)
+                path.removeLast(path.count - mark)
+            }
+        }
         let info = table[index]
         if let drop = info.drop {
             count(drop)
-            return
+            return Int32(index)
         }
         guard info.included else {
             count(.excluded)
-            return
+            return Int32(index)
         }
         if node.kind == .string, let conversion = info.conversion {
+            let mark = path.count
+            extendPath(key)
             convert(node, conversion, at: index, input, &encoder)
-            return
+            path.removeLast(path.count - mark)
+            return Int32(index)
         }
         let kind: FieldKind = node.kind == .bool ? .boolean : node.kind == .string ? .string : .number
-        guard admit(kind, at: index) else { return }
-        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        guard admit(kind, at: index) else { return Int32(index) }
+        path.withUnsafeBytes { encoder.beginField(prefix: $0, key: key, id: Int32(index)) }
         switch node.kind {
         case .bool:
             encoder.out.append(contentsOf: node.payload != 0 ? "true".utf8 : "false".utf8)
@@ -435,6 +533,8 @@ struct Flattener {
             preconditionFailure("containers are walked, null and non-finite values dropped above")
         }
         encoder.endField()
+
+        return Int32(index)
     }
 
     /// A `map_file` conversion of a string value: a Go duration to seconds (a number), an RFC 3339
@@ -452,7 +552,7 @@ struct Flattener {
             }
             guard admit(.number, at: index) else { return }
             let (seconds, attoseconds) = duration.components
-            path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+            path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
             JSONWriter.appendDouble(Double(seconds) + Double(attoseconds) / 1e18, to: &encoder.out)
             encoder.endField()
         case .rfc3339:
@@ -461,7 +561,7 @@ struct Flattener {
                 return
             }
             guard admit(.string, at: index) else { return }
-            path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+            path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
             RFC3339.appendQuoted(millis: millis, to: &encoder.out)
             encoder.endField()
         }
@@ -550,7 +650,7 @@ struct Flattener {
                 hasNumbers ? .numberArray : mask & Self.bit(.string) != 0 ? .stringArray : .booleanArray
             guard admit(kind, at: index) else { return }
         }
-        path.withUnsafeBytes { encoder.beginField(escapedKey: $0) }
+        path.withUnsafeBytes { encoder.beginField(escapedKey: $0, id: Int32(index)) }
         encoder.out.append(UInt8(ascii: "["))
         let asDouble = mask & (Self.bit(.double) | Self.bit(.uint)) != 0 || info.seenDouble || info.divisor != 0
         if mask & Self.bit(.double) != 0, !info.seenDouble { table[index].seenDouble = true }

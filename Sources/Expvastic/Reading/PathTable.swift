@@ -22,6 +22,9 @@ struct PathTable {
 
     var count: Int { infos.count }
 
+    /// Changes when the table starts over, after which an index may stand for another path.
+    private(set) var epoch: UInt64 = 0
+
     /// The index of `path`'s info, or nil.
     @inline(__always)
     func find(hash: UInt64, path: UnsafeRawBufferPointer) -> Int? {
@@ -44,9 +47,59 @@ struct PathTable {
         }
     }
 
+    /// The index of the path `prefix` + `.` + `key` (just `key` when `prefix` is empty), or nil:
+    /// ``find(hash:path:)`` without first copying the key behind the prefix.
+    @inline(__always)
+    func find(hash: UInt64, prefix: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> Int? {
+        let separator = prefix.isEmpty ? 0 : 1
+        let count = prefix.count + separator + key.count
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            keyRanges.withUnsafeBufferPointer { keyRanges in
+                keys.withUnsafeBytes { keys in
+                    while true {
+                        let slot = slots[i]
+                        if slot.index < 0 { return nil }
+                        if slot.hash == hash {
+                            let range = keyRanges[Int(slot.index)]
+                            if range.count == count {
+                                if count == 0 { return Int(slot.index) }
+                                let stored = keys.baseAddress! + range.lowerBound
+                                if (prefix.isEmpty || memcmp(stored, prefix.baseAddress!, prefix.count) == 0)
+                                    && (key.isEmpty
+                                        || memcmp(stored + prefix.count + separator, key.baseAddress!, key.count) == 0)
+                                    && (separator == 0
+                                        || stored.load(fromByteOffset: prefix.count, as: UInt8.self) == 0x2E)
+                                {
+                                    return Int(slot.index)
+                                }
+                            }
+                        }
+                        i = (i + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the path at `index` has `count` bytes and ends with `key` (not empty).
+    @inline(__always)
+    func path(_ index: Int, count: Int, endsWith key: UnsafeRawBufferPointer) -> Bool {
+        let range = keyRanges[index]
+        guard range.count == count, count >= key.count else { return false }
+        return keys.withUnsafeBytes { keys in
+            memcmp(keys.baseAddress! + range.upperBound - key.count, key.baseAddress!, key.count) == 0
+        }
+    }
+
     /// Adds a path that ``find(hash:path:)`` did not find; returns its index.
     mutating func insert(hash: UInt64, path: UnsafeRawBufferPointer, info: FieldInfo) -> Int {
-        if infos.count >= Self.capacityLimit { self = PathTable() }
+        if infos.count >= Self.capacityLimit {
+            let next = epoch &+ 1
+            self = PathTable()
+            epoch = next
+        }
         if (infos.count + 1) * 2 > slots.count { grow() }
         let index = infos.count
         let start = keys.count

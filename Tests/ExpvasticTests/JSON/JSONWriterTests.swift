@@ -38,6 +38,28 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == "18446744073709551615")
     }
 
+    /// Every digit count, both sides of each power of ten (the writer counts digits, then writes
+    /// two at a time from the end).
+    @Test func integersAtEveryLength() {
+        var values: [UInt64] = [0, 9, 10, 11, 99, 100, 101, .max, .max - 1]
+        var power: UInt64 = 10
+        for _ in 1..<20 {
+            values += [power - 1, power, power + 1, power + power / 3]
+            if power > UInt64.max / 10 { break }
+            power *= 10
+        }
+        for value in values {
+            var out: [UInt8] = [UInt8(ascii: "x")]
+            JSONWriter.appendUInt(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "x" + String(value))
+            if value <= UInt64(Int64.max) {
+                var negative: [UInt8] = []
+                JSONWriter.appendInt(-Int64(value), to: &negative)
+                #expect(String(decoding: negative, as: UTF8.self) == String(-Int64(value)))
+            }
+        }
+    }
+
     @Test func escaping() {
         var out: [UInt8] = []
         JSONWriter.appendString("a\"b\\c\n\r\t\u{8}\u{C}\u{1}\u{1F}\u{7F}</é😀", to: &out)

@@ -26,13 +26,13 @@ import Testing
         var encoder = DocumentEncoder()
         let clean = Self.encode(&encoder, ["a-0", "hosts.db0", "hosts.db1.example.com"])
         #expect(clean.conflicts == 0)
-        #expect(encoder.cachedOrder.count == 3)
+        #expect(encoder.cache.count == 3)
         for _ in 0..<3 {
             let colliding = Self.encode(&encoder, ["a-0", "hosts.db1", "hosts.db1.example.com"])
             #expect(colliding.conflicts == 1)
             #expect(try Self.keys(colliding) == ["a-0", "hosts.db1.example.com"])
             // The full sorted order is still cached, so the next poll need not sort.
-            #expect(encoder.cachedOrder.count == 3)
+            #expect(encoder.cache.count == 3)
         }
         // A key sorting between `a` and `a.b` (`a-b`) does not hide the conflict.
         let between = Self.encode(&encoder, ["a", "a-b", "a.b", "ab"])
@@ -64,5 +64,67 @@ import Testing
         let tiny = Self.encode(&encoder, keys, maxFields: 1, pinned: 1)
         #expect(try Self.keys(tiny) == ["type"])
         #expect(tiny.overBudget == 5)
+    }
+
+    /// Writes fields with ids (as the flattener does): `(key, id)`, values their write position.
+    static func encode(
+        _ encoder: inout DocumentEncoder, ids fields: [(String, Int32)], epoch: UInt64 = 0, maxFields: Int = .max,
+        pinned: Int = 0
+    ) -> DocumentEncoder.Outcome {
+        encoder.reset()
+        encoder.keyEpoch = epoch
+        for (index, (key, id)) in fields.enumerated() {
+            Array(key.utf8).withUnsafeBytes { encoder.beginField(escapedKey: $0, id: id) }
+            JSONWriter.appendInt(Int64(index), to: &encoder.out)
+            encoder.endField()
+        }
+        return encoder.finish(maxFields: maxFields, pinned: pinned)
+    }
+
+    static func text(_ outcome: DocumentEncoder.Outcome) -> String { String(decoding: outcome.body, as: UTF8.self) }
+
+    @Test func theSameKeysInAnotherOrderAreJoinedInSortedOrder() {
+        var encoder = DocumentEncoder()
+        let first = Self.encode(&encoder, ids: [("type", -1), ("b.y", 2), ("a", 0), ("b.x", 1)])
+        #expect(Self.text(first) == #"{"a":2,"b.x":3,"b.y":1,"type":0}"#)
+        #expect(encoder.cache.count == 4)
+        let second = Self.encode(&encoder, ids: [("type", -1), ("b.x", 1), ("a", 0), ("b.y", 2)])
+        #expect(Self.text(second) == #"{"a":2,"b.x":1,"b.y":3,"type":0}"#)
+        // Another anonymous key at the same position is not taken for the cached one.
+        let renamed = Self.encode(&encoder, ids: [("c", -1), ("b.x", 1), ("a", 0), ("b.y", 2)])
+        #expect(Self.text(renamed) == #"{"a":2,"b.x":1,"b.y":3,"c":0}"#)
+        // A repeated id is a repeated key: the first occurrence is kept.
+        let repeated = Self.encode(&encoder, ids: [("c", -1), ("a", 0), ("a", 0), ("b.y", 2)])
+        #expect(repeated.duplicates == 1)
+        #expect(Self.text(repeated) == #"{"a":1,"b.y":3,"c":0}"#)
+        #expect(encoder.cache.count == 0)
+    }
+
+    /// In a new epoch an id may name other bytes: nothing cached from the old one is trusted.
+    @Test func idsOfAnotherEpochAreNotTrusted() {
+        var encoder = DocumentEncoder()
+        _ = Self.encode(&encoder, ids: [("a", 0), ("b", 1), ("c", 2)], epoch: 1)
+        let moved = Self.encode(&encoder, ids: [("z", 0), ("b", 1), ("c", 2)], epoch: 2)
+        #expect(Self.text(moved) == #"{"b":1,"c":2,"z":0}"#)
+        let swapped = Self.encode(&encoder, ids: [("c", 1), ("b", 2), ("z", 0)], epoch: 3)
+        #expect(Self.text(swapped) == #"{"b":1,"c":0,"z":2}"#)
+    }
+
+    /// The removals are reused only for the same budget and the same pinned keys.
+    @Test func pinnedFieldsDecideWhatTheBudgetKeepsInEveryOrder() {
+        var encoder = DocumentEncoder()
+        let first = Self.encode(&encoder, ids: [("a", 0), ("b", 1), ("c", 2)], maxFields: 2, pinned: 1)
+        #expect(Self.text(first) == #"{"a":0,"b":1}"#)
+        let again = Self.encode(&encoder, ids: [("a", 0), ("c", 2), ("b", 1)], maxFields: 2, pinned: 1)
+        #expect(Self.text(again) == #"{"a":0,"b":2}"#)
+        #expect(again.overBudget == 1)
+        #expect(again.firstOverBudget == "c")
+        // Now `c` is written first, so it is the pinned one.
+        let pinnedC = Self.encode(&encoder, ids: [("c", 2), ("b", 1), ("a", 0)], maxFields: 2, pinned: 1)
+        #expect(Self.text(pinnedC) == #"{"a":2,"c":0}"#)
+        #expect(pinnedC.firstOverBudget == "b")
+        let wider = Self.encode(&encoder, ids: [("c", 2), ("b", 1), ("a", 0)], maxFields: 3, pinned: 1)
+        #expect(Self.text(wider) == #"{"a":2,"b":1,"c":0}"#)
+        #expect(wider.overBudget == 0)
     }
 }
