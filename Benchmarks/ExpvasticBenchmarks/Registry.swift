@@ -29,4 +29,5 @@ let allEndToEnd: [EndToEndBenchmark] = [
         name: "discovery-file-10000", targets: 10_000, perPort: 100, intervalSeconds: 10, rewrite: true),
     EndToEndBenchmark.discoveryLoad(name: "discovery-load-1000", targets: 1000),
     EndToEndBenchmark.discoveryLoad(name: "discovery-load-10000", targets: 10_000),
+    EndToEndBenchmark.targetMemory(name: "target-memory-10000", targets: 10_000),
 ]
