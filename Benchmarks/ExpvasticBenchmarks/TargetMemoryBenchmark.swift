@@ -14,6 +14,8 @@ struct TargetMemoryResult: ResultRow {
     var name: String
     var targets: Int
     var desiredBytes: Int
+    /// Readers alone (a part of `componentBytes`).
+    var readerBytes: Int
     var componentBytes: Int
     var polledBytes: Int
 
@@ -23,15 +25,16 @@ struct TargetMemoryResult: ResultRow {
         let f = Benchmarks.fmt
         return Benchmarks.pad(name, 22)
             + "heap bytes per target: desired state \(f(perTarget(desiredBytes), 0)), reader + engine "
-            + "\(f(perTarget(componentBytes), 0)), after one poll \(f(perTarget(polledBytes), 0)) "
-            + "(total \(f(perTarget(desiredBytes + componentBytes + polledBytes), 0)); \(targets) targets)"
+            + "\(f(perTarget(componentBytes), 0)) (reader \(f(perTarget(readerBytes), 0))), after one poll \(f(perTarget(polledBytes), 0)) "
+            + "(total \(f(perTarget(desiredBytes + componentBytes + polledBytes), 0)); \(targets) targets; "
+            + "a DesiredState.Target is \(MemoryLayout<DesiredState.Target>.size) bytes inline)"
     }
 
     var jsonLine: String {
         let f = Benchmarks.fmt
         return "{\"name\": \"\(name)\", \"unit\": \"heap_bytes_per_target\", \"targets\": \(targets), "
             + "\"desired_state\": \(f(perTarget(desiredBytes), 0)), \"reader_and_engine\": "
-            + "\(f(perTarget(componentBytes), 0)), \"after_one_poll\": \(f(perTarget(polledBytes), 0))}"
+            + "\(f(perTarget(componentBytes), 0)), \"reader\": \(f(perTarget(readerBytes), 0)), \"after_one_poll\": \(f(perTarget(polledBytes), 0))}"
     }
 }
 
@@ -63,11 +66,17 @@ extension EndToEndBenchmark {
             let state = DesiredState(configuration: configuration, discovered: ["api": discovered])
             precondition(state.targets.count == targets)
             let afterDesired = inUse()
-            var engines: [Engine] = []
-            engines.reserveCapacity(targets)
+            var readers: [(TargetID, DesiredState.Target, any Reader)] = []
+            readers.reserveCapacity(targets)
             for (id, target) in state.targets {
                 let component = "reader.\(id.reader)@\(id.endpoint)"
-                let reader = try factory.makeReader(target.reader, logger.child(component))
+                readers.append((id, target, try factory.makeReader(target.reader, logger.child(component))))
+            }
+            let afterReaders = inUse()
+            var engines: [Engine] = []
+            engines.reserveCapacity(targets)
+            for (id, target, reader) in readers {
+                let component = "reader.\(id.reader)@\(id.endpoint)"
                 engines.append(
                     Engine(
                         reader: reader, interval: target.reader.interval, backoff: target.reader.backoff,
@@ -87,7 +96,7 @@ extension EndToEndBenchmark {
             return [
                 TargetMemoryResult(
                     name: name, targets: targets, desiredBytes: afterDesired - start,
-                    componentBytes: afterComponents - afterDesired, polledBytes: afterPoll - afterComponents)
+                    readerBytes: afterReaders - afterDesired, componentBytes: afterComponents - afterDesired, polledBytes: afterPoll - afterComponents)
             ]
         }
     }
