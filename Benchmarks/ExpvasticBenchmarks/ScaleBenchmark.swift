@@ -11,7 +11,9 @@ import Foundation
 extension EndToEndBenchmark {
     /// `e2e-10000` (`rewrite: false`) and `discovery-file-10000` (`rewrite: true`: after the window
     /// the file is rewritten with 10 % of the targets replaced, see ``FileRewrite``).
-    static func scale(name: String, targets: Int, perPort: Int, intervalSeconds: Int, rewrite: Bool) -> EndToEndBenchmark {
+    static func scale(name: String, targets: Int, perPort: Int, intervalSeconds: Int, rewrite: Bool)
+        -> EndToEndBenchmark
+    {
         EndToEndBenchmark(name: name) { environment in
             let replaced = rewrite ? targets / 10 : 0
             let scale = EndToEndEnvironment.Scale(
@@ -21,9 +23,11 @@ extension EndToEndBenchmark {
                 windowSeconds: max(environment.context.windowSeconds, 60))
             let refreshSeconds = 5
             let monitoring = rewrite ? try freePort() : nil
-            let phase = rewrite ? FileRewrite(
-                targets: targets, replaced: replaced, refreshSeconds: refreshSeconds,
-                intervalSeconds: intervalSeconds, monitoringPort: monitoring!) : nil
+            let phase =
+                rewrite
+                ? FileRewrite(
+                    targets: targets, replaced: replaced, refreshSeconds: refreshSeconds,
+                    intervalSeconds: intervalSeconds, monitoringPort: monitoring!) : nil
             var result = try await environment.measure(name: name, scale: scale, afterWindow: phase) {
                 server, directory in
                 let file = directory + "/targets.json"
@@ -79,7 +83,7 @@ extension EndToEndBenchmark {
 ///   from 3 intervals before the rename to the end) and how far each one's grid moved (its phase
 ///   before the rename against after it);
 /// - from `/healthz` and `/metrics` (polled every 200 ms), when no removed target was left in
-///   either and every new one was in both.
+///   either, and when every new one was in both (a target enters them with its first poll).
 final class FileRewrite: AfterWindow {
     let targets: Int
     let replaced: Int
@@ -90,9 +94,10 @@ final class FileRewrite: AfterWindow {
     var addresses: [String] = []
     private var rewriteMicros: Int64 = 0
     private var endMicros: Int64 = 0
-    /// Seconds from the rename until `/healthz` and `/metrics` showed the new set; nil: never.
-    private var appliedSeconds: Double?
-    private var healthSeconds: Double?
+    /// Seconds from the rename until no removed target was left in `/healthz` and `/metrics`, and
+    /// until every new one was in both (after its first poll); nil: not within the bound.
+    private var removedGoneSeconds: Double?
+    private var addedPresentSeconds: Double?
 
     init(targets: Int, replaced: Int, refreshSeconds: Int, intervalSeconds: Int, monitoringPort: Int) {
         self.targets = targets
@@ -117,15 +122,14 @@ final class FileRewrite: AfterWindow {
         let addedSet = Set(added)
         // Bounded: three refreshes plus two intervals.
         let limit = Double(3 * refreshSeconds + 2 * intervalSeconds)
-        while elapsed() < limit, appliedSeconds == nil {
-            let health = try await get("/healthz")
-            let healthy = FileRewrite.indices(in: health)
-            if healthSeconds == nil, healthy.isDisjoint(with: removedSet), addedSet.isSubset(of: healthy) {
-                healthSeconds = elapsed()
+        while elapsed() < limit, removedGoneSeconds == nil || addedPresentSeconds == nil {
+            let health = FileRewrite.indices(in: try await get("/healthz"))
+            let series = FileRewrite.indices(in: try await get("/metrics"))
+            if removedGoneSeconds == nil, health.isDisjoint(with: removedSet), series.isDisjoint(with: removedSet) {
+                removedGoneSeconds = elapsed()
             }
-            if healthSeconds != nil {
-                let series = FileRewrite.indices(in: try await get("/metrics"))
-                if series.isDisjoint(with: removedSet), addedSet.isSubset(of: series) { appliedSeconds = elapsed() }
+            if addedPresentSeconds == nil, addedSet.isSubset(of: health), addedSet.isSubset(of: series) {
+                addedPresentSeconds = elapsed()
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -209,8 +213,8 @@ final class FileRewrite: AfterWindow {
             worstShift = max(worstShift, abs(origin(after) - origin(before)))
         }
         figures.append(("rewrite_kept_grid_shift_max_ms", Double(worstShift) / 1000))
-        figures.append(("rewrite_health_applied_s", healthSeconds ?? -1))
-        figures.append(("rewrite_health_and_metrics_applied_s", appliedSeconds ?? -1))
+        figures.append(("rewrite_removed_gone_from_healthz_and_metrics_s", removedGoneSeconds ?? -1))
+        figures.append(("rewrite_added_in_healthz_and_metrics_s", addedPresentSeconds ?? -1))
         figures.append(("rewrite_refresh_s", Double(refreshSeconds)))
         return figures
     }

@@ -96,7 +96,8 @@ extension EndToEndBenchmark {
             return [
                 TargetMemoryResult(
                     name: name, targets: targets, desiredBytes: afterDesired - start,
-                    readerBytes: afterReaders - afterDesired, componentBytes: afterComponents - afterDesired, polledBytes: afterPoll - afterComponents)
+                    readerBytes: afterReaders - afterDesired, componentBytes: afterComponents - afterDesired,
+                    polledBytes: afterPoll - afterComponents)
             ]
         }
     }
