@@ -111,7 +111,7 @@ public final class Shipper: Sendable {
         let (events, eventSink) = AsyncStream<Event>.makeStream()
         // Discarding: an engine that ended (a target removed) leaves nothing behind in the group;
         // a plain task group keeps every finished child until it is awaited, which this loop
-        // never does (measured: about 6 KB per replaced target, for ever).
+        // never does.
         return await withDiscardingTaskGroup(returning: Int32.self) { group in
             group.addTask {
                 for await signal in signals { eventSink.yield(.signal(signal)) }
