@@ -4,6 +4,7 @@
 // points, so memory stays glibc's and free() needs no wrapper.
 #include <stddef.h>
 #include <errno.h>
+#include <malloc.h>
 #include "AllocationCounter.h"
 
 extern void *__libc_malloc(size_t size);
@@ -14,6 +15,11 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 static __thread unsigned long long allocations;
 
 unsigned long long expvastic_thread_allocations(void) { return allocations; }
+
+unsigned long long expvastic_heap_bytes_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
 
 void *malloc(size_t size) {
     allocations++;

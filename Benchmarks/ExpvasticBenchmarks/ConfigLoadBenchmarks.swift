@@ -5,7 +5,8 @@ import Expvastic
 enum ConfigLoadBenchmarks {
     static func load(name: String, readers: Int) -> Benchmark {
         let yaml = BenchmarkConfiguration.yaml(
-            ports: (0..<readers).map { 20_000 + $0 }, sink: "http://127.0.0.1:9", spoolDirectory: "/tmp/unused")
+            targets: (0..<readers).map { "127.0.0.1:\(20_000 + $0)" }, sink: "http://127.0.0.1:9",
+            spoolDirectory: "/tmp/unused")
         return Benchmark(
             name: name,
             unit: "us/load",

@@ -16,7 +16,7 @@ struct EndToEndBenchmark: Sendable {
             let ours = try await environment.measure(name: name, endpoints: endpoints) { server, directory in
                 let configuration = directory + "/expvastic.yml"
                 try BenchmarkConfiguration.yaml(
-                    ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool",
+                    targets: server.targets, sink: server.sink, spoolDirectory: directory + "/spool",
                     writeAheadLog: environment.context.writeAheadLog, gzip: environment.context.gzip
                 ).write(toFile: configuration, atomically: true, encoding: .utf8)
                 return try ChildProcess(
@@ -64,7 +64,7 @@ struct EndToEndBenchmark: Sendable {
         EndToEndBenchmark(name: name) { environment in
             var result = try await environment.measure(name: name, endpoints: endpoints) { server, directory in
                 let targets = directory + "/targets.json"
-                try BenchmarkConfiguration.fileSD(ports: server.ports).write(
+                try BenchmarkConfiguration.fileSD(targets: server.targets, indices: server.targets.indices).write(
                     toFile: targets, atomically: true, encoding: .utf8)
                 let configuration = directory + "/expvastic.yml"
                 try BenchmarkConfiguration.jobYAML(

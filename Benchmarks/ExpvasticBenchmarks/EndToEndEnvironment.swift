@@ -100,17 +100,43 @@ final class EndToEndEnvironment: Sendable {
     func measure(
         name: String, endpoints: Int, start: (FixtureServer, String) throws -> ChildProcess
     ) async throws -> EndToEndResult {
-        let server = try FixtureServer(binary: fixtureServer, endpoints: endpoints, fixture: fixture)
+        try await measure(name: name, scale: Scale(endpoints: endpoints), start: start)
+    }
+
+    /// The shape of one end-to-end run.
+    struct Scale {
+        /// Endpoints the fixture server serves.
+        var endpoints: Int
+        /// Endpoints per port (more than 1: each on its own path).
+        var perPort = 1
+        /// Endpoints `0..<polled` are polled during the window (the rest may come later).
+        var polled: Int?
+        /// The poll interval, milliseconds.
+        var intervalMillis: Int64 = 1000
+        /// Override the context's `--warmup` / `--window` (seconds).
+        var warmUpSeconds: Int?
+        var windowSeconds: Int?
+    }
+
+    func measure(
+        name: String, scale: Scale, afterWindow: AfterWindow? = nil,
+        start: (FixtureServer, String) throws -> ChildProcess
+    ) async throws -> EndToEndResult {
+        let endpoints = scale.polled ?? scale.endpoints
+        let warmUpSeconds = scale.warmUpSeconds ?? context.warmUpSeconds
+        let windowSeconds = scale.windowSeconds ?? context.windowSeconds
+        let server = try FixtureServer(
+            binary: fixtureServer, endpoints: scale.endpoints, perPort: scale.perPort, fixture: fixture)
         defer { server.stop() }
         let directory = try temporaryDirectory(name)
         let poller = try start(server, directory)
         defer { poller.stop() }
         let load = EndToEndResult.loadAverage()
-        try await Task.sleep(for: .seconds(context.warmUpSeconds))
+        try await Task.sleep(for: .seconds(warmUpSeconds))
         guard poller.isRunning else {
             throw BenchmarkError(description: "\(poller.name) exited during warm-up; see \(directory)")
         }
-        let sliceSeconds = Double(context.windowSeconds) / Double(EndToEndEnvironment.slices)
+        let sliceSeconds = Double(windowSeconds) / Double(EndToEndEnvironment.slices)
         var wallMillis: [Int64] = [EndToEndEnvironment.wallMillis()]
         var cpu: [Double] = [poller.cpuSeconds() ?? 0]
         let fixtureCPUStart = server.process.cpuSeconds() ?? 0
@@ -126,9 +152,11 @@ final class EndToEndEnvironment: Sendable {
         let fixtureCPU = (server.process.cpuSeconds() ?? 0) - fixtureCPUStart
         let switches = (poller.contextSwitches() ?? switchesStart) - switchesStart
         let peak = poller.status("VmHWM") ?? 0
+        let resident = poller.status("VmRSS") ?? 0
         let anonymous = poller.status("RssAnon") ?? 0
         // Documents polled at the end of the window reach the sink after the flush interval (1 s).
         try await Task.sleep(for: .seconds(3))
+        try await afterWindow?.run(server: server, poller: poller, directory: directory)
         let report = try await server.report()
         let stopped = poller.stop()
         if stopped != 0 {
@@ -142,9 +170,9 @@ final class EndToEndEnvironment: Sendable {
         reportLog(directory + "/reference.log", name: name)
         let series = (0..<endpoints).map { report.timestamps["app_\($0)"] ?? [] }
         let window = wallMillis[0]..<wallMillis[wallMillis.count - 1]
-        let documents = ScheduleAnalysis(starts: series, interval: 1000, window: window)
+        let documents = ScheduleAnalysis(starts: series, interval: scale.intervalMillis, window: window)
         let arrivals = ScheduleAnalysis(
-            starts: report.arrivals, interval: 1_000_000,
+            starts: Array(report.arrivals.prefix(endpoints)), interval: scale.intervalMillis * 1000,
             window: (window.lowerBound * 1000)..<(window.upperBound * 1000))
         // CPU per 1,000 polls in each slice, polls being the documents whose poll started in it.
         var perSlice: [Double] = []
@@ -162,8 +190,11 @@ final class EndToEndEnvironment: Sendable {
             cpuMicrosPerPoll: totalPolls > 0 ? totalCPU / Double(totalPolls) * 1e6 : 0, peakRSSBytes: peak,
             anonymousBytes: anonymous,
             documents: documents, arrivals: arrivals,
-            fixtureCPUShare: fixtureCPU / Double(context.windowSeconds), loadAverage: load)
+            fixtureCPUShare: fixtureCPU / Double(windowSeconds), loadAverage: load)
         if totalPolls > 0 { result.extras.append(("context_switches_per_poll", Double(switches) / Double(totalPolls))) }
+        result.extras.append(("rss_mb_end_of_window", Double(resident) / 1e6))
+        result.extras.append(("cpu_percent_of_one_core", totalCPU / Double(windowSeconds) * 100))
+        if let afterWindow { result.extras += afterWindow.figures(report) }
         return result
     }
 
@@ -185,4 +216,11 @@ final class EndToEndEnvironment: Sendable {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
+}
+
+/// Work after the measured window, before the sink's report is read (a file rewrite), and the
+/// figures it reads from that report.
+protocol AfterWindow: AnyObject {
+    func run(server: FixtureServer, poller: ChildProcess, directory: String) async throws
+    func figures(_ report: FixtureServer.Report) -> [(key: String, value: Double)]
 }

@@ -3,6 +3,11 @@ import Foundation
 
 /// The Go program under `Benchmarks/fixture-server`: N expvar endpoints with moving counters and an
 /// Elasticsearch-like bulk sink that remembers every document's `@timestamp` per reader.
+///
+/// With `perPort` 1 every endpoint has its own port; with more, that many endpoints share a port,
+/// each on its own path (`127.0.0.1:PORT/t/<index>/debug/vars`), so 10,000 endpoints need 100
+/// listeners instead of 10,000 (this machine's hard descriptor limit is 20,000, and the server
+/// also holds one descriptor per poller connection).
 final class FixtureServer {
     /// What the sink and the endpoints saw.
     struct Report {
@@ -17,7 +22,11 @@ final class FixtureServer {
     }
 
     let process: ChildProcess
+    /// One per listener.
     let ports: [Int]
+    /// One address per endpoint, in index order: `127.0.0.1:PORT`, or `127.0.0.1:PORT/t/I/debug/vars`
+    /// when endpoints share ports.
+    let targets: [String]
     /// `http://127.0.0.1:PORT`
     let sink: String
 
@@ -47,14 +56,17 @@ final class FixtureServer {
         return binary
     }
 
-    init(binary: String, endpoints: Int, fixture: String) throws {
+    init(binary: String, endpoints: Int, perPort: Int = 1, fixture: String) throws {
         process = try ChildProcess(
-            name: "fixture-server", executable: binary, arguments: ["-endpoints", "\(endpoints)", "-fixture", fixture])
-        let line = try process.firstLine(timeoutSeconds: 30)
+            name: "fixture-server", executable: binary,
+            arguments: ["-endpoints", "\(endpoints)", "-per-port", "\(perPort)", "-fixture", fixture])
+        let line = try process.firstLine(timeoutSeconds: 60)
         guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let ports = object["ports"] as? [Int], let sink = object["sink"] as? String, ports.count == endpoints
-        else { throw BenchmarkError(description: "fixture-server said \(line)") }
+            let ports = object["ports"] as? [Int], let targets = object["targets"] as? [String],
+            let sink = object["sink"] as? String, targets.count == endpoints
+        else { throw BenchmarkError(description: "fixture-server said \(line.prefix(500))") }
         self.ports = ports
+        self.targets = targets
         self.sink = sink
     }
 

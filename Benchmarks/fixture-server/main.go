@@ -1,10 +1,19 @@
 // Command fixture-server is the far side of the Expvastic end-to-end benchmark: N Go expvar
-// endpoints with moving counters, each on its own 127.0.0.1 port, and one Elasticsearch-like bulk
-// sink that answers correctly and remembers what it received.
+// endpoints with moving counters on 127.0.0.1, and one Elasticsearch-like bulk sink that answers
+// correctly and remembers what it received.
+//
+// With -per-port 1 (the default) every endpoint has its own port and answers on any path. With
+// -per-port P > 1 the endpoints share ceil(N/P) ports, P per port, each on its own path
+// /t/<index>/debug/vars (so 10,000 endpoints need 100 listeners, not 10,000: a process has a
+// limited number of descriptors, and every listener and every poller connection holds one).
+// Every endpoint's body is distinct (its moving counters are offset by its index).
 //
 // It prints one JSON line on stdout once every listener is up:
 //
-//	{"ports":[...],"sink":"http://127.0.0.1:PORT","pid":123}
+//	{"ports":[...],"targets":["127.0.0.1:PORT" or "127.0.0.1:PORT/t/I/debug/vars",...],
+//	 "sink":"http://127.0.0.1:PORT","pid":123}
+//
+// ports has one entry per listener; targets one address per endpoint, in index order.
 //
 // and runs until stdin closes or SIGTERM/SIGINT arrives. The sink answers:
 //
@@ -283,6 +292,27 @@ func (s *sink) bulk(w http.ResponseWriter, r *http.Request) {
 
 var endpoints []*endpoint
 
+// shared serves the endpoints first..<first+count of one port by path: /t/<index>/...
+type shared struct {
+	first, count int
+}
+
+func (s shared) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if hasPrefix(path, "/t/") {
+		rest := path[len("/t/"):]
+		end := 0
+		for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+			end++
+		}
+		if index, err := strconv.Atoi(rest[:end]); err == nil && index >= s.first && index < s.first+s.count {
+			endpoints[index].ServeHTTP(w, r)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNotFound)
+}
+
 func (s *sink) report(w http.ResponseWriter) {
 	arrivals := make([][]int64, len(endpoints))
 	for i, e := range endpoints {
@@ -322,11 +352,12 @@ func serve(listener net.Listener, handler http.Handler) {
 }
 
 func main() {
-	count := flag.Int("endpoints", 1, "number of expvar endpoints, each on its own port")
+	count := flag.Int("endpoints", 1, "number of expvar endpoints")
+	perPort := flag.Int("per-port", 1, "endpoints per port (more than 1: each on its own path /t/<index>/debug/vars)")
 	fixture := flag.String("fixture", "", "a real Go /debug/vars body to serve (required)")
 	flag.Parse()
-	if *fixture == "" || *count < 0 {
-		fmt.Fprintln(os.Stderr, "usage: fixture-server -fixture FILE [-endpoints N]")
+	if *fixture == "" || *count < 0 || *perPort < 1 {
+		fmt.Fprintln(os.Stderr, "usage: fixture-server -fixture FILE [-endpoints N] [-per-port P]")
 		os.Exit(64)
 	}
 	body, err := os.ReadFile(*fixture)
@@ -335,22 +366,38 @@ func main() {
 		os.Exit(1)
 	}
 	shape := parseTemplate(bytes.TrimSpace(body))
-	ports := make([]int, *count)
+	ports := []int{}
+	targets := make([]string, *count)
 	for i := 0; i < *count; i++ {
+		endpoints = append(endpoints, &endpoint{index: i, template: shape})
+	}
+	for first := 0; first < *count; first += *perPort {
 		listener := listen()
-		e := &endpoint{index: i, template: shape}
-		endpoints = append(endpoints, e)
-		ports[i] = listener.Addr().(*net.TCPAddr).Port
-		serve(listener, e)
+		port := listener.Addr().(*net.TCPAddr).Port
+		ports = append(ports, port)
+		if *perPort == 1 {
+			targets[first] = fmt.Sprintf("127.0.0.1:%d", port)
+			serve(listener, endpoints[first])
+			continue
+		}
+		n := *perPort
+		if first+n > *count {
+			n = *count - first
+		}
+		for i := first; i < first+n; i++ {
+			targets[i] = fmt.Sprintf("127.0.0.1:%d/t/%d/debug/vars", port, i)
+		}
+		serve(listener, shared{first, n})
 	}
 	sinkListener := listen()
 	serve(sinkListener, &sink{timestamps: map[string][]int64{}})
 	hello, _ := json.Marshal(struct {
-		Ports  []int  `json:"ports"`
-		Sink   string `json:"sink"`
-		PID    int    `json:"pid"`
-		Moving int    `json:"moving_counters"`
-	}{ports, fmt.Sprintf("http://127.0.0.1:%d", sinkListener.Addr().(*net.TCPAddr).Port), os.Getpid(), len(shape.base)})
+		Ports   []int    `json:"ports"`
+		Targets []string `json:"targets"`
+		Sink    string   `json:"sink"`
+		PID     int      `json:"pid"`
+		Moving  int      `json:"moving_counters"`
+	}{ports, targets, fmt.Sprintf("http://127.0.0.1:%d", sinkListener.Addr().(*net.TCPAddr).Port), os.Getpid(), len(shape.base)})
 	fmt.Println(string(hello))
 
 	done := make(chan struct{}, 2)

@@ -6,4 +6,7 @@
 /// functions process-wide with counting wrappers around glibc's own.
 unsigned long long expvastic_thread_allocations(void);
 
+/// Bytes of heap in use by the whole process (glibc's `mallinfo2()`: `uordblks + hblkhd`, mmapped blocks included).
+unsigned long long expvastic_heap_bytes_in_use(void);
+
 #endif

@@ -109,9 +109,36 @@ public final class MetricsRegistry: MetricsFactory {
         case timer(Timer)
     }
 
+    /// Every series, in creation order, findable by any of its labels: a target that goes away
+    /// takes its series with it in time proportional to its own series, not to all of them (with
+    /// 10,000 targets, scanning every series per removed target made replacing 1,000 targets cost
+    /// seconds of CPU).
     private struct State: ~Copyable {
-        var entries: [MetricKey: Entry] = [:]
-        var order: [MetricKey] = []
+        var entries: [MetricKey: (entry: Entry, position: Int)] = [:]
+        /// Creation order; a removed series leaves a hole until more than half are holes.
+        var order: [MetricKey?] = []
+        var holes = 0
+        var byLabel: [MetricKey.Label: Set<MetricKey>] = [:]
+
+        mutating func add(_ key: MetricKey, _ entry: Entry) {
+            entries[key] = (entry, order.count)
+            order.append(key)
+            for label in key.labels { byLabel[label, default: []].insert(key) }
+        }
+
+        mutating func remove(_ key: MetricKey) {
+            guard let position = entries.removeValue(forKey: key)?.position else { return }
+            order[position] = nil
+            holes += 1
+            for label in key.labels {
+                byLabel[label]?.remove(key)
+                if byLabel[label]?.isEmpty == true { byLabel[label] = nil }
+            }
+            guard holes > 64, holes * 2 > order.count else { return }
+            order.removeAll { $0 == nil }
+            holes = 0
+            for (position, key) in order.enumerated() { entries[key!]?.position = position }
+        }
     }
 
     private let state = Mutex(State())
@@ -129,33 +156,30 @@ public final class MetricsRegistry: MetricsFactory {
 
     public func counter(_ key: MetricKey) -> Counter {
         state.withLock { state in
-            if case .counter(let existing)? = state.entries[key] { return existing }
+            if case .counter(let existing)? = state.entries[key]?.entry { return existing }
             precondition(state.entries[key] == nil, "metric \(key) registered with another kind")
             let made = Counter()
-            state.entries[key] = .counter(made)
-            state.order.append(key)
+            state.add(key, .counter(made))
             return made
         }
     }
 
     public func gauge(_ key: MetricKey) -> Gauge {
         state.withLock { state in
-            if case .gauge(let existing)? = state.entries[key] { return existing }
+            if case .gauge(let existing)? = state.entries[key]?.entry { return existing }
             precondition(state.entries[key] == nil, "metric \(key) registered with another kind")
             let made = Gauge()
-            state.entries[key] = .gauge(made)
-            state.order.append(key)
+            state.add(key, .gauge(made))
             return made
         }
     }
 
     public func timer(_ key: MetricKey) -> Timer {
         state.withLock { state in
-            if case .timer(let existing)? = state.entries[key] { return existing }
+            if case .timer(let existing)? = state.entries[key]?.entry { return existing }
             precondition(state.entries[key] == nil, "metric \(key) registered with another kind")
             let made = Timer()
-            state.entries[key] = .timer(made)
-            state.order.append(key)
+            state.add(key, .timer(made))
             return made
         }
     }
@@ -163,20 +187,26 @@ public final class MetricsRegistry: MetricsFactory {
     @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
         precondition(!labels.isEmpty, "removing every series is not a release")
         return state.withLock { state in
-            let gone = Set(state.order.filter { key in labels.allSatisfy(key.labels.contains) })
-            guard !gone.isEmpty else { return 0 }
-            for key in gone { state.entries[key] = nil }
-            state.order.removeAll(where: gone.contains)
+            // The series carrying the rarest of the labels are the only candidates.
+            var candidates: Set<MetricKey> = []
+            for (index, label) in labels.enumerated() {
+                let carrying = state.byLabel[label] ?? []
+                if index == 0 || carrying.count < candidates.count { candidates = carrying }
+            }
+            let gone = candidates.filter { key in labels.allSatisfy(key.labels.contains) }
+            for key in gone { state.remove(key) }
             return gone.count
         }
     }
 
     /// How many series exist.
-    public var seriesCount: Int { state.withLock { $0.order.count } }
+    public var seriesCount: Int { state.withLock { $0.entries.count } }
 
     /// Every series in creation order with its current value.
     public func snapshot() -> [(key: MetricKey, value: Value)] {
-        let entries: [(MetricKey, Entry)] = state.withLock { state in state.order.map { ($0, state.entries[$0]!) } }
+        let entries: [(MetricKey, Entry)] = state.withLock { state in
+            state.order.compactMap { key in key.map { ($0, state.entries[$0]!.entry) } }
+        }
         return entries.map { key, entry in
             switch entry {
             case .counter(let c): (key, .counter(c.value))
@@ -188,7 +218,7 @@ public final class MetricsRegistry: MetricsFactory {
 
     /// The current value of one series, if it exists (for tests and health checks).
     public func value(_ key: MetricKey) -> Value? {
-        let entry: Entry? = state.withLock { $0.entries[key] }
+        let entry: Entry? = state.withLock { $0.entries[key]?.entry }
         switch entry {
         case .counter(let c)?: return .counter(c.value)
         case .gauge(let g)?: return .gauge(g.value)

@@ -139,4 +139,58 @@ import Testing
         _ = reconciler.stopped(.recorder("file"))
         #expect(reconciler.isIdle)
     }
+
+    /// 1,000 targets with 10 % replaced and 10 % changed: the desire stops exactly the 200 and
+    /// starts the 100 new ones; each stopped target that ends brings back exactly itself when it is
+    /// still wanted (changed) and nothing when it is not (removed), whatever the order they end in.
+    @Test func aTenPercentRewriteOfAThousandTargetsTouchesOnlyThose() {
+        var reconciler = Reconciler()
+        let es = Self.recorder("es")
+        func endpoint(_ index: Int) -> String { "http://127.0.0.1:\(20_000 + index)/debug/vars" }
+        let before = (0..<1000).map { Self.target("api", endpoint($0), recorders: ["es"]) }
+        _ = reconciler.desire(Self.state(recorders: [es], targets: before))
+        var after = before.enumerated().filter { $0.offset % 10 != 0 }.map { index, target in
+            index % 10 == 5 ? Self.target("api", target.0.endpoint, interval: .seconds(5), recorders: ["es"]) : target
+        }
+        let added = (1000..<1100).map { Self.target("api", endpoint($0), recorders: ["es"]) }
+        after += added
+        let actions = reconciler.desire(Self.state(recorders: [es], targets: after))
+        let removed = Set(stride(from: 0, to: 1000, by: 10).map { before[$0].0 })
+        let changed = Set(stride(from: 5, to: 1000, by: 10).map { before[$0].0 })
+        let stops = actions.compactMap { if case .stopTarget(let id) = $0 { id } else { nil } }
+        let starts = actions.compactMap { if case .startTarget(let id, _) = $0 { id } else { nil } }
+        #expect(Set(stops) == removed.union(changed))
+        #expect(stops.count == 200)
+        #expect(Set(starts) == Set(added.map(\.0)))
+        #expect(actions.count == 300)
+        // End them in reverse order.
+        for id in stops.reversed() {
+            let next = reconciler.stopped(.target(id))
+            if changed.contains(id) {
+                let wanted = after.first { $0.0 == id }!
+                #expect(next == [.startTarget(id, wanted.1)])
+            } else {
+                #expect(next.isEmpty, "removed \(id) came back: \(next)")
+            }
+        }
+        #expect(reconciler.isSettled)
+        #expect(reconciler.running == Self.state(recorders: [es], targets: after))
+    }
+
+    /// A recorder change waits for the last of many stopping targets that feed it, not the first.
+    @Test func aChangedRecorderStopsOnlyOnceItsLastFeederEnded() {
+        var reconciler = Reconciler()
+        _ = reconciler.desire(Self.state(recorders: [Self.recorder("es")], targets: [a1, a2, a3]))
+        let moved = Self.recorder("es", path: "/tmp/elsewhere")
+        let actions = reconciler.desire(Self.state(recorders: [moved], targets: [a1, a2, a3]))
+        #expect(Self.names(actions) == ["stop \(a1.0)", "stop \(a2.0)", "stop \(a3.0)"])
+        #expect(reconciler.stopped(.target(a2.0)).isEmpty)
+        #expect(reconciler.stopped(.target(a1.0)).isEmpty)
+        #expect(Self.names(reconciler.stopped(.target(a3.0))) == ["stop recorder es"])
+        #expect(
+            Self.names(reconciler.stopped(.recorder("es"))) == [
+                "start recorder es", "start \(a1.0)", "start \(a2.0)", "start \(a3.0)",
+            ])
+        #expect(reconciler.isSettled)
+    }
 }

@@ -1,0 +1,44 @@
+import Expvastic
+import Testing
+
+/// The registry's series table: creation order, removal by labels, and the holes removals leave.
+@Suite struct MetricsRegistryTests {
+    static func labels(_ index: Int) -> [MetricKey.Label] {
+        [MetricKey.Label("reader", "api"), MetricKey.Label("endpoint", "http://127.0.0.1:\(20_000 + index)/")]
+    }
+
+    /// Many targets come and go (enough holes to compact the order several times): what is left
+    /// keeps its creation order and its values, and a removed target's series are all gone.
+    @Test func removingManyTargetsKeepsTheOthersInCreationOrder() {
+        let registry = MetricsRegistry()
+        registry.counter(MetricKey("documents_sent", labels: [MetricKey.Label("recorder", "es")])).increment(by: 7)
+        for index in 0..<300 {
+            registry.counter(MetricKey("polls_ok", labels: Self.labels(index))).increment(by: Int64(index))
+            registry.timer(MetricKey("poll_latency", labels: Self.labels(index))).record(nanos: UInt64(index))
+        }
+        for index in stride(from: 0, to: 300, by: 3) {
+            #expect(registry.removeSeries(labelled: Self.labels(index)) == 2)
+        }
+        // Labels in another order name the same series.
+        #expect(registry.removeSeries(labelled: Self.labels(1).reversed()) == 2)
+        #expect(registry.removeSeries(labelled: Self.labels(1)) == 0)
+        #expect(registry.removeSeries(labelled: [MetricKey.Label("endpoint", "nowhere")]) == 0)
+        let kept = (0..<300).filter { $0 % 3 != 0 && $0 != 1 }
+        var expected = ["documents_sent{recorder=es}"]
+        for index in kept {
+            expected.append(MetricKey("polls_ok", labels: Self.labels(index)).description)
+            expected.append(MetricKey("poll_latency", labels: Self.labels(index)).description)
+        }
+        let snapshot = registry.snapshot()
+        #expect(snapshot.map(\.key.description) == expected)
+        #expect(registry.seriesCount == expected.count)
+        #expect(registry.value(MetricKey("polls_ok", labels: Self.labels(299))) == .counter(299))
+        #expect(registry.value(MetricKey("polls_ok", labels: Self.labels(3))) == nil)
+        // Series made after the removals come last; the reader's label removes all of its series.
+        registry.counter(MetricKey("polls_ok", labels: Self.labels(3))).increment()
+        #expect(snapshot.count + 1 == registry.seriesCount)
+        #expect(registry.snapshot().last?.key == MetricKey("polls_ok", labels: Self.labels(3)))
+        #expect(registry.removeSeries(labelled: [MetricKey.Label("reader", "api")]) == 2 * kept.count + 1)
+        #expect(registry.snapshot().map(\.key.description) == ["documents_sent{recorder=es}"])
+    }
+}
