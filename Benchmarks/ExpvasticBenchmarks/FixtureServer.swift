@@ -47,9 +47,10 @@ final class FixtureServer {
         return binary
     }
 
-    init(binary: String, endpoints: Int, fixture: String) throws {
+    init(binary: String, endpoints: Int, fixture: String, arguments: [String] = []) throws {
         process = try ChildProcess(
-            name: "fixture-server", executable: binary, arguments: ["-endpoints", "\(endpoints)", "-fixture", fixture])
+            name: "fixture-server", executable: binary,
+            arguments: ["-endpoints", "\(endpoints)", "-fixture", fixture] + arguments)
         let line = try process.firstLine(timeoutSeconds: 30)
         guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let ports = object["ports"] as? [Int], let sink = object["sink"] as? String, ports.count == endpoints
