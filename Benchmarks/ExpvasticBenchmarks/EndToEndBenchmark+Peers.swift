@@ -109,7 +109,9 @@ extension EndToEndBenchmark {
     ) throws -> ChildProcess {
         let configuration = directory + "/expvastic.yml"
         try PeerConfiguration.expvasyml(
-            ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool", interval: interval, type: type
+            ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool", interval: interval,
+            type: type,
+            writeAheadLog: environment.context.writeAheadLog, gzip: environment.context.gzip
         ).write(toFile: configuration, atomically: true, encoding: .utf8)
         return try ChildProcess(
             name: "expvasyml", executable: environment.expvasyml, arguments: ["-c", configuration],

@@ -189,17 +189,23 @@ final class EventLoop: Sendable {
                 let event = Epoll.event(at: index, in: events)
                 if event.token != Self.wakeToken { pool.handleEvent(token: event.token, events: event.events) }
             }
-            let (commands, jobs) = takeInbox()
-            for command in commands {
-                if case .shutdown = command {
-                    running = false
-                } else {
-                    pool.handle(command)
-                }
-            }
             pool.fireTimers()
             endDueSleeps()
-            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            // What the events, timers and sleeps queued, and what that queued in turn (a poller's
+            // job starts its request; the request's command starts the exchange), without another
+            // `epoll_wait` in between; a few rounds at most, then the events get their turn again.
+            for _ in 0..<4 {
+                let (commands, jobs) = takeInbox()
+                if commands.isEmpty && jobs.isEmpty { break }
+                for command in commands {
+                    if case .shutdown = command {
+                        running = false
+                    } else {
+                        pool.handle(command)
+                    }
+                }
+                for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            }
         }
         pool.shutdown()
         finishExecutor()

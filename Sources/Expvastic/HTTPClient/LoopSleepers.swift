@@ -1,11 +1,16 @@
 /// The sleeps an ``EventLoop`` ends itself (it is a ``SleepHost``): a pure value type, generic over
 /// what waits, so it is tested without threads.
 ///
-/// The loop waits until the earliest deadline plus that sleeper's slack, then ends every sleep that
-/// is due, so sleeps that fall due close together share one wake-up (as in ``SleepScheduler``).
-/// A cancelled sleeper is taken out at once; its heap entry is dropped when it reaches the top.
+/// The loop waits until the earliest *latest end* (deadline plus slack) of any sleeper, then ends
+/// every sleep whose deadline has passed, so sleeps that fall due close together share one wake-up
+/// (as in ``SleepScheduler``); a sleeper with a large slack (a periodic sync) never delays one with
+/// a small slack (a poll). A cancelled sleeper is taken out at once; its heap entries are dropped
+/// when they reach the top.
 struct LoopSleepers<Waiter> {
+    /// By deadline: who is due.
     private var heap = TimerHeap()
+    /// By deadline plus slack: when the loop must wake.
+    private var latest = TimerHeap()
     private var waiting: [UInt64: (deadline: UInt64, slack: UInt64, waiter: Waiter)] = [:]
     /// Ids cancelled before their sleeper was added.
     private var cancelledEarly: Set<UInt64> = []
@@ -20,6 +25,8 @@ struct LoopSleepers<Waiter> {
         if cancelledEarly.remove(id) != nil || isClosed { return false }
         waiting[id] = (deadline, slack, waiter)
         heap.push(deadline: deadline, id: id)
+        let (end, overflow) = deadline.addingReportingOverflow(slack)
+        latest.push(deadline: overflow ? .max : end, id: id)
         return true
     }
 
@@ -34,12 +41,11 @@ struct LoopSleepers<Waiter> {
     /// Forgets an id that ``cancel(id:)`` may have left behind (the sleeper ended before it ran).
     mutating func forget(id: UInt64) { cancelledEarly.remove(id) }
 
-    /// When the loop should wake: the earliest deadline plus its slack; nil when nobody sleeps.
+    /// When the loop should wake: the earliest deadline plus slack of any sleeper; nil when nobody sleeps.
     mutating func wakeTime() -> UInt64? {
-        while let first = heap.first, waiting[first.id]?.deadline != first.deadline { heap.popFirst() }
-        guard let first = heap.first, let entry = waiting[first.id] else { return nil }
-        let (sum, overflow) = entry.deadline.addingReportingOverflow(entry.slack)
-        return overflow ? .max : sum
+        // Entries of sleepers that ended or left (ids are never reused).
+        while let first = latest.first, waiting[first.id] == nil { latest.popFirst() }
+        return latest.first?.deadline
     }
 
     /// Takes out every sleeper due at `now`, earliest first.
@@ -59,6 +65,7 @@ struct LoopSleepers<Waiter> {
         let left = waiting.values.map { (deadline: $0.deadline, waiter: $0.waiter) }
         waiting = [:]
         heap = TimerHeap()
+        latest = TimerHeap()
         cancelledEarly = []
         return left
     }

@@ -17,6 +17,16 @@ import Testing
         #expect(sleepers.count == 1)
     }
 
+    @Test func aLargeSlackNeverDelaysALaterSleeperWithASmallOne() {
+        var sleepers = LoopSleepers<String>()
+        _ = sleepers.add(id: 1, deadline: 50, slack: 50, waiter: "sync")
+        _ = sleepers.add(id: 2, deadline: 60, slack: 1, waiter: "poll")
+        #expect(sleepers.wakeTime() == 61)
+        // The sync's deadline passed too: it shares the poll's wake-up.
+        #expect(sleepers.takeDue(now: 61) == ["sync", "poll"])
+        #expect(sleepers.wakeTime() == nil)
+    }
+
     @Test func aCancelledSleeperLeavesAndNoLongerDecidesTheWakeTime() {
         var sleepers = LoopSleepers<String>()
         _ = sleepers.add(id: 1, deadline: 100, slack: 0, waiter: "a")
