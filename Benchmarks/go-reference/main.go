@@ -85,7 +85,9 @@ func poll(client *http.Client, url, reader string, interval time.Duration, out *
 		select {
 		case <-stop:
 			return
-		case started := <-ticker.C:
+		case <-ticker.C:
+			// The tick's own time is when it was due; the poll starts now (as expvasyml stamps it).
+			started := time.Now()
 			response, err := client.Get(url)
 			if err != nil {
 				continue

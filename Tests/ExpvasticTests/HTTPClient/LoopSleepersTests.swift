@@ -3,16 +3,20 @@ import Testing
 @testable import Expvastic
 
 @Suite struct LoopSleepersTests {
-    @Test func wakesAtTheEarliestDeadlinePlusItsSlackAndEndsEverySleepDueThen() {
+    @Test func wakesAtTheEarliestLatestEndAndEndsEverySleepDueThen() {
         var sleepers = LoopSleepers<String>()
         #expect(sleepers.wakeTime() == nil)
-        #expect(sleepers.add(id: 1, deadline: 100, slack: 10, waiter: "a"))
-        #expect(sleepers.add(id: 2, deadline: 105, slack: 1, waiter: "b"))
-        #expect(sleepers.add(id: 3, deadline: 200, slack: 3, waiter: "c"))
-        #expect(sleepers.wakeTime() == 110)
+        let added1 = sleepers.add(id: 1, deadline: 100, slack: 10, waiter: "a")
+        #expect(added1)
+        let added2 = sleepers.add(id: 2, deadline: 105, slack: 1, waiter: "b")
+        #expect(added2)
+        let added3 = sleepers.add(id: 3, deadline: 200, slack: 3, waiter: "c")
+        #expect(added3)
+        // b must end by 106 (105 plus its slack), which is before a's latest end (110).
+        #expect(sleepers.wakeTime() == 106)
         #expect(sleepers.takeDue(now: 99).isEmpty)
-        // Woken at 110: both sleeps due by then end on that one wake-up, earliest first.
-        #expect(sleepers.takeDue(now: 110) == ["a", "b"])
+        // Woken at 106: both sleeps due by then end on that one wake-up, earliest first.
+        #expect(sleepers.takeDue(now: 106) == ["a", "b"])
         #expect(sleepers.wakeTime() == 203)
         #expect(sleepers.count == 1)
     }
@@ -41,12 +45,14 @@ import Testing
     @Test func aSleeperCancelledBeforeItArrivesIsRefused() {
         var sleepers = LoopSleepers<String>()
         #expect(sleepers.cancel(id: 7) == nil)
-        #expect(!sleepers.add(id: 7, deadline: 100, slack: 0, waiter: "late"))
+        let added4 = sleepers.add(id: 7, deadline: 100, slack: 0, waiter: "late")
+        #expect(!added4)
         #expect(sleepers.count == 0)
         // An id forgotten after its sleep ended is not refused later (ids are never reused anyway).
         _ = sleepers.cancel(id: 8)
         sleepers.forget(id: 8)
-        #expect(sleepers.add(id: 8, deadline: 100, slack: 0, waiter: "x"))
+        let added5 = sleepers.add(id: 8, deadline: 100, slack: 0, waiter: "x")
+        #expect(added5)
     }
 
     @Test func closingHandsBackEveryoneStillWaitingAndRefusesNewcomers() {
@@ -57,7 +63,8 @@ import Testing
         #expect(left.map(\.waiter).sorted() == ["a", "b"])
         #expect(left.first { $0.waiter == "b" }?.deadline == 50)
         #expect(sleepers.isClosed)
-        #expect(!sleepers.add(id: 3, deadline: 10, slack: 0, waiter: "c"))
+        let added6 = sleepers.add(id: 3, deadline: 10, slack: 0, waiter: "c")
+        #expect(!added6)
         #expect(sleepers.wakeTime() == nil)
     }
 
