@@ -49,9 +49,11 @@ extension ElasticsearchRecorder {
     /// for it (one sync at a time; the next tick skips while one runs). Ends when the recorder's
     /// loop does; ``closeWriteAheadLog()`` queues behind a sync still running.
     ///
-    /// On a ``HostedClock`` (the HTTP loop's timers, see ``syncClock``) the timer waits half the
-    /// interval with the other half as slack: the sync starts within the interval, and usually on
-    /// a wake-up the loop makes anyway for a poll instead of one of its own.
+    /// On a ``HostedClock`` (the HTTP loop's timers, see ``syncClock``) the timer waits 90 % of the
+    /// interval with the last 10 % as slack: the sync starts within the interval, never sooner
+    /// than 90 % of it after the last, and often on a wake-up the loop makes anyway for a poll
+    /// instead of one of its own. (Half and half synced up to twice as often when polls woke the
+    /// loop every few milliseconds.)
     func syncPeriodically(_ writeAheadLog: WriteAheadLog, clock: any TimeSource) async {
         let interval = configuration.walSyncInterval.nanoseconds
         let running = SyncInFlight()
@@ -59,7 +61,7 @@ extension ElasticsearchRecorder {
             let now = clock.monotonicNanos()
             do {
                 if let hosted = clock as? HostedClock {
-                    try await hosted.sleep(untilMonotonic: now &+ interval / 2, slack: interval - interval / 2)
+                    try await hosted.sleep(untilMonotonic: now &+ interval - interval / 10, slack: interval / 10)
                 } else {
                     try await clock.sleep(untilMonotonic: now &+ interval)
                 }
