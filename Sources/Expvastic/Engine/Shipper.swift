@@ -72,6 +72,9 @@ public final class Shipper: Sendable {
 
     private enum Event: Sendable {
         case signal(Int32)
+        /// The signal stream ended (its source, e.g. the pool's signal relay, stopped): stop as on
+        /// SIGTERM unless already stopping — never the "again: exiting now" of a second signal.
+        case signalsEnded
         /// A component the reconciler asked to stop has ended.
         case ended(Reconciler.Component)
         /// A discovery source answered with a new target set.
@@ -115,7 +118,7 @@ public final class Shipper: Sendable {
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await signal in signals { eventSink.yield(.signal(signal)) }
-                eventSink.yield(.signal(SIGTERM))
+                eventSink.yield(.signalsEnded)
             }
             if let filter {
                 group.addTask {
@@ -188,6 +191,12 @@ public final class Shipper: Sendable {
                     release(component, in: &running)
                     perform(running.reconciler.stopped(component), in: &running, group: &group, sink: eventSink)
                     finishIfIdle()
+                case .signalsEnded:
+                    guard !running.shuttingDown else { continue }
+                    let timeout = running.configuration.settings.shutdownTimeout
+                    logger.info(
+                        "signals ended: stopping; flushing recorders", ["shutdown.timeout": GoDuration.format(timeout)])
+                    beginShutdown(timeout: timeout)
                 case .signal(let number):
                     if running.shuttingDown {
                         logger.warn("\(SignalSource.name(number)) again: exiting now; spooled data is kept")
