@@ -94,13 +94,31 @@ final class EndToEndEnvironment: Sendable {
 
     static let slices = 5
 
+    /// How a measurement counts polls.
+    enum PollCount: Sendable {
+        /// Documents in the sink whose `@timestamp` lies in the slice (one document per poll).
+        case documents
+        /// GETs that reached the fixture's endpoints in the slice (pollers that do not write to
+        /// the sink, or write several documents per poll).
+        case arrivals
+    }
+
     /// Starts a fixture server with `endpoints` endpoints and the poller `start` returns, waits the
     /// warm-up, then measures for the window (CPU in `slices` slices), waits for the last bulk
-    /// requests, and reads the sink's report.
+    /// requests, and reads the sink's report. `intervalMillis` is the pollers' interval (for the
+    /// jitter analysis); `fixture` replaces the 4 KB expvar body and `serverArguments` are added
+    /// to the fixture server's (`-content-type`).
     func measure(
-        name: String, endpoints: Int, start: (FixtureServer, String) throws -> ChildProcess
+        name: String, endpoints: Int, intervalMillis: Int = 1000, pollCount: PollCount = .documents,
+        fixture: String? = nil, serverArguments: [String] = [],
+        start: (FixtureServer, String) throws -> ChildProcess
     ) async throws -> EndToEndResult {
-        try await measure(name: name, scale: Scale(endpoints: endpoints), start: start)
+        var scale = Scale(endpoints: endpoints)
+        scale.intervalMillis = Int64(intervalMillis)
+        scale.pollCount = pollCount
+        scale.fixture = fixture
+        scale.serverArguments = serverArguments
+        return try await measure(name: name, scale: scale, start: start)
     }
 
     /// The shape of one end-to-end run.
@@ -116,6 +134,11 @@ final class EndToEndEnvironment: Sendable {
         /// Override the context's `--warmup` / `--window` (seconds).
         var warmUpSeconds: Int?
         var windowSeconds: Int?
+        var pollCount = PollCount.documents
+        /// Replaces the 4 KB expvar body.
+        var fixture: String?
+        /// Added to the fixture server's arguments (`-content-type`).
+        var serverArguments: [String] = []
     }
 
     func measure(
@@ -126,7 +149,8 @@ final class EndToEndEnvironment: Sendable {
         let warmUpSeconds = scale.warmUpSeconds ?? context.warmUpSeconds
         let windowSeconds = scale.windowSeconds ?? context.windowSeconds
         let server = try FixtureServer(
-            binary: fixtureServer, endpoints: scale.endpoints, perPort: scale.perPort, fixture: fixture)
+            binary: fixtureServer, endpoints: scale.endpoints, perPort: scale.perPort,
+            fixture: scale.fixture ?? fixture, arguments: scale.serverArguments)
         defer { server.stop() }
         let directory = try temporaryDirectory(name)
         let poller = try start(server, directory)
@@ -145,7 +169,8 @@ final class EndToEndEnvironment: Sendable {
         for slice in 1...EndToEndEnvironment.slices {
             let due = startMonotonic + UInt64(Double(slice) * sliceSeconds * 1e9)
             let now = DispatchTime.now().uptimeNanoseconds
-            if due > now { usleep(UInt32((due - now) / 1000)) }
+            // Task.sleep, not usleep: measurements of peers run side by side on the cooperative pool.
+            if due > now { try await Task.sleep(nanoseconds: due - now) }
             wallMillis.append(EndToEndEnvironment.wallMillis())
             cpu.append(poller.cpuSeconds() ?? cpu.last ?? 0)
         }
@@ -179,7 +204,13 @@ final class EndToEndEnvironment: Sendable {
         var totalPolls = 0
         for slice in 0..<EndToEndEnvironment.slices {
             let range = wallMillis[slice]..<wallMillis[slice + 1]
-            let polls = series.reduce(0) { $0 + $1.filter { range.contains($0) }.count }
+            let polls: Int
+            switch scale.pollCount {
+            case .documents: polls = series.reduce(0) { $0 + $1.filter { range.contains($0) }.count }
+            case .arrivals:
+                let micros = (range.lowerBound * 1000)..<(range.upperBound * 1000)
+                polls = report.arrivals.reduce(0) { $0 + $1.filter { micros.contains($0) }.count }
+            }
             totalPolls += polls
             if polls > 0 { perSlice.append((cpu[slice + 1] - cpu[slice]) / Double(polls) * 1000) }
         }

@@ -56,10 +56,10 @@ final class FixtureServer {
         return binary
     }
 
-    init(binary: String, endpoints: Int, perPort: Int = 1, fixture: String) throws {
+    init(binary: String, endpoints: Int, perPort: Int = 1, fixture: String, arguments: [String] = []) throws {
         process = try ChildProcess(
             name: "fixture-server", executable: binary,
-            arguments: ["-endpoints", "\(endpoints)", "-per-port", "\(perPort)", "-fixture", fixture])
+            arguments: ["-endpoints", "\(endpoints)", "-per-port", "\(perPort)", "-fixture", fixture] + arguments)
         let line = try process.firstLine(timeoutSeconds: 60)
         guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let ports = object["ports"] as? [Int], let targets = object["targets"] as? [String],

@@ -20,6 +20,12 @@ let allEndToEnd: [EndToEndBenchmark] = [
     EndToEndBenchmark.polling(name: "e2e-1", endpoints: 1),
     EndToEndBenchmark.polling(name: "e2e-100", endpoints: 100),
     EndToEndBenchmark.polling(name: "e2e-1000", endpoints: 1000),
+    // Side by side with peers, in the same seconds (EndToEndBenchmark+Peers.swift).
+    EndToEndBenchmark.perPoll(name: "poll-1", readers: 1, intervalMillis: 20),
+    EndToEndBenchmark.perPoll(name: "poll-10", readers: 10, intervalMillis: 200),
+    EndToEndBenchmark.perPoll(name: "poll-100", readers: 100, intervalMillis: 2000),
+    EndToEndBenchmark.pollingBesideCollectd(name: "e2e-1000-peers", row: "e2e-1000", endpoints: 1000),
+    EndToEndBenchmark.prometheusBesidePrometheus(name: "e2e-prom-1000", endpoints: 1000),
     EndToEndBenchmark.idle(name: "idle-rss"),
     EndToEndBenchmark.discovery(name: "discovery-file-1000", endpoints: 1000),
     // 10,000 targets every 10 s from a file_sd file, 100 endpoints per port (by path): at least

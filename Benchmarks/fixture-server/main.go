@@ -15,7 +15,8 @@
 //
 // ports has one entry per listener; targets one address per endpoint, in index order.
 //
-// and runs until stdin closes or SIGTERM/SIGINT arrives. The sink answers:
+// and runs until stdin closes or SIGTERM/SIGINT arrives. -content-type sets the endpoints'
+// Content-Type ("text/plain; version=0.0.4" serves a Prometheus text -fixture). The sink answers:
 //
 //	GET  /                          an Elasticsearch 8.x version document
 //	PUT  /_index_template/*, /_template/*   200 {"acknowledged":true}
@@ -129,6 +130,10 @@ func (t template) render(buffer []byte, polls int64, endpoint int) []byte {
 	return append(buffer, t.parts[len(t.parts)-1]...)
 }
 
+// contentType is what the endpoints answer with (-content-type; a Prometheus text body with
+// "text/plain; version=0.0.4").
+var contentType = "application/json; charset=utf-8"
+
 type endpoint struct {
 	index    int
 	template template
@@ -146,7 +151,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.polls++
 	e.buffer = e.template.render(e.buffer, e.polls, e.index)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(e.buffer)))
 	_, _ = w.Write(e.buffer)
 	e.mu.Unlock()
@@ -355,6 +360,7 @@ func main() {
 	count := flag.Int("endpoints", 1, "number of expvar endpoints")
 	perPort := flag.Int("per-port", 1, "endpoints per port (more than 1: each on its own path /t/<index>/debug/vars)")
 	fixture := flag.String("fixture", "", "a real Go /debug/vars body to serve (required)")
+	flag.StringVar(&contentType, "content-type", contentType, "the endpoints' Content-Type (e.g. text/plain; version=0.0.4 for a Prometheus body)")
 	flag.Parse()
 	if *fixture == "" || *count < 0 || *perPort < 1 {
 		fmt.Fprintln(os.Stderr, "usage: fixture-server -fixture FILE [-endpoints N] [-per-port P]")

@@ -82,7 +82,8 @@ extension ComponentFactory {
                             endpoints: etcd.endpoints, transport: transport,
                             credentials: etcd.username.map { ($0, etcd.password?.value ?? "") }, timeout: etcd.timeout))
                 }
-            }
+            },
+            pollExecutor: (transport as? SocketHTTPTransport)?.pollExecutor()
         )
     }
 }

@@ -6,6 +6,10 @@ public struct ComponentFactory: Sendable {
     /// Makes the fetcher of one discovery source of a job; default: static lists only (the
     /// standard factory knows every source).
     public var makeTargetFetcher: @Sendable (TargetSourceConfiguration, Logger) -> any TargetFetcher
+    /// Where engines run and sleep: the HTTP client's loop thread in the standard factory (a poll
+    /// then wakes one thread twice: the tick and the response); nil runs them on the global pool
+    /// with the shipper's clock.
+    public var pollExecutor: (any TaskExecutor & SleepHost)?
 
     public init(
         makeReader: @escaping @Sendable (ReaderConfiguration, Logger) throws -> any Reader,
@@ -14,8 +18,10 @@ public struct ComponentFactory: Sendable {
             source, _ in
             guard case .static(let addresses) = source else { return StaticTargetFetcher(addresses: []) }
             return StaticTargetFetcher(addresses: addresses)
-        }
+        },
+        pollExecutor: (any TaskExecutor & SleepHost)? = nil
     ) {
+        self.pollExecutor = pollExecutor
         self.makeReader = makeReader
         self.makeRecorder = makeRecorder
         self.makeTargetFetcher = makeTargetFetcher

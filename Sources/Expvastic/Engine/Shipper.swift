@@ -22,6 +22,9 @@ public final class Shipper: Sendable {
     public typealias Reload = @Sendable () -> Result<Configuration, ShipperError>
 
     private let factory: ComponentFactory
+    /// Where engines run and sleep (``ComponentFactory/pollExecutor``), used only with the real
+    /// clock: the loop's timers are on `CLOCK_MONOTONIC`, a test's manual clock is not.
+    private var pollExecutor: (any TaskExecutor & SleepHost)? { clock is SystemClock ? factory.pollExecutor : nil }
     private let clock: any TimeSource
     private let metrics: any MetricsFactory
     private let logger: Logger
@@ -278,7 +281,7 @@ public final class Shipper: Sendable {
                         interval: spec.reader.interval,
                         backoff: spec.reader.backoff,
                         recorders: spec.recorders.compactMap { running.recorders[$0]?.component },
-                        clock: clock,
+                        clock: pollExecutor.map { HostedClock(base: clock, host: $0) } ?? clock,
                         metrics: metrics,
                         logger: readerLogger,
                         component: component,
@@ -290,7 +293,9 @@ public final class Shipper: Sendable {
                     let unit = Unit(component: engine)
                     running.engines[id] = unit
                     if spec.discovered { running.discoveredEngines.insert(id) }
-                    launch(engine, unit, name: component, in: &group, requestStop: engine.requestStop)
+                    launch(
+                        engine, unit, name: component, in: &group, requestStop: engine.requestStop,
+                        executor: pollExecutor)
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
                         discovered: spec.discovered)
@@ -418,10 +423,10 @@ public final class Shipper: Sendable {
     /// itself opens `stop` too, which ends the wait.
     private func launch<Component>(
         _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
-        requestStop: (@Sendable () -> Bool)? = nil
+        requestStop: (@Sendable () -> Bool)? = nil, executor: (any TaskExecutor)? = nil
     ) {
         let logger = self.logger
-        group.addTask {
+        group.addTask(executorPreference: executor) {
             let returned = Latch()
             await withDiscardingTaskGroup { inner in
                 inner.addTask {

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,6 +11,11 @@ import Synchronization
 /// not already due to look, write to an `eventfd` to wake it. Everything else — connections, the
 /// pool, timers — lives in a ``ConnectionPool`` that only this thread touches. Results go back by
 /// resuming the caller's continuation, so no Swift cooperative thread ever blocks on I/O.
+///
+/// The loop is also a task executor and a ``SleepHost`` (`EventLoop+Executor.swift`): a poller
+/// that runs on it sleeps in this thread's `epoll_wait`, sends its request without an `eventfd`
+/// write, and gets its response on the same thread, so a poll costs two wake-ups (the tick and the
+/// response) instead of one per thread it would otherwise cross.
 final class EventLoop: Sendable {
     /// What callers ask of the loop.
     enum Command: Sendable {
@@ -19,11 +25,15 @@ final class EventLoop: Sendable {
         case shutdown
     }
 
-    private struct Inbox: ~Copyable {
+    struct Inbox: ~Copyable {
         var commands: [Command] = []
+        /// Jobs of tasks that run on this loop (``enqueue(_:)``).
+        var jobs: [UnownedJob] = []
         /// An eventfd write is outstanding; later submitters need not write again.
         var wakePending = false
         var stopped = false
+        /// The loop thread has ended: jobs run elsewhere.
+        var finished = false
     }
 
     /// epoll token of the wake-up eventfd; connection tokens start at 1.
@@ -31,10 +41,14 @@ final class EventLoop: Sendable {
 
     let epollFD: Int32
     private let wakeFD: Int32
-    private let inbox = Mutex(Inbox())
-    private let ids = Atomic<UInt64>(1)
+    let inbox = Mutex(Inbox())
+    let ids = Atomic<UInt64>(1)
+    /// Sleeps this loop ends (``SleepHost``).
+    let sleepers = Mutex(LoopSleepers<SleepWaiter>())
+    /// The loop thread's `pthread_self()`, 0 before it runs.
+    private let thread = Atomic<UInt>(0)
     private let configuration: SocketHTTPTransportConfiguration
-    private let clock: any TimeSource
+    let clock: any TimeSource
     /// How many hosts the pool keeps state for (connections, queued requests, cached addresses);
     /// written by the loop thread, read by anyone.
     let hostsKnown = Atomic<Int>(0)
@@ -92,9 +106,7 @@ final class EventLoop: Sendable {
             if inbox.stopped { return (false, false, false) }
             if Task.isCancelled { return (false, false, true) }
             inbox.commands.append(.start(request))
-            let wake = !inbox.wakePending
-            inbox.wakePending = true
-            return (true, wake, false)
+            return (true, needsWake(&inbox), false)
         }
         if outcome.wake { wake() }
         if !outcome.accepted {
@@ -112,39 +124,61 @@ final class EventLoop: Sendable {
             if inbox.stopped { return (false, false) }
             if case .shutdown = command { inbox.stopped = true }
             inbox.commands.append(command)
-            let wake = !inbox.wakePending
-            inbox.wakePending = true
-            return (true, wake)
+            return (true, needsWake(&inbox))
         }
         if outcome.wake { wake() }
         return outcome.accepted
     }
 
-    private func wake() {
+    /// Whether the caller must write to the eventfd after adding to `inbox`: not on the loop
+    /// thread (it looks at the inbox before it waits again), nor when a write is outstanding.
+    func needsWake(_ inbox: inout Inbox) -> Bool {
+        if isLoopThread || inbox.wakePending { return false }
+        inbox.wakePending = true
+        return true
+    }
+
+    /// True on the loop's own thread.
+    var isLoopThread: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
+
+    func wake() {
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }
 
-    private func takeCommands() -> [Command] {
+    private func takeInbox() -> (commands: [Command], jobs: [UnownedJob]) {
         inbox.withLock { inbox in
             inbox.wakePending = false
-            if inbox.commands.isEmpty { return [] }
-            let commands = inbox.commands
+            if inbox.commands.isEmpty && inbox.jobs.isEmpty { return ([], []) }
+            let taken = (inbox.commands, inbox.jobs)
             inbox.commands.removeAll(keepingCapacity: true)
-            return commands
+            inbox.jobs.removeAll(keepingCapacity: true)
+            return taken
         }
+    }
+
+    /// Milliseconds `epoll_wait` may block: 0 when work is queued, else until the pool's next
+    /// deadline or the earliest sleep (plus its slack), rounded up so the loop never wakes early.
+    private func waitMilliseconds(pool: ConnectionPool) -> Int32 {
+        if inbox.withLock({ !$0.jobs.isEmpty || !$0.commands.isEmpty }) { return 0 }
+        let poolWait = pool.millisecondsUntilNextDeadline()
+        guard let wakeTime = sleepers.withLock({ $0.wakeTime() }) else { return poolWait }
+        let now = clock.monotonicNanos()
+        guard wakeTime > now else { return 0 }
+        let sleepWait = Int32(min((wakeTime - now + 999_999) / 1_000_000, 60_000))
+        return poolWait < 0 ? sleepWait : min(poolWait, sleepWait)
     }
 
     private func run() {
         Self.blockBrokenPipeSignal()
+        thread.store(UInt(pthread_self()), ordering: .relaxed)
         let pool = ConnectionPool(loop: self, configuration: configuration, clock: clock)
         let capacity = 256
         let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventSize, alignment: 8)
         defer { events.deallocate() }
         var running = true
         while running {
-            let count = Epoll.wait(
-                epollFD, events, capacity: Int32(capacity), timeout: pool.millisecondsUntilNextDeadline())
+            let count = Epoll.wait(epollFD, events, capacity: Int32(capacity), timeout: waitMilliseconds(pool: pool))
             if count < 0 {
                 if errno == EINTR { continue }
                 // Not expected with valid descriptors; back off rather than spin.
@@ -155,16 +189,26 @@ final class EventLoop: Sendable {
                 let event = Epoll.event(at: index, in: events)
                 if event.token != Self.wakeToken { pool.handleEvent(token: event.token, events: event.events) }
             }
-            for command in takeCommands() {
-                if case .shutdown = command {
-                    running = false
-                } else {
-                    pool.handle(command)
-                }
-            }
             pool.fireTimers()
+            endDueSleeps()
+            // What the events, timers and sleeps queued, and what that queued in turn (a poller's
+            // job starts its request; the request's command starts the exchange), without another
+            // `epoll_wait` in between; a few rounds at most, then the events get their turn again.
+            for _ in 0..<4 {
+                let (commands, jobs) = takeInbox()
+                if commands.isEmpty && jobs.isEmpty { break }
+                for command in commands {
+                    if case .shutdown = command {
+                        running = false
+                    } else {
+                        pool.handle(command)
+                    }
+                }
+                for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            }
         }
         pool.shutdown()
+        finishExecutor()
     }
 
     /// OpenSSL writes to `https` sockets with `write`, which raises `SIGPIPE` (killing the process)

@@ -89,6 +89,12 @@ public final class SocketHTTPTransport: HTTPTransport {
         return try result.get()
     }
 
+    /// The loop thread as a task executor and sleep host (started if it was not): tasks that
+    /// prefer it poll with two wake-ups each (see ``EventLoop``). Nil once shut down.
+    public func pollExecutor() -> (any TaskExecutor & SleepHost)? {
+        try? eventLoop()
+    }
+
     /// How many hosts (scheme, host, port) the connection pool holds state for: a host is
     /// forgotten once it has no connection open, no request queued and no lookup running, so
     /// targets that go away (discovery, reload) leave nothing behind.

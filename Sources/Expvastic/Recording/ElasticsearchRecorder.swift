@@ -154,7 +154,10 @@ public final class ElasticsearchRecorder: Recorder {
             indexName: configuration.indexName)
         await withDiscardingTaskGroup { group in
             if let writeAheadLog {
-                group.addTask { await self.syncPeriodically(writeAheadLog) }
+                let (executor, syncClock) = self.syncClock
+                group.addTask(executorPreference: executor) {
+                    await self.syncPeriodically(writeAheadLog, clock: syncClock)
+                }
             }
             while true {
                 if Task.isCancelled {

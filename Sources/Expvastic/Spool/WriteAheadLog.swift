@@ -196,6 +196,11 @@ public final class WriteAheadLog: Sendable {
         remove(deletions)
     }
 
+    /// Whether ``sync()`` has anything to do (something was written, rolled or created since).
+    public var needsSync: Bool {
+        state.withLock { !$0.toSync.isEmpty || $0.writerDirty || $0.directoryDirty }
+    }
+
     /// Fsyncs what was written since the last call (the writer, rolled segments and the directory
     /// when a segment was created). The `fsync` runs outside the log's lock, on a duplicate of the
     /// descriptor, so appends go on meanwhile. Returns the number of `fsync` calls made.

@@ -36,4 +36,10 @@ public final class BlockingExecutor: Sendable {
         }
         return try result.get()
     }
+
+    /// Queues `body` after the jobs submitted before it and returns at once: for work whose
+    /// outcome nobody awaits (its own errors are its to report).
+    public func submit(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
 }

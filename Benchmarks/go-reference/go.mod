@@ -1,0 +1,3 @@
+module expvastic/go-reference
+
+go 1.19
