@@ -1,3 +1,9 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticEngine
+import ExpvasticPipeline
+
 /// What `--check` prints on standard output for a valid configuration: a summary of every reader
 /// and recorder with its effective values (secrets masked) and the engine plan.
 public struct CheckReport: Sendable, Equatable {
@@ -46,7 +52,7 @@ public struct CheckReport: Sendable, Equatable {
     }
 
     /// `cluster: member m1, prefix /expvastic/pool-a/, lease_ttl 10s (refresh 1s), etcd http://…`.
-    static func describe(_ cluster: ClusterConfiguration) -> String {
+    package static func describe(_ cluster: ClusterConfiguration) -> String {
         let member = cluster.member ?? "<host name>-<pid> (default)"
         var line =
             "cluster: member \(member), prefix \(cluster.prefix), lease_ttl \(GoDuration.format(cluster.leaseTTL))"
@@ -56,7 +62,7 @@ public struct CheckReport: Sendable, Equatable {
         return line
     }
 
-    static func describe(_ reader: ReaderConfiguration) -> String {
+    package static func describe(_ reader: ReaderConfiguration) -> String {
         var parts = ["\(reader.name): \(reader.kind.rawValue)"]
         if let url = reader.url { parts[0] += " " + url.description }
         if !reader.targets.isEmpty {
@@ -79,7 +85,7 @@ public struct CheckReport: Sendable, Equatable {
         return parts.joined(separator: ", ")
     }
 
-    static func describe(_ recorder: RecorderConfiguration) -> String {
+    package static func describe(_ recorder: RecorderConfiguration) -> String {
         var parts: [String]
         switch recorder.kind {
         case .elasticsearch(let es):

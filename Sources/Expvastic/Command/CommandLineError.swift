@@ -1,3 +1,9 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticEngine
+import ExpvasticPipeline
+
 /// A command line `expvasyml` cannot act on; exits with ``ExitCode/usage`` (64).
 public struct CommandLineError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of usage error; stable across releases.

@@ -1,3 +1,9 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticEngine
+import ExpvasticPipeline
+
 /// Building the configuration the command line asks for.
 extension CommandLineOptions {
     /// Loads `-c FILE`, or builds the flag-mode configuration; `-loglevel` (or, in flag mode,

@@ -1,3 +1,9 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticEngine
+import ExpvasticPipeline
+
 /// What the `expvasyml` command line asks for.
 ///
 /// Options may be written with one or two dashes (`-c`, `--config`, `-check`, `--check`) and take

@@ -1,3 +1,9 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticEngine
+import ExpvasticPipeline
+
 /// The process exit codes of `expvasyml` (BSD `sysexits.h` where one fits).
 public enum ExitCode {
     /// Success, or a clean shutdown after SIGTERM/SIGINT.

@@ -1,3 +1,9 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticEngine
+import ExpvasticPipeline
+
 /// Runs a loaded configuration: the long-running mode and `--once`. Returns the process exit code.
 public enum Launcher {
     /// Runs until SIGTERM/SIGINT; 0 on a clean shutdown, 1 on a runtime failure (e.g. the monitoring
@@ -103,7 +109,7 @@ public enum Launcher {
     /// The pool member of a configuration with a `cluster` section, and its handover period: one
     /// membership refresh plus two of the longest reader interval (the new owner of a target learns
     /// of it within a refresh and polls within an interval).
-    static func poolMember(
+    package static func poolMember(
         _ cluster: ClusterConfiguration, _ configuration: Configuration, _ clock: any TimeSource,
         _ registry: MetricsRegistry, _ logger: Logger
     ) -> (member: PoolMember, handover: Duration) {
@@ -183,7 +189,7 @@ public enum Launcher {
 
     /// `dropped 2 fields (non_finite=1, null=1)` (`dropped 1 field (null=1)`), or nil when the reader
     /// dropped nothing.
-    static func droppedFields(reader: String, in registry: MetricsRegistry) -> String? {
+    package static func droppedFields(reader: String, in registry: MetricsRegistry) -> String? {
         var counts: [(reason: String, count: Int64)] = []
         for (key, value) in registry.snapshot() where key.name == "fields_dropped" {
             guard key.labels.contains(MetricKey.Label("reader", reader)), case .counter(let count) = value, count > 0
@@ -198,7 +204,7 @@ public enum Launcher {
 
     /// The `_index` `--once` prints: that of the first recorder (Elasticsearch or file) in the
     /// reader's plan, in first-seen route order; other recorders' index names are not shown.
-    static func indexName(for engine: Plan.EnginePlan, in configuration: Configuration) -> IndexName {
+    package static func indexName(for engine: Plan.EnginePlan, in configuration: Configuration) -> IndexName {
         for name in engine.recorders {
             switch configuration.recorder(named: name)?.kind {
             case .elasticsearch(let elasticsearch)?: return elasticsearch.indexName

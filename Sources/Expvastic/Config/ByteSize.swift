@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Sizes in bytes, the one rule for every size key (`max_bytes`, `bulk_max_bytes`, `spool_max_bytes`,
 /// `max_body_bytes`, …): a plain integer (`1048576`) or a number and a unit, `512KB` (1000-based:
 /// B, KB, MB, GB, TB) or `5MiB` (1024-based: KiB, MiB, GiB, TiB). Units are case-insensitive and may

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// The optional `cluster` section: this process is one member of a pool of shippers that share
 /// the targets through etcd. Without it, a process runs every target.
 public struct ClusterConfiguration: Sendable, Equatable {

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// One problem found while loading a configuration, with the path of the key it concerns.
 ///
 /// `description` reads `readers.FirstApp.interval: "2" has no unit (try 2s)`; `formatted` adds the

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Flag mode (SPEC §7): one expvar reader and one Elasticsearch recorder from command-line flags
 /// or, for each flag not given, its environment variable. Everything else has its default: the
 /// monitoring endpoint listens on `127.0.0.1:9800` (`-listen` / `LISTEN` changes it) and the

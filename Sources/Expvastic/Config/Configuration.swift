@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// A loaded, validated configuration: what `expvastic.yml` says, with every default filled in.
 public struct Configuration: Sendable, Equatable {
     public var settings: Settings

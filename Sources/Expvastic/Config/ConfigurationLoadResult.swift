@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// What loading a configuration produced: the configuration when there is no error, and every
 /// problem found (errors and warnings) in file order.
 public struct ConfigurationLoadResult: Sendable, Equatable {

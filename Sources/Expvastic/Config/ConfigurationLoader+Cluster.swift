@@ -1,9 +1,12 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// The optional `cluster` section (a pool of shippers on etcd).
 extension ConfigurationLoader {
-    static let clusterKeys = ["etcd", "prefix", "member", "lease_ttl"]
-    static let clusterEtcdKeys = ["endpoints", "username", "password"]
+    package static let clusterKeys = ["etcd", "prefix", "member", "lease_ttl"]
+    package static let clusterEtcdKeys = ["endpoints", "username", "password"]
 
-    mutating func loadCluster(_ node: YAMLNode) -> ClusterConfiguration? {
+    package mutating func loadCluster(_ node: YAMLNode) -> ClusterConfiguration? {
         guard !node.isNull else { return nil }
         let example = "cluster: {etcd: {endpoints: [127.0.0.1:2379]}, prefix: /expvastic/pool-a/}"
         guard node.entries != nil else {

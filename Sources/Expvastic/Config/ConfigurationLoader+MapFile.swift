@@ -1,10 +1,13 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// A reader's `map_file` (SPEC §2.4): `memory_bytes: {FieldPath: b|kb|mb|gb}` and
 /// `gc_types: [FieldPath, …]`, merged over ``FieldMap/defaults``. A missing or invalid file is an
 /// error, never a silent fallback.
 extension ConfigurationLoader {
-    static let mapFileKeys = ["memory_bytes", "gc_types", "conversions"]
+    package static let mapFileKeys = ["memory_bytes", "gc_types", "conversions"]
 
-    mutating func loadMapFile(_ file: String, path: String) -> FieldMap? {
+    package mutating func loadMapFile(_ file: String, path: String) -> FieldMap? {
         let resolved = resolvedPath(file)
         guard FileSystem.kind(of: resolved) == .file else {
             report(

@@ -1,18 +1,21 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Entries of the `readers` section.
 extension ConfigurationLoader {
-    static let readerTypes = ["expvar", "self", "prometheus"]
-    static let commonReaderKeys = [
+    package static let readerTypes = ["expvar", "self", "prometheus"]
+    package static let commonReaderKeys = [
         "type", "type_name", "interval", "timeout", "backoff", "map_file", "include", "exclude", "log_level",
         "max_body_bytes", "max_depth", "max_fields", "split",
     ]
-    static let expvarReaderKeys = ["endpoint", "routepath", "headers", "targets"]
-    static let prometheusReaderKeys = ["max_series", "max_labels", "max_label_value_bytes"]
+    package static let expvarReaderKeys = ["endpoint", "routepath", "headers", "targets"]
+    package static let prometheusReaderKeys = ["max_series", "max_labels", "max_label_value_bytes"]
     /// The most a reader's timeout defaults to.
-    static let defaultTimeoutCap: Duration = .seconds(30)
-    static let defaultRoutePath = "/debug/vars"
-    static let defaultPrometheusRoutePath = "/metrics"
+    package static let defaultTimeoutCap: Duration = .seconds(30)
+    package static let defaultRoutePath = "/debug/vars"
+    package static let defaultPrometheusRoutePath = "/metrics"
 
-    mutating func reader(name: String, node: YAMLNode, path: String) -> ReaderConfiguration? {
+    package mutating func reader(name: String, node: YAMLNode, path: String) -> ReaderConfiguration? {
         guard node.entries != nil else {
             if node.isNull {
                 report(
@@ -118,7 +121,7 @@ extension ConfigurationLoader {
         return reader
     }
 
-    static let splitKeys = ["members_of", "id_field", "key_field", "require"]
+    package static let splitKeys = ["members_of", "id_field", "key_field", "require"]
 
     /// `split: influxdb` or `split: {members_of: …, id_field: …, key_field: …, require: […]}`.
     private mutating func split(_ node: YAMLNode?, path: String) -> SplitConfiguration? {
@@ -227,7 +230,7 @@ extension ConfigurationLoader {
         return headers
     }
 
-    static func isHeaderName(_ name: String) -> Bool {
+    package static func isHeaderName(_ name: String) -> Bool {
         !name.isEmpty
             && name.unicodeScalars.allSatisfy {
                 $0.isASCII && $0.value > 32 && $0.value < 127 && !"()<>@,;:\\\"/[]?={}".unicodeScalars.contains($0)
@@ -235,7 +238,7 @@ extension ConfigurationLoader {
     }
 
     /// A path relative to the configuration file's directory.
-    func resolvedPath(_ path: String) -> String {
+    package func resolvedPath(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         if baseDirectory.isEmpty || baseDirectory == "." { return path }
         return baseDirectory.hasSuffix("/") ? baseDirectory + path : baseDirectory + "/" + path

@@ -1,16 +1,19 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Entries of the `recorders` section.
 extension ConfigurationLoader {
-    static let recorderTypes = ["elasticsearch", "file"]
-    static let elasticsearchKeys = [
+    package static let recorderTypes = ["elasticsearch", "file"]
+    package static let elasticsearchKeys = [
         "type", "log_level", "endpoint", "endpoints", "index_name", "timeout", "backoff", "username", "password",
         "api_key", "bulk_max_docs", "bulk_max_bytes", "flush_interval", "spool_dir", "spool_max_bytes", "template",
         "queue_size", "queue_max_bytes", "dead_letter_max_bytes", "compression", "data_stream", "wal",
         "wal_sync_interval",
     ]
-    static let dataStreamKeys = ["type", "dataset", "namespace"]
-    static let fileKeys = ["type", "log_level", "path", "index_name", "max_bytes", "max_files"]
+    package static let dataStreamKeys = ["type", "dataset", "namespace"]
+    package static let fileKeys = ["type", "log_level", "path", "index_name", "max_bytes", "max_files"]
 
-    mutating func recorder(name: String, node: YAMLNode, path: String) -> RecorderConfiguration? {
+    package mutating func recorder(name: String, node: YAMLNode, path: String) -> RecorderConfiguration? {
         guard node.entries != nil else {
             if node.isNull {
                 report(

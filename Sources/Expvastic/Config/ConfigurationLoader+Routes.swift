@@ -1,30 +1,33 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// The `routes` section: each route connects readers to recorders by name (case-sensitive).
 extension ConfigurationLoader {
-    static let routeKeys = ["readers", "recorders"]
+    package static let routeKeys = ["readers", "recorders"]
 
     /// The routes that loaded, and every name any route mentions (also routes with errors), so that
     /// only components no route refers to are reported unused.
-    struct LoadedRoutes {
-        var routes: [RouteConfiguration] = []
+    package struct LoadedRoutes {
+        package var routes: [RouteConfiguration] = []
         /// Reader names written in some route, defined or not.
-        var mentionedReaders = Set<String>()
+        package var mentionedReaders = Set<String>()
         /// Recorder names written in some route, defined or not.
-        var mentionedRecorders = Set<String>()
+        package var mentionedRecorders = Set<String>()
         /// False when a route (or the whole section) could not be read, so what it names is unknown.
-        var isComplete = true
+        package var isComplete = true
 
         /// Readers of `plan` that no route mentions; none when the routes could not all be read.
-        func unusedReaders(_ plan: Plan) -> [String] {
+        package func unusedReaders(_ plan: Plan) -> [String] {
             isComplete ? plan.unusedReaders.filter { !mentionedReaders.contains($0) } : []
         }
 
         /// Recorders of `plan` that no route mentions; none when the routes could not all be read.
-        func unusedRecorders(_ plan: Plan) -> [String] {
+        package func unusedRecorders(_ plan: Plan) -> [String] {
             isComplete ? plan.unusedRecorders.filter { !mentionedRecorders.contains($0) } : []
         }
     }
 
-    mutating func routes(_ root: YAMLNode, readerNames: [String], recorderNames: [String]) -> LoadedRoutes {
+    package mutating func routes(_ root: YAMLNode, readerNames: [String], recorderNames: [String]) -> LoadedRoutes {
         var loaded = LoadedRoutes()
         guard let node = root["routes"] else {
             report(

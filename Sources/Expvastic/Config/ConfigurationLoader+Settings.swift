@@ -1,9 +1,12 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// The `settings` section.
 extension ConfigurationLoader {
-    static let settingsKeys = ["log_level", "shutdown_timeout", "http"]
-    static let httpKeys = ["listen", "retention"]
+    package static let settingsKeys = ["log_level", "shutdown_timeout", "http"]
+    package static let httpKeys = ["listen", "retention"]
 
-    mutating func loadSettings(_ node: YAMLNode) -> Settings {
+    package mutating func loadSettings(_ node: YAMLNode) -> Settings {
         var settings = Settings()
         if node.isNull { return settings }
         guard node.entries != nil else {
@@ -51,7 +54,7 @@ extension ConfigurationLoader {
     }
 
     /// Why `host:port` is not something the monitoring server can bind, or nil.
-    static func listenProblem(_ text: String) -> String? {
+    package static func listenProblem(_ text: String) -> String? {
         if text.contains("://") { return "must not have a scheme" }
         guard let colon = text.lastIndex(of: ":") else { return "has no port" }
         var host = String(text[..<colon])

@@ -1,13 +1,16 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// A reader's `targets:` list (discovery sources of a job).
 extension ConfigurationLoader {
-    static let targetSourceKinds = ["static", "file", "dns", "http", "etcd"]
-    static let etcdSourceKeys = ["prefix", "endpoints", "refresh", "timeout"]
-    static let fileSourceKeys = ["paths", "refresh"]
-    static let dnsSourceKeys = ["names", "type", "port", "refresh", "nameserver", "timeout"]
-    static let httpSourceKeys = ["url", "refresh", "timeout"]
+    package static let targetSourceKinds = ["static", "file", "dns", "http", "etcd"]
+    package static let etcdSourceKeys = ["prefix", "endpoints", "refresh", "timeout"]
+    package static let fileSourceKeys = ["paths", "refresh"]
+    package static let dnsSourceKeys = ["names", "type", "port", "refresh", "nameserver", "timeout"]
+    package static let httpSourceKeys = ["url", "refresh", "timeout"]
 
     /// Each entry is a one-key mapping: `- static: [...]`, `- file: {...}`, `- dns: {...}`, `- http: {...}`.
-    mutating func targetSources(_ node: YAMLNode?, path: String) -> [TargetSourceConfiguration]? {
+    package mutating func targetSources(_ node: YAMLNode?, path: String) -> [TargetSourceConfiguration]? {
         guard let node, !node.isNull else { return nil }
         guard let items = node.items else {
             report(
@@ -224,7 +227,7 @@ extension ConfigurationLoader {
 
     /// Gives `etcd` sources without `endpoints` those (and the credentials) of `cluster.etcd`; an
     /// error for each when there is no `cluster` section.
-    mutating func completeEtcdSources(_ readers: [ReaderConfiguration], cluster: ClusterConfiguration?)
+    package mutating func completeEtcdSources(_ readers: [ReaderConfiguration], cluster: ClusterConfiguration?)
         -> [ReaderConfiguration]
     {
         var readers = readers

@@ -1,9 +1,12 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Typed reads of single values. Each reports its own problem with the key's path and returns nil,
 /// so the caller can go on and collect the next problem.
 extension ConfigurationLoader {
     /// The text of a scalar after `${NAME}` substitution. Nil (reported) for lists, mappings and
     /// failed substitutions; nil (not reported) for an absent or null value.
-    mutating func text(_ node: YAMLNode?, path: String, expected: String = "a single value") -> String? {
+    package mutating func text(_ node: YAMLNode?, path: String, expected: String = "a single value") -> String? {
         guard let node, !node.isNull else { return nil }
         guard let scalar = node.scalar else {
             report(.error, .wrongType, path, "expected \(expected), got \(node.kindDescription)", line: node.mark.line)
@@ -19,7 +22,9 @@ extension ConfigurationLoader {
     }
 
     /// A required or optional string; `required` reports an absent or empty value as missing.
-    mutating func string(_ node: YAMLNode?, path: String, required: Bool = false, hint: String? = nil) -> String? {
+    package mutating func string(_ node: YAMLNode?, path: String, required: Bool = false, hint: String? = nil)
+        -> String?
+    {
         let value = text(node, path: path)
         if required, node == nil || node?.isNull == true {
             report(.error, .missingKey, path, "missing required key", hint: hint, line: node?.mark.line)
@@ -33,7 +38,7 @@ extension ConfigurationLoader {
     }
 
     /// A positive Go duration (`250ms`, `3s`, `1m30s`).
-    mutating func duration(_ node: YAMLNode?, path: String) -> Duration? {
+    package mutating func duration(_ node: YAMLNode?, path: String) -> Duration? {
         guard let node, let text = text(node, path: path, expected: "a duration such as 3s") else {
             if let node, node.isNull {
                 report(.error, .invalidDuration, path, "has no value", hint: "write a duration such as 3s")
@@ -57,7 +62,7 @@ extension ConfigurationLoader {
     }
 
     /// An integer within `range`, written without quotes.
-    mutating func integer(_ node: YAMLNode?, path: String, range: ClosedRange<Int>) -> Int? {
+    package mutating func integer(_ node: YAMLNode?, path: String, range: ClosedRange<Int>) -> Int? {
         guard let node else { return nil }
         guard let scalar = node.scalar, !node.isNull else {
             report(.error, .wrongType, path, "expected a number, got \(node.kindDescription)", line: node.mark.line)
@@ -81,7 +86,7 @@ extension ConfigurationLoader {
     }
 
     /// A positive size in bytes: an integer or a string such as `5MiB`, `512KB`.
-    mutating func size(_ node: YAMLNode?, path: String) -> Int? {
+    package mutating func size(_ node: YAMLNode?, path: String) -> Int? {
         guard let node else { return nil }
         guard let text = text(node, path: path, expected: "a size such as 5MiB") else {
             if node.isNull { report(.error, .invalidValue, path, "has no value", hint: "write a size such as 5MiB") }
@@ -101,7 +106,7 @@ extension ConfigurationLoader {
     }
 
     /// `true` or `false`, without quotes.
-    mutating func bool(_ node: YAMLNode?, path: String) -> Bool? {
+    package mutating func bool(_ node: YAMLNode?, path: String) -> Bool? {
         guard let node else { return nil }
         guard let scalar = node.scalar, !node.isNull, let text = text(node, path: path) else {
             if node.scalar == nil || node.isNull {
@@ -122,7 +127,7 @@ extension ConfigurationLoader {
     /// is the rule for every list key (route `readers`/`recorders`, `include`, `exclude`,
     /// `endpoints`, `gc_types`); a single string holding commas is an error (see
     /// ``commaSeparatedList(_:)``).
-    mutating func stringList(_ node: YAMLNode?, path: String) -> [String]? {
+    package mutating func stringList(_ node: YAMLNode?, path: String) -> [String]? {
         guard let node else { return nil }
         if node.isNull { return [] }
         if node.scalar != nil {
@@ -158,14 +163,14 @@ extension ConfigurationLoader {
 
     /// For a single string written where a list is expected: nil when it is one value, else the hint
     /// for `"a, b"`, which is one string (YAML splits only `[a, b]` or `- a` lines).
-    static func commaSeparatedList(_ value: String) -> String? {
+    package static func commaSeparatedList(_ value: String) -> String? {
         guard value.contains(",") else { return nil }
         let items = value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         return "write a list: [\(items.joined(separator: ", "))]"
     }
 
     /// An endpoint (`host:port`, `http(s)://host:port/path`); credentials in the URL are never echoed.
-    mutating func endpoint(_ node: YAMLNode?, path: String) -> Endpoint? {
+    package mutating func endpoint(_ node: YAMLNode?, path: String) -> Endpoint? {
         guard let node, let text = text(node, path: path, expected: "one URL") else { return nil }
         switch Endpoint.parse(text) {
         case .success(let endpoint):
@@ -179,7 +184,7 @@ extension ConfigurationLoader {
     }
 
     /// `user:secret@host` → `******@host`.
-    static func redactingCredentials(_ text: String) -> String {
+    package static func redactingCredentials(_ text: String) -> String {
         guard let at = text.lastIndex(of: "@") else { return text }
         let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
         guard start <= at else { return text }
@@ -187,7 +192,7 @@ extension ConfigurationLoader {
     }
 
     /// `debug`, `info`, `warn` or `error`, case-insensitive.
-    mutating func logLevel(_ node: YAMLNode?, path: String) -> LogLevel? {
+    package mutating func logLevel(_ node: YAMLNode?, path: String) -> LogLevel? {
         guard let node, let text = text(node, path: path) else { return nil }
         guard let level = LogLevel(parsing: text) else {
             let names = LogLevel.allCases.map(\.description)
@@ -201,7 +206,7 @@ extension ConfigurationLoader {
     }
 
     /// Glob lists (`include`, `exclude`): non-empty strings.
-    mutating func globs(_ node: YAMLNode?, path: String) -> [String]? {
+    package mutating func globs(_ node: YAMLNode?, path: String) -> [String]? {
         guard let list = stringList(node, path: path) else { return nil }
         if let index = list.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
             report(.error, .invalidValue, "\(path)[\(index)]", "is an empty pattern", line: node?.mark.line)

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Turns `expvastic.yml` into a typed ``Configuration``, collecting every problem with its path
 /// instead of stopping at the first one.
 ///
@@ -7,13 +10,13 @@
 /// Warnings: unknown keys (with a suggestion) and readers or recorders that no route uses;
 /// `strict` turns warnings into errors.
 public struct ConfigurationLoader {
-    let environment: [String: String]
+    package let environment: [String: String]
     /// Where relative `map_file` paths start: the configuration file's directory.
-    let baseDirectory: String
-    let strict: Bool
-    private(set) var diagnostics: [ConfigDiagnostic] = []
+    package let baseDirectory: String
+    package let strict: Bool
+    private(set) package var diagnostics: [ConfigDiagnostic] = []
 
-    init(environment: [String: String], baseDirectory: String, strict: Bool) {
+    package init(environment: [String: String], baseDirectory: String, strict: Bool) {
         self.environment = environment
         self.baseDirectory = baseDirectory
         self.strict = strict
@@ -114,7 +117,7 @@ public struct ConfigurationLoader {
     }
 
     /// Advice for the libyaml messages people meet most.
-    static func syntaxHint(_ message: String) -> String? {
+    package static func syntaxHint(_ message: String) -> String? {
         if message.contains("tab") { return "indent with spaces, not tabs" }
         if message.contains("cannot start any token") { return "quote values that start with %, @ or `" }
         if message.contains("mapping values are not allowed") { return "quote values that contain \": \"" }
@@ -133,7 +136,7 @@ public struct ConfigurationLoader {
 
     // MARK: - Top level
 
-    static let topLevelKeys = ["settings", "readers", "recorders", "routes", "cluster"]
+    package static let topLevelKeys = ["settings", "readers", "recorders", "routes", "cluster"]
 
     private mutating func load(document: YAMLDocument) -> Configuration? {
         for duplicate in document.duplicateKeys { reportDuplicate(duplicate) }
@@ -223,7 +226,7 @@ public struct ConfigurationLoader {
         return named
     }
 
-    static func isEmptyName(_ name: String) -> Bool {
+    package static func isEmptyName(_ name: String) -> Bool {
         let trimmed = name.trimmingWhitespace()
         return trimmed.isEmpty || trimmed == "~" || trimmed.lowercased() == "null"
     }
@@ -247,7 +250,7 @@ public struct ConfigurationLoader {
 
     // MARK: - Reporting
 
-    mutating func report(
+    package mutating func report(
         _ severity: ConfigDiagnostic.Severity, _ code: ConfigDiagnostic.Code, _ path: String, _ message: String,
         hint: String? = nil, line: Int? = nil
     ) {
@@ -255,11 +258,12 @@ public struct ConfigurationLoader {
             ConfigDiagnostic(severity: severity, code: code, path: path, message: message, hint: hint, line: line))
     }
 
-    var errorCount: Int { diagnostics.count { $0.severity == .error } }
+    package var errorCount: Int { diagnostics.count { $0.severity == .error } }
 
     /// Warns about every key of `node` not in `known`, suggesting the closest known key.
     /// `elsewhere` lists keys valid for another type, with the reason they do not apply here.
-    mutating func checkKeys(_ node: YAMLNode, path: String, known: [String], elsewhere: [String: String] = [:]) {
+    package mutating func checkKeys(_ node: YAMLNode, path: String, known: [String], elsewhere: [String: String] = [:])
+    {
         var seen = Set<String>()
         for entry in node.entries ?? [] where !known.contains(entry.key) && seen.insert(entry.key).inserted {
             let keyPath = path.isEmpty ? entry.key : path + "." + entry.key

@@ -1,16 +1,19 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// `${NAME}` references in configuration values, replaced from the process environment so that
 /// secrets stay out of files.
 ///
 /// `${NAME:-fallback}` uses `fallback` when `NAME` is unset or empty; `$${` writes a literal `${`.
 /// Any other `$` is kept as is.
-enum EnvironmentSubstitution {
+package enum EnvironmentSubstitution {
     /// Why a value could not be substituted. Messages never quote the value, which may be a secret.
-    struct Failure: Error, Equatable {
-        var message: String
-        var hint: String
+    package struct Failure: Error, Equatable {
+        package var message: String
+        package var hint: String
     }
 
-    static func substitute(_ text: String, environment: [String: String]) -> Result<String, Failure> {
+    package static func substitute(_ text: String, environment: [String: String]) -> Result<String, Failure> {
         guard text.contains("$") else { return .success(text) }
         var out = ""
         var rest = Substring(text)

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// The values of flag mode (`-reader … -recorder …`, no configuration file) as typed on the command
 /// line; each falls back to an environment variable of the same meaning.
 public struct FlagModeOptions: Sendable, Equatable {

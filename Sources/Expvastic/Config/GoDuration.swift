@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Durations written the way Go's `time.ParseDuration` reads them: `250ms`, `3s`, `1m30s`, `1h`,
 /// `1.5s`, `100us` (or `µs`), `10ns`. A bare number has no unit and is rejected.
 public enum GoDuration {
@@ -141,7 +144,7 @@ public struct GoDurationError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 extension StringProtocol {
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }

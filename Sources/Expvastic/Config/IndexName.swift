@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// An Elasticsearch index name, possibly with a date pattern expanded from the document's
 /// `@timestamp` (UTC): `expvastic-%{+yyyy.MM.dd}`, `%{+yyyy.MM}` or `%{+yyyy}`.
 public struct IndexName: Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// How routes become engines: one engine per reader, with the de-duplicated union of the
 /// recorders routed from it in first-seen order.
 public struct Plan: Sendable, Equatable {

@@ -1,9 +1,12 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// "Did you mean …?" for misspelt keys, types and names.
-enum Suggestion {
+package enum Suggestion {
     /// The candidate closest to `word`, if one is close enough to be a likely typo: same letters in
     /// another case, a small edit distance, one a prefix of the other (`elastic`), or one `_`-separated part almost equal (`debug_evel` →
     /// `log_level`). Ties go to the earlier candidate.
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    package static func closest(to word: String, among candidates: [String]) -> String? {
         guard !word.isEmpty else { return nil }
         if let sameLetters = candidates.first(where: { $0.lowercased() == word.lowercased() }) { return sameLetters }
         let lowered = word.lowercased()
@@ -33,7 +36,7 @@ enum Suggestion {
 
     /// Damerau–Levenshtein distance (optimal string alignment): insertions, deletions,
     /// substitutions and swaps of neighbours cost 1.
-    static func distance(_ a: String, _ b: String) -> Int {
+    package static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a)
         let b = Array(b)
         if a.isEmpty { return b.count }

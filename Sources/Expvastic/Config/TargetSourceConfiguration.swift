@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// One entry of a reader's `targets:` list: where the job's targets come from.
 public enum TargetSourceConfiguration: Sendable, Equatable {
     /// `static: [host:port, …]`: a fixed list.
@@ -109,7 +112,7 @@ public enum TargetSourceConfiguration: Sendable, Equatable {
 
 extension ReaderConfiguration {
     /// A discovered address joined with the job's `routepath`, as the loader joins `endpoint`.
-    static func targetURL(of address: String, routePath: String?) -> Endpoint? {
+    package static func targetURL(of address: String, routePath: String?) -> Endpoint? {
         guard !address.contains(where: \.isWhitespace), case .success(let endpoint) = Endpoint.parse(address) else {
             return nil
         }

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// A parsed YAML document: its root node (nil when the document is empty or only comments) and the
 /// keys that were written twice in one mapping.
 ///

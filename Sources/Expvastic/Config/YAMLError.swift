@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// Why a YAML text could not be turned into a ``YAMLNode`` tree.
 public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable identifier for the kind of problem.

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+
 /// One node of a parsed YAML document: a scalar, a sequence or a mapping, with where it starts.
 ///
 /// Aliases are already resolved (an alias is a copy of the node it names) and merge keys (`<<`) are
@@ -121,13 +124,13 @@ public struct YAMLNode: Sendable, Equatable {
 }
 
 extension YAMLNode.Scalar {
-    static let nullTag = "tag:yaml.org,2002:null"
-    static let boolTag = "tag:yaml.org,2002:bool"
-    static let intTag = "tag:yaml.org,2002:int"
-    static let stringTag = "tag:yaml.org,2002:str"
+    package static let nullTag = "tag:yaml.org,2002:null"
+    package static let boolTag = "tag:yaml.org,2002:bool"
+    package static let intTag = "tag:yaml.org,2002:int"
+    package static let stringTag = "tag:yaml.org,2002:str"
 
     /// True when the scalar may be read as a number or boolean: plain without tag, or explicitly tagged.
-    var isImplicitlyTyped: Bool { style == .plain && tag == nil }
+    package var isImplicitlyTyped: Bool { style == .plain && tag == nil }
 
     /// The integer this scalar denotes (YAML 1.2 core schema: decimal, `0x…`, `0o…`), when it is a
     /// plain untagged scalar or tagged `!!int`. A quoted `"10"` is a string, not an integer.
@@ -147,7 +150,7 @@ extension YAMLNode.Scalar {
         }
     }
 
-    static func parseInteger(_ text: String) -> Int? {
+    package static func parseInteger(_ text: String) -> Int? {
         var digits = Substring(text)
         var negative = false
         if let first = digits.first, first == "-" || first == "+" {

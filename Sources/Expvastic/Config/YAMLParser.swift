@@ -1,4 +1,6 @@
 internal import CYaml
+import ExpvasticBase
+import ExpvasticCodecs
 
 /// Parses YAML text with libyaml into a ``YAMLDocument``.
 ///
@@ -68,9 +70,9 @@ public enum YAMLParser {
 
     /// The lines of a UTF-8 text, for finding tabs in indentation.
     private struct TextLines {
-        let text: UnsafeBufferPointer<UInt8>
+        package let text: UnsafeBufferPointer<UInt8>
 
-        init(_ text: UnsafeBufferPointer<UInt8>) {
+        package init(_ text: UnsafeBufferPointer<UInt8>) {
             // UTF-16 (with a BOM) is not scanned byte by byte; libyaml's own message stands.
             let utf16 =
                 text.count >= 2 && ((text[0] == 0xFF && text[1] == 0xFE) || (text[0] == 0xFE && text[1] == 0xFF))
@@ -79,12 +81,12 @@ public enum YAMLParser {
 
         /// Where the first tab in the indentation of line `number` (1-based) is: in the run of
         /// spaces, tabs and `-` sequence indicators before the line's content.
-        func indentationTab(onLine number: Int) -> YAMLNode.Mark? {
+        package func indentationTab(onLine number: Int) -> YAMLNode.Mark? {
             firstIndentationTab(fromLine: number, throughLine: number)
         }
 
         /// The first line from `first` through `last` with a tab in its indentation; one pass.
-        func firstIndentationTab(fromLine first: Int = 1, throughLine last: Int) -> YAMLNode.Mark? {
+        package func firstIndentationTab(fromLine first: Int = 1, throughLine last: Int) -> YAMLNode.Mark? {
             var line = 1
             var column = 1
             var inIndentation = true
@@ -120,22 +122,22 @@ public enum YAMLParser {
 /// cannot overflow the thread's stack).
 private struct TreeBuilder {
     private struct Sequence {
-        var items: [YAMLNode] = []
-        var mark: YAMLNode.Mark
-        var anchor: String?
-        var path: String
-        var count = 1
+        package var items: [YAMLNode] = []
+        package var mark: YAMLNode.Mark
+        package var anchor: String?
+        package var path: String
+        package var count = 1
     }
 
     private struct Mapping {
-        var entries: [YAMLNode.Entry] = []
-        var pendingKey: (key: String, mark: YAMLNode.Mark, isMerge: Bool)?
-        var firstMarks: [String: YAMLNode.Mark] = [:]
-        var merged: [YAMLNode] = []
-        var mark: YAMLNode.Mark
-        var anchor: String?
-        var path: String
-        var count = 1
+        package var entries: [YAMLNode.Entry] = []
+        package var pendingKey: (key: String, mark: YAMLNode.Mark, isMerge: Bool)?
+        package var firstMarks: [String: YAMLNode.Mark] = [:]
+        package var merged: [YAMLNode] = []
+        package var mark: YAMLNode.Mark
+        package var anchor: String?
+        package var path: String
+        package var count = 1
     }
 
     private enum Frame {
@@ -147,11 +149,11 @@ private struct TreeBuilder {
     private var anchors: [String: (node: YAMLNode, count: Int)] = [:]
     private var documents = 0
     private var totalNodes = 0
-    private(set) var root: YAMLNode?
-    private(set) var duplicateKeys: [YAMLDocument.DuplicateKey] = []
-    private(set) var finished = false
+    private(set) package var root: YAMLNode?
+    private(set) package var duplicateKeys: [YAMLDocument.DuplicateKey] = []
+    private(set) package var finished = false
 
-    mutating func handle(_ event: yaml_event_t) throws(YAMLError) {
+    package mutating func handle(_ event: yaml_event_t) throws(YAMLError) {
         let mark = YAMLParser.mark(event.start_mark)
         switch event.type {
         case YAML_STREAM_END_EVENT:

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -5,11 +7,11 @@
 /// Asks one nameserver over UDP, blocking (run it on a ``BlockingExecutor``): one question per
 /// call, a fresh socket each time (connected, so only the server's answers are read), answers with
 /// another id ignored, `timeout` bounding the whole exchange.
-struct DNSClient: Sendable {
-    let nameserver: DNSNameserver
-    let timeout: Duration
+package struct DNSClient: Sendable {
+    package let nameserver: DNSNameserver
+    package let timeout: Duration
 
-    enum Failure: Error, Sendable, Equatable {
+    package enum Failure: Error, Sendable, Equatable {
         case timeout
         case socket(String)
         case malformed
@@ -18,7 +20,7 @@ struct DNSClient: Sendable {
         case responseCode(UInt8)
     }
 
-    func query(_ name: String, type: UInt16) throws(Failure) -> DNSMessage.Response {
+    package func query(_ name: String, type: UInt16) throws(Failure) -> DNSMessage.Response {
         guard let address = nameserver.socketAddress else { throw .socket("\(nameserver) is not an IP address") }
         let descriptor = socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .socket("socket: \(String(cString: strerror(errno)))") }
@@ -65,7 +67,7 @@ struct DNSClient: Sendable {
         }
     }
 
-    static func now() -> UInt64 {
+    package static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

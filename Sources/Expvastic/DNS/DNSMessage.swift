@@ -1,31 +1,33 @@
+import ExpvasticBase
+
 /// The part of the DNS wire format (RFC 1035, RFC 2782 for SRV, RFC 6891 for the EDNS size) that
 /// discovery needs: one question out, the answer and additional records back.
-enum DNSMessage {
-    static let typeA: UInt16 = 1
-    static let typeAAAA: UInt16 = 28
-    static let typeSRV: UInt16 = 33
-    static let typeOPT: UInt16 = 41
+package enum DNSMessage {
+    package static let typeA: UInt16 = 1
+    package static let typeAAAA: UInt16 = 28
+    package static let typeSRV: UInt16 = 33
+    package static let typeOPT: UInt16 = 41
     /// The UDP answer size we advertise (EDNS), so a few hundred SRV records fit without TCP.
-    static let udpPayloadSize: UInt16 = 4096
+    package static let udpPayloadSize: UInt16 = 4096
 
     /// One resource record we understand.
-    enum Record: Sendable, Equatable {
+    package enum Record: Sendable, Equatable {
         case a(name: String, address: String, ttl: UInt32)
         case aaaa(name: String, address: String, ttl: UInt32)
         case srv(name: String, priority: UInt16, weight: UInt16, port: UInt16, target: String, ttl: UInt32)
     }
 
-    struct Response: Sendable, Equatable {
-        var id: UInt16
+    package struct Response: Sendable, Equatable {
+        package var id: UInt16
         /// 0 no error, 3 name does not exist, …
-        var responseCode: UInt8
-        var truncated: Bool
-        var answers: [Record]
-        var additional: [Record]
+        package var responseCode: UInt8
+        package var truncated: Bool
+        package var answers: [Record]
+        package var additional: [Record]
     }
 
     /// A recursive query for `name` of `type`, with an EDNS OPT record.
-    static func query(id: UInt16, name: String, type: UInt16) -> [UInt8] {
+    package static func query(id: UInt16, name: String, type: UInt16) -> [UInt8] {
         var out: [UInt8] = []
         func u16(_ value: UInt16) { out += [UInt8(value >> 8), UInt8(value & 0xFF)] }
         u16(id)
@@ -50,9 +52,9 @@ enum DNSMessage {
         return out
     }
 
-    struct MalformedError: Error {}
+    package struct MalformedError: Error {}
 
-    static func parse(_ bytes: [UInt8]) throws(MalformedError) -> Response {
+    package static func parse(_ bytes: [UInt8]) throws(MalformedError) -> Response {
         var reader = Reader(bytes: bytes)
         let id = try reader.u16()
         let flags = try reader.u16()
@@ -73,25 +75,25 @@ enum DNSMessage {
     }
 
     private struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
+        package let bytes: [UInt8]
+        package var offset = 0
 
-        mutating func u8() throws(MalformedError) -> UInt8 {
+        package mutating func u8() throws(MalformedError) -> UInt8 {
             guard offset < bytes.count else { throw MalformedError() }
             defer { offset += 1 }
             return bytes[offset]
         }
 
-        mutating func u16() throws(MalformedError) -> UInt16 {
+        package mutating func u16() throws(MalformedError) -> UInt16 {
             UInt16(try u8()) << 8 | UInt16(try u8())
         }
 
-        mutating func u32() throws(MalformedError) -> UInt32 {
+        package mutating func u32() throws(MalformedError) -> UInt32 {
             UInt32(try u16()) << 16 | UInt32(try u16())
         }
 
         /// A possibly compressed name at the current offset; moves past it.
-        mutating func name() throws(MalformedError) -> String {
+        package mutating func name() throws(MalformedError) -> String {
             var labels: [String] = []
             var position = offset
             var jumped = false
@@ -119,7 +121,7 @@ enum DNSMessage {
         }
 
         /// One resource record; nil for types we do not use.
-        mutating func record() throws(MalformedError) -> Record? {
+        package mutating func record() throws(MalformedError) -> Record? {
             let name = try name()
             let type = try u16()
             _ = try u16()

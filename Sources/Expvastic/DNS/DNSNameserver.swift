@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Where DNS questions go: an IP address and port (default 53).
 public struct DNSNameserver: Sendable, Hashable, CustomStringConvertible {
     public var host: String
@@ -43,7 +45,7 @@ public struct DNSNameserver: Sendable, Hashable, CustomStringConvertible {
         return text.flatMap(first(inResolvConf:)) ?? DNSNameserver("127.0.0.1")!
     }
 
-    var socketAddress: SocketAddress? { SocketAddress(literal: host, port: port) }
+    package var socketAddress: SocketAddress? { SocketAddress(literal: host, port: port) }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

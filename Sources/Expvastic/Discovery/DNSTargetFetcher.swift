@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Resolves a `dns` source with our own UDP resolver (``DNSClient``): `SRV` names give
 /// `address:port` per record, the address taken from the answer's additional records or asked for
 /// (A, then AAAA); `A` / `AAAA` names give `address:port` with the configured port. The answer is
@@ -100,7 +104,7 @@ public struct DNSTargetFetcher: TargetFetcher {
     }
 
     /// `10.0.0.5:8080`, `[fd00::5]:8080`.
-    static func join(_ host: String, _ port: Int) -> String {
+    package static func join(_ host: String, _ port: Int) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

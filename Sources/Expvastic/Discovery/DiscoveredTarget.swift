@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// One target a discovery source found: an address (`host:port`, `host:port/path` or a URL) and
 /// its labels. Labels whose name starts with `__` (Prometheus' meta labels) are not kept.
 public struct DiscoveredTarget: Sendable, Hashable {

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// When a discovery source is asked again and what its answers change: a pure state machine with
 /// no I/O, driven by the ``DiscoveryService``.
 ///

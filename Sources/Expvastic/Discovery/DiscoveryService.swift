@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// Runs one discovery source of a job: asks its ``TargetFetcher`` when ``DiscoveryRefresh`` says (and,
@@ -7,7 +10,7 @@ import Synchronization
 /// Logs once when the source starts failing and once when it recovers (warn / info); each failure
 /// is counted. Metrics (labels `reader`, `source` = the index in `targets:`): `discovery_refreshes`,
 /// `discovery_failures`, `discovery_targets` (gauge: the set in use).
-final class DiscoveryService: Service {
+package final class DiscoveryService: Service {
     private let fetcher: any TargetFetcher
     private let refreshNanos: UInt64?
     private let clock: any TimeSource
@@ -18,7 +21,7 @@ final class DiscoveryService: Service {
     private let failures: Counter
     private let targetCount: Gauge
 
-    init(
+    package init(
         reader: String, index: Int, source: TargetSourceConfiguration, fetcher: any TargetFetcher,
         clock: any TimeSource, metrics: any MetricsFactory, logger: Logger,
         onHealth: @escaping @Sendable (ComponentHealth) -> Void,
@@ -37,15 +40,15 @@ final class DiscoveryService: Service {
     }
 
     /// `discovery.<reader>.<index>.<kind>`, e.g. `discovery.api.1.dns`: the `/healthz` component.
-    static func component(reader: String, index: Int, source: TargetSourceConfiguration) -> String {
+    package static func component(reader: String, index: Int, source: TargetSourceConfiguration) -> String {
         "discovery.\(reader).\(index).\(source.kind)"
     }
 
-    static func metricLabels(reader: String, index: Int) -> [MetricKey.Label] {
+    package static func metricLabels(reader: String, index: Int) -> [MetricKey.Label] {
         [MetricKey.Label("reader", reader), MetricKey.Label("source", String(index))]
     }
 
-    static func refresh(of source: TargetSourceConfiguration) -> Duration? {
+    package static func refresh(of source: TargetSourceConfiguration) -> Duration? {
         switch source {
         case .static: nil
         case .file(let file): file.refresh
@@ -55,7 +58,7 @@ final class DiscoveryService: Service {
         }
     }
 
-    func run() async throws {
+    package func run() async throws {
         guard let watchable = fetcher as? any WatchableTargetFetcher else {
             try await refreshes(wakeup: nil, versions: nil)
             return
@@ -74,11 +77,11 @@ final class DiscoveryService: Service {
     private final class Versions: Sendable {
         private let latest = Mutex<Int64?>(nil)
         /// Rings when the first version is known.
-        let known = Wakeup()
+        package let known = Wakeup()
 
-        var current: Int64? { latest.withLock { $0 } }
+        package var current: Int64? { latest.withLock { $0 } }
 
-        func set(_ version: Int64) {
+        package func set(_ version: Int64) {
             let first = latest.withLock { latest in
                 defer { latest = version }
                 return latest == nil
@@ -109,7 +112,7 @@ final class DiscoveryService: Service {
     }
 
     /// How long after a broken watch it is made again.
-    static let watchRetry: Duration = .seconds(1)
+    package static let watchRetry: Duration = .seconds(1)
 
     /// Asks the source when ``DiscoveryRefresh`` says, or at once when `wakeup` rings (a watched change).
     private func refreshes(wakeup: Wakeup?, versions: Versions?) async throws {

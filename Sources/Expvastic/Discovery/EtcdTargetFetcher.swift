@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Reads the targets stored in etcd (the configuration-store model): every key under `prefix` holds
 /// a JSON list of target groups in the Prometheus file_sd format, so an operator adds a target with
 /// one `etcdctl put`. The prefix is watched (etcd's streamed `/v3/watch`, from the revision of the

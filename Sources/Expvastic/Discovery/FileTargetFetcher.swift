@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -32,7 +36,7 @@ public struct FileTargetFetcher: TargetFetcher {
     }
 
     /// The files `pattern` names, sorted; a pattern without glob characters names itself.
-    static func expand(_ pattern: String) throws(DiscoveryError) -> [String] {
+    package static func expand(_ pattern: String) throws(DiscoveryError) -> [String] {
         guard pattern.contains(where: { "*?[".contains($0) }) else { return [pattern] }
         let directory = FileSystem.parentDirectory(of: pattern)
         let name = String(pattern.split(separator: "/", omittingEmptySubsequences: true).last ?? "")
@@ -51,7 +55,7 @@ public struct FileTargetFetcher: TargetFetcher {
         return names.filter { fnmatch(name, $0, FNM_PERIOD) == 0 }.sorted().map { prefix + $0 }
     }
 
-    static func read(_ path: String) throws(DiscoveryError) -> [DiscoveredTarget] {
+    package static func read(_ path: String) throws(DiscoveryError) -> [DiscoveredTarget] {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path)

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Asks a Prometheus HTTP SD endpoint: `GET url` must answer 200 with a JSON list of target groups
 /// (see ``TargetGroups``). Any other status, a transport failure or invalid content fails the answer
 /// (the last good set is kept).
@@ -6,7 +10,7 @@ public struct HTTPTargetFetcher: TargetFetcher {
     private let timeout: Duration
     private let transport: any HTTPTransport
     /// Bodies larger than this are refused (64 MiB: about a million targets).
-    static let maxBodyBytes = 64 << 20
+    package static let maxBodyBytes = 64 << 20
 
     public init(url: Endpoint, timeout: Duration, transport: any HTTPTransport) {
         self.url = url

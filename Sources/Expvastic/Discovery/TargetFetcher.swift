@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Asks one discovery source for its current targets. The ``DiscoveryService`` decides when (see
 /// ``DiscoveryRefresh``); a fetcher only knows how to ask once.
 public protocol TargetFetcher: Sendable {

@@ -1,10 +1,14 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The Prometheus target-group list shared by `file_sd` files and HTTP SD answers:
 /// `[{"targets": ["host:port", …], "labels": {"name": "value", …}}, …]` (JSON, or the same shape in
 /// YAML). Every target of a group gets the group's labels. Anything else is invalid content: the
 /// whole answer is rejected, so a half-written file never replaces a good set.
-enum TargetGroups {
+package enum TargetGroups {
     /// Parses JSON (`[…]` at the root). `origin` names the file or URL in messages.
-    static func parse(json body: [UInt8], origin: String) throws(DiscoveryError) -> [DiscoveredTarget] {
+    package static func parse(json body: [UInt8], origin: String) throws(DiscoveryError) -> [DiscoveredTarget] {
         // The JSON reader takes objects at the root; a target-group list is an array, so wrap it.
         let wrapped = Array("{\"groups\":".utf8) + body + Array("}".utf8)
         let value: JSONValue
@@ -45,7 +49,7 @@ enum TargetGroups {
     }
 
     /// Parses YAML of the same shape.
-    static func parse(yaml body: [UInt8], origin: String) throws(DiscoveryError) -> [DiscoveredTarget] {
+    package static func parse(yaml body: [UInt8], origin: String) throws(DiscoveryError) -> [DiscoveredTarget] {
         let document: YAMLDocument
         do {
             document = try YAMLParser.parse(bytes: body)

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// One poll's result, ready for any recorder: the encoded JSON object plus what recorders need
 /// to route it (id, timestamp). Encoded once, shared by every recorder of the reader.
 public struct Document: Sendable, Equatable {
@@ -18,7 +20,7 @@ public struct Document: Sendable, Equatable {
     }
     /// Boxed and nil for most documents: an empty array in every document cost bulk encoding 2.8 %
     /// in retains and releases (`bulk-encode-4k`, callgrind); a nil reference costs nothing.
-    var fieldMetaList: FieldMeta.List?
+    package var fieldMetaList: FieldMeta.List?
 
     public init(id: String, timestampMillis: Int64, reader: String, body: [UInt8], fieldMeta: [FieldMeta] = []) {
         self.id = id
@@ -30,7 +32,7 @@ public struct Document: Sendable, Equatable {
 
     /// The same with the metadata already boxed: a reader hands the same box to every poll with the
     /// same fields.
-    init(id: String, timestampMillis: Int64, reader: String, body: [UInt8], fieldMetaList: FieldMeta.List?) {
+    package init(id: String, timestampMillis: Int64, reader: String, body: [UInt8], fieldMetaList: FieldMeta.List?) {
         self.id = id
         self.timestampMillis = timestampMillis
         self.reader = reader

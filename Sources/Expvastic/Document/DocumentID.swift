@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// The deterministic `_id` of a document: 128-bit FNV-1a (``StableHash/FNV128``) rendered as 32
 /// lower-case hex digits. Stable across processes, machines and versions, so a re-sent document is
 /// a duplicate that Elasticsearch's `create` rejects instead of a second copy.

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// What a reader knows about one field of its documents beyond its value, for Elasticsearch's
 /// field-level mapping `meta` (Elasticsearch ≥ 7.6, OpenSearch): a Prometheus reader says which
 /// fields are counters and which are gauges, so that the index's mapping carries the metric type
@@ -31,11 +33,11 @@ public struct FieldMeta: Sendable, Hashable {
     }
 
     /// An immutable, shared list of ``FieldMeta`` (see ``Document/fieldMeta``).
-    final class List: Sendable, Equatable {
-        let items: [FieldMeta]
+    package final class List: Sendable, Equatable {
+        package let items: [FieldMeta]
 
-        init(_ items: [FieldMeta]) { self.items = items }
+        package init(_ items: [FieldMeta]) { self.items = items }
 
-        static func == (lhs: List, rhs: List) -> Bool { lhs === rhs || lhs.items == rhs.items }
+        package static func == (lhs: List, rhs: List) -> Bool { lhs === rhs || lhs.items == rhs.items }
     }
 }

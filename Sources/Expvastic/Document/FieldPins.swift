@@ -1,3 +1,4 @@
+import ExpvasticBase
 import Synchronization
 
 /// What a cluster taught about one field path of a reader's documents when it refused a document
@@ -25,9 +26,9 @@ public final class FieldPins: Sendable {
     public static let maxPaths = 65_536
 
     private struct State {
-        var generation: UInt64 = 0
-        var count = 0
-        var byReader: [String: [String: FieldPin]] = [:]
+        package var generation: UInt64 = 0
+        package var count = 0
+        package var byReader: [String: [String: FieldPin]] = [:]
     }
 
     private let state = Mutex(State())

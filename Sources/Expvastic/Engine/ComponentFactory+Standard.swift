@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// The real readers and recorders.
 extension ComponentFactory {
     /// - Parameters:

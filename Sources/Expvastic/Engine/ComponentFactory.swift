@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Makes readers and recorders from their configuration. The shipper uses it at start-up and on
 /// reload; tests pass fakes.
 public struct ComponentFactory: Sendable {

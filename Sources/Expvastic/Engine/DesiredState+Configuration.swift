@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// What a configuration (plus what the discovery sources found) asks to run.
 extension DesiredState {
     /// The routed recorders, and one target per routed reader with an `endpoint` (or a self

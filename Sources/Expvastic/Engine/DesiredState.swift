@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// What should be running: every recorder and every target (one engine each), with everything
 /// that decides whether a running one can stay. The ``Reconciler`` compares two of these; it never
 /// looks at a ``Configuration`` itself.

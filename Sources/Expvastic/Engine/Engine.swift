@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
 import Synchronization
 
 /// Runs one reader on its schedule and fans each document out to that reader's recorders.
@@ -79,8 +83,8 @@ public final class Engine: Service {
     private let control = Mutex(Control())
 
     private struct Control {
-        var stopRequested = false
-        var polling = false
+        package var stopRequested = false
+        package var polling = false
     }
 
     public init(

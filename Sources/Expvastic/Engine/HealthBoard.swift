@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
 import Synchronization
 
 /// The one place that knows every target, discovery source and recorder now running, for `/healthz`
@@ -8,18 +12,18 @@ import Synchronization
 /// `/healthz`: a target whose last poll failed is degraded, and so is a failing discovery source and
 /// a recorder whose spool holds data (its cluster is away, or it cannot keep up); a recorder whose
 /// cluster refuses writes with a block is blocked.
-final class HealthBoard: Sendable {
+package final class HealthBoard: Sendable {
     private struct State {
         /// By component: `reader.<job>`, or `reader.<job>@<endpoint>` for a discovered target.
-        var targets: [String: StatusSnapshot.Target] = [:]
+        package var targets: [String: StatusSnapshot.Target] = [:]
         /// Discovery sources by component (`discovery.<job>.<index>.<kind>`).
-        var sources: [String: ComponentHealth] = [:]
-        var recorders: [String: any Recorder] = [:]
+        package var sources: [String: ComponentHealth] = [:]
+        package var recorders: [String: any Recorder] = [:]
     }
 
     private let state = Mutex(State())
 
-    func record(_ event: Engine.PollEvent) {
+    package func record(_ event: Engine.PollEvent) {
         let state: StatusSnapshot.Target.State = event.succeeded ? .up : event.backingOff ? .backingOff : .failing
         let target = StatusSnapshot.Target(
             job: event.reader, endpoint: event.endpoint, component: event.component, labels: event.labels,
@@ -29,13 +33,13 @@ final class HealthBoard: Sendable {
     }
 
     /// Sets a discovery source's health.
-    func set(_ component: String, _ health: ComponentHealth) {
+    package func set(_ component: String, _ health: ComponentHealth) {
         state.withLock { $0.sources[component] = health }
     }
 
     /// Forgets a target or discovery source that went away, so it can no longer keep the process
     /// degraded or show on the status page.
-    func remove(_ component: String) {
+    package func remove(_ component: String) {
         state.withLock { state in
             state.targets.removeValue(forKey: component)
             state.sources.removeValue(forKey: component)
@@ -43,25 +47,25 @@ final class HealthBoard: Sendable {
     }
 
     /// Forgets every target of a job.
-    func removeTarget(job: String) {
+    package func removeTarget(job: String) {
         state.withLock { state in state.targets = state.targets.filter { $0.value.job != job } }
     }
 
     /// The target and source components currently reported.
-    var components: Set<String> { state.withLock { Set($0.targets.keys).union($0.sources.keys) } }
+    package var components: Set<String> { state.withLock { Set($0.targets.keys).union($0.sources.keys) } }
 
     /// A recorder now running (replaces one of the same name).
-    func register(_ recorder: any Recorder) {
+    package func register(_ recorder: any Recorder) {
         state.withLock { $0.recorders[recorder.name] = recorder }
     }
 
     /// A recorder that has stopped for good.
-    func removeRecorder(named name: String) {
+    package func removeRecorder(named name: String) {
         _ = state.withLock { $0.recorders.removeValue(forKey: name) }
     }
 
     /// Targets sorted by component (job, then endpoint), recorders by name, sources by component.
-    func status(wallNanos: Int64) -> StatusSnapshot {
+    package func status(wallNanos: Int64) -> StatusSnapshot {
         let (targets, sources, recorders) = state.withLock { ($0.targets, $0.sources, $0.recorders) }
         return StatusSnapshot(
             wallNanos: wallNanos, targets: targets.keys.sorted().map { targets[$0]! },
@@ -77,7 +81,7 @@ final class HealthBoard: Sendable {
     }
 
     /// `/healthz`'s components.
-    func health() -> [String: ComponentHealth] {
+    package func health() -> [String: ComponentHealth] {
         let snapshot = status(wallNanos: 0)
         var components = state.withLock { $0.sources }
         for target in snapshot.targets where target.state != .unknown {

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// When a reader polls: a pure state machine with no I/O, driven by the engine.
 ///
 /// - Ticks sit on a fixed grid `origin + k × interval` (monotonic), so they never drift.

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Turns (what runs, what should run) into start and stop actions: a pure state machine with no
 /// I/O, driven by the ``Shipper``. Every desired state (a reload, a discovery refresh, later a pool
 /// assignment) goes through ``desire(_:)``; every component that has ended comes back through

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -66,10 +71,12 @@ public final class Shipper: Sendable {
     }
 
     /// Identifies one discovery source: the job and the index of the source in its `targets:`.
-    struct SourceKey: Hashable, Sendable, Comparable {
-        var reader: String
-        var index: Int
-        static func < (lhs: SourceKey, rhs: SourceKey) -> Bool { (lhs.reader, lhs.index) < (rhs.reader, rhs.index) }
+    package struct SourceKey: Hashable, Sendable, Comparable {
+        package var reader: String
+        package var index: Int
+        package static func < (lhs: SourceKey, rhs: SourceKey) -> Bool {
+            (lhs.reader, lhs.index) < (rhs.reader, rhs.index)
+        }
     }
 
     private enum Event: Sendable {
@@ -88,28 +95,28 @@ public final class Shipper: Sendable {
 
     /// A running component: `stop` asks it to end, `ended` opens once its `run()` has returned.
     private struct Unit<Component>: Sendable where Component: Sendable {
-        var component: Component
-        var stop = Latch()
-        var ended = Latch()
+        package var component: Component
+        package var stop = Latch()
+        package var ended = Latch()
     }
 
     /// Everything the event loop owns.
     private struct Running {
-        var configuration: Configuration
-        var reconciler = Reconciler()
-        var recorders: [String: Unit<any Recorder>] = [:]
-        var engines: [TargetID: Unit<Engine>] = [:]
-        var sources: [SourceKey: (configuration: TargetSourceConfiguration, unit: Unit<DiscoveryService>)] = [:]
+        package var configuration: Configuration
+        package var reconciler = Reconciler()
+        package var recorders: [String: Unit<any Recorder>] = [:]
+        package var engines: [TargetID: Unit<Engine>] = [:]
+        package var sources: [SourceKey: (configuration: TargetSourceConfiguration, unit: Unit<DiscoveryService>)] = [:]
         /// The last good answer of every source, kept while the source restarts or fails.
-        var discovered: [SourceKey: [DiscoveredTarget]] = [:]
-        var shuttingDown = false
-        var shutdownDeadline: UInt64 = 0
+        package var discovered: [SourceKey: [DiscoveredTarget]] = [:]
+        package var shuttingDown = false
+        package var shutdownDeadline: UInt64 = 0
         /// Past the start-up batch: starts and stops of configured readers and recorders are logged
         /// (discovered targets only at debug: a refresh may move thousands).
-        var started = false
-        var discoveredEngines: Set<TargetID> = []
+        package var started = false
+        package var discoveredEngines: Set<TargetID> = []
         /// Targets the filter took over (a pool member that left): their engines catch up.
-        var takeovers = Takeovers()
+        package var takeovers = Takeovers()
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -336,12 +343,12 @@ public final class Shipper: Sendable {
         return failures
     }
 
-    static func metadata(_ id: TargetID, discovered: Bool) -> [String: String] {
+    package static func metadata(_ id: TargetID, discovered: Bool) -> [String: String] {
         discovered ? ["reader.name": id.reader, "target.endpoint": id.endpoint] : ["reader.name": id.reader]
     }
 
     /// A plain reader's series carry `reader`; a discovered target's also carry `endpoint`.
-    static func metricLabels(_ id: TargetID, _ spec: DesiredState.Target) -> [MetricKey.Label] {
+    package static func metricLabels(_ id: TargetID, _ spec: DesiredState.Target) -> [MetricKey.Label] {
         spec.discovered
             ? [MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint)]
             : [MetricKey.Label("reader", id.reader)]

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Which targets a ``TargetFilter`` (a pool member's share) took over from elsewhere, so that their
 /// engines start with a catch-up poll of the slot in progress (see ``PollSchedule``) instead of
 /// waiting for their next tick: a pure value with no I/O, fed by the ``Shipper`` with every selection.

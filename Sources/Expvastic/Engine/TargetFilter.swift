@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Narrows what a ``Shipper`` runs to a share of the desired targets (a pool member's share; see
 /// `PoolMember`). The shipper asks ``select(_:)`` with every new desired state and again each time
 /// ``changes`` yields; it runs only the targets returned, and always every recorder.

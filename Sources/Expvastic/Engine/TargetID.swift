@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Who a target is: its reader (the job) and its endpoint. The same endpoint found by two sources of
 /// one job is one target; the same endpoint in two jobs is two.
 public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import ExpvasticBase
 import Synchronization
 
 /// A client of etcd's v3 HTTP/JSON gateway (`/v3/kv/*`, `/v3/lease/*`, `/v3/auth/authenticate`),
@@ -16,9 +17,9 @@ import Synchronization
 public final class EtcdClient: Sendable {
     private struct State {
         /// Index of the endpoint that answered last.
-        var preferred = 0
+        package var preferred = 0
         /// The token `/v3/auth/authenticate` gave, when credentials are set.
-        var token: String?
+        package var token: String?
     }
 
     public let endpoints: [Endpoint]
@@ -152,7 +153,7 @@ public final class EtcdClient: Sendable {
 
     /// The first key after every key that starts with `prefix` (the prefix with its last byte that
     /// is not 0xFF incremented); `[0]` (the whole key space) for an empty prefix.
-    static func prefixEnd(_ prefix: String) -> [UInt8] {
+    package static func prefixEnd(_ prefix: String) -> [UInt8] {
         var bytes = Array(prefix.utf8)
         while let last = bytes.last {
             if last < 0xFF {
@@ -190,7 +191,7 @@ public final class EtcdClient: Sendable {
 
     /// An endpoint that could not serve the request; the next one is tried.
     private struct Failure: Error {
-        var reason: String
+        package var reason: String
     }
 
     private func exchange(
@@ -243,7 +244,7 @@ public final class EtcdClient: Sendable {
 
     /// `"key":…,"range_end":…` selecting every key that starts with `prefix` (base64, as the
     /// gateway wants them).
-    static func prefixRange(_ prefix: String) -> String {
+    package static func prefixRange(_ prefix: String) -> String {
         "\"key\":" + JSONWriter.quoted(Base64.encode(prefix.utf8)) + ",\"range_end\":"
             + JSONWriter.quoted(Base64.encode(prefixEnd(prefix)))
     }
@@ -322,7 +323,7 @@ public final class EtcdClient: Sendable {
     }
 
     /// A 64-bit number the gateway wrote as a string (or, from other gateways, as a number).
-    static func int64(_ value: JSONValue?) -> Int64? {
+    package static func int64(_ value: JSONValue?) -> Int64? {
         switch value {
         case .string(let text)?: Int64(text)
         case .number(let number)? where number.rounded() == number && abs(number) < 9e15: Int64(number)
@@ -334,21 +335,21 @@ public final class EtcdClient: Sendable {
 /// The lines of a watch response as they arrive: one JSON object per line (`{"result":{…}}`).
 private final class WatchStream: Sendable {
     private struct State {
-        var pending: [UInt8] = []
-        var created = false
-        var problem: String?
+        package var pending: [UInt8] = []
+        package var created = false
+        package var problem: String?
     }
 
     private let state = Mutex(State())
     private let onEvents: @Sendable (Int) -> Void
 
-    init(onEvents: @escaping @Sendable (Int) -> Void) { self.onEvents = onEvents }
+    package init(onEvents: @escaping @Sendable (Int) -> Void) { self.onEvents = onEvents }
 
-    var created: Bool { state.withLock { $0.created } }
-    var problem: String? { state.withLock { $0.problem } }
+    package var created: Bool { state.withLock { $0.created } }
+    package var problem: String? { state.withLock { $0.problem } }
 
     /// Takes a piece of the body; reports the events of each complete line.
-    func take(_ bytes: [UInt8]) {
+    package func take(_ bytes: [UInt8]) {
         var counts: [Int] = []
         state.withLock { state in
             state.pending += bytes

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Why an etcd request failed: on every endpoint (``unreachable``), or with an answer etcd gave.
 public struct EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable code for logs and metrics.

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// One key of a range answer, decoded from the gateway's base64.
 public struct EtcdKeyValue: Sendable, Equatable {
     public var key: String

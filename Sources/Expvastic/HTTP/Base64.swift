@@ -1,6 +1,8 @@
+import ExpvasticBase
+
 /// Standard base64 with padding (RFC 4648 §4): HTTP Basic credentials, and the keys and values of
 /// etcd's JSON gateway.
-enum Base64 {
+package enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// The value of each alphabet byte, 0xFF for every other byte.
@@ -10,7 +12,7 @@ enum Base64 {
         return table
     }()
 
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         var output: [UInt8] = []
         output.reserveCapacity((input.count + 2) / 3 * 4)
@@ -31,7 +33,7 @@ enum Base64 {
 
     /// The bytes of padded or unpadded base64 text; nil when it has a byte outside the alphabet, a
     /// misplaced `=` or a length that no encoding has.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         var input = Array(text.utf8)
         while input.last == UInt8(ascii: "=") { input.removeLast() }
         guard input.count % 4 != 1, text.utf8.count - input.count <= 2 else { return nil }

@@ -1,4 +1,5 @@
 internal import CZlib
+import ExpvasticBase
 
 /// gzip (RFC 1952) with the system's zlib (`libz.so.1`, Debian `zlib1g`; headers in `zlib1g-dev`):
 /// bulk request bodies are sent with `Content-Encoding: gzip` (`compression: gzip`).

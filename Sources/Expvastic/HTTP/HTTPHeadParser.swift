@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Incrementally parses the head of an HTTP/1.x message: an optional start line (status line or
 /// request line) followed by header fields and an empty line. A pure value type fed bytes as they
 /// arrive; it owns no socket, so the client and the small server can share it and tests can feed it
@@ -6,46 +8,46 @@
 /// Lines end in CRLF; a bare LF is accepted too. Empty lines before the start line are skipped (RFC
 /// 9112 §2.2). Obsolete line folding is replaced by a single space. Limits bound memory for hostile
 /// peers: the head as a whole, each line, and the number of fields.
-struct HTTPHeadParser: Sendable {
+package struct HTTPHeadParser: Sendable {
     /// Bounds on what a peer may send in one head.
-    struct Limits: Sendable, Equatable {
+    package struct Limits: Sendable, Equatable {
         /// The whole head including line ends, in bytes.
-        var maxHeadBytes = 64 * 1024
+        package var maxHeadBytes = 64 * 1024
         /// One line (start line or field line), in bytes.
-        var maxLineBytes = 16 * 1024
+        package var maxLineBytes = 16 * 1024
         /// Number of header fields.
-        var maxFields = 256
+        package var maxFields = 256
     }
 
     /// Why a head is not acceptable; `message` says what was wrong.
-    struct Failure: Error, Sendable, Equatable {
-        var message: String
+    package struct Failure: Error, Sendable, Equatable {
+        package var message: String
     }
 
-    let limits: Limits
+    package let limits: Limits
     /// Whether the head begins with a start line (false for chunked trailers).
-    let expectsStartLine: Bool
+    package let expectsStartLine: Bool
     /// The start line without its line end, once seen.
-    private(set) var startLine: [UInt8] = []
+    private(set) package var startLine: [UInt8] = []
     /// Header fields in arrival order; names as sent, values with surrounding white space removed.
-    private(set) var fields: [(name: String, value: String)] = []
+    private(set) package var fields: [(name: String, value: String)] = []
     /// True once the empty line that ends the head has been consumed.
-    private(set) var isComplete = false
+    private(set) package var isComplete = false
     /// Bytes of head consumed so far.
-    private(set) var consumedBytes = 0
+    private(set) package var consumedBytes = 0
 
     private var sawStartLine = false
     /// A line split across two `parse` calls.
     private var partialLine: [UInt8] = []
 
-    init(limits: Limits = Limits(), expectsStartLine: Bool = true) {
+    package init(limits: Limits = Limits(), expectsStartLine: Bool = true) {
         self.limits = limits
         self.expectsStartLine = expectsStartLine
     }
 
     /// Consumes bytes up to and including the empty line that ends the head and returns how many it
     /// consumed. Bytes after the head are left for the caller (they are the body).
-    mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Int {
+    package mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Int {
         precondition(!isComplete, "HTTPHeadParser.parse called after the head was complete")
         var index = 0
         let count = bytes.count
@@ -77,13 +79,13 @@ struct HTTPHeadParser: Sendable {
     }
 
     /// Convenience for tests and callers holding an array.
-    mutating func parse(_ bytes: [UInt8]) throws(Failure) -> Int {
+    package mutating func parse(_ bytes: [UInt8]) throws(Failure) -> Int {
         let outcome = bytes.withUnsafeBytes { buffer in Result { () throws(Failure) in try parse(buffer) } }
         return try outcome.get()
     }
 
     /// The value of the first field with this name (ASCII case-insensitive).
-    func value(of name: String) -> String? {
+    package func value(of name: String) -> String? {
         fields.first { Self.equalsIgnoringCase($0.name, name) }?.value
     }
 
@@ -149,7 +151,7 @@ struct HTTPHeadParser: Sendable {
     }
 
     /// RFC 9110 `tchar`.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    package static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -164,7 +166,7 @@ struct HTTPHeadParser: Sendable {
     }
 
     /// ASCII case-insensitive comparison without allocating.
-    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+    package static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
         return a.utf8.elementsEqual(b.utf8) { x, y in
             x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)

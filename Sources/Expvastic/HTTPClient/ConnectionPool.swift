@@ -1,3 +1,4 @@
+import ExpvasticBase
 import Synchronization
 
 #if canImport(Glibc)
@@ -31,32 +32,32 @@ import Synchronization
 /// `https` connections go through a TLS handshake after `connect` and are pooled like the others.
 /// OpenSSL is loaded, and its context (with the trusted certificates) made, when the first `https`
 /// connection is opened.
-final class ConnectionPool {
+package final class ConnectionPool {
     /// Connections are pooled per host name (as written in the endpoint), port and scheme.
-    struct Key: Hashable, Sendable, CustomStringConvertible {
-        var host: String
-        var port: Int
+    package struct Key: Hashable, Sendable, CustomStringConvertible {
+        package var host: String
+        package var port: Int
         /// `https`.
-        var isTLS = false
-        var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        package var isTLS = false
+        package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     private final class Host {
-        let key: Key
-        var idle: [HTTPConnection] = []
+        package let key: Key
+        package var idle: [HTTPConnection] = []
         /// Connections open or opening, busy or idle.
-        var openCount = 0
+        package var openCount = 0
         /// Requests waiting for a connection slot, oldest first (finished ones are skipped).
-        var waiting: [HTTPExchange] = []
-        var waitingHead = 0
-        var addresses: [SocketAddress] = []
-        var addressesExpire: UInt64 = 0
-        var resolving = false
-        var awaitingAddresses: [HTTPExchange] = []
+        package var waiting: [HTTPExchange] = []
+        package var waitingHead = 0
+        package var addresses: [SocketAddress] = []
+        package var addressesExpire: UInt64 = 0
+        package var resolving = false
+        package var awaitingAddresses: [HTTPExchange] = []
 
-        init(key: Key) { self.key = key }
+        package init(key: Key) { self.key = key }
 
-        func popWaiting() -> HTTPExchange? {
+        package func popWaiting() -> HTTPExchange? {
             while waitingHead < waiting.count {
                 let exchange = waiting[waitingHead]
                 waitingHead += 1
@@ -84,7 +85,7 @@ final class ConnectionPool {
     /// Made for the first `https` connection.
     private var tlsContext: TLSContext?
 
-    init(loop: EventLoop, configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) {
+    package init(loop: EventLoop, configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) {
         self.loop = loop
         self.configuration = configuration
         self.clock = clock
@@ -97,7 +98,7 @@ final class ConnectionPool {
 
     // MARK: Loop interface
 
-    func handle(_ command: EventLoop.Command) {
+    package func handle(_ command: EventLoop.Command) {
         switch command {
         case .start(let request):
             start(HTTPExchange(request: request))
@@ -111,7 +112,7 @@ final class ConnectionPool {
     }
 
     /// Milliseconds `epoll_wait` may sleep: until the next deadline, or -1 for none.
-    func millisecondsUntilNextDeadline() -> Int32 {
+    package func millisecondsUntilNextDeadline() -> Int32 {
         // Drop deadlines of requests that already finished, so the loop does not wake for them.
         while let first = timers.first, exchanges[first.id] == nil { timers.popFirst() }
         var next = timers.earliest
@@ -124,7 +125,7 @@ final class ConnectionPool {
     }
 
     /// Fails requests whose deadline passed and closes connections idle for too long.
-    func fireTimers() {
+    package func fireTimers() {
         let now = clock.monotonicNanos()
         while let entry = timers.popDue(now: now) {
             guard let exchange = exchanges[entry.id], exchange.request.deadline == entry.deadline else { continue }
@@ -133,7 +134,7 @@ final class ConnectionPool {
         if let sweep = nextIdleSweep, sweep <= now { sweepIdle(now: now) }
     }
 
-    func handleEvent(token: UInt64, events: UInt32) {
+    package func handleEvent(token: UInt64, events: UInt32) {
         guard let connection = connections[token] else { return }
         switch connection.state {
         case .connecting:
@@ -158,7 +159,7 @@ final class ConnectionPool {
     }
 
     /// Fails every request and closes every socket.
-    func shutdown() {
+    package func shutdown() {
         for exchange in exchanges.values where !exchange.isFinished {
             exchange.finish(.failure(.connectionClosed("the HTTP transport is shut down")))
         }

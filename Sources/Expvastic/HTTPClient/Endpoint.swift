@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// A normalised HTTP(S) location: `localhost:1234` becomes `http://localhost:1234/`.
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// `http` or `https`.

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -7,28 +9,28 @@
 /// functions are looked up once with `dlsym` and called through `@convention(c)` pointers — the
 /// regular C calling convention, nothing private. `struct epoll_event` is packed on x86-64
 /// (12 bytes) and naturally aligned elsewhere (16 bytes); events live in raw buffers of that layout.
-enum Epoll {
-    static let readable: UInt32 = 0x001
-    static let writable: UInt32 = 0x004
-    static let error: UInt32 = 0x008
-    static let hangUp: UInt32 = 0x010
-    static let edgeTriggered: UInt32 = 1 << 31
+package enum Epoll {
+    package static let readable: UInt32 = 0x001
+    package static let writable: UInt32 = 0x004
+    package static let error: UInt32 = 0x008
+    package static let hangUp: UInt32 = 0x010
+    package static let edgeTriggered: UInt32 = 1 << 31
 
-    static let add: Int32 = 1
-    static let delete: Int32 = 2
-    static let modify: Int32 = 3
+    package static let add: Int32 = 1
+    package static let delete: Int32 = 2
+    package static let modify: Int32 = 3
 
     /// `EPOLL_CLOEXEC` and `EFD_CLOEXEC` (both `O_CLOEXEC`).
-    static let closeOnExec: Int32 = 0o2_000_000
+    package static let closeOnExec: Int32 = 0o2_000_000
     /// `EFD_NONBLOCK` (`O_NONBLOCK`).
-    static let nonBlocking: Int32 = 0o4000
+    package static let nonBlocking: Int32 = 0o4000
 
     #if arch(x86_64)
         /// Size of one `struct epoll_event`.
-        static let eventSize = 12
+        package static let eventSize = 12
         private static let dataOffset = 4
     #else
-        static let eventSize = 16
+        package static let eventSize = 16
         private static let dataOffset = 8
     #endif
 
@@ -38,10 +40,10 @@ enum Epoll {
     private typealias EventFDFunction = @convention(c) (UInt32, Int32) -> Int32
 
     private struct Functions: @unchecked Sendable {
-        var create: CreateFunction
-        var control: ControlFunction
-        var wait: WaitFunction
-        var eventfd: EventFDFunction
+        package var create: CreateFunction
+        package var control: ControlFunction
+        package var wait: WaitFunction
+        package var eventfd: EventFDFunction
     }
 
     private static let functions: Functions? = {
@@ -56,10 +58,10 @@ enum Epoll {
     }()
 
     /// Whether the functions were found (always on Linux with glibc or musl).
-    static var isAvailable: Bool { functions != nil }
+    package static var isAvailable: Bool { functions != nil }
 
     /// `epoll_create1(EPOLL_CLOEXEC)`; -1 with `errno` set, or `ENOSYS` when unavailable.
-    static func create() -> Int32 {
+    package static func create() -> Int32 {
         guard let functions else {
             errno = ENOSYS
             return -1
@@ -68,7 +70,9 @@ enum Epoll {
     }
 
     /// `epoll_ctl` with an event carrying `token` as its `data.u64`.
-    static func control(_ epollFD: Int32, _ operation: Int32, _ fd: Int32, events: UInt32, token: UInt64) -> Int32 {
+    package static func control(_ epollFD: Int32, _ operation: Int32, _ fd: Int32, events: UInt32, token: UInt64)
+        -> Int32
+    {
         guard let functions else {
             errno = ENOSYS
             return -1
@@ -81,7 +85,9 @@ enum Epoll {
     }
 
     /// `epoll_wait` into `buffer`, which holds `capacity` events of ``eventSize`` bytes.
-    static func wait(_ epollFD: Int32, _ buffer: UnsafeMutableRawPointer, capacity: Int32, timeout: Int32) -> Int32 {
+    package static func wait(_ epollFD: Int32, _ buffer: UnsafeMutableRawPointer, capacity: Int32, timeout: Int32)
+        -> Int32
+    {
         guard let functions else {
             errno = ENOSYS
             return -1
@@ -90,13 +96,13 @@ enum Epoll {
     }
 
     /// The events mask and token of the event at `index` in an `epoll_wait` buffer.
-    static func event(at index: Int, in buffer: UnsafeMutableRawPointer) -> (events: UInt32, token: UInt64) {
+    package static func event(at index: Int, in buffer: UnsafeMutableRawPointer) -> (events: UInt32, token: UInt64) {
         let base = UnsafeRawPointer(buffer + index * eventSize)
         return (base.loadUnaligned(as: UInt32.self), base.loadUnaligned(fromByteOffset: dataOffset, as: UInt64.self))
     }
 
     /// `eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)`.
-    static func makeEventFD() -> Int32 {
+    package static func makeEventFD() -> Int32 {
         guard let functions else {
             errno = ENOSYS
             return -1

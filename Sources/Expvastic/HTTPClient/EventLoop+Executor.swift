@@ -1,4 +1,5 @@
 import Dispatch
+import ExpvasticBase
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ import Synchronization
 /// global queue and sleeps fall back to the caller's clock, so a task outliving its transport
 /// still runs.
 extension EventLoop: TaskExecutor, SleepHost {
-    func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let (accepted, wake) = inbox.withLock { inbox -> (Bool, Bool) in
             if inbox.finished { return (false, false) }
@@ -28,7 +29,7 @@ extension EventLoop: TaskExecutor, SleepHost {
         if !accepted { runElsewhere(job) }
     }
 
-    func sleep(untilMonotonic deadline: UInt64, slack: UInt64) async throws -> Bool {
+    package func sleep(untilMonotonic deadline: UInt64, slack: UInt64) async throws -> Bool {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
         let hosted = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
@@ -54,7 +55,7 @@ extension EventLoop: TaskExecutor, SleepHost {
     }
 
     /// Ends every sleep that is due (their tasks' jobs come back to this loop).
-    func endDueSleeps() {
+    package func endDueSleeps() {
         let now = clock.monotonicNanos()
         let due = sleepers.withLock { $0.takeDue(now: now) }
         for waiter in due { waiter.resume() }
@@ -62,7 +63,7 @@ extension EventLoop: TaskExecutor, SleepHost {
 
     /// The loop thread is ending: later jobs run on Dispatch's global queue, queued ones too, and
     /// sleepers still waiting are ended at their deadline by a plain timer.
-    func finishExecutor() {
+    package func finishExecutor() {
         let jobs = inbox.withLock { inbox -> [UnownedJob] in
             inbox.finished = true
             defer { inbox.jobs = [] }

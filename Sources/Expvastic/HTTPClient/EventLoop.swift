@@ -1,4 +1,5 @@
 import Dispatch
+import ExpvasticBase
 import Synchronization
 
 #if canImport(Glibc)
@@ -16,45 +17,45 @@ import Synchronization
 /// that runs on it sleeps in this thread's `epoll_wait`, sends its request without an `eventfd`
 /// write, and gets its response on the same thread, so a poll costs two wake-ups (the tick and the
 /// response) instead of one per thread it would otherwise cross.
-final class EventLoop: Sendable {
+package final class EventLoop: Sendable {
     /// What callers ask of the loop.
-    enum Command: Sendable {
+    package enum Command: Sendable {
         case start(HTTPExchange.Request)
         case cancel(id: UInt64)
         case resolved(ConnectionPool.Key, Result<[SocketAddress], HTTPError>)
         case shutdown
     }
 
-    struct Inbox: ~Copyable {
-        var commands: [Command] = []
+    package struct Inbox: ~Copyable {
+        package var commands: [Command] = []
         /// Jobs of tasks that run on this loop (``enqueue(_:)``).
-        var jobs: [UnownedJob] = []
+        package var jobs: [UnownedJob] = []
         /// An eventfd write is outstanding; later submitters need not write again.
-        var wakePending = false
-        var stopped = false
+        package var wakePending = false
+        package var stopped = false
         /// The loop thread has ended: jobs run elsewhere.
-        var finished = false
+        package var finished = false
     }
 
     /// epoll token of the wake-up eventfd; connection tokens start at 1.
-    static let wakeToken: UInt64 = 0
+    package static let wakeToken: UInt64 = 0
 
-    let epollFD: Int32
+    package let epollFD: Int32
     private let wakeFD: Int32
-    let inbox = Mutex(Inbox())
-    let ids = Atomic<UInt64>(1)
+    package let inbox = Mutex(Inbox())
+    package let ids = Atomic<UInt64>(1)
     /// Sleeps this loop ends (``SleepHost``).
-    let sleepers = Mutex(LoopSleepers<SleepWaiter>())
+    package let sleepers = Mutex(LoopSleepers<SleepWaiter>())
     /// The loop thread's `pthread_self()`, 0 before it runs.
     private let thread = Atomic<UInt>(0)
     private let configuration: SocketHTTPTransportConfiguration
-    let clock: any TimeSource
+    package let clock: any TimeSource
     /// How many hosts the pool keeps state for (connections, queued requests, cached addresses);
     /// written by the loop thread, read by anyone.
-    let hostsKnown = Atomic<Int>(0)
+    package let hostsKnown = Atomic<Int>(0)
 
     /// Creates the epoll instance and the eventfd; ``start()`` runs the thread.
-    init(configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) throws(HTTPError) {
+    package init(configuration: SocketHTTPTransportConfiguration, clock: any TimeSource) throws(HTTPError) {
         self.configuration = configuration
         self.clock = clock
         let epollFD = Epoll.create()
@@ -86,7 +87,7 @@ final class EventLoop: Sendable {
     }
 
     /// Starts the loop thread. Call once.
-    func start() throws(HTTPError) {
+    package func start() throws(HTTPError) {
         do {
             try NativeThread.start(name: "expvastic-http") { [self] in run() }
         } catch {
@@ -95,13 +96,13 @@ final class EventLoop: Sendable {
     }
 
     /// A fresh request id.
-    func makeID() -> UInt64 { ids.wrappingAdd(1, ordering: .relaxed).oldValue }
+    package func makeID() -> UInt64 { ids.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Hands a request to the loop, or resumes it at once when the calling task is already
     /// cancelled or the loop has stopped. Checking cancellation under the inbox lock closes the race
     /// with the cancellation handler: either the handler's `cancel` lands after this `start`, or
     /// this call sees the task cancelled.
-    func start(_ request: HTTPExchange.Request) {
+    package func start(_ request: HTTPExchange.Request) {
         let outcome = inbox.withLock { inbox -> (accepted: Bool, wake: Bool, cancelled: Bool) in
             if inbox.stopped { return (false, false, false) }
             if Task.isCancelled { return (false, false, true) }
@@ -119,7 +120,7 @@ final class EventLoop: Sendable {
 
     /// Queues a command; false when the loop has stopped.
     @discardableResult
-    func submit(_ command: Command) -> Bool {
+    package func submit(_ command: Command) -> Bool {
         let outcome = inbox.withLock { inbox -> (accepted: Bool, wake: Bool) in
             if inbox.stopped { return (false, false) }
             if case .shutdown = command { inbox.stopped = true }
@@ -132,16 +133,16 @@ final class EventLoop: Sendable {
 
     /// Whether the caller must write to the eventfd after adding to `inbox`: not on the loop
     /// thread (it looks at the inbox before it waits again), nor when a write is outstanding.
-    func needsWake(_ inbox: inout Inbox) -> Bool {
+    package func needsWake(_ inbox: inout Inbox) -> Bool {
         if isLoopThread || inbox.wakePending { return false }
         inbox.wakePending = true
         return true
     }
 
     /// True on the loop's own thread.
-    var isLoopThread: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
+    package var isLoopThread: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
-    func wake() {
+    package func wake() {
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }
@@ -221,7 +222,7 @@ final class EventLoop: Sendable {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
     }
 
-    static func describe(_ error: Int32) -> String {
+    package static func describe(_ error: Int32) -> String {
         String(cString: strerror(error))
     }
 }

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -5,8 +7,8 @@
 /// One non-blocking TCP connection owned by the event loop: the socket, its epoll registration, its
 /// TLS session for `https`, and the exchange it currently carries. The policy — which exchange, when
 /// to reuse or close — is the pool's; this type only does the system calls.
-final class HTTPConnection {
-    enum State {
+package final class HTTPConnection {
+    package enum State {
         /// `connect` in progress; the other addresses to try if it fails.
         case connecting(remaining: ArraySlice<SocketAddress>)
         /// TLS handshake in progress (`https` only).
@@ -17,7 +19,7 @@ final class HTTPConnection {
     }
 
     /// What happened to a write attempt.
-    enum WriteOutcome {
+    package enum WriteOutcome {
         case complete
         /// The socket buffer is full; wait for `EPOLLOUT`.
         case blocked
@@ -27,7 +29,7 @@ final class HTTPConnection {
     }
 
     /// What a read produced.
-    enum ReadOutcome {
+    package enum ReadOutcome {
         case bytes(Int)
         case endOfInput
         case wouldBlock
@@ -37,32 +39,32 @@ final class HTTPConnection {
     }
 
     /// Where a TLS handshake step left things.
-    enum HandshakeOutcome {
+    package enum HandshakeOutcome {
         case done
         /// Waiting for the socket; the registration says which way.
         case pending
         case failed(HTTPError)
     }
 
-    let id: UInt64
-    let fd: Int32
-    let key: ConnectionPool.Key
-    let address: SocketAddress
+    package let id: UInt64
+    package let fd: Int32
+    package let key: ConnectionPool.Key
+    package let address: SocketAddress
     private let epollFD: Int32
-    var state: State
-    var exchange: HTTPExchange?
+    package var state: State
+    package var exchange: HTTPExchange?
     /// Responses completed on this connection; above zero it is a reused connection.
-    var completedExchanges = 0
+    package var completedExchanges = 0
     /// Monotonic nanoseconds when it last went idle.
-    var idleSince: UInt64 = 0
+    package var idleSince: UInt64 = 0
     /// Whether `EPOLLOUT` is part of the registration.
     private var watchesWritable: Bool
     /// The TLS session of an `https` connection, from the start of its handshake; nil for `http`.
-    private(set) var tls: TLSSession?
+    private(set) package var tls: TLSSession?
     /// A TLS read needs the socket writable (renegotiation): writable events go to the reader.
-    private(set) var tlsReadWantsWritable = false
+    private(set) package var tlsReadWantsWritable = false
     /// A TLS write needs the socket readable: readable events also resume the writer.
-    private(set) var tlsWriteWantsReadable = false
+    private(set) package var tlsWriteWantsReadable = false
 
     private init(
         id: UInt64, fd: Int32, key: ConnectionPool.Key, address: SocketAddress, epollFD: Int32,
@@ -79,7 +81,7 @@ final class HTTPConnection {
 
     /// Opens a non-blocking socket, starts connecting and registers it for readable and writable
     /// (writable signals the end of the connect). Returns `errno` when that already failed.
-    static func connect(
+    package static func connect(
         id: UInt64, key: ConnectionPool.Key, address: SocketAddress, remaining: ArraySlice<SocketAddress>,
         epollFD: Int32
     ) -> Result<HTTPConnection, ConnectError> {
@@ -103,12 +105,12 @@ final class HTTPConnection {
     }
 
     /// Why a socket could not be opened or connected.
-    struct ConnectError: Error {
-        var errno: Int32
+    package struct ConnectError: Error {
+        package var errno: Int32
     }
 
     /// After `EPOLLOUT` while connecting: 0 when connected, else the connect error.
-    func pendingConnectError() -> Int32 {
+    package func pendingConnectError() -> Int32 {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { return errno }
@@ -116,12 +118,12 @@ final class HTTPConnection {
     }
 
     /// Starts TLS on the connected socket: `host` is the name verified and sent as SNI.
-    func startTLS(context: TLSContext) throws(HTTPError) {
+    package func startTLS(context: TLSContext) throws(HTTPError) {
         tls = try TLSSession(context: context, fd: fd, host: key.host, peer: key.description)
     }
 
     /// One step of the TLS handshake; watches the socket for what OpenSSL waits for.
-    func handshake() -> HandshakeOutcome {
+    package func handshake() -> HandshakeOutcome {
         guard let tls else { return .failed(.tlsFailed("no TLS session for \(key)")) }
         switch tls.handshake() {
         case .done:
@@ -139,7 +141,7 @@ final class HTTPConnection {
 
     /// Writes what is left of the exchange's request (head then body) with one `sendmsg` per
     /// attempt, until done or the socket is full. Never raises `SIGPIPE`.
-    func writePending(_ exchange: HTTPExchange) -> WriteOutcome {
+    package func writePending(_ exchange: HTTPExchange) -> WriteOutcome {
         if let tls { return writePending(exchange, over: tls) }
         let head = exchange.request.head
         let body = exchange.request.body
@@ -230,12 +232,12 @@ final class HTTPConnection {
     /// True when an idle connection has nothing to read and no end of input waiting: a non-blocking
     /// `recv` with `MSG_PEEK`, which leaves any bytes in place. A TLS connection is checked on its
     /// socket too: any record that arrives while idle (an alert, a close) makes it unusable.
-    func isQuietWhileIdle() -> Bool {
+    package func isQuietWhileIdle() -> Bool {
         Self.socketIsQuiet(fd)
     }
 
     /// The check behind ``isQuietWhileIdle()``, for any connected stream socket.
-    static func socketIsQuiet(_ fd: Int32) -> Bool {
+    package static func socketIsQuiet(_ fd: Int32) -> Bool {
         var byte: UInt8 = 0
         while true {
             let count = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
@@ -246,7 +248,7 @@ final class HTTPConnection {
     }
 
     /// One `read` into `buffer`.
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadOutcome {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadOutcome {
         if let tls { return read(into: buffer, over: tls) }
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
@@ -280,7 +282,7 @@ final class HTTPConnection {
     }
 
     /// Closes the socket, which also removes it from epoll; a healthy TLS session says goodbye first.
-    func close() {
+    package func close() {
         if case .closed = state { return }
         state = .closed
         exchange = nil

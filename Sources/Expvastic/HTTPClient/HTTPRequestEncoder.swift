@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Turns an ``HTTPRequest`` into the bytes of an HTTP/1.1 request head. A pure function: the body
 /// is sent as it is, after the head, without a copy.
 ///
@@ -5,17 +7,17 @@
 /// usually has one, `Content-Length`, unless the request already carries that header. Refuses
 /// methods, targets and header fields that contain bytes which would let them end a line early
 /// (request splitting).
-struct HTTPRequestEncoder: Sendable {
+package struct HTTPRequestEncoder: Sendable {
     /// Sent as `User-Agent` unless the request has its own.
-    var userAgent: String
+    package var userAgent: String
 
     /// Why a request cannot be sent; `message` names the part that is wrong.
-    struct Failure: Error, Sendable, Equatable {
-        var message: String
+    package struct Failure: Error, Sendable, Equatable {
+        package var message: String
     }
 
     /// The head of `request`, ending with the empty line.
-    func encodeHead(_ request: HTTPRequest) throws(Failure) -> [UInt8] {
+    package func encodeHead(_ request: HTTPRequest) throws(Failure) -> [UInt8] {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy(HTTPHeadParser.isTokenByte) else {
             throw Failure(message: "method \"\(request.method)\" is not an HTTP token")
         }
@@ -73,7 +75,7 @@ struct HTTPRequestEncoder: Sendable {
     }
 
     /// `host` or `host:port`; IPv6 literals in brackets; the port only when not the default.
-    static func hostHeaderValue(_ endpoint: Endpoint) -> String {
+    package static func hostHeaderValue(_ endpoint: Endpoint) -> String {
         let host = endpoint.host.utf8.contains(UInt8(ascii: ":")) ? "[\(endpoint.host)]" : endpoint.host
         let defaultPort = endpoint.scheme == "https" ? 443 : 80
         return endpoint.port == defaultPort ? host : "\(host):\(endpoint.port)"

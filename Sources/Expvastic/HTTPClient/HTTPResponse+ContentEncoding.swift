@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 extension HTTPResponse {
     /// Why a response body could not be decoded.
     public struct ContentEncodingFailure: Error, Sendable, Equatable, CustomStringConvertible {

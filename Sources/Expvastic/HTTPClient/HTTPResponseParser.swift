@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Parses one HTTP/1.x response from bytes as they arrive. A pure value type: the connection feeds
 /// it what it reads and asks whether the response is complete, so every framing rule is tested
 /// without sockets.
@@ -7,7 +9,7 @@
 /// length at all, means the body runs until the server closes; otherwise `Content-Length`. Interim
 /// 1xx responses are skipped. The body limit is checked as soon as a length is known and while
 /// bytes arrive, so an oversize body is refused without buffering more than one read past it.
-struct HTTPResponseParser: Sendable {
+package struct HTTPResponseParser: Sendable {
     private enum State: Sendable, Equatable {
         case head
         case fixedBody(remaining: Int)
@@ -33,17 +35,17 @@ struct HTTPResponseParser: Sendable {
     private let onBody: (@Sendable ([UInt8]) -> Void)?
 
     /// Whether the connection may carry another request once this response is complete.
-    private(set) var keepAlive = true
+    private(set) package var keepAlive = true
     /// True once any byte of the response has been consumed: after that a failure is no longer a
     /// stale pooled connection and the request must not be retried.
-    private(set) var hasReceivedBytes = false
+    private(set) package var hasReceivedBytes = false
 
     /// - Parameters:
     ///   - requestWasHead: the request was `HEAD`, so the response has no body whatever it says.
     ///   - maxBodyBytes: a larger body fails with ``HTTPError/bodyTooLarge(limit:)``.
     ///   - onBody: streams the body: each piece of it is passed on as it arrives and none is kept
     ///     (the completed response then has an empty body).
-    init(
+    package init(
         requestWasHead: Bool, maxBodyBytes: Int, limits: HTTPHeadParser.Limits = HTTPHeadParser.Limits(),
         onBody: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
@@ -56,10 +58,10 @@ struct HTTPResponseParser: Sendable {
     }
 
     /// True once the whole response has been parsed.
-    var isComplete: Bool { state == .complete }
+    package var isComplete: Bool { state == .complete }
 
     /// The parsed response, handing over the body without a copy. Only valid once complete.
-    mutating func takeResponse() -> HTTPResponse? {
+    package mutating func takeResponse() -> HTTPResponse? {
         guard isComplete else { return nil }
         let response = HTTPResponse(status: status, headers: fields, body: body)
         body = []
@@ -69,7 +71,7 @@ struct HTTPResponseParser: Sendable {
     /// Consumes bytes and returns how many were part of this response. When the response completes
     /// early the rest is left unconsumed; a caller that gets fewer than it passed has extra bytes the
     /// server should not have sent.
-    mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTPError) -> Int {
+    package mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTPError) -> Int {
         if !bytes.isEmpty { hasReceivedBytes = true }
         var index = 0
         while index < bytes.count {
@@ -115,14 +117,14 @@ struct HTTPResponseParser: Sendable {
     }
 
     /// Convenience for tests.
-    mutating func parse(_ bytes: [UInt8]) throws(HTTPError) -> Int {
+    package mutating func parse(_ bytes: [UInt8]) throws(HTTPError) -> Int {
         let outcome = bytes.withUnsafeBytes { buffer in Result { () throws(HTTPError) in try parse(buffer) } }
         return try outcome.get()
     }
 
     /// The server closed the connection. Completes a body that runs until close; anything else
     /// unfinished is ``HTTPError/connectionClosed(_:)``.
-    mutating func finishAtEndOfInput() throws(HTTPError) {
+    package mutating func finishAtEndOfInput() throws(HTTPError) {
         switch state {
         case .complete:
             return
@@ -268,7 +270,7 @@ struct HTTPResponseParser: Sendable {
     }
 
     /// `HTTP/1.1 200 OK` → (minor version, status).
-    static func parseStatusLine(_ line: [UInt8]) throws(HTTPError) -> (minorVersion: Int, status: Int) {
+    package static func parseStatusLine(_ line: [UInt8]) throws(HTTPError) -> (minorVersion: Int, status: Int) {
         let prefix: [UInt8] = Array("HTTP/1.".utf8)
         guard line.count >= 12, line.starts(with: prefix) else {
             throw .malformedResponse("status line does not start with HTTP/1.x: \(Self.excerpt(line))")
@@ -291,7 +293,7 @@ struct HTTPResponseParser: Sendable {
     }
 
     /// Digits only; a list of identical values (`5, 5`) is accepted as RFC 9110 §8.6 allows.
-    static func parseContentLength(_ value: String) throws(HTTPError) -> Int {
+    package static func parseContentLength(_ value: String) throws(HTTPError) -> Int {
         var result: Int?
         for part in value.split(separator: ",", omittingEmptySubsequences: false) {
             let text = part.trimmingSpaces

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// An HTTP request as Expvastic sends it.
 public struct HTTPRequest: Sendable {
     public var method: String

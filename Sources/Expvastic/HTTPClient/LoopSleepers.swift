@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// The sleeps an ``EventLoop`` ends itself (it is a ``SleepHost``): a pure value type, generic over
 /// what waits, so it is tested without threads.
 ///
@@ -6,7 +8,7 @@
 /// (as in ``SleepScheduler``); a sleeper with a large slack (a periodic sync) never delays one with
 /// a small slack (a poll). A cancelled sleeper is taken out at once; its heap entries are dropped
 /// when they reach the top.
-struct LoopSleepers<Waiter> {
+package struct LoopSleepers<Waiter> {
     /// By deadline: who is due.
     private var heap = TimerHeap()
     /// By deadline plus slack: when the loop must wake.
@@ -15,13 +17,13 @@ struct LoopSleepers<Waiter> {
     /// Ids cancelled before their sleeper was added.
     private var cancelledEarly: Set<UInt64> = []
     /// The loop has stopped: nothing is added any more.
-    private(set) var isClosed = false
+    private(set) package var isClosed = false
 
-    var count: Int { waiting.count }
+    package var count: Int { waiting.count }
 
     /// Adds a sleeper; false when it was cancelled before it got here (or the loop is closed), and
     /// the caller ends it itself.
-    mutating func add(id: UInt64, deadline: UInt64, slack: UInt64, waiter: Waiter) -> Bool {
+    package mutating func add(id: UInt64, deadline: UInt64, slack: UInt64, waiter: Waiter) -> Bool {
         if cancelledEarly.remove(id) != nil || isClosed { return false }
         waiting[id] = (deadline, slack, waiter)
         heap.push(deadline: deadline, id: id)
@@ -32,24 +34,24 @@ struct LoopSleepers<Waiter> {
 
     /// Takes out a cancelled sleeper; nil when it is not here (already ended, or not added yet:
     /// then a later ``add(id:deadline:slack:waiter:)`` of that id returns false).
-    mutating func cancel(id: UInt64) -> Waiter? {
+    package mutating func cancel(id: UInt64) -> Waiter? {
         if let entry = waiting.removeValue(forKey: id) { return entry.waiter }
         if !isClosed { cancelledEarly.insert(id) }
         return nil
     }
 
     /// Forgets an id that ``cancel(id:)`` may have left behind (the sleeper ended before it ran).
-    mutating func forget(id: UInt64) { cancelledEarly.remove(id) }
+    package mutating func forget(id: UInt64) { cancelledEarly.remove(id) }
 
     /// When the loop should wake: the earliest deadline plus slack of any sleeper; nil when nobody sleeps.
-    mutating func wakeTime() -> UInt64? {
+    package mutating func wakeTime() -> UInt64? {
         // Entries of sleepers that ended or left (ids are never reused).
         while let first = latest.first, waiting[first.id] == nil { latest.popFirst() }
         return latest.first?.deadline
     }
 
     /// Takes out every sleeper due at `now`, earliest first.
-    mutating func takeDue(now: UInt64) -> [Waiter] {
+    package mutating func takeDue(now: UInt64) -> [Waiter] {
         var due: [Waiter] = []
         while let entry = heap.popDue(now: now) {
             guard let sleeper = waiting[entry.id], sleeper.deadline == entry.deadline else { continue }
@@ -60,7 +62,7 @@ struct LoopSleepers<Waiter> {
     }
 
     /// Closes: no more sleepers; returns those still waiting with their deadlines.
-    mutating func close() -> [(deadline: UInt64, waiter: Waiter)] {
+    package mutating func close() -> [(deadline: UInt64, waiter: Waiter)] {
         isClosed = true
         let left = waiting.values.map { (deadline: $0.deadline, waiter: $0.waiter) }
         waiting = [:]

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -9,89 +11,89 @@
 /// the first time an `https` connection is opened; libcrypto's functions resolve through the libssl
 /// handle, which depends on it. The functions are called through `@convention(c)` pointers, as
 /// ``Epoll`` does for epoll.
-struct OpenSSL: @unchecked Sendable {
+package struct OpenSSL: @unchecked Sendable {
     // Constants from <openssl/ssl.h> and <openssl/x509_vfy.h>, stable since 1.1.
-    static let verifyPeer: Int32 = 1
-    static let errorNone: Int32 = 0
-    static let errorSSL: Int32 = 1
-    static let errorWantRead: Int32 = 2
-    static let errorWantWrite: Int32 = 3
-    static let errorSyscall: Int32 = 5
-    static let errorZeroReturn: Int32 = 6
-    static let controlMode: Int32 = 33
-    static let controlSetHostName: Int32 = 55
-    static let controlSetMinProtocolVersion: Int32 = 123
-    static let hostNameType = 0
-    static let tls12Version = 0x0303
+    package static let verifyPeer: Int32 = 1
+    package static let errorNone: Int32 = 0
+    package static let errorSSL: Int32 = 1
+    package static let errorWantRead: Int32 = 2
+    package static let errorWantWrite: Int32 = 3
+    package static let errorSyscall: Int32 = 5
+    package static let errorZeroReturn: Int32 = 6
+    package static let controlMode: Int32 = 33
+    package static let controlSetHostName: Int32 = 55
+    package static let controlSetMinProtocolVersion: Int32 = 123
+    package static let hostNameType = 0
+    package static let tls12Version = 0x0303
     /// `SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS`:
     /// `SSL_write` returns after each record, may be retried from another address, and an idle
     /// connection gives its 34 KB of buffers back.
-    static let modes = 0x1 | 0x2 | 0x10
+    package static let modes = 0x1 | 0x2 | 0x10
     /// `SSL_OP_IGNORE_UNEXPECTED_EOF` (OpenSSL 3): a peer closing without `close_notify` is an end of
     /// input, as with 1.1; the HTTP framing tells whether the response was complete.
-    static let optionIgnoreUnexpectedEOF: UInt64 = 1 << 7
-    static let verifyOK = 0
+    package static let optionIgnoreUnexpectedEOF: UInt64 = 1 << 7
+    package static let verifyOK = 0
 
-    typealias MethodFunction = @convention(c) () -> OpaquePointer?
-    typealias ContextNewFunction = @convention(c) (OpaquePointer?) -> OpaquePointer?
-    typealias FreeFunction = @convention(c) (OpaquePointer?) -> Void
-    typealias SetVerifyFunction = @convention(c) (OpaquePointer?, Int32, UnsafeMutableRawPointer?) -> Void
-    typealias StatusFunction = @convention(c) (OpaquePointer?) -> Int32
-    typealias LoadLocationsFunction =
+    package typealias MethodFunction = @convention(c) () -> OpaquePointer?
+    package typealias ContextNewFunction = @convention(c) (OpaquePointer?) -> OpaquePointer?
+    package typealias FreeFunction = @convention(c) (OpaquePointer?) -> Void
+    package typealias SetVerifyFunction = @convention(c) (OpaquePointer?, Int32, UnsafeMutableRawPointer?) -> Void
+    package typealias StatusFunction = @convention(c) (OpaquePointer?) -> Int32
+    package typealias LoadLocationsFunction =
         @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Int32
-    typealias ControlFunction = @convention(c) (OpaquePointer?, Int32, Int, UnsafeMutableRawPointer?) -> Int
-    typealias SetOptionsFunction = @convention(c) (OpaquePointer?, UInt64) -> UInt64
-    typealias NewFunction = @convention(c) (OpaquePointer?) -> OpaquePointer?
-    typealias SetFDFunction = @convention(c) (OpaquePointer?, Int32) -> Int32
-    typealias SetStringFunction = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Int32
-    typealias GetParameterFunction = @convention(c) (OpaquePointer?) -> OpaquePointer?
-    typealias ReadFunction = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Int32
-    typealias WriteFunction = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int32) -> Int32
-    typealias GetErrorFunction = @convention(c) (OpaquePointer?, Int32) -> Int32
-    typealias VerifyResultFunction = @convention(c) (OpaquePointer?) -> Int
-    typealias VerifyStringFunction = @convention(c) (Int) -> UnsafePointer<CChar>?
-    typealias ErrorCodeFunction = @convention(c) () -> UInt
-    typealias ErrorStringFunction = @convention(c) (UInt, UnsafeMutablePointer<CChar>?, Int) -> Void
-    typealias VoidFunction = @convention(c) () -> Void
+    package typealias ControlFunction = @convention(c) (OpaquePointer?, Int32, Int, UnsafeMutableRawPointer?) -> Int
+    package typealias SetOptionsFunction = @convention(c) (OpaquePointer?, UInt64) -> UInt64
+    package typealias NewFunction = @convention(c) (OpaquePointer?) -> OpaquePointer?
+    package typealias SetFDFunction = @convention(c) (OpaquePointer?, Int32) -> Int32
+    package typealias SetStringFunction = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Int32
+    package typealias GetParameterFunction = @convention(c) (OpaquePointer?) -> OpaquePointer?
+    package typealias ReadFunction = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Int32
+    package typealias WriteFunction = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int32) -> Int32
+    package typealias GetErrorFunction = @convention(c) (OpaquePointer?, Int32) -> Int32
+    package typealias VerifyResultFunction = @convention(c) (OpaquePointer?) -> Int
+    package typealias VerifyStringFunction = @convention(c) (Int) -> UnsafePointer<CChar>?
+    package typealias ErrorCodeFunction = @convention(c) () -> UInt
+    package typealias ErrorStringFunction = @convention(c) (UInt, UnsafeMutablePointer<CChar>?, Int) -> Void
+    package typealias VoidFunction = @convention(c) () -> Void
 
-    let clientMethod: MethodFunction
-    let contextNew: ContextNewFunction
-    let contextFree: FreeFunction
-    let contextSetVerify: SetVerifyFunction
-    let contextSetDefaultVerifyPaths: StatusFunction
-    let contextLoadVerifyLocations: LoadLocationsFunction
-    let contextControl: ControlFunction
-    let contextSetOptions: SetOptionsFunction
-    let new: NewFunction
-    let free: FreeFunction
-    let setFD: SetFDFunction
-    let control: ControlFunction
-    let setHost: SetStringFunction
-    let parameters: GetParameterFunction
-    let setIPAddress: SetStringFunction
-    let connect: StatusFunction
-    let read: ReadFunction
-    let write: WriteFunction
-    let getError: GetErrorFunction
-    let shutdown: StatusFunction
-    let verifyResult: VerifyResultFunction
-    let verifyErrorString: VerifyStringFunction
-    let errorCode: ErrorCodeFunction
-    let errorString: ErrorStringFunction
-    let clearErrors: VoidFunction
+    package let clientMethod: MethodFunction
+    package let contextNew: ContextNewFunction
+    package let contextFree: FreeFunction
+    package let contextSetVerify: SetVerifyFunction
+    package let contextSetDefaultVerifyPaths: StatusFunction
+    package let contextLoadVerifyLocations: LoadLocationsFunction
+    package let contextControl: ControlFunction
+    package let contextSetOptions: SetOptionsFunction
+    package let new: NewFunction
+    package let free: FreeFunction
+    package let setFD: SetFDFunction
+    package let control: ControlFunction
+    package let setHost: SetStringFunction
+    package let parameters: GetParameterFunction
+    package let setIPAddress: SetStringFunction
+    package let connect: StatusFunction
+    package let read: ReadFunction
+    package let write: WriteFunction
+    package let getError: GetErrorFunction
+    package let shutdown: StatusFunction
+    package let verifyResult: VerifyResultFunction
+    package let verifyErrorString: VerifyStringFunction
+    package let errorCode: ErrorCodeFunction
+    package let errorString: ErrorStringFunction
+    package let clearErrors: VoidFunction
     /// `OPENSSL_VERSION_NUMBER` of the loaded library, e.g. `0x30000130` for 3.0.19.
-    let version: UInt
+    package let version: UInt
     /// The file name that was opened, e.g. `libssl.so.3`.
-    let libraryName: String
+    package let libraryName: String
 
     /// The file names tried, in order.
-    static let candidates = ["libssl.so.3", "libssl.so", "libssl.so.1.1"]
+    package static let candidates = ["libssl.so.3", "libssl.so", "libssl.so.1.1"]
 
     /// The library, loaded on first use (thread-safe, once per process), or why it could not be.
-    static let shared: Result<OpenSSL, HTTPError> = load(candidates)
+    package static let shared: Result<OpenSSL, HTTPError> = load(candidates)
 
     /// Opens the first of `names` that has every function; the error names each file and its problem.
-    static func load(_ names: [String]) -> Result<OpenSSL, HTTPError> {
+    package static func load(_ names: [String]) -> Result<OpenSSL, HTTPError> {
         var problems: [String] = []
         for name in names {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
@@ -113,7 +115,7 @@ struct OpenSSL: @unchecked Sendable {
     }
 
     private struct Missing: Error {
-        var message: String
+        package var message: String
     }
 
     private static func resolve(_ handle: UnsafeMutableRawPointer, name: String) -> Result<OpenSSL, Missing> {
@@ -178,7 +180,7 @@ struct OpenSSL: @unchecked Sendable {
     /// The oldest error on this thread's OpenSSL error queue as text (e.g. `error:0A00010B:SSL
     /// routines::wrong version number`), or nil when the queue is empty. Empties the queue: it is
     /// per thread, and a leftover error would confuse `SSL_get_error` on another connection.
-    func takeErrorQueue() -> String? {
+    package func takeErrorQueue() -> String? {
         let first = errorCode()
         var text: String?
         if first != 0 {
@@ -192,7 +194,7 @@ struct OpenSSL: @unchecked Sendable {
     }
 
     /// `X509_verify_cert_error_string`.
-    func describeVerifyResult(_ code: Int) -> String {
+    package func describeVerifyResult(_ code: Int) -> String {
         verifyErrorString(code).map { String(cString: $0) } ?? "verify error \(code)"
     }
 }

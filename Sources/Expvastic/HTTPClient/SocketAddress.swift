@@ -1,12 +1,14 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// An IPv4 or IPv6 socket address (the bytes of a `sockaddr_in` or `sockaddr_in6`), plus the name
 /// resolution that produces them.
-struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
+package struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// `AF_INET` or `AF_INET6`.
-    let family: Int32
+    package let family: Int32
     private let bytes: [UInt8]
 
     private init(family: Int32, bytes: [UInt8]) {
@@ -15,7 +17,7 @@ struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// An address from an IP literal (`127.0.0.1`, `::1`), without any lookup; nil for names.
-    init?(literal host: String, port: Int) {
+    package init?(literal host: String, port: Int) {
         var v4 = in_addr()
         if inet_pton(AF_INET, host, &v4) == 1 {
             var address = sockaddr_in()
@@ -38,13 +40,13 @@ struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Calls `body` with a `sockaddr` pointer and its length, as `connect` wants them.
-    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    package func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         bytes.withUnsafeBytes { raw in
             body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
         }
     }
 
-    var description: String {
+    package var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         return bytes.withUnsafeBytes { raw -> String in
             let port: UInt16
@@ -63,7 +65,7 @@ struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Addresses for `host` without blocking, when that is possible: IP literals and `localhost`.
-    static func resolveWithoutLookup(host: String, port: Int) -> [SocketAddress]? {
+    package static func resolveWithoutLookup(host: String, port: Int) -> [SocketAddress]? {
         if let literal = SocketAddress(literal: host, port: port) { return [literal] }
         if HTTPHeadParser.equalsIgnoringCase(host, "localhost") {
             return [SocketAddress(literal: "127.0.0.1", port: port), SocketAddress(literal: "::1", port: port)]
@@ -74,7 +76,7 @@ struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Resolves `host` with `getaddrinfo`, which blocks: call it off the event loop and off Swift's
     /// cooperative threads. IPv6 and IPv4 addresses in the resolver's order, duplicates removed.
-    static func resolve(host: String, port: Int) -> Result<[SocketAddress], HTTPError> {
+    package static func resolve(host: String, port: Int) -> Result<[SocketAddress], HTTPError> {
         if let known = resolveWithoutLookup(host: host, port: port) { return .success(known) }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

@@ -1,3 +1,4 @@
+import ExpvasticBase
 import Synchronization
 
 /// An ``HTTPTransport`` for `http` and `https` over POSIX sockets: HTTP/1.1 with keep-alive
@@ -24,8 +25,8 @@ import Synchronization
 ///   received, and a caller that asked for gzip decodes with ``HTTPResponse/decodedBody(limit:)``.
 public final class SocketHTTPTransport: HTTPTransport {
     private struct State: ~Copyable {
-        var loop: EventLoop?
-        var isShutDown = false
+        package var loop: EventLoop?
+        package var isShutDown = false
     }
 
     private let configuration: SocketHTTPTransportConfiguration

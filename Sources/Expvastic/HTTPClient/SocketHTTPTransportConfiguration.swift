@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Tuning for ``SocketHTTPTransport``. The defaults suit polling many expvar endpoints once a
 /// second and posting bulk requests to a few Elasticsearch nodes.
 public struct SocketHTTPTransportConfiguration: Sendable, Equatable {
@@ -20,7 +22,7 @@ public struct SocketHTTPTransportConfiguration: Sendable, Equatable {
     /// A PEM file of certificates trusted for `https` besides the system's (or `SSL_CERT_FILE`'s).
     /// For tests, which cannot set `SSL_CERT_FILE` safely in a process running other tests on other
     /// threads; users set `SSL_CERT_FILE` or `SSL_CERT_DIR`. Default nil.
-    var extraTrustedCertificatesFile: String?
+    package var extraTrustedCertificatesFile: String?
 
     /// The `User-Agent` of this build.
     public static let defaultUserAgent = "expvastic/0.1.0"

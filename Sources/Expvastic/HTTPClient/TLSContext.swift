@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// An OpenSSL `SSL_CTX` for client connections: TLS 1.2 or newer, the peer's certificate verified
 /// against the system's trusted certificates. Owned by one ``ConnectionPool`` and used on its loop
 /// thread only.
@@ -5,15 +7,15 @@
 /// The trusted certificates come from `SSL_CTX_set_default_verify_paths`, which reads the
 /// `SSL_CERT_FILE` and `SSL_CERT_DIR` environment variables when the context is made (on the first
 /// `https` connection): that is how a private CA is added.
-final class TLSContext {
-    let library: OpenSSL
-    let context: OpaquePointer
+package final class TLSContext {
+    package let library: OpenSSL
+    package let context: OpaquePointer
 
     /// - Parameters:
     ///   - library: the loaded OpenSSL.
     ///   - extraTrustedCertificatesFile: a PEM file trusted besides the defaults (tests use it so that
     ///     they need not change the process environment).
-    init(library: OpenSSL, extraTrustedCertificatesFile: String?) throws(HTTPError) {
+    package init(library: OpenSSL, extraTrustedCertificatesFile: String?) throws(HTTPError) {
         self.library = library
         library.clearErrors()
         guard let context = library.contextNew(library.clientMethod()) else {

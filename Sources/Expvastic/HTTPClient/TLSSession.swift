@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -9,9 +11,9 @@
 /// The peer is verified by OpenSSL during the handshake: the chain against the context's trusted
 /// certificates, and the name against the endpoint's host (`SSL_set1_host` for names, which are
 /// also sent as SNI; the IP address for IP literals).
-final class TLSSession {
+package final class TLSSession {
     /// Where a handshake step left things.
-    enum Progress {
+    package enum Progress {
         case done
         case wantRead
         case wantWrite
@@ -19,7 +21,7 @@ final class TLSSession {
     }
 
     /// What a read or write produced.
-    enum Outcome {
+    package enum Outcome {
         case bytes(Int)
         case wantRead
         case wantWrite
@@ -32,21 +34,21 @@ final class TLSSession {
 
     /// Largest plaintext of one TLS record. Reads ask for at least this much, so a record is always
     /// taken whole and nothing stays inside OpenSSL where epoll cannot see it.
-    static let maxRecordBytes = 16 * 1024
+    package static let maxRecordBytes = 16 * 1024
 
     private let library: OpenSSL
     private let ssl: OpaquePointer
     /// `host:port`, for messages.
     private let peer: String
     private let host: String
-    private(set) var isEstablished = false
+    private(set) package var isEstablished = false
     /// A fatal error happened: no `SSL_shutdown` (OpenSSL forbids it).
     private var isBroken = false
     /// An outcome that a read found after it had already produced bytes; returned by the next read.
     private var deferredReadOutcome: Outcome?
 
     /// Makes the `SSL` for `fd` and sets the name to verify (and send as SNI).
-    init(context: TLSContext, fd: Int32, host: String, peer: String) throws(HTTPError) {
+    package init(context: TLSContext, fd: Int32, host: String, peer: String) throws(HTTPError) {
         let library = context.library
         self.library = library
         self.host = host
@@ -81,7 +83,7 @@ final class TLSSession {
     }
 
     /// One step of the handshake (`SSL_connect`).
-    func handshake() -> Progress {
+    package func handshake() -> Progress {
         // SSL_get_error reads the thread's error queue: start from an empty one.
         library.clearErrors()
         let status = library.connect(ssl)
@@ -102,7 +104,7 @@ final class TLSSession {
 
     /// Reads into `buffer`, record after record, until OpenSSL wants more from the socket or less
     /// than a record's room is left.
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> Outcome {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) -> Outcome {
         if let deferred = deferredReadOutcome {
             deferredReadOutcome = nil
             return deferred
@@ -128,7 +130,7 @@ final class TLSSession {
 
     /// Writes from `bytes` (`SSL_write`, partial writes allowed). After `wantRead` or `wantWrite`,
     /// call again with the same bytes.
-    func write(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    package func write(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         let count = library.write(ssl, bytes.baseAddress, Int32(clamping: bytes.count))
         if count > 0 { return .bytes(Int(count)) }
         let outcome = failure(status: count, errno: errno)
@@ -138,7 +140,7 @@ final class TLSSession {
 
     /// Sends `close_notify` when the session is healthy, once and without waiting for the answer.
     /// The caller closes the socket; the session is freed with this object.
-    func shutdown() {
+    package func shutdown() {
         guard isEstablished, !isBroken else { return }
         isBroken = true
         _ = library.shutdown(ssl)
@@ -184,7 +186,7 @@ final class TLSSession {
     }
 
     /// What to do about a failed verification, for the causes users can fix.
-    static func hint(forVerifyResult code: Int, host: String) -> String {
+    package static func hint(forVerifyResult code: Int, host: String) -> String {
         switch code {
         // Unable to get the issuer (2, 20), self-signed (18, 19), unable to verify the leaf (21).
         case 2, 18, 19, 20, 21:
@@ -197,7 +199,7 @@ final class TLSSession {
         }
     }
 
-    static func isIPAddress(_ host: String) -> Bool {
+    package static func isIPAddress(_ host: String) -> Bool {
         var v4 = in_addr()
         if inet_pton(AF_INET, host, &v4) == 1 { return true }
         var v6 = in6_addr()

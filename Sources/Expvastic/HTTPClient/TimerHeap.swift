@@ -1,25 +1,27 @@
+import ExpvasticBase
+
 /// A min-heap of deadlines (monotonic nanoseconds) with an identifier each. The event loop waits
 /// until the earliest one and pops everything due. Entries are not removed when their owner
 /// finishes early (lazy deletion): the owner of the loop drops finished entries when they reach the
 /// top, which keeps the common path — a request that completes in time — to one push and one pop.
-struct TimerHeap: Sendable {
-    struct Entry: Sendable, Equatable {
-        var deadline: UInt64
-        var id: UInt64
+package struct TimerHeap: Sendable {
+    package struct Entry: Sendable, Equatable {
+        package var deadline: UInt64
+        package var id: UInt64
     }
 
     private var entries: [Entry] = []
 
-    var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
+    package var isEmpty: Bool { entries.isEmpty }
+    package var count: Int { entries.count }
 
     /// The earliest deadline, if any.
-    var earliest: UInt64? { entries.first?.deadline }
+    package var earliest: UInt64? { entries.first?.deadline }
 
     /// The earliest entry, if any.
-    var first: Entry? { entries.first }
+    package var first: Entry? { entries.first }
 
-    mutating func push(deadline: UInt64, id: UInt64) {
+    package mutating func push(deadline: UInt64, id: UInt64) {
         entries.append(Entry(deadline: deadline, id: id))
         var child = entries.count - 1
         while child > 0 {
@@ -31,14 +33,14 @@ struct TimerHeap: Sendable {
     }
 
     /// Removes and returns the earliest entry if its deadline is at or before `now`.
-    mutating func popDue(now: UInt64) -> Entry? {
+    package mutating func popDue(now: UInt64) -> Entry? {
         guard let first = entries.first, first.deadline <= now else { return nil }
         return popFirst()
     }
 
     /// Removes and returns the earliest entry.
     @discardableResult
-    mutating func popFirst() -> Entry? {
+    package mutating func popFirst() -> Entry? {
         guard let first = entries.first else { return nil }
         let last = entries.removeLast()
         if entries.isEmpty { return first }

@@ -1,3 +1,4 @@
+import ExpvasticBase
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,9 +22,9 @@ public final class HTTPServer: Service {
     public typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
 
     public let configuration: HTTPServerConfiguration
-    let handler: Handler
-    let clock: any TimeSource
-    let logger: Logger
+    package let handler: Handler
+    package let clock: any TimeSource
+    package let logger: Logger
 
     private enum Phase {
         case idle
@@ -32,10 +33,10 @@ public final class HTTPServer: Service {
     }
 
     private struct State {
-        var phase = Phase.idle
-        var finished = false
-        var failure: HTTPServerError?
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        package var phase = Phase.idle
+        package var finished = false
+        package var failure: HTTPServerError?
+        package var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -147,9 +148,9 @@ public final class HTTPServer: Service {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
-    var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
+    package var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
 
-    func updateStatistics(_ body: (inout HTTPServerStatistics) -> Void) {
+    package func updateStatistics(_ body: (inout HTTPServerStatistics) -> Void) {
         statisticsStorage.withLock { body(&$0) }
     }
 

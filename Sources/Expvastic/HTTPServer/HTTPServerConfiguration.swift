@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Limits and timeouts of an ``HTTPServer``. The defaults suit a loopback monitoring endpoint.
 public struct HTTPServerConfiguration: Sendable, Equatable {
     /// Numeric IPv4 or IPv6 address (or `localhost`) to bind; default `127.0.0.1`.

@@ -1,6 +1,8 @@
+import ExpvasticBase
+
 /// One client connection, owned by the event loop thread (never shared).
-final class HTTPServerConnection {
-    enum Phase: Equatable {
+package final class HTTPServerConnection {
+    package enum Phase: Equatable {
         /// Waiting for the first byte of a request (fresh or keep-alive).
         case awaitingRequest
         /// Some bytes of a request head have arrived.
@@ -11,20 +13,20 @@ final class HTTPServerConnection {
         case lingering
     }
 
-    let fd: Int32
-    var phase: Phase = .awaitingRequest
-    var input: [UInt8] = []
-    var output: [UInt8] = []
-    var outputOffset = 0
+    package let fd: Int32
+    package var phase: Phase = .awaitingRequest
+    package var input: [UInt8] = []
+    package var output: [UInt8] = []
+    package var outputOffset = 0
     /// Monotonic nanoseconds after which the current phase has taken too long.
-    var deadline: UInt64
+    package var deadline: UInt64
     /// Monotonic nanoseconds of the last byte in or out, for choosing whom to evict.
-    var lastActivity: UInt64
-    var closeAfterWrite = false
+    package var lastActivity: UInt64
+    package var closeAfterWrite = false
     /// The `poll(2)` events wanted next.
-    var interest: Int16
+    package var interest: Int16
 
-    init(fd: Int32, now: UInt64, deadline: UInt64, interest: Int16) {
+    package init(fd: Int32, now: UInt64, deadline: UInt64, interest: Int16) {
         self.fd = fd
         self.deadline = deadline
         self.lastActivity = now
@@ -32,7 +34,7 @@ final class HTTPServerConnection {
     }
 
     /// Eviction preference at the connection limit: lower goes first; nil means never evict.
-    var evictionRank: Int? {
+    package var evictionRank: Int? {
         switch phase {
         case .lingering: 0
         case .awaitingRequest: 1

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Why an ``HTTPServer`` could not start.
 public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable error codes.

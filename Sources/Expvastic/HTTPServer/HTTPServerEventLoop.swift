@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -5,7 +7,7 @@
 /// The server thread: one `poll(2)` over the listener, a wake-up pipe and every client connection (`epoll`
 /// is not exposed by Swift's Glibc module; with at most a few hundred descriptors `poll` costs microseconds).
 /// Everything here is confined to that thread; only ``HTTPServer``'s stop flag and statistics are shared.
-final class HTTPServerEventLoop {
+package final class HTTPServerEventLoop {
     private let server: HTTPServer
     private let configuration: HTTPServerConfiguration
     private let parser: HTTPServerRequestParser
@@ -30,7 +32,7 @@ final class HTTPServerEventLoop {
     private static let rejection = Array(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
 
-    init(server: HTTPServer, listenFD: Int32, wakeFD: Int32) {
+    package init(server: HTTPServer, listenFD: Int32, wakeFD: Int32) {
         self.server = server
         self.configuration = server.configuration
         self.parser = HTTPServerRequestParser(server.configuration)
@@ -46,7 +48,7 @@ final class HTTPServerEventLoop {
     }
 
     /// Serves until the stop flag is set; then closes everything. Returns a failure of the loop itself.
-    func run() -> HTTPServerError? {
+    package func run() -> HTTPServerError? {
         var descriptors: [pollfd] = []
         var polled: [HTTPServerConnection] = []
         var failure: HTTPServerError?
@@ -377,20 +379,20 @@ final class HTTPServerEventLoop {
 
     // MARK: Wire format
 
-    static func keepsAlive(_ request: HTTPServerRequest) -> Bool {
+    package static func keepsAlive(_ request: HTTPServerRequest) -> Bool {
         let tokens = request.headers.filter { $0.name.lowercased() == "connection" }
             .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: " \t") } }
         if tokens.contains("close") { return false }
         return request.version == "HTTP/1.1" || tokens.contains("keep-alive")
     }
 
-    static func errorResponse(_ status: Int, _ reason: String) -> HTTPServerResponse {
+    package static func errorResponse(_ status: Int, _ reason: String) -> HTTPServerResponse {
         .text(status, "\(status) \(HTTPServerResponse.reasonPhrase(status)): \(reason)\n")
     }
 
     private static let managedHeaders: Set<String> = ["content-length", "connection", "transfer-encoding"]
 
-    static func serialize(_ response: HTTPServerResponse, head: Bool, close: Bool) -> [UInt8] {
+    package static func serialize(_ response: HTTPServerResponse, head: Bool, close: Bool) -> [UInt8] {
         var text = "HTTP/1.1 \(response.status) \(HTTPServerResponse.reasonPhrase(response.status))\r\n"
         var hasCacheControl = false
         for (name, value) in response.headers {

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// One parsed request head, as handed to an ``HTTPServer`` handler. Bodies are never read.
 public struct HTTPServerRequest: Sendable, Equatable {
     /// The method token as sent, e.g. `GET`.
@@ -49,7 +51,7 @@ public struct HTTPServerRequest: Sendable, Equatable {
             && lhs.headers.map(\.value) == rhs.headers.map(\.value)
     }
 
-    static func percentDecode(_ text: Substring) -> String? {
+    package static func percentDecode(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Parses an HTTP/1.x request head from the bytes received so far. Pure: no I/O, no state, so the limits
 /// can be tested byte by byte.
 ///
@@ -6,9 +8,9 @@
 /// `HTTP/1.1`. Rejected with 400: anything else, control characters, whitespace before a header colon,
 /// obsolete line folding, a missing or repeated `Host` in HTTP/1.1, invalid or conflicting
 /// `Content-Length` / `Transfer-Encoding`.
-struct HTTPServerRequestParser: Sendable {
+package struct HTTPServerRequestParser: Sendable {
     /// The outcome of one attempt.
-    enum Result: Equatable {
+    package enum Result: Equatable {
         /// No complete head yet and no limit exceeded: read more.
         case incomplete
         /// A head of `headLength` bytes; `hasBody` says a body follows (which the server never reads).
@@ -17,17 +19,17 @@ struct HTTPServerRequestParser: Sendable {
         case failure(status: Int, reason: String)
     }
 
-    var maxRequestLineBytes: Int
-    var maxHeaderBytes: Int
-    var maxHeaderCount: Int
+    package var maxRequestLineBytes: Int
+    package var maxHeaderBytes: Int
+    package var maxHeaderCount: Int
 
-    init(maxRequestLineBytes: Int, maxHeaderBytes: Int, maxHeaderCount: Int) {
+    package init(maxRequestLineBytes: Int, maxHeaderBytes: Int, maxHeaderCount: Int) {
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
     }
 
-    init(_ configuration: HTTPServerConfiguration) {
+    package init(_ configuration: HTTPServerConfiguration) {
         self.init(
             maxRequestLineBytes: configuration.maxRequestLineBytes, maxHeaderBytes: configuration.maxHeaderBytes,
             maxHeaderCount: configuration.maxHeaderCount)
@@ -35,12 +37,12 @@ struct HTTPServerRequestParser: Sendable {
 
     /// Bytes worth buffering for one head: up to 8 stray line-end bytes, the request line and its line end,
     /// the header section and the final empty line. With one byte more, ``parse(_:)`` always decides.
-    var maxHeadBytes: Int { maxRequestLineBytes + maxHeaderBytes + 16 }
+    package var maxHeadBytes: Int { maxRequestLineBytes + maxHeaderBytes + 16 }
 
     private static let lf = UInt8(ascii: "\n")
     private static let cr = UInt8(ascii: "\r")
 
-    func parse(_ bytes: [UInt8]) -> Result {
+    package func parse(_ bytes: [UInt8]) -> Result {
         var start = 0
         // Tolerate a few stray line ends left over from a previous request (at most 8 bytes).
         while start < min(bytes.count, 8), bytes[start] == Self.cr || bytes[start] == Self.lf { start += 1 }
@@ -89,9 +91,9 @@ struct HTTPServerRequestParser: Sendable {
     }
 
     private struct Failure: Error {
-        var status: Int
-        var reason: String
-        init(_ status: Int, _ reason: String) {
+        package var status: Int
+        package var reason: String
+        package init(_ status: Int, _ reason: String) {
             self.status = status
             self.reason = reason
         }

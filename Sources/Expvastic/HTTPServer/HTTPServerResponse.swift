@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// What an ``HTTPServer`` handler returns. The server adds `Content-Length`, `Connection` and a few
 /// safety headers; for `HEAD` it sends the headers only.
 public struct HTTPServerResponse: Sendable, Equatable {

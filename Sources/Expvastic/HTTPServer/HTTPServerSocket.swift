@@ -1,23 +1,27 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// The few socket calls ``HTTPServer`` needs, with errors mapped to ``HTTPServerError``.
-enum HTTPServerSocket {
-    static func systemError(_ call: String) -> HTTPServerError {
+package enum HTTPServerSocket {
+    package static func systemError(_ call: String) -> HTTPServerError {
         let code = errno
         return HTTPServerError(
             code: .systemCallFailed, message: "\(call) failed: \(String(cString: strerror(code))) (errno \(code))")
     }
 
-    static func setNonBlockingCloseOnExec(_ fd: Int32) {
+    package static func setNonBlockingCloseOnExec(_ fd: Int32) {
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 
     /// Creates a non-blocking listening socket bound to `configuration.host:port`; returns it and the port.
-    static func listen(_ configuration: HTTPServerConfiguration) throws(HTTPServerError) -> (fd: Int32, port: Int) {
+    package static func listen(_ configuration: HTTPServerConfiguration) throws(HTTPServerError) -> (
+        fd: Int32, port: Int
+    ) {
         guard (0...65535).contains(configuration.port) else {
             throw HTTPServerError(
                 code: .invalidListenAddress, message: "port \(configuration.port) is not in 0-65535")

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Counters of an ``HTTPServer`` since it started, for tests, health and self metrics.
 public struct HTTPServerStatistics: Sendable, Equatable {
     /// Client connections open right now.

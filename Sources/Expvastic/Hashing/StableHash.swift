@@ -39,7 +39,7 @@ public enum StableHash {
     /// 128-bit FNV-1a, fed incrementally; ``hex`` renders it as 32 lower-case hex digits.
     public struct FNV128: Sendable {
         /// 2^88 + 0x13B; see ``step(_:_:)``.
-        static let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
+        package static let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
         public private(set) var value: UInt128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d
 
         public init() {}
@@ -75,7 +75,7 @@ public enum StableHash {
         /// One FNV-1a step. The prime is 2^88 + 0x13B, so the product is a shift and a small
         /// multiplication (the same value modulo 2^128 as the full 128-bit multiplication, in fewer
         /// instructions: the ids of every version stay the same).
-        @inline(__always) static func step(_ hash: UInt128, _ byte: UInt8) -> UInt128 {
+        @inline(__always) package static func step(_ hash: UInt128, _ byte: UInt8) -> UInt128 {
             let mixed = hash ^ UInt128(byte)
             return (mixed &* 0x13B) &+ (mixed &<< 88)
         }

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// Why a body could not be parsed as a JSON object.
 ///
 /// `code` is stable (for metrics and logs); `message` says what was wrong, where (byte offset) and

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -15,32 +17,32 @@
 /// - The root must be an object, trailing non-white-space bytes are an error, nesting deeper than
 ///   ``Limits/maxDepth`` and bodies larger than ``Limits/maxBytes`` are rejected. Parsing is
 ///   iterative, so hostile nesting cannot overflow the stack.
-struct JSONScanner {
+package struct JSONScanner {
     /// Protection against hostile endpoints.
-    struct Limits: Sendable, Equatable {
+    package struct Limits: Sendable, Equatable {
         /// Maximum nesting of objects and arrays (the root object is depth 1). Default 64.
-        var maxDepth: Int = 64
+        package var maxDepth: Int = 64
         /// Maximum body size in bytes. Default 16 MiB.
-        var maxBytes: Int = 16 << 20
+        package var maxBytes: Int = 16 << 20
     }
 
-    var limits: Limits
+    package var limits: Limits
     private struct Open {
-        var index: Int
-        var count: UInt32
-        var isObject: Bool
+        package var index: Int
+        package var count: UInt32
+        package var isObject: Bool
     }
 
     /// Containers enclosing the innermost open one.
     private var stack: [Open] = []
 
-    init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
         stack.reserveCapacity(min(limits.maxDepth, 1024))
     }
 
     /// Parses `body` into `tape` (which is reset first).
-    mutating func parse(_ body: UnsafeRawBufferPointer, into tape: inout JSONTape) throws(JSONError) {
+    package mutating func parse(_ body: UnsafeRawBufferPointer, into tape: inout JSONTape) throws(JSONError) {
         tape.reset()
         stack.removeAll(keepingCapacity: true)
         let n = body.count

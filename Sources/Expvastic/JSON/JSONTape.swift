@@ -1,56 +1,58 @@
+import ExpvasticBase
+
 /// A parsed JSON document as a flat array of nodes in document order ("tape"), built by
 /// ``JSONScanner``. Containers store the index just past their last descendant, so a consumer can
 /// skip a whole subtree in O(1). Strings without escapes point into the source bytes; strings with
 /// escapes are decoded into ``arena``. Reused across parses: its storage keeps its capacity.
-struct JSONTape {
-    enum Kind: UInt8 {
+package struct JSONTape {
+    package enum Kind: UInt8 {
         case object, array, key, string, int, uint, double, nonFinite, bool, null
     }
 
     /// 16 bytes (a string's offset shares the payload), so the scanner writes two words per node.
-    struct Node {
-        var kind: Kind
+    package struct Node {
+        package var kind: Kind
         /// Strings and keys: the bytes are in ``JSONTape/arena`` (decoded), not in the source.
-        var decoded: Bool = false
+        package var decoded: Bool = false
         /// Containers: number of members/elements. Strings and keys: byte length.
-        var count: UInt32 = 0
+        package var count: UInt32 = 0
         /// Containers: index of the node after the container's last descendant. `int`: Int64 bits,
         /// `uint`: UInt64 (> Int64.max), `double`: Double bits, `bool`: 0 or 1,
         /// `nonFinite`: 0 `+Inf`, 1 `-Inf`, 2 `NaN`. Strings and keys: ``start``.
-        var payload: UInt64 = 0
+        package var payload: UInt64 = 0
 
-        init(kind: Kind, decoded: Bool = false, count: UInt32 = 0, payload: UInt64 = 0) {
+        package init(kind: Kind, decoded: Bool = false, count: UInt32 = 0, payload: UInt64 = 0) {
             self.kind = kind
             self.decoded = decoded
             self.count = count
             self.payload = payload
         }
 
-        init(kind: Kind, decoded: Bool = false, count: UInt32, start: UInt32) {
+        package init(kind: Kind, decoded: Bool = false, count: UInt32, start: UInt32) {
             self.init(kind: kind, decoded: decoded, count: count, payload: UInt64(start))
         }
 
         /// Strings and keys: byte offset in the source or arena.
-        var start: UInt32 { UInt32(truncatingIfNeeded: payload) }
-        var int: Int64 { Int64(bitPattern: payload) }
-        var double: Double { Double(bitPattern: payload) }
+        package var start: UInt32 { UInt32(truncatingIfNeeded: payload) }
+        package var int: Int64 { Int64(bitPattern: payload) }
+        package var double: Double { Double(bitPattern: payload) }
         /// For containers: where the next sibling starts.
-        var end: Int { Int(truncatingIfNeeded: payload) }
+        package var end: Int { Int(truncatingIfNeeded: payload) }
     }
 
     /// Owns the node memory; written through raw pointers by the scanner (no per-node
     /// uniqueness or capacity checks beyond one comparison).
-    final class Storage {
-        private(set) var base: UnsafeMutablePointer<Node>
-        private(set) var capacity: Int
+    package final class Storage {
+        private(set) package var base: UnsafeMutablePointer<Node>
+        private(set) package var capacity: Int
 
-        init(capacity: Int = 1024) {
+        package init(capacity: Int = 1024) {
             self.capacity = capacity
             self.base = .allocate(capacity: capacity)
         }
 
         /// Doubles the capacity, keeping the first `count` nodes.
-        func grow(keeping count: Int) {
+        package func grow(keeping count: Int) {
             let bigger = UnsafeMutablePointer<Node>.allocate(capacity: capacity * 2)
             bigger.moveInitialize(from: base, count: count)
             base.deallocate()
@@ -61,15 +63,15 @@ struct JSONTape {
         deinit { base.deallocate() }
     }
 
-    let storage = Storage()
+    package let storage = Storage()
     /// Number of nodes written.
-    var count = 0
-    var arena: [UInt8] = []
+    package var count = 0
+    package var arena: [UInt8] = []
 
     /// The nodes; valid until the next parse into this tape.
-    var nodes: UnsafeBufferPointer<Node> { UnsafeBufferPointer(start: storage.base, count: count) }
+    package var nodes: UnsafeBufferPointer<Node> { UnsafeBufferPointer(start: storage.base, count: count) }
 
-    mutating func reset() {
+    package mutating func reset() {
         count = 0
         arena.removeAll(keepingCapacity: true)
     }

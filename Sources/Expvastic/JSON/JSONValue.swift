@@ -1,6 +1,8 @@
+import ExpvasticBase
+
 /// A JSON object as a tree, for the small answers Expvastic reads from clusters (`GET /`, `_bulk`
 /// with errors). Polled bodies never come through here: the flattener walks the tape directly.
-enum JSONValue: Equatable, Sendable {
+package enum JSONValue: Equatable, Sendable {
     /// Members by key; with duplicate keys the last one wins, as in most parsers.
     case object([String: JSONValue])
     case array([JSONValue])
@@ -11,7 +13,7 @@ enum JSONValue: Equatable, Sendable {
     case null
 
     /// Parses a body whose root is an object (the only kind clusters answer with).
-    static func parse(_ body: [UInt8]) throws(JSONError) -> JSONValue {
+    package static func parse(_ body: [UInt8]) throws(JSONError) -> JSONValue {
         var scanner = JSONScanner()
         var tape = JSONTape()
         let result = body.withUnsafeBytes { source -> Result<JSONValue, JSONError> in
@@ -65,14 +67,14 @@ enum JSONValue: Equatable, Sendable {
     }
 
     /// The member `key` of an object; nil for other values or a missing key.
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { members[key] } else { nil }
     }
 
-    var string: String? { if case .string(let text) = self { text } else { nil } }
-    var bool: Bool? { if case .bool(let flag) = self { flag } else { nil } }
-    var array: [JSONValue]? { if case .array(let elements) = self { elements } else { nil } }
-    var object: [String: JSONValue]? { if case .object(let members) = self { members } else { nil } }
+    package var string: String? { if case .string(let text) = self { text } else { nil } }
+    package var bool: Bool? { if case .bool(let flag) = self { flag } else { nil } }
+    package var array: [JSONValue]? { if case .array(let elements) = self { elements } else { nil } }
+    package var object: [String: JSONValue]? { if case .object(let members) = self { members } else { nil } }
     /// A number that is a whole `Int`.
-    var int: Int? { if case .number(let number) = self { Int(exactly: number) } else { nil } }
+    package var int: Int? { if case .number(let number) = self { Int(exactly: number) } else { nil } }
 }

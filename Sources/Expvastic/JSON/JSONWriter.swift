@@ -1,8 +1,10 @@
+import ExpvasticBase
+
 /// Appends JSON tokens to a byte buffer: escaped strings, exact integers, shortest round-trip doubles.
-enum JSONWriter {
+package enum JSONWriter {
     /// Appends the body of a JSON string (no quotes): `"` `\` and control characters escaped,
     /// everything else (including non-ASCII UTF-8) copied as is. `bytes` must be valid UTF-8.
-    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    package static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var runStart = 0
         var i = 0
         let n = bytes.count
@@ -37,7 +39,7 @@ enum JSONWriter {
     }
 
     /// Appends a quoted, escaped JSON string.
-    static func appendString(_ string: String, to out: inout [UInt8]) {
+    package static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
         var copy = string
         copy.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
@@ -45,7 +47,7 @@ enum JSONWriter {
     }
 
     /// A quoted, escaped JSON string, for JSON assembled as text (the monitoring endpoint).
-    static func quoted(_ string: String) -> String {
+    package static func quoted(_ string: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(string.utf8.count + 2)
         appendString(string, to: &out)
@@ -53,7 +55,7 @@ enum JSONWriter {
     }
 
     /// A JSON number, or `null` for NaN and infinities, which JSON cannot express.
-    static func numberOrNull(_ value: Double) -> String {
+    package static func numberOrNull(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         var out: [UInt8] = []
         appendDouble(value, to: &out)
@@ -62,7 +64,7 @@ enum JSONWriter {
 
     /// Appends an integer in decimal.
     @inline(__always)
-    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+    package static func appendInt(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 {
             out.appendWriting(maxCount: 21) { target in
                 target[0] = UInt8(ascii: "-")
@@ -75,7 +77,7 @@ enum JSONWriter {
 
     /// Appends an unsigned integer in decimal.
     @inline(__always)
-    static func appendUInt(_ value: UInt64, to out: inout [UInt8]) {
+    package static func appendUInt(_ value: UInt64, to out: inout [UInt8]) {
         if value < 10 {
             out.append(UInt8(ascii: "0") &+ UInt8(value))
             return
@@ -85,7 +87,7 @@ enum JSONWriter {
 
     /// Writes `value` in decimal at `target` (at most 20 bytes); returns the number of bytes.
     @inline(__always)
-    static func writeUInt(_ value: UInt64, to target: UnsafeMutablePointer<UInt8>) -> Int {
+    package static func writeUInt(_ value: UInt64, to target: UnsafeMutablePointer<UInt8>) -> Int {
         var length = 1
         var bound: UInt64 = 10
         while value >= bound {
@@ -119,7 +121,7 @@ enum JSONWriter {
     /// `.` or an exponent so that Elasticsearch maps it as a floating-point field (`0.0`, `1.5`,
     /// `1e+16`, `5e-324`). Precondition: `value.isFinite`.
     @inline(__always)
-    static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+    package static func appendDouble(_ value: Double, to out: inout [UInt8]) {
         precondition(value.isFinite, "non-finite doubles are dropped before encoding")
         // Integral values below 2^53 print as `<integer>.0`, which is what `description` gives too.
         if value == value.rounded(.towardZero), value.magnitude < 1e15 {

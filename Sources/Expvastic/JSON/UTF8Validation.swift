@@ -1,9 +1,11 @@
+import ExpvasticBase
+
 /// Strict UTF-8 decoding of one scalar (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
-enum UTF8Validation {
+package enum UTF8Validation {
     /// The length of the valid multi-byte sequence starting at `index` (whose first byte is ≥ 0x80),
     /// or nil when the sequence is invalid. Returns 0 when the sequence is cut off by `end`.
     @inline(__always)
-    static func sequenceLength(_ p: UnsafeRawBufferPointer, at index: Int, end: Int) -> Int? {
+    package static func sequenceLength(_ p: UnsafeRawBufferPointer, at index: Int, end: Int) -> Int? {
         let b0 = p[index]
         @inline(__always) func cont(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool? {
             guard index + offset < end else { return nil }
@@ -41,7 +43,7 @@ enum UTF8Validation {
     }
 
     /// Decodes one scalar at `index` (first byte ≥ 0x80); nil when invalid or cut off.
-    static func decode(_ p: UnsafeRawBufferPointer, at index: Int, end: Int) -> (Unicode.Scalar, Int)? {
+    package static func decode(_ p: UnsafeRawBufferPointer, at index: Int, end: Int) -> (Unicode.Scalar, Int)? {
         guard let length = sequenceLength(p, at: index, end: end), length > 0 else { return nil }
         var value = UInt32(p[index]) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
         for offset in 1..<length { value = value << 6 | UInt32(p[index + offset] & 0x3F) }

@@ -29,7 +29,7 @@ public struct LogRecord: Sendable, Equatable {
         return line
     }
 
-    static func quoteIfNeeded(_ value: String) -> String {
+    package static func quoteIfNeeded(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }
         guard needsQuotes else { return value }
         var out = "\""

@@ -114,19 +114,19 @@ public final class MetricsRegistry: MetricsFactory {
     /// 10,000 targets, scanning every series per removed target made replacing 1,000 targets cost
     /// seconds of CPU).
     private struct State: ~Copyable {
-        var entries: [MetricKey: (entry: Entry, position: Int)] = [:]
+        package var entries: [MetricKey: (entry: Entry, position: Int)] = [:]
         /// Creation order; a removed series leaves a hole until more than half are holes.
-        var order: [MetricKey?] = []
-        var holes = 0
-        var byLabel: [MetricKey.Label: Set<MetricKey>] = [:]
+        package var order: [MetricKey?] = []
+        package var holes = 0
+        package var byLabel: [MetricKey.Label: Set<MetricKey>] = [:]
 
-        mutating func add(_ key: MetricKey, _ entry: Entry) {
+        package mutating func add(_ key: MetricKey, _ entry: Entry) {
             entries[key] = (entry, order.count)
             order.append(key)
             for label in key.labels { byLabel[label, default: []].insert(key) }
         }
 
-        mutating func remove(_ key: MetricKey) {
+        package mutating func remove(_ key: MetricKey) {
             guard let position = entries.removeValue(forKey: key)?.position else { return }
             order[position] = nil
             holes += 1

@@ -93,30 +93,30 @@ public final class SampleCollection: Sendable {
     }
 
     private struct Entry {
-        var monotonicNanos: UInt64
-        var wallNanos: Int64
-        var latencyNanos: UInt64
-        var component: UInt32
-        var kind: Sample.Kind
-        var outcome: Sample.Outcome
+        package var monotonicNanos: UInt64
+        package var wallNanos: Int64
+        package var latencyNanos: UInt64
+        package var component: UInt32
+        package var kind: Sample.Kind
+        package var outcome: Sample.Outcome
     }
 
     private struct State {
-        var entries: [Entry] = []
+        package var entries: [Entry] = []
         /// Index of the oldest live entry; the prefix before it is garbage, compacted now and then.
-        var start = 0
-        var componentIDs: [String: UInt32] = [:]
-        var componentNames: [String] = []
-        var dropped = 0
+        package var start = 0
+        package var componentIDs: [String: UInt32] = [:]
+        package var componentNames: [String] = []
+        package var dropped = 0
 
-        var count: Int { entries.count - start }
+        package var count: Int { entries.count - start }
 
-        mutating func expire(before cutoff: UInt64) {
+        package mutating func expire(before cutoff: UInt64) {
             while start < entries.count, entries[start].monotonicNanos < cutoff { start += 1 }
             compactIfNeeded()
         }
 
-        mutating func compactIfNeeded() {
+        package mutating func compactIfNeeded() {
             if start == entries.count {
                 entries.removeAll(keepingCapacity: entries.count < 4096)
                 start = 0

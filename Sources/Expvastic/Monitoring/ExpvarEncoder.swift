@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Renders a metrics snapshot as expvar-style JSON for `GET /debug/vars`, so that an `expvar` reader (or
 /// any Go tooling) can read Expvastic itself.
 ///
@@ -34,11 +39,11 @@ public enum ExpvarEncoder {
     }
 
     /// `name{label=value,…}`, braces even without labels, so it cannot clash with a nested key.
-    static func flatKey(_ key: MetricKey) -> String {
+    package static func flatKey(_ key: MetricKey) -> String {
         key.name + "{" + key.labels.map { $0.name + "=" + $0.value }.joined(separator: ",") + "}"
     }
 
-    static func render(_ value: MetricsRegistry.Value) -> String {
+    package static func render(_ value: MetricsRegistry.Value) -> String {
         switch value {
         case .counter(let count): String(count)
         case .gauge(let gauge): JSONWriter.numberOrNull(gauge)
@@ -50,12 +55,12 @@ public enum ExpvarEncoder {
 
     /// A JSON object under construction: ordered keys, each a child object or a rendered leaf.
     private final class Node {
-        var keys: [String] = []
-        var children: [String: Node] = [:]
-        var leaves: [String: String] = [:]
+        package var keys: [String] = []
+        package var children: [String: Node] = [:]
+        package var leaves: [String: String] = [:]
 
         /// Inserts `leaf` at `path`; false when the path collides with something already there.
-        func insert(_ path: ArraySlice<String>, _ leaf: String) -> Bool {
+        package func insert(_ path: ArraySlice<String>, _ leaf: String) -> Bool {
             guard let first = path.first else { return false }
             if path.count == 1 {
                 guard children[first] == nil, leaves[first] == nil else { return false }
@@ -72,7 +77,7 @@ public enum ExpvarEncoder {
             return true
         }
 
-        func write(to out: inout String) {
+        package func write(to out: inout String) {
             out += "{"
             for (index, key) in keys.enumerated() {
                 if index > 0 { out += "," }

@@ -1,7 +1,12 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Text made safe for HTML element content and quoted attribute values.
-enum HTMLEscaping {
+package enum HTMLEscaping {
     /// `&`, `<`, `>`, `"` and `'` become entities; everything else is kept.
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else {
             return text
         }

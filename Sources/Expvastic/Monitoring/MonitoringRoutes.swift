@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// What the monitoring endpoint serves, as a plain request → response function (no sockets):
 ///
 /// - `GET /debug/vars`: every metric of the registry as expvar-style JSON, plus `process` and `cmdline`

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// The monitoring endpoint (`settings.http`): an ``HTTPServer`` serving ``MonitoringRoutes`` (GET and
 /// HEAD only; see there for the routes). Binds `127.0.0.1:9800` by default.
 ///

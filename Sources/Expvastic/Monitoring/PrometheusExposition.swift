@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Renders a metrics snapshot in the Prometheus text exposition format 0.0.4 for `GET /metrics`.
 ///
 /// Naming: `expvastic_<name>` with labels as labels; counters get a `_total` suffix (unless the name has
@@ -12,10 +17,10 @@ public enum PrometheusExposition {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     private struct Family {
-        var name: String
-        var type: String
-        var help: String
-        var lines: [String] = []
+        package var name: String
+        package var type: String
+        package var help: String
+        package var lines: [String] = []
     }
 
     /// The exposition text.
@@ -72,13 +77,13 @@ public enum PrometheusExposition {
     }
 
     /// A Prometheus float: Swift's shortest round-trip spelling, or `NaN`, `+Inf`, `-Inf`.
-    static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         return "\(value)"
     }
 
-    static func metricName(_ name: String) -> String {
+    package static func metricName(_ name: String) -> String {
         var out = ""
         for scalar in name.unicodeScalars {
             let ok =
@@ -90,7 +95,7 @@ public enum PrometheusExposition {
         return out.isEmpty ? "_" : out
     }
 
-    static func labelName(_ name: String) -> String {
+    package static func labelName(_ name: String) -> String {
         var out = ""
         for scalar in name.unicodeScalars {
             let ok = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_")
@@ -102,7 +107,7 @@ public enum PrometheusExposition {
         return out.isEmpty ? "label" : out
     }
 
-    static func labelText(_ labels: [MetricKey.Label]) -> String {
+    package static func labelText(_ labels: [MetricKey.Label]) -> String {
         guard !labels.isEmpty else { return "" }
         var seen: Set<String> = []
         var parts: [String] = []
@@ -114,7 +119,7 @@ public enum PrometheusExposition {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    static func escapeLabelValue(_ value: String) -> String {
+    package static func escapeLabelValue(_ value: String) -> String {
         var out = ""
         for character in value {
             switch character {
@@ -128,7 +133,7 @@ public enum PrometheusExposition {
         return out
     }
 
-    static func escapeHelp(_ text: String) -> String {
+    package static func escapeHelp(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {

@@ -1,23 +1,27 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
 import Synchronization
 
 /// Documents per second per recorder, from the `documentsSent` totals of successive status requests:
 /// the rate over the time since a baseline at least ``minimumSpan`` old; the baseline moves forward
 /// once it is ``maximumSpan`` old, so the rate follows recent traffic. Recorders missing from an
 /// observation are forgotten.
-final class RecorderRates: Sendable {
-    static let minimumSpan: Int64 = 1_000_000_000
-    static let maximumSpan: Int64 = 10_000_000_000
+package final class RecorderRates: Sendable {
+    package static let minimumSpan: Int64 = 1_000_000_000
+    package static let maximumSpan: Int64 = 10_000_000_000
 
     private struct Entry {
-        var wallNanos: Int64
-        var sent: Int
-        var rate: Double?
+        package var wallNanos: Int64
+        package var sent: Int
+        package var rate: Double?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
 
     /// Rates for the recorders of `snapshot` (nil until a baseline is old enough).
-    func observe(_ snapshot: StatusSnapshot) -> [String: Double] {
+    package func observe(_ snapshot: StatusSnapshot) -> [String: Double] {
         entries.withLock { entries in
             var next: [String: Entry] = [:]
             var rates: [String: Double] = [:]

@@ -1,8 +1,13 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// The status page's inline style and script (no external assets, so it works offline and behind any
 /// proxy).
 extension StatusPage {
     /// Light by default, dark when the browser prefers it; tables scroll sideways on narrow windows.
-    static let css = #"""
+    package static let css = #"""
         :root{--bg:#fff;--fg:#1b1f24;--muted:#5b6470;--line:#d9dee4;--head:#f3f5f7;--up:#1a7f37;--fail:#cf222e;
         --back:#9a6700;--unknown:#6e7781;--link:#0969da;--spark:#0969da}
         @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;

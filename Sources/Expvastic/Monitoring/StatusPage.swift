@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Renders the status page (`GET /`): one self-contained HTML document (inline CSS, inline SVG
 /// sparklines, a small script for live refresh; no external assets), useful with JavaScript off.
 ///
@@ -234,17 +239,17 @@ public struct StatusPage: Sendable {
 
     // MARK: - Pieces
 
-    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
+    package static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     /// URL credentials masked as `--check` masks them.
-    static func masked(_ text: String) -> String { ConfigurationLoader.redactingCredentials(text) }
+    package static func masked(_ text: String) -> String { ConfigurationLoader.redactingCredentials(text) }
 
-    static func label(_ state: StatusSnapshot.Target.State) -> String {
+    package static func label(_ state: StatusSnapshot.Target.State) -> String {
         state == .backingOff ? "backing off" : state.rawValue
     }
 
     /// An inline SVG polyline of the latencies (scaled to the highest), red dots where polls failed.
-    static func sparkline(_ series: Series) -> String {
+    package static func sparkline(_ series: Series) -> String {
         guard !series.isEmpty else { return "<span class=\"nodata\">—</span>" }
         var points: [(latency: UInt64, ok: Bool)] = []
         let buckets = min(series.count, sparklinePoints)
@@ -276,14 +281,14 @@ public struct StatusPage: Sendable {
     }
 
     /// `850 µs`, `12.3 ms`, `1.25 s`.
-    static func duration(_ nanos: UInt64) -> String {
+    package static func duration(_ nanos: UInt64) -> String {
         if nanos < 1_000_000 { return "\(nanos / 1000) µs" }
         if nanos < 1_000_000_000 { return decimal(Double(nanos) / 1e6) + " ms" }
         return decimal(Double(nanos) / 1e9, places: 2) + " s"
     }
 
     /// `3s ago`, `2m ago`, `1h ago`; `just now` under a second (or for a clock step backwards).
-    static func ago(_ nanos: Int64) -> String {
+    package static func ago(_ nanos: Int64) -> String {
         let seconds = nanos / 1_000_000_000
         if seconds < 1 { return "just now" }
         if seconds < 120 { return "\(seconds)s ago" }
@@ -292,7 +297,7 @@ public struct StatusPage: Sendable {
     }
 
     /// `0 B`, `512 B`, `1.5 KiB`, `12.0 MiB`.
-    static func bytes(_ count: Int) -> String {
+    package static func bytes(_ count: Int) -> String {
         if count < 1024 { return "\(count) B" }
         var value = Double(count) / 1024
         for unit in ["KiB", "MiB", "GiB"] {
@@ -303,7 +308,7 @@ public struct StatusPage: Sendable {
     }
 
     /// Fixed decimals without Foundation.
-    static func decimal(_ value: Double, places: Int = 1) -> String {
+    package static func decimal(_ value: Double, places: Int = 1) -> String {
         guard value.isFinite else { return "—" }
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }

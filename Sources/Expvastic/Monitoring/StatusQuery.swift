@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// What part of the target list a request to `/` or `/api/v1/targets` wants, from its query string:
 /// `q` (text, case-insensitive, matched against job, endpoint, labels, owner and error), `state`
 /// (`up`, `failing`, `backing_off`, `unknown`; empty for all), `sort` (a ``Column``, default `job`),
@@ -132,7 +137,7 @@ public struct StatusQuery: Sendable, Equatable {
     }
 
     /// -1, 0 or 1.
-    static func compare(_ a: StatusSnapshot.Target, _ b: StatusSnapshot.Target, by column: Column) -> Int {
+    package static func compare(_ a: StatusSnapshot.Target, _ b: StatusSnapshot.Target, by column: Column) -> Int {
         switch column {
         case .job: return a.job < b.job ? -1 : a.job == b.job ? 0 : 1
         case .endpoint: return a.endpoint < b.endpoint ? -1 : a.endpoint == b.endpoint ? 0 : 1
@@ -167,7 +172,7 @@ public struct StatusQuery: Sendable, Equatable {
     }
 
     /// Unreserved characters stay, everything else is `%XX` of its UTF-8 bytes.
-    static func percentEncode(_ text: String) -> String {
+    package static func percentEncode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
@@ -186,7 +191,7 @@ public struct StatusQuery: Sendable, Equatable {
 
 extension StatusSnapshot.Target.State {
     /// Sort order of the state column: worst first when descending.
-    var severity: Int {
+    package var severity: Int {
         switch self {
         case .unknown: 0
         case .up: 1

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// A query parameter of `/` or `/api/v1/targets` that cannot be used (answered with 400).
 public struct StatusQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was wrong and what to send instead.

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// `GET /api/v1/targets`: one page of targets (same query as the page), plus the recorders, discovery
 /// sources and pool members. Endpoints and errors have URL credentials masked.
 extension StatusSnapshot {
@@ -12,12 +17,12 @@ extension StatusSnapshot {
     ///   "spool_segments":1,"dead_lettered":0,"last_error":"…"}],
     ///  "discovery_sources":[],"pool":{"members":[]}}
     /// ```
-    func targetsJSON(query: StatusQuery, rates: [String: Double] = [:]) -> String {
+    package func targetsJSON(query: StatusQuery, rates: [String: Double] = [:]) -> String {
         targetsJSON(page: query.apply(to: targets), query: query, rates: rates)
     }
 
     /// The JSON for an already computed page of `query`.
-    func targetsJSON(page: StatusQuery.Page, query: StatusQuery, rates: [String: Double]) -> String {
+    package func targetsJSON(page: StatusQuery.Page, query: StatusQuery, rates: [String: Double]) -> String {
         func string(_ text: String?) -> String { text.map { JSONWriter.quoted(StatusPage.masked($0)) } ?? "null" }
         var json = "{\"time\":\"" + RFC3339.format(millis: wallNanos / 1_000_000) + "\",\"total\":\(page.total)"
         json += ",\"matching\":\(page.matching),\"page\":\(page.page),\"pages\":\(page.pageCount)"

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Everything the status page (`GET /`) and `GET /api/v1/targets` show, as typed values taken at one
 /// moment: the targets (from the health board's entries, so every target an engine polls appears and
 /// a removed one disappears), the recorders, discovery sources and pool members (empty when there are

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// One pool member's membership in etcd, as a pure state machine: it says which request to make
 /// next (``next(nowNanos:)``), is told the answer (``handle(_:nowNanos:)``) and says what changed
 /// (``Notice``). The shell (`PoolMember`) makes the requests; tests drive it with no I/O.

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
 import Synchronization
 
 /// This process as a member of a pool of shippers on etcd: the async shell around the pure
@@ -24,12 +28,12 @@ public final class PoolMember: Service, TargetFilter {
     }
 
     private struct State {
-        var membership: Membership
-        var share: PoolShare
-        var desired: [TargetID] = []
-        var lastError = ""
-        var leaving = false
-        var nameInUse = false
+        package var membership: Membership
+        package var share: PoolShare
+        package var desired: [TargetID] = []
+        package var lastError = ""
+        package var leaving = false
+        package var nameInUse = false
     }
 
     public let member: String

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Which targets one pool member runs, as a pure value: those ``Rendezvous`` gives it among the
 /// members it sees now, plus, for a handover period after each change of that list, those it had
 /// before the change (make before break). A member that loses targets to another keeps polling
@@ -8,9 +13,9 @@
 /// A `self` reader's target (its own metrics) belongs to every member.
 public struct PoolShare: Sendable, Equatable {
     /// A list of members the share still honours until `untilNanos` (monotonic).
-    struct Fading: Sendable, Equatable {
-        var members: [Rendezvous.Member]
-        var untilNanos: UInt64
+    package struct Fading: Sendable, Equatable {
+        package var members: [Rendezvous.Member]
+        package var untilNanos: UInt64
     }
 
     /// This member's name.
@@ -20,7 +25,7 @@ public struct PoolShare: Sendable, Equatable {
     /// The members seen now, sorted, this one included; empty until the first ``update(members:nowNanos:)``.
     public private(set) var members: [String] = []
     private var seeded: [Rendezvous.Member] = []
-    private(set) var fading: [Fading] = []
+    private(set) package var fading: [Fading] = []
 
     public init(member: String, handoverNanos: UInt64) {
         self.member = member

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
 import Synchronization
 
 #if canImport(Glibc)
@@ -67,7 +71,7 @@ private final class Forwarded: Sendable {
     private let done = Mutex(false)
 
     /// True the first time only.
-    func first() -> Bool {
+    package func first() -> Bool {
         done.withLock { done in
             defer { done = true }
             return !done

@@ -1,3 +1,8 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+import ExpvasticPipeline
+
 /// Rendezvous (highest-random-weight) hashing: a target belongs to the member whose weight for
 /// (member, target) is highest. Every process computes the same owner from the same member list,
 /// and a change of the list moves only the targets the change concerns: a joining member takes

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// The two exposition formats a `/metrics` endpoint may answer with.
 public enum PrometheusFormat: Sendable, Equatable {
     /// The classic text format 0.0.4 (`text/plain; version=0.0.4`): timestamps in milliseconds.

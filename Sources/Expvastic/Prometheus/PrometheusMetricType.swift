@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// The type a `# TYPE` line declares for a metric family (text 0.0.4 and OpenMetrics 1.0).
 public enum PrometheusMetricType: UInt8, Sendable, CaseIterable {
     /// No `# TYPE` line, `untyped` (0.0.4) or `unknown` (OpenMetrics).
@@ -30,7 +32,7 @@ public enum PrometheusMetricType: UInt8, Sendable, CaseIterable {
 
     /// The type a `# TYPE` line names (`unknown` is OpenMetrics' `untyped`); nil for anything else.
     /// Compared as bytes: a body has one `# TYPE` line per family, hundreds per scrape.
-    init?(typeName: UnsafeRawBufferPointer) {
+    package init?(typeName: UnsafeRawBufferPointer) {
         func equals(_ word: StaticString) -> Bool {
             guard typeName.count == word.utf8CodeUnitCount else { return false }
             for k in 0..<typeName.count where typeName[k] != word.utf8Start[k] { return false }
@@ -58,7 +60,7 @@ public enum PrometheusMetricType: UInt8, Sendable, CaseIterable {
     }
 
     /// The suffixes a sample of a family of this type may add to the family name.
-    var sampleSuffixes: [[UInt8]] { Self.suffixes[Int(rawValue)] }
+    package var sampleSuffixes: [[UInt8]] { Self.suffixes[Int(rawValue)] }
 
     private static let suffixes: [[[UInt8]]] = allCases.map { type in
         let words: [String] =

@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -62,7 +64,7 @@ public enum PrometheusParser {
     /// `word` that is one, clear for every other byte (SWAR "byte between m and n" on 7-bit values;
     /// bytes ≥ 0x80 are never name bytes). Names are a third of a node_exporter body: a byte at a
     /// time took 376 instructions per name.
-    @inline(__always) static func metricNameBytes(_ word: UInt64) -> UInt64 {
+    @inline(__always) package static func metricNameBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let low7 = word & (ones &* 127)
         @inline(__always) func between(_ m: UInt64, _ n: UInt64) -> UInt64 {
@@ -82,27 +84,27 @@ public enum PrometheusParser {
 
 /// One pass over a body; `p` is the body, indices are byte offsets.
 private struct LineParser {
-    struct Rejected: Error {
-        var reason: String
+    package struct Rejected: Error {
+        package var reason: String
     }
 
-    let p: UnsafeRawBufferPointer
-    let format: PrometheusFormat
-    let limits: PrometheusParser.Limits
+    package let p: UnsafeRawBufferPointer
+    package let format: PrometheusFormat
+    package let limits: PrometheusParser.Limits
     /// The family of the last `# TYPE` line (its name's range in the body): samples right after it
     /// usually belong to it.
-    var current: (name: Range<Int>, type: PrometheusMetricType)?
+    package var current: (name: Range<Int>, type: PrometheusMetricType)?
     /// `# TYPE` families by name, for samples that do not follow their `# TYPE` line; built from
     /// ``PrometheusScrape/familySpans`` only when such a sample comes (well-ordered bodies never pay
     /// for it).
-    var types: [String: PrometheusMetricType] = [:]
-    var typesIndexed = 0
+    package var types: [String: PrometheusMetricType] = [:]
+    package var typesIndexed = 0
 
     /// Where names and unescaped label values go (``PrometheusScrape/text``), and how much of it is used.
-    let arena: UnsafeMutableRawBufferPointer
-    var used = 0
+    package let arena: UnsafeMutableRawBufferPointer
+    package var used = 0
 
-    init(
+    package init(
         p: UnsafeRawBufferPointer, format: PrometheusFormat, limits: PrometheusParser.Limits,
         arena: UnsafeMutableRawBufferPointer
     ) {
@@ -112,7 +114,7 @@ private struct LineParser {
         self.arena = arena
     }
 
-    mutating func run(into scrape: inout PrometheusScrape) {
+    package mutating func run(into scrape: inout PrometheusScrape) {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
         var position = 0
@@ -150,34 +152,34 @@ private struct LineParser {
         }
     }
 
-    @inline(__always) func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+    @inline(__always) package func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
-    func isBlank(_ start: Int, _ end: Int) -> Bool {
+    package func isBlank(_ start: Int, _ end: Int) -> Bool {
         var i = start
         while i < end, isSpace(p[i]) { i += 1 }
         return i == end
     }
 
-    @inline(__always) func skipSpaces(_ i: inout Int, _ end: Int) {
+    @inline(__always) package func skipSpaces(_ i: inout Int, _ end: Int) {
         while i < end, isSpace(p[i]) { i += 1 }
     }
 
-    @inline(__always) static func isNameStart(_ c: UInt8) -> Bool {
+    @inline(__always) package static func isNameStart(_ c: UInt8) -> Bool {
         (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || c == 0x5F
     }
 
-    @inline(__always) static func isNameByte(_ c: UInt8) -> Bool {
+    @inline(__always) package static func isNameByte(_ c: UInt8) -> Bool {
         isNameStart(c) || (c >= 0x30 && c <= 0x39)
     }
 
     /// `[a-zA-Z0-9_:]` as bits: bytes 0-63 in the first word, 64-127 in the second.
-    @inline(__always) static func isMetricNameByte(_ c: UInt8) -> Bool {
+    @inline(__always) package static func isMetricNameByte(_ c: UInt8) -> Bool {
         let word: UInt64 = c < 64 ? 0x07FF_0000_0000_0000 : 0x07FF_FFFE_87FF_FFFE
         return c < 128 && (word >> UInt64(c & 63)) & 1 != 0
     }
 
     /// A metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`) from `i`; returns its end.
-    func metricName(_ i: Int, _ end: Int) -> Int {
+    package func metricName(_ i: Int, _ end: Int) -> Int {
         guard i < end, Self.isNameStart(p[i]) || p[i] == 0x3A, let base = p.baseAddress else { return i }
         var j = i + 1
         while j + 8 <= end {
@@ -190,7 +192,7 @@ private struct LineParser {
         return j
     }
 
-    mutating func line(_ start: Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
+    package mutating func line(_ start: Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
         var i = start
         skipSpaces(&i, end)
         if i == end { return }
@@ -205,7 +207,7 @@ private struct LineParser {
 
     // MARK: Comments
 
-    mutating func comment(_ from: Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
+    package mutating func comment(_ from: Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
         var i = from
         skipSpaces(&i, end)
         let keywordStart = i
@@ -243,7 +245,7 @@ private struct LineParser {
 
     // MARK: Samples
 
-    mutating func sample(_ from: Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
+    package mutating func sample(_ from: Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
         let nameEnd = metricName(from, end)
         guard nameEnd > from else { throw Rejected(reason: "invalid metric name") }
         var i = nameEnd
@@ -295,13 +297,13 @@ private struct LineParser {
     }
 
     /// Copies body bytes `start..<end` to the arena.
-    @inline(__always) mutating func append(_ start: Int, _ end: Int) -> PrometheusScrape.Span {
+    @inline(__always) package mutating func append(_ start: Int, _ end: Int) -> PrometheusScrape.Span {
         let spanStart = Int32(used)
         copy(start, end)
         return PrometheusScrape.Span(start: spanStart, end: Int32(used))
     }
 
-    @inline(__always) mutating func copy(_ start: Int, _ end: Int) {
+    @inline(__always) package mutating func copy(_ start: Int, _ end: Int) {
         let count = end - start
         guard count > 0 else { return }
         precondition(used + count <= arena.count, "the Prometheus text arena outgrew its body")
@@ -309,7 +311,7 @@ private struct LineParser {
         used += count
     }
 
-    @inline(__always) mutating func store(_ byte: UInt8) {
+    @inline(__always) package mutating func store(_ byte: UInt8) {
         precondition(used < arena.count, "the Prometheus text arena outgrew its body")
         arena[used] = byte
         used += 1
@@ -317,7 +319,7 @@ private struct LineParser {
 
     /// `{name="value",…}` from the `{` at `i`; leaves `i` after the `}`. Labels are appended to
     /// `scrape.labels`, sorted by name.
-    mutating func labelSet(_ i: inout Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
+    package mutating func labelSet(_ i: inout Int, _ end: Int, into scrape: inout PrometheusScrape) throws(Rejected) {
         let first = scrape.labels.count
         i += 1
         while true {
@@ -356,7 +358,7 @@ private struct LineParser {
     }
 
     /// The escaped value after its opening quote; leaves `i` after the closing quote.
-    mutating func labelValue(_ i: inout Int, _ end: Int) throws(Rejected) -> PrometheusScrape.Span {
+    package mutating func labelValue(_ i: inout Int, _ end: Int) throws(Rejected) -> PrometheusScrape.Span {
         let start = Int32(used)
         var run = i
         while true {
@@ -397,7 +399,7 @@ private struct LineParser {
     }
 
     /// Insertion sort by name (label sets are small and usually sorted already); equal names reject.
-    func sortLabels(from first: Int, in scrape: inout PrometheusScrape) throws(Rejected) {
+    package func sortLabels(from first: Int, in scrape: inout PrometheusScrape) throws(Rejected) {
         let count = scrape.labels.count - first
         guard count > 1 else { return }
         var duplicate = false
@@ -427,7 +429,7 @@ private struct LineParser {
     }
 
     /// Milliseconds: an integer in text 0.0.4, (fractional) seconds in OpenMetrics.
-    func timestamp(_ start: Int, _ end: Int) throws(Rejected) -> Int64 {
+    package func timestamp(_ start: Int, _ end: Int) throws(Rejected) -> Int64 {
         switch format {
         case .text:
             var i = start
@@ -455,7 +457,7 @@ private struct LineParser {
 
     /// The declared type of a sample's family: the current `# TYPE` family when the name is its
     /// name or name plus one of its suffixes, else a look-up of the name and its suffix-less forms.
-    mutating func type(of name: Range<Int>, in scrape: PrometheusScrape) -> PrometheusMetricType {
+    package mutating func type(of name: Range<Int>, in scrape: PrometheusScrape) -> PrometheusMetricType {
         if let current, let type = matches(name, family: current.name, type: current.type) { return type }
         let families = scrape.familySpans
         guard !families.isEmpty else { return .untyped }
@@ -478,7 +480,7 @@ private struct LineParser {
     }
 
     /// `name` is `family` or `family` plus one of the suffixes of `type` (ranges of the body).
-    func matches(_ name: Range<Int>, family: Range<Int>, type: PrometheusMetricType) -> PrometheusMetricType? {
+    package func matches(_ name: Range<Int>, family: Range<Int>, type: PrometheusMetricType) -> PrometheusMetricType? {
         guard name.count >= family.count, let base = p.baseAddress,
             memcmp(base + name.lowerBound, base + family.lowerBound, family.count) == 0
         else { return nil }
@@ -491,7 +493,7 @@ private struct LineParser {
     }
 
     /// Byte-wise equality with an ASCII word.
-    @inline(__always) static func equals(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+    @inline(__always) package static func equals(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
         bytes.count == word.utf8CodeUnitCount
             && (bytes.count == 0 || memcmp(bytes.baseAddress!, word.utf8Start, bytes.count) == 0)
     }
@@ -506,7 +508,7 @@ private struct LineParser {
     /// A Go `ParseFloat` value: decimal or exponent notation, `[+-]Inf`, `NaN` (any case). The
     /// common short decimals are converted exactly without `strtod` (Clinger's fast path:
     /// mantissa < 2^53, |exponent| ≤ 22); the rest go to `strtod`, which is correctly rounded.
-    static func float(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Double? {
+    package static func float(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Double? {
         guard start < end else { return nil }
         var i = start
         var negative = false

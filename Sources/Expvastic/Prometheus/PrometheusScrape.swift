@@ -1,3 +1,5 @@
+import ExpvasticBase
+
 /// The samples of one exposition body, as ``PrometheusParser`` found them: names, labels and
 /// unescaped label values are byte ranges of ``text`` (a copy of what the body said), so a scrape
 /// holds one arena and a few flat arrays and can be reused for the next body without allocating.
@@ -10,7 +12,7 @@ public struct PrometheusScrape: Sendable {
         public var start: Int32
         public var end: Int32
 
-        @inline(__always) var count: Int { Int(end - start) }
+        @inline(__always) package var count: Int { Int(end - start) }
     }
 
     /// One `name="value"` pair; a sample's labels are sorted by name.
@@ -57,7 +59,7 @@ public struct PrometheusScrape: Sendable {
         familySpans.map { (string($0.name), $0.type) }
     }
     /// The same, the names in ``text`` (no allocation per `# TYPE` line).
-    var familySpans: [(name: Span, type: PrometheusMetricType)] = []
+    package var familySpans: [(name: Span, type: PrometheusMetricType)] = []
     /// Lines skipped because they were malformed or over a per-line limit.
     public internal(set) var linesRejected = 0
     /// The first of them.

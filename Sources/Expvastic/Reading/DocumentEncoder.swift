@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -18,21 +22,21 @@
 /// same keys in any order are placed without comparing them, and what the conflict and budget
 /// passes removed is reused as well. Writers name keys with ids (``beginField(escapedKey:id:)``),
 /// which the cache trusts: within one ``keyEpoch`` an id must always stand for the same key bytes.
-struct DocumentEncoder {
+package struct DocumentEncoder {
     private struct Entry {
         /// Offset of the opening quote of the key.
-        var start: Int
+        package var start: Int
         /// Offset of the closing quote of the key.
-        var keyEnd: Int
+        package var keyEnd: Int
         /// Offset just past the value.
-        var end: Int
+        package var end: Int
         /// The writer's id of the key, or -1 (anonymous).
-        var id: Int32
+        package var id: Int32
     }
 
     /// What the previous document of a writer looked like after sorting, for the next one. A writer
     /// that shares the encoder with others (``ParseScratchPool``) swaps in its own.
-    struct OrderCache {
+    package struct OrderCache {
         /// The previous document's keys in sorted order (before conflict and budget removals): the
         /// key's id, or -1 - n for the n-th anonymous field in write order.
         fileprivate var sortedKeys: [Int32] = []
@@ -53,22 +57,22 @@ struct DocumentEncoder {
 
         /// What the removal passes decided for the keys of ``sortedKeys``.
         fileprivate struct Settled {
-            var maxFields: Int
+            package var maxFields: Int
             /// The ranks of the pinned fields (the first written), ascending.
-            var pinnedRanks: [Int32]
-            var conflicts: Int
-            var overBudget: Int
-            var mappingFields: Int
-            var firstOverBudget: String?
-            var keptAll: Bool
+            package var pinnedRanks: [Int32]
+            package var conflicts: Int
+            package var overBudget: Int
+            package var mappingFields: Int
+            package var firstOverBudget: String?
+            package var keptAll: Bool
         }
 
         /// Number of keys remembered (0: the next document is sorted).
-        var count: Int { sortedKeys.count }
+        package var count: Int { sortedKeys.count }
     }
 
     /// Fragments; public to writers between ``beginField(escapedKey:id:)`` and ``endField()``.
-    var out: [UInt8] = []
+    package var out: [UInt8] = []
     private var entries: [Entry] = []
     /// Entry indices in sorted key order (before removals).
     private var order: [Int] = []
@@ -79,13 +83,13 @@ struct DocumentEncoder {
     private var costs: [Int] = []
     private var pinnedRanks: [Int32] = []
     /// The current writer's cache; see ``OrderCache``.
-    var cache = OrderCache()
+    package var cache = OrderCache()
     /// Names the id space of the keys written: set by the writer before ``finish(maxFields:pinned:)``
     /// and changed whenever an id may come to stand for other key bytes.
-    var keyEpoch: UInt64 = 0
+    package var keyEpoch: UInt64 = 0
     private var open: (start: Int, keyEnd: Int, id: Int32)?
 
-    mutating func reset() {
+    package mutating func reset() {
         out.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)
         open = nil
@@ -94,7 +98,7 @@ struct DocumentEncoder {
     /// Starts a field whose key is already escaped; write the value into ``out``, then ``endField()``.
     /// `id` (≥ 0) names the key bytes for the ``OrderCache`` (see ``keyEpoch``); -1 for none.
     @inline(__always)
-    mutating func beginField(escapedKey key: UnsafeRawBufferPointer, id: Int32 = -1) {
+    package mutating func beginField(escapedKey key: UnsafeRawBufferPointer, id: Int32 = -1) {
         let start = out.count
         out.appendWriting(maxCount: key.count + 3) { target in
             target[0] = 0x22
@@ -108,7 +112,7 @@ struct DocumentEncoder {
 
     /// Starts a field whose escaped key is `prefix`, then (when neither is empty) `.`, then `key`.
     @inline(__always)
-    mutating func beginField(prefix: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, id: Int32) {
+    package mutating func beginField(prefix: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, id: Int32) {
         let start = out.count
         var keyEnd = 0
         out.appendWriting(maxCount: prefix.count + key.count + 4) { target in
@@ -128,7 +132,7 @@ struct DocumentEncoder {
     }
 
     /// Starts a field from a plain (unescaped) key.
-    mutating func beginField(_ key: String) {
+    package mutating func beginField(_ key: String) {
         let start = out.count
         JSONWriter.appendString(key, to: &out)
         open = (start, out.count - 1, -1)
@@ -136,26 +140,26 @@ struct DocumentEncoder {
     }
 
     @inline(__always)
-    mutating func endField() {
+    package mutating func endField() {
         guard let (start, keyEnd, id) = open else { preconditionFailure("endField without beginField") }
         entries.append(Entry(start: start, keyEnd: keyEnd, end: out.count, id: id))
         open = nil
     }
 
     /// What ``finish(maxFields:pinned:)`` removed besides joining.
-    struct Outcome {
-        var body: [UInt8]
+    package struct Outcome {
+        package var body: [UInt8]
         /// Keys that occurred twice (the first is kept).
-        var duplicates = 0
+        package var duplicates = 0
         /// Values dropped because other fields are nested under their path (`a` next to `a.b`).
-        var conflicts = 0
+        package var conflicts = 0
         /// Fields dropped because the document exceeded its field budget.
-        var overBudget = 0
+        package var overBudget = 0
         /// Mapping fields (values plus the objects their dotted paths create) before the budget cut;
         /// 0 when no budget applies or the document is clearly within it.
-        var mappingFields = 0
+        package var mappingFields = 0
         /// The key (as escaped in the body) of the first field the budget dropped.
-        var firstOverBudget: String?
+        package var firstOverBudget: String?
     }
 
     /// Sorts, de-duplicates and joins the fields into one JSON object.
@@ -171,7 +175,7 @@ struct DocumentEncoder {
     /// placed by their previous ranks instead of sorted, and when `maxFields` and the pinned fields'
     /// ranks are the same too, the removals are the previous ones: both passes depend only on the
     /// sorted keys.
-    mutating func finish(maxFields: Int = .max, pinned: Int = 0) -> Outcome {
+    package mutating func finish(maxFields: Int = .max, pinned: Int = 0) -> Outcome {
         precondition(open == nil, "finish with a field still open")
         if entries.isEmpty { return Outcome(body: Array("{}".utf8)) }
         var outcome = Outcome(body: [])
@@ -211,15 +215,15 @@ struct DocumentEncoder {
 
     /// Byte-wise comparison of escaped keys, by entry index.
     private struct Keys {
-        let base: UnsafeRawPointer
-        let entries: UnsafeBufferPointer<Entry>
+        package let base: UnsafeRawPointer
+        package let entries: UnsafeBufferPointer<Entry>
 
-        @inline(__always) func key(_ a: Int) -> (UnsafeRawPointer, Int) {
+        @inline(__always) package func key(_ a: Int) -> (UnsafeRawPointer, Int) {
             let e = entries[a]
             return (base + e.start + 1, e.keyEnd - e.start - 1)
         }
 
-        @inline(__always) func compare(_ a: Int, _ b: Int) -> Int {
+        @inline(__always) package func compare(_ a: Int, _ b: Int) -> Int {
             let (pa, la) = key(a)
             let (pb, lb) = key(b)
             let common = Int(memcmp(pa, pb, min(la, lb)))

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The fields every document of a reader starts with: `@timestamp`, `type`, `reader`, `endpoint`
 /// (SPEC §2.5) and a discovered target's `labels.<name>`, written by the reader, never taken from
 /// the payload. Written first, so a payload
@@ -11,7 +15,7 @@ public struct DocumentEnvelope: Sendable {
     /// A discovered target's labels: `labels.<name>` keys and quoted values, sorted by name.
     private let labelFields: [(key: String, value: [UInt8])]
 
-    init(type: String, reader: String, endpoint: String, labels: [String: String] = [:]) {
+    package init(type: String, reader: String, endpoint: String, labels: [String: String] = [:]) {
         func quoted(_ text: String) -> [UInt8] {
             var out: [UInt8] = []
             JSONWriter.appendString(text, to: &out)
@@ -24,7 +28,7 @@ public struct DocumentEnvelope: Sendable {
     }
 
     /// Writes the four fields, `@timestamp` from `millis` (Unix milliseconds, UTC).
-    func write(millis: Int64, into encoder: inout DocumentEncoder) {
+    package func write(millis: Int64, into encoder: inout DocumentEncoder) {
         encoder.beginField(escapedKey: Self.key("@timestamp"))
         RFC3339.appendQuoted(millis: millis, to: &encoder.out)
         encoder.endField()
@@ -33,7 +37,7 @@ public struct DocumentEnvelope: Sendable {
 
     /// The same with `@timestamp` already rendered (`RFC3339.appendQuoted`): for a reader that
     /// writes many documents of one time.
-    func write(quotedTimestamp: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
+    package func write(quotedTimestamp: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
         encoder.beginField(escapedKey: Self.key("@timestamp"))
         encoder.out.append(bytes: quotedTimestamp)
         encoder.endField()

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Why a payload field is not in the document; the `reason` label of the `fields_dropped` counter.
 public enum DropReason: Int, Sendable, CaseIterable {
     /// The value was JSON `null`.

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// Polls a Go `expvar` endpoint (`/debug/vars`) and turns each response into a ``Document``
@@ -18,27 +21,27 @@ import Synchronization
 /// above `Int64.max` written as doubles).
 public final class ExpvarReader: Reader {
     /// What a reader remembers between polls; the parse buffers come from a ``ParseScratchPool``.
-    struct State: ~Copyable {
-        var flattener: Flattener
+    package struct State: ~Copyable {
+        package var flattener: Flattener
         /// The encoder's sorted keys of the previous document (see `DocumentEncoder.OrderCache`).
-        var fieldOrder = DocumentEncoder.OrderCache()
+        package var fieldOrder = DocumentEncoder.OrderCache()
         /// The same for the previous entity document (`split`).
-        var entityFieldOrder = DocumentEncoder.OrderCache()
+        package var entityFieldOrder = DocumentEncoder.OrderCache()
         /// The budget warning is logged once per reader.
-        var budgetWarned = false
+        package var budgetWarned = false
         /// The ``FieldPins/generation`` last applied to the flattener.
-        var appliedPins: UInt64 = 0
+        package var appliedPins: UInt64 = 0
     }
 
     /// One encoded poll, before metrics and logs.
     private struct Encoded: Sendable {
-        var body: [UInt8]
-        var dropped: [Int]
-        var converted: Int
+        package var body: [UInt8]
+        package var dropped: [Int]
+        package var converted: Int
         /// Set on the first poll that exceeded `max_fields`: the warning to log.
-        var budgetWarning: String?
+        package var budgetWarning: String?
         /// `split`: one body per entity, with its key.
-        var entities: [(key: String, body: [UInt8])] = []
+        package var entities: [(key: String, body: [UInt8])] = []
     }
 
     public let name: String
@@ -292,7 +295,7 @@ public final class ExpvarReader: Reader {
         return DocumentID.make(reader: name, endpoint: endpointText, entity: entity, timestampMillis: millis)
     }
 
-    static func millis(_ nanos: Int64) -> Int64 {
+    package static func millis(_ nanos: Int64) -> Int64 {
         let (q, r) = nanos.quotientAndRemainder(dividingBy: 1_000_000)
         return r < 0 ? q - 1 : q
     }

@@ -1,22 +1,26 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// A field-path glob for `include`, `exclude` and `map_file` entries, matched against the dotted
 /// path as written in the document.
 ///
 /// A path is split at `.` into segments. In a pattern, `*` matches any run of characters within one
 /// segment (`memstats.Heap*`), `**` as a whole segment matches zero or more segments
 /// (`**.Alloc`, `per_route.**`); everything else is literal and case-sensitive.
-struct FieldGlob: Sendable, Equatable {
+package struct FieldGlob: Sendable, Equatable {
     private enum Segment: Equatable {
         case anySegments
         case pattern([UInt8])
     }
 
     /// The pattern as written.
-    let text: String
+    package let text: String
     private let segments: [Segment]
     /// True when the pattern contains no `*` (a plain path).
-    let isLiteral: Bool
+    package let isLiteral: Bool
 
-    init(_ text: String) {
+    package init(_ text: String) {
         self.text = text
         self.segments = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map {
             $0.elementsEqual("**".utf8) ? .anySegments : .pattern(Array($0))
@@ -25,13 +29,13 @@ struct FieldGlob: Sendable, Equatable {
     }
 
     /// The whole path matches.
-    func matches(_ path: [UInt8]) -> Bool {
+    package func matches(_ path: [UInt8]) -> Bool {
         let parts = Self.split(path)
         return match(0, parts[...], path, beneath: false)
     }
 
     /// The path or one of its ancestors (`a` and `a.b` for `a.b.c`) matches.
-    func matchesSelfOrAncestor(_ path: [UInt8]) -> Bool {
+    package func matchesSelfOrAncestor(_ path: [UInt8]) -> Bool {
         let parts = Self.split(path)
         for end in stride(from: parts.count, through: 1, by: -1) where match(0, parts[..<end], path, beneath: false) {
             return true
@@ -40,7 +44,7 @@ struct FieldGlob: Sendable, Equatable {
     }
 
     /// The path itself or some path beneath it (`a.b.x…` for `a.b`) could match.
-    func mayMatchBeneath(_ path: [UInt8]) -> Bool {
+    package func mayMatchBeneath(_ path: [UInt8]) -> Bool {
         match(0, Self.split(path)[...], path, beneath: true)
     }
 

@@ -1,6 +1,10 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// What a reader knows about one flattened field path, decided once when the path is first seen.
-struct FieldInfo {
-    enum Role: UInt8 {
+package struct FieldInfo {
+    package enum Role: UInt8 {
         case plain
         /// `memstats.PauseNs`: a GC pause ring, never shipped raw.
         case pauseNs
@@ -11,23 +15,23 @@ struct FieldInfo {
     }
 
     /// Set when `exclude` (or the `memstats.BySize` default) removes the field.
-    var drop: DropReason?
+    package var drop: DropReason?
     /// An `include` glob matches the path or an ancestor (always true without `include`).
-    var included: Bool
+    package var included: Bool
     /// An `include` glob names this path or something beneath it: object and mixed arrays are expanded.
-    var expand: Bool
+    package var expand: Bool
     /// `map_file` unit divisor; 0 when the field has no unit.
-    var divisor: Double
+    package var divisor: Double
     /// `map_file` conversion of string values.
-    var conversion: FieldMap.Conversion? = nil
-    var role: Role
+    package var conversion: FieldMap.Conversion? = nil
+    package var role: Role
     /// The field was a double once; integers there are now written as doubles (type stability).
-    var seenDouble: Bool = false
+    package var seenDouble: Bool = false
     /// The kind the path was first seen with; a value of another kind is dropped from then on.
-    var kind: FieldKind?
+    package var kind: FieldKind?
     /// The poll (``Flattener``'s counter) in which ``kind`` was set: within that first poll, nested
     /// fields beat a value at the same path (the encoder drops the value), as in every poll after.
-    var kindPoll: UInt32 = 0
+    package var kindPoll: UInt32 = 0
     /// For an object: its slot in the flattener's member cache, -1 before it has one.
-    var members: Int32 = -1
+    package var members: Int32 = -1
 }

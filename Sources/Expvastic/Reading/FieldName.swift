@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The field names Elasticsearch (and OpenSearch) refuse, checked once per new path so that such a
 /// field is dropped (`invalid_key`) instead of costing the whole document.
 ///
@@ -10,12 +14,12 @@
 /// longer than ``maxBytes`` are dropped too: Elasticsearch's own limit
 /// (`index.mapping.field_name_length.limit`) is unlimited by default, so this guard keeps a hostile
 /// endpoint from bloating the mapping and the reader's path table.
-enum FieldName {
+package enum FieldName {
     /// The longest path (escaped UTF-8 bytes) a document may carry.
-    static let maxBytes = 1024
+    package static let maxBytes = 1024
 
     /// Elasticsearch's and OpenSearch's metadata fields (8.x and 2.x): not allowed as root names.
-    static let metadataFields: Set<[UInt8]> = Set(
+    package static let metadataFields: Set<[UInt8]> = Set(
         [
             "_id", "_index", "_source", "_routing", "_type", "_version", "_seq_no", "_primary_term", "_ignored",
             "_ignored_source", "_field_names", "_meta", "_doc_count", "_tier", "_data_stream_timestamp",
@@ -24,7 +28,7 @@ enum FieldName {
         ].map { Array($0.utf8) })
 
     /// Whether Elasticsearch accepts `path` (escaped as in the output) as a field name.
-    static func isValid(_ path: [UInt8]) -> Bool {
+    package static func isValid(_ path: [UInt8]) -> Bool {
         if path.count > maxBytes { return false }
         var segmentStart = 0
         for index in 0...path.count where index == path.count || path[index] == UInt8(ascii: ".") {
@@ -41,7 +45,7 @@ enum FieldName {
     /// Java's `Strings.hasText` on the unescaped segment: something other than whitespace
     /// (`Character.isWhitespace`: space, tab, line breaks, U+000B, U+000C, U+001C–U+001F and the
     /// Unicode space separators except the non-breaking ones).
-    static func hasText(_ segment: ArraySlice<UInt8>) -> Bool {
+    package static func hasText(_ segment: ArraySlice<UInt8>) -> Bool {
         var i = segment.startIndex
         while i < segment.endIndex {
             let byte = segment[i]

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -22,7 +26,7 @@
 /// pauses), `P.pause_max_ns`, `P.pause_avg_ns` describe the new pauses; without `NumGC` the whole array
 /// is the pause list and the same fields describe all of it.
 extension Flattener {
-    mutating func processRings(_ input: Input, _ encoder: inout DocumentEncoder) {
+    package mutating func processRings(_ input: Input, _ encoder: inout DocumentEncoder) {
         guard !pendingRings.isEmpty else { return }
         var pauseNs: PendingRing?
         var pauseEnd: PendingRing?
@@ -121,13 +125,13 @@ extension Flattener {
     // MARK: - Helpers
 
     /// A numeric array read in place: element `k` as UInt64 (negative integers read as 0).
-    struct Ring {
-        let nodes: UnsafeBufferPointer<JSONTape.Node>
-        let first: Int
-        let count: Int
-        var isEmpty: Bool { count == 0 }
+    package struct Ring {
+        package let nodes: UnsafeBufferPointer<JSONTape.Node>
+        package let first: Int
+        package let count: Int
+        package var isEmpty: Bool { count == 0 }
 
-        subscript(_ k: Int) -> UInt64 {
+        package subscript(_ k: Int) -> UInt64 {
             let node = nodes[first + k]
             return node.kind == .int && node.int < 0 ? 0 : node.payload
         }

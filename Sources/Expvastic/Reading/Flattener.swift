@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Turns a parsed `/debug/vars` body into document fields (SPEC §2.2–2.4). One per reader: it
 /// remembers what it has seen (type stability, previous `NumGC`) between polls.
 ///
@@ -28,25 +32,25 @@
 /// - GC rings (`memstats.PauseNs`/`PauseEnd` and `gc_types` entries) are never shipped raw; see
 ///   ``GCPauseWindow`` and `Flattener+GC.swift` for the fields derived from them. Derived fields obey
 ///   `include`/`exclude` under their own names.
-struct Flattener {
-    struct Options {
-        var include: [FieldGlob]
-        var exclude: [FieldGlob]
+package struct Flattener {
+    package struct Options {
+        package var include: [FieldGlob]
+        package var exclude: [FieldGlob]
         /// Most specific first: plain paths, then longer patterns.
-        var units: [(glob: FieldGlob, divisor: Double)]
-        var gcTypes: [FieldGlob]
-        var conversions: [(glob: FieldGlob, conversion: FieldMap.Conversion)]
-        var split: Split?
+        package var units: [(glob: FieldGlob, divisor: Double)]
+        package var gcTypes: [FieldGlob]
+        package var conversions: [(glob: FieldGlob, conversion: FieldMap.Conversion)]
+        package var split: Split?
 
         /// ``SplitConfiguration`` as the walk uses it.
-        struct Split {
-            var container: FieldGlob
-            var root: Bool
-            var idField: [UInt8]?
-            var require: [[UInt8]]
+        package struct Split {
+            package var container: FieldGlob
+            package var root: Bool
+            package var idField: [UInt8]?
+            package var require: [[UInt8]]
         }
 
-        init(configuration: ReaderConfiguration) {
+        package init(configuration: ReaderConfiguration) {
             split = configuration.split.map {
                 Split(
                     container: FieldGlob($0.membersOf), root: $0.membersOf.isEmpty,
@@ -69,61 +73,61 @@ struct Flattener {
     }
 
     /// Read-only view of one parse for the walk.
-    struct Input {
-        let nodes: UnsafeBufferPointer<JSONTape.Node>
-        let source: UnsafeRawBufferPointer
-        let arena: UnsafeRawBufferPointer
+    package struct Input {
+        package let nodes: UnsafeBufferPointer<JSONTape.Node>
+        package let source: UnsafeRawBufferPointer
+        package let arena: UnsafeRawBufferPointer
 
         @inline(__always)
-        func bytes(_ node: JSONTape.Node) -> UnsafeRawBufferPointer {
+        package func bytes(_ node: JSONTape.Node) -> UnsafeRawBufferPointer {
             let base = node.decoded ? arena : source
             return UnsafeRawBufferPointer(rebasing: base[Int(node.start)..<Int(node.start + node.count)])
         }
 
         /// Index of the node after `index` and its descendants.
         @inline(__always)
-        func next(after index: Int) -> Int {
+        package func next(after index: Int) -> Int {
             let node = nodes[index]
             return node.kind == .object || node.kind == .array ? node.end : index + 1
         }
     }
 
-    struct PendingRing {
-        var node: Int
-        var parent: Int
-        var role: FieldInfo.Role
+    package struct PendingRing {
+        package var node: Int
+        package var parent: Int
+        package var role: FieldInfo.Role
         /// Only for `gc_types` entries.
-        var path: [UInt8]
+        package var path: [UInt8]
     }
 
-    struct RingState {
-        var numGC: UInt64
-        var pauseTotalNs: UInt64?
+    package struct RingState {
+        package var numGC: UInt64
+        package var pauseTotalNs: UInt64?
     }
 
-    let options: Options
-    var table = PathTable()
+    package let options: Options
+    package var table = PathTable()
     /// The current path, escaped as in the output.
-    var path: [UInt8] = []
+    package var path: [UInt8] = []
     /// Per poll: fields dropped by ``DropReason`` raw value.
-    private(set) var dropped: [Int] = Array(repeating: 0, count: DropReason.allCases.count)
+    private(set) package var dropped: [Int] = Array(repeating: 0, count: DropReason.allCases.count)
     /// Per poll: unsigned values above `Int64.max` written as doubles.
-    private(set) var uintConverted = 0
-    var pendingRings: [PendingRing] = []
-    var memstatsRing: RingState?
-    var customRings: [[UInt8]: RingState] = [:]
+    private(set) package var uintConverted = 0
+    package var pendingRings: [PendingRing] = []
+    package var memstatsRing: RingState?
+    package var customRings: [[UInt8]: RingState] = [:]
     /// One member that `split` turned into its own document: its object node and entity key.
-    struct Entity {
-        var node: Int
-        var key: String
+    package struct Entity {
+        package var node: Int
+        package var key: String
     }
 
     /// Per poll: the members `split` set aside, in payload order; see ``flattenEntity(_:_:source:into:)``.
-    private(set) var entities: [Entity] = []
+    private(set) package var entities: [Entity] = []
     /// True while an entity's fields are walked (its members are never split again).
     private var inEntity = false
     /// Counts calls of ``flatten(_:source:into:)``; see ``FieldInfo/kindPoll``.
-    private(set) var poll: UInt32 = 0
+    private(set) package var poll: UInt32 = 0
     /// Per object seen before (slot 0: the root; the others from ``FieldInfo/members``): the path-table
     /// index of the member at each position last time, -1 for none. A member whose key matches the
     /// end of that path needs no hashing and no table probe: Go writes a map's members in the same
@@ -132,13 +136,14 @@ struct Flattener {
     private var members: [[Int32]] = [[]]
     private var membersEpoch: UInt64 = 0
 
-    init(options: Options) {
+    package init(options: Options) {
         self.options = options
         path.reserveCapacity(256)
     }
 
     /// Writes the fields of `tape` (whose root is an object) into `encoder`.
-    mutating func flatten(_ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder) {
+    package mutating func flatten(_ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder)
+    {
         for index in dropped.indices { dropped[index] = 0 }
         uintConverted = 0
         poll &+= 1
@@ -160,7 +165,7 @@ struct Flattener {
 
     /// Writes the fields of a member set aside by `split` into `encoder`, under paths relative to the
     /// member (the same names for every entity); counts into the same poll's drops.
-    mutating func flattenEntity(
+    package mutating func flattenEntity(
         _ entity: Entity, _ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder
     ) {
         path.removeAll(keepingCapacity: true)
@@ -219,7 +224,7 @@ struct Flattener {
     /// kind replaces the kind first seen (other kinds are dropped from now on as `type_conflict`, and
     /// under a path pinned as a value nothing can be mapped); a refused path is dropped with all that
     /// is beneath it (`cluster_refused`).
-    mutating func apply(_ pins: [String: FieldPin]) {
+    package mutating func apply(_ pins: [String: FieldPin]) {
         for (name, pin) in pins {
             var escaped: [UInt8] = []
             var copy = name
@@ -246,7 +251,7 @@ struct Flattener {
         }
     }
 
-    mutating func count(_ reason: DropReason, _ amount: Int = 1) {
+    package mutating func count(_ reason: DropReason, _ amount: Int = 1) {
         dropped[reason.rawValue] += amount
     }
 
@@ -355,7 +360,7 @@ struct Flattener {
 
     /// The info for the current path, created on first sight.
     @inline(__always)
-    mutating func lookup(hash: UInt64) -> Int {
+    package mutating func lookup(hash: UInt64) -> Int {
         if let found = path.withUnsafeBytes({ table.find(hash: hash, path: $0) }) { return found }
         let current = path
         var info = makeInfo(current)
@@ -442,9 +447,9 @@ struct Flattener {
     }
 
     /// The envelope's field names; payload fields may not take them or nest under them.
-    static let envelopeKeys: [[UInt8]] = Document.envelopeFieldNames.map { Array($0.utf8) }
+    package static let envelopeKeys: [[UInt8]] = Document.envelopeFieldNames.map { Array($0.utf8) }
 
-    static func isReserved(_ path: [UInt8]) -> Bool {
+    package static func isReserved(_ path: [UInt8]) -> Bool {
         envelopeKeys.contains { key in
             path.count >= key.count && path.starts(with: key)
                 && (path.count == key.count || path[key.count] == UInt8(ascii: "."))

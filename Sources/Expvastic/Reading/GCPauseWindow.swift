@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Which entries of a Go GC pause ring are new since the previous poll.
 ///
 /// Go's `MemStats.PauseNs` and `PauseEnd` are rings of 256 entries: the pause of the g-th GC
@@ -9,16 +13,16 @@
 /// - More GCs than the ring holds happened since the previous poll: `count` is still the true number
 ///   of new GCs, but only the last `ringSize` of them are available (`first...last`), so
 ///   `available < count` tells that pauses were lost.
-struct GCPauseWindow: Equatable {
+package struct GCPauseWindow: Equatable {
     /// True number of GCs since the previous poll.
-    var count: UInt64
+    package var count: UInt64
     /// GC numbers of the available new pauses, oldest first; empty when none.
-    var gcNumbers: ClosedRange<UInt64>?
+    package var gcNumbers: ClosedRange<UInt64>?
 
     /// How many new pauses can be read from the ring.
-    var available: Int { gcNumbers.map { Int($0.upperBound - $0.lowerBound + 1) } ?? 0 }
+    package var available: Int { gcNumbers.map { Int($0.upperBound - $0.lowerBound + 1) } ?? 0 }
 
-    init(numGC: UInt64, previous: UInt64?, ringSize: Int) {
+    package init(numGC: UInt64, previous: UInt64?, ringSize: Int) {
         guard let previous else {
             self.count = 0
             self.gcNumbers = nil
@@ -35,7 +39,7 @@ struct GCPauseWindow: Equatable {
     }
 
     /// The ring index holding GC number `gc`.
-    static func index(ofGC gc: UInt64, ringSize: Int) -> Int {
+    package static func index(ofGC gc: UInt64, ringSize: Int) -> Int {
         Int((gc - 1) % UInt64(ringSize))
     }
 }

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// Parse buffers (scanner stack, tape, document scratch) that readers borrow for one poll instead of
@@ -11,14 +14,14 @@ import Synchronization
 /// tens of microseconds). What a reader must remember between polls (type stability, GC state, the
 /// last field order) stays in the reader.
 public final class ParseScratchPool: Sendable {
-    struct Scratch: ~Copyable {
-        var scanner = JSONScanner()
-        var tape = JSONTape()
-        var encoder = DocumentEncoder()
+    package struct Scratch: ~Copyable {
+        package var scanner = JSONScanner()
+        package var tape = JSONTape()
+        package var encoder = DocumentEncoder()
     }
 
-    final class Slot: Sendable {
-        let scratch = Mutex(Scratch())
+    package final class Slot: Sendable {
+        package let scratch = Mutex(Scratch())
     }
 
     private let slots: [Slot]
@@ -29,7 +32,7 @@ public final class ParseScratchPool: Sendable {
     }
 
     /// Runs `body` with a free slot's buffers (waiting for `preferred`'s slot when all are busy).
-    func withScratch<Result: Sendable>(preferred: Int, _ body: (inout Scratch) -> Result) -> Result {
+    package func withScratch<Result: Sendable>(preferred: Int, _ body: (inout Scratch) -> Result) -> Result {
         let first = preferred % slots.count
         for offset in 0..<slots.count {
             let slot = slots[(first + offset) % slots.count]

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -7,27 +11,27 @@
 /// An open-addressing hash table from path bytes to ``FieldInfo``, without allocating a key per
 /// lookup. Paths are kept in one byte arena. Bounded: past ``capacityLimit`` distinct paths (a
 /// hostile or exploding endpoint) the table starts over, which only forgets type-stability history.
-struct PathTable {
+package struct PathTable {
     private struct Slot {
-        var hash: UInt64
-        var index: Int32
+        package var hash: UInt64
+        package var index: Int32
     }
 
-    static let capacityLimit = 1 << 16
+    package static let capacityLimit = 1 << 16
 
     private var slots: [Slot] = Array(repeating: Slot(hash: 0, index: -1), count: 256)
     private var keyRanges: [Range<Int>] = []
     private var keys: [UInt8] = []
-    private(set) var infos: [FieldInfo] = []
+    private(set) package var infos: [FieldInfo] = []
 
-    var count: Int { infos.count }
+    package var count: Int { infos.count }
 
     /// Changes when the table starts over, after which an index may stand for another path.
-    private(set) var epoch: UInt64 = 0
+    private(set) package var epoch: UInt64 = 0
 
     /// The index of `path`'s info, or nil.
     @inline(__always)
-    func find(hash: UInt64, path: UnsafeRawBufferPointer) -> Int? {
+    package func find(hash: UInt64, path: UnsafeRawBufferPointer) -> Int? {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
         while true {
@@ -50,7 +54,7 @@ struct PathTable {
     /// The index of the path `prefix` + `.` + `key` (just `key` when `prefix` is empty), or nil:
     /// ``find(hash:path:)`` without first copying the key behind the prefix.
     @inline(__always)
-    func find(hash: UInt64, prefix: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> Int? {
+    package func find(hash: UInt64, prefix: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> Int? {
         let separator = prefix.isEmpty ? 0 : 1
         let count = prefix.count + separator + key.count
         let mask = slots.count - 1
@@ -85,7 +89,7 @@ struct PathTable {
 
     /// Whether the path at `index` has `count` bytes and ends with `key` (not empty).
     @inline(__always)
-    func path(_ index: Int, count: Int, endsWith key: UnsafeRawBufferPointer) -> Bool {
+    package func path(_ index: Int, count: Int, endsWith key: UnsafeRawBufferPointer) -> Bool {
         let range = keyRanges[index]
         guard range.count == count, count >= key.count else { return false }
         return keys.withUnsafeBytes { keys in
@@ -94,7 +98,7 @@ struct PathTable {
     }
 
     /// Adds a path that ``find(hash:path:)`` did not find; returns its index.
-    mutating func insert(hash: UInt64, path: UnsafeRawBufferPointer, info: FieldInfo) -> Int {
+    package mutating func insert(hash: UInt64, path: UnsafeRawBufferPointer, info: FieldInfo) -> Int {
         if infos.count >= Self.capacityLimit {
             let next = epoch &+ 1
             self = PathTable()
@@ -112,7 +116,7 @@ struct PathTable {
 
     /// The indices of the paths beneath `path` (starting with `path.`). Walks the whole table: for
     /// rare updates (a pinned field), never per poll.
-    func indices(beneath path: [UInt8]) -> [Int] {
+    package func indices(beneath path: [UInt8]) -> [Int] {
         let prefix = path + [UInt8(ascii: ".")]
         return keys.withUnsafeBytes { keys in
             keyRanges.indices.filter { index in
@@ -125,7 +129,7 @@ struct PathTable {
         }
     }
 
-    subscript(index: Int) -> FieldInfo {
+    package subscript(index: Int) -> FieldInfo {
         get { infos[index] }
         set { infos[index] = newValue }
     }
@@ -154,7 +158,7 @@ struct PathTable {
 
     /// FNV-1a 64, continued from `hash` over `bytes`.
     @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer, from hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    package static func hash(_ bytes: UnsafeRawBufferPointer, from hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
         var h = hash
         for byte in bytes {
             h ^= UInt64(byte)

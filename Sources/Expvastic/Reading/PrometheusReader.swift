@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 #if canImport(Glibc)
@@ -38,32 +41,32 @@ import Synchronization
 /// on the wire, and `bytes_read` counts those. Another `Content-Encoding` is an error that names it.
 public final class PrometheusReader: Reader {
     /// What a reader reuses from one scrape to the next (buffers keep their capacity).
-    struct State: ~Copyable {
-        var scrape = PrometheusScrape()
-        var encoder = DocumentEncoder()
-        var grouping = SampleGrouping()
+    package struct State: ~Copyable {
+        package var scrape = PrometheusScrape()
+        package var encoder = DocumentEncoder()
+        package var grouping = SampleGrouping()
         /// `labels.` followed by the current label's name (scratch).
-        var key: [UInt8] = Array("labels.".utf8)
+        package var key: [UInt8] = Array("labels.".utf8)
         /// The current document's entity, `{a="x",b="y"}` (scratch).
-        var entity: [UInt8] = []
+        package var entity: [UInt8] = []
         /// `@timestamp` of the last document, quoted, and its milliseconds.
-        var timestamp: [UInt8] = []
-        var timestampMillis: Int64?
-        var loggedRejection = false
-        var loggedSeriesLimit = false
+        package var timestamp: [UInt8] = []
+        package var timestampMillis: Int64?
+        package var loggedRejection = false
+        package var loggedSeriesLimit = false
         /// Index of the first sample of each run of shipped samples with one name (scratch).
-        var nameRuns: [Int] = []
+        package var nameRuns: [Int] = []
         /// The metric types of the last scrape's shipped sample names, and a hash of the names and
         /// types they were made from: a scrape with the same names reuses the array as it is.
-        var fieldMeta: FieldMeta.List?
-        var fieldMetaHash: UInt64 = 0
+        package var fieldMeta: FieldMeta.List?
+        package var fieldMetaHash: UInt64 = 0
     }
 
     /// Samples dropped, by the `reason` label of `samples_dropped`.
-    enum Drop: Int, CaseIterable {
+    package enum Drop: Int, CaseIterable {
         case nonFinite, excluded, seriesLimit, duplicate, conflict
 
-        var label: String {
+        package var label: String {
             switch self {
             case .nonFinite: "non_finite"
             case .excluded: "excluded"
@@ -183,13 +186,13 @@ public final class PrometheusReader: Reader {
     }
 
     private struct Outcome {
-        var documents: [Document] = []
-        var dropped = [Int](repeating: 0, count: Drop.allCases.count)
-        var rejected = 0
-        var shipped = 0
-        var rejection: PrometheusScrape.Rejection?
-        var notTheFormat: String?
-        var logSeriesLimit = false
+        package var documents: [Document] = []
+        package var dropped = [Int](repeating: 0, count: Drop.allCases.count)
+        package var rejected = 0
+        package var shipped = 0
+        package var rejection: PrometheusScrape.Rejection?
+        package var notTheFormat: String?
+        package var logSeriesLimit = false
     }
 
     private func documents(
@@ -434,7 +437,7 @@ public final class PrometheusReader: Reader {
     /// `_total`, a histogram's `_bucket`/`_sum`/`_count`, a summary's `_sum`/`_count`), `gauge` for
     /// the rest (gauges, quantiles, gauge histograms, info and stateset values, `_created`
     /// timestamps), none for untyped samples.
-    static func metricType(
+    package static func metricType(
         of sample: PrometheusScrape.Sample, named field: String, in scrape: PrometheusScrape
     ) -> String? {
         switch sample.type {

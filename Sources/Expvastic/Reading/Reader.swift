@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Produces the documents of one poll: one for an expvar or self reader, several when a payload is
 /// split per entity or a Prometheus scrape has several label sets. The engine owns scheduling,
 /// skipping and backoff; a reader only knows how to read once.

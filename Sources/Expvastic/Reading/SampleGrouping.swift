@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -8,27 +12,27 @@
 /// group indices over label bytes that stay in the scrape's arena, so finding a sample's group
 /// allocates nothing. Groups keep first-seen order; each group's samples form a linked list
 /// through ``next`` in body order.
-struct SampleGrouping {
-    struct Group {
+package struct SampleGrouping {
+    package struct Group {
         /// The label set: `PrometheusScrape.labels[labelStart ..< labelStart + labelCount]` (sorted).
-        var labelStart: Int
-        var labelCount: Int
-        var timestamp: Int64
-        var hash: UInt64
+        package var labelStart: Int
+        package var labelCount: Int
+        package var timestamp: Int64
+        package var hash: UInt64
         /// First and last sample index of the group's list; -1 when empty.
-        var first: Int = -1
-        var last: Int = -1
+        package var first: Int = -1
+        package var last: Int = -1
     }
 
-    private(set) var groups: [Group] = []
+    private(set) package var groups: [Group] = []
     /// Per sample index: the next sample of the same group, or -1.
-    private(set) var next: [Int] = []
+    private(set) package var next: [Int] = []
     /// Group index + 1 per slot; 0 is empty.
     private var table: [Int32] = []
     private var mask = 0
 
     /// Empties the grouping for a scrape of at most `capacity` samples (plus the scrape group).
-    mutating func reset(capacity: Int) {
+    package mutating func reset(capacity: Int) {
         groups.removeAll(keepingCapacity: true)
         next.removeAll(keepingCapacity: true)
         next.append(contentsOf: repeatElement(-1, count: capacity))
@@ -43,7 +47,8 @@ struct SampleGrouping {
     }
 
     /// The index of the group of this label set and timestamp, created when new.
-    mutating func group(labelStart: Int, labelCount: Int, timestamp: Int64, in scrape: PrometheusScrape) -> Int {
+    package mutating func group(labelStart: Int, labelCount: Int, timestamp: Int64, in scrape: PrometheusScrape) -> Int
+    {
         scrape.text.withUnsafeBytes { text in
             scrape.labels.withUnsafeBufferPointer { labels in
                 var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: timestamp) &* 0x9E37_79B9_7F4A_7C15
@@ -90,7 +95,7 @@ struct SampleGrouping {
     }
 
     /// Appends sample `index` to group `group`'s list.
-    mutating func add(sample index: Int, to group: Int) {
+    package mutating func add(sample index: Int, to group: Int) {
         if groups[group].last >= 0 {
             next[groups[group].last] = index
         } else {

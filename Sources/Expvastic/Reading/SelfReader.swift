@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Reads Expvastic's own metrics in-process (SPEC §3.2) into a document with the same envelope as
 /// ``ExpvarReader`` (`@timestamp`, `type`, `reader`, `endpoint` — here `self`).
 ///

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Encodes documents as an Elasticsearch `_bulk` body: for each document a `create` action line
 /// with the deterministic `_id`, then the document, each line newline-terminated.
 ///
@@ -59,7 +63,7 @@ public struct BulkEncoder: Sendable {
         document.body.count + document.id.utf8.count + 64
     }
 
-    func append(_ document: Document, cache: inout IndexCache, to buffer: inout [UInt8]) {
+    package func append(_ document: Document, cache: inout IndexCache, to buffer: inout [UInt8]) {
         appendAction(for: document, index: cache.index(for: document.timestampMillis, name: indexName), to: &buffer)
         buffer.append(contentsOf: document.body)
         buffer.append(UInt8(ascii: "\n"))
@@ -76,11 +80,11 @@ public struct BulkEncoder: Sendable {
 
     /// Expanding a date pattern costs a calendar computation; consecutive documents of a batch
     /// almost always fall on the same UTC day, so the last answer is kept.
-    struct IndexCache {
+    package struct IndexCache {
         private var day: Int64 = .min
         private var name: String = ""
 
-        mutating func index(for millis: Int64, name indexName: IndexName) -> String {
+        package mutating func index(for millis: Int64, name indexName: IndexName) -> String {
             guard indexName.hasDatePattern else { return indexName.pattern }
             let (quotient, remainder) = millis.quotientAndRemainder(dividingBy: 86_400_000)
             let day = remainder < 0 ? quotient - 1 : quotient
@@ -93,7 +97,7 @@ public struct BulkEncoder: Sendable {
     }
 
     /// Appends `text` as a JSON string literal (quotes included), escaping what JSON requires.
-    static func appendJSONString(_ text: String, to buffer: inout [UInt8]) {
+    package static func appendJSONString(_ text: String, to buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

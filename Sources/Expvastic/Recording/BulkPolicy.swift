@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The tunables of an Elasticsearch recorder's send loop, from its configuration plus the timing
 /// constants of retries, probes and spool replay.
 public struct BulkPolicy: Sendable, Equatable {

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// One item of a `_bulk` answer, in request order.
 public struct BulkItemResult: Sendable, Equatable {
     public var status: Int
@@ -88,7 +92,7 @@ public enum BulkResponse {
     }
 
     /// `error.type: error.reason` from a whole-request error body, for logs; the excerpt otherwise.
-    static func errorSummary(_ body: [UInt8]) -> String {
+    package static func errorSummary(_ body: [UInt8]) -> String {
         if let error = (try? JSONValue.parse(body))?["error"], error.object != nil {
             return (error["type"]?.string ?? "error") + ": " + (error["reason"]?.string ?? "")
         }

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 extension BulkStateMachine {
     /// `GET /` on `endpoint` answered with a version.
     public mutating func probeSucceeded(endpoint: Int, version newVersion: ClusterVersion, now: UInt64) {
@@ -174,7 +178,7 @@ extension BulkStateMachine {
 
     /// `error.type` of a write refused because of a cluster or index block (read-only index after the
     /// flood-stage disk watermark, a closed index, …).
-    static let clusterBlock = "cluster_block_exception"
+    package static let clusterBlock = "cluster_block_exception"
 
     /// Part or all of `batch` was refused with a cluster block: pause everything with a capped
     /// exponential backoff and send the batch again whole. Nothing of it is counted or dead-lettered
@@ -417,7 +421,7 @@ extension BulkStateMachine {
 
     /// The warning for dead letters held back by the rate limit, if any: their count since the
     /// last warning, and the first one's status and reason.
-    mutating func logSuppressedDeadLetters(now: UInt64) {
+    package mutating func logSuppressedDeadLetters(now: UInt64) {
         guard suppressedDeadLetters > 0, let first = suppressedDeadLetter else { return }
         effects.append(
             .log(.deadLettered(count: suppressedDeadLetters, status: first.status, reason: first.reason)))

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The decisions of an Elasticsearch recorder — batching, retries, backoff, endpoint failover,
 /// spooling and spool replay — as a value type with no I/O: events go in (a document accepted, a
 /// probe or bulk request finished, the spool answered, time passed), actions come out of
@@ -186,7 +190,7 @@ public struct BulkStateMachine: Sendable {
         public init() {}
     }
 
-    enum Health: Equatable {
+    package enum Health: Equatable {
         /// Not probed yet.
         case unknown
         case up
@@ -196,70 +200,70 @@ public struct BulkStateMachine: Sendable {
         case down(failures: Int, probeAt: UInt64)
     }
 
-    struct EndpointState {
-        var health: Health = .unknown
-        var probing = false
+    package struct EndpointState {
+        package var health: Health = .unknown
+        package var probing = false
     }
 
-    enum TemplateState: Equatable {
+    package enum TemplateState: Equatable {
         case notNeeded, needed, installing, installed
     }
 
-    enum ReplayState: Equatable {
+    package enum ReplayState: Equatable {
         case idle
         case peeking
         case ready(Batch)
         case sending
     }
 
-    struct Waiting {
-        var batch: Batch
-        var readyAt: UInt64
+    package struct Waiting {
+        package var batch: Batch
+        package var readyAt: UInt64
     }
 
-    struct InFlight {
-        var batch: Batch
-        var endpoint: Int
+    package struct InFlight {
+        package var batch: Batch
+        package var endpoint: Int
     }
 
     public let policy: BulkPolicy
-    let hasSpool: Bool
-    let random: @Sendable (ClosedRange<Double>) -> Double
+    package let hasSpool: Bool
+    package let random: @Sendable (ClosedRange<Double>) -> Double
 
-    var queue: [Document] = []
-    var queueArrivals: [UInt64] = []
-    var queueBytes = 0
-    var overflow: [Document] = []
-    var waiting: [Waiting] = []
-    var inFlight: InFlight?
-    var endpoints: [EndpointState]
-    var roundRobin = 0
-    var version: ClusterVersion?
-    var template: TemplateState
-    var pausedUntil: UInt64 = 0
-    var throttled = false
-    var unreachableSince: UInt64?
-    var failedProbesWhileDown = 0
-    var spoolMayHaveData: Bool
-    var spoolBlockedUntil: UInt64 = 0
-    var replay: ReplayState = .idle
-    var replayFailures = 0
-    var nextReplayAt: UInt64 = 0
-    var finishDeadline: UInt64?
-    var done = false
-    var effects: [Action] = []
-    var nextBatchID = 1
-    var lastDeadLetterLog: UInt64?
+    package var queue: [Document] = []
+    package var queueArrivals: [UInt64] = []
+    package var queueBytes = 0
+    package var overflow: [Document] = []
+    package var waiting: [Waiting] = []
+    package var inFlight: InFlight?
+    package var endpoints: [EndpointState]
+    package var roundRobin = 0
+    package var version: ClusterVersion?
+    package var template: TemplateState
+    package var pausedUntil: UInt64 = 0
+    package var throttled = false
+    package var unreachableSince: UInt64?
+    package var failedProbesWhileDown = 0
+    package var spoolMayHaveData: Bool
+    package var spoolBlockedUntil: UInt64 = 0
+    package var replay: ReplayState = .idle
+    package var replayFailures = 0
+    package var nextReplayAt: UInt64 = 0
+    package var finishDeadline: UInt64?
+    package var done = false
+    package var effects: [Action] = []
+    package var nextBatchID = 1
+    package var lastDeadLetterLog: UInt64?
     /// Dead letters since the last warning, and the first of them (its status and reason).
-    var suppressedDeadLetters = 0
-    var suppressedDeadLetter: (status: Int, reason: String)?
+    package var suppressedDeadLetters = 0
+    package var suppressedDeadLetter: (status: Int, reason: String)?
     /// The byte limit learned from a `413`, below `policy.maxBytes`.
-    var learnedMaxBytes: Int?
+    package var learnedMaxBytes: Int?
     /// Set while the cluster refuses writes with `cluster_block_exception`.
-    var blockedSince: UInt64?
-    var blockAttempts = 0
-    var lastDropLog: UInt64?
-    var suppressedDrops = 0
+    package var blockedSince: UInt64?
+    package var blockAttempts = 0
+    package var lastDropLog: UInt64?
+    package var suppressedDrops = 0
     public internal(set) var stats = Stats()
 
     /// - Parameters:
@@ -302,7 +306,7 @@ public struct BulkStateMachine: Sendable {
         return total
     }
 
-    static func bytes(of documents: [Document]) -> Int {
+    package static func bytes(of documents: [Document]) -> Int {
         documents.reduce(0) { $0 + BulkEncoder.estimatedSize(of: $1) }
     }
 
@@ -349,7 +353,7 @@ public struct BulkStateMachine: Sendable {
 
     /// While the spool cannot be written, overflow waits in memory: keep it within `queueMaxBytes`
     /// by dropping its oldest documents (the newest data is the most useful after an outage).
-    mutating func dropOldestOverflow(now: UInt64) {
+    package mutating func dropOldestOverflow(now: UInt64) {
         var excess = bytesInMemory - policy.queueMaxBytes
         var lost = 0
         while excess > 0, lost < overflow.count {
@@ -440,7 +444,7 @@ public struct BulkStateMachine: Sendable {
         return Step(actions: takeEffects() + actions, wakeAt: done ? nil : wakeAt(now: now), isDone: done)
     }
 
-    mutating func takeEffects() -> [Action] {
+    package mutating func takeEffects() -> [Action] {
         defer { effects = [] }
         return effects
     }
@@ -482,7 +486,7 @@ public struct BulkStateMachine: Sendable {
         if case .ready = replay { replay = .idle }
     }
 
-    func canSend(now: UInt64) -> Bool {
+    package func canSend(now: UInt64) -> Bool {
         version != nil && (template == .installed || template == .notNeeded) && now >= pausedUntil
             && endpoints.contains { $0.health == .up }
     }
@@ -508,7 +512,7 @@ public struct BulkStateMachine: Sendable {
 
     /// The oldest queued documents, if a batch is due: full by count or bytes, old enough, or
     /// `force` (shutdown).
-    mutating func takeLiveBatch(now: UInt64, force: Bool) -> [Document]? {
+    package mutating func takeLiveBatch(now: UInt64, force: Bool) -> [Document]? {
         guard let oldest = queueArrivals.first else { return nil }
         let due =
             force || queue.count >= policy.maxDocs || queueBytes >= maxBytes
@@ -529,7 +533,7 @@ public struct BulkStateMachine: Sendable {
         return documents
     }
 
-    mutating func pickEndpoint() -> Int? {
+    package mutating func pickEndpoint() -> Int? {
         for step in 0..<endpoints.count {
             let index = (roundRobin + step) % endpoints.count
             if endpoints[index].health == .up {
@@ -540,7 +544,7 @@ public struct BulkStateMachine: Sendable {
         return nil
     }
 
-    mutating func makeBatchID() -> Int {
+    package mutating func makeBatchID() -> Int {
         defer { nextBatchID += 1 }
         return nextBatchID
     }
@@ -577,7 +581,7 @@ public struct BulkStateMachine: Sendable {
     // MARK: - Effects
 
     /// Spools documents (or, without a spool, drops and counts them).
-    mutating func spool(_ documents: [Document], reason: SpoolReason) {
+    package mutating func spool(_ documents: [Document], reason: SpoolReason) {
         guard !documents.isEmpty else { return }
         if hasSpool {
             stats.spooled += documents.count
@@ -603,13 +607,13 @@ public struct BulkStateMachine: Sendable {
         }
     }
 
-    mutating func spoolEverything(reason: SpoolReason, now: UInt64) {
+    package mutating func spoolEverything(reason: SpoolReason, now: UInt64) {
         let documents = drainAll()
         if case .ready = replay { replay = .idle }
         spool(documents, reason: reason)
     }
 
-    func backoffDelay(attempt: Int) -> Duration {
+    package func backoffDelay(attempt: Int) -> Duration {
         backoff(attempt: attempt, base: policy.retryBase, cap: policy.retryCap, random: random)
     }
 }

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Which product and version answers `GET /`, and what that means for requests: the `_type` in
 /// bulk action lines (Elasticsearch 6.8) and the kind of index template.
 public struct ClusterVersion: Sendable, Equatable, CustomStringConvertible {

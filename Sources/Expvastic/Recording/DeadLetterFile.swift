@@ -1,16 +1,20 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// `<spool_dir>/dead-letter.ndjson`: documents Elasticsearch rejected for good, one JSON object per
 /// line with the action line, the document, the status and the error, so they can be fixed and
 /// re-sent by hand. Rotates at `dead_letter_max_bytes` (default 64 MiB), keeping one previous file.
 ///
 /// Appending blocks on `fsync`: the recorder calls it through its ``BlockingExecutor``.
-final class DeadLetterFile: Sendable {
+package final class DeadLetterFile: Sendable {
     /// The file name inside the spool directory.
-    static let fileName = "dead-letter.ndjson"
+    package static let fileName = "dead-letter.ndjson"
 
     private let file: RotatingFile
-    var path: String { file.path }
+    package var path: String { file.path }
 
-    init(directory: String, maxBytes: Int = 64 << 20) {
+    package init(directory: String, maxBytes: Int = 64 << 20) {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         file = RotatingFile(path: base + "/" + DeadLetterFile.fileName, maxBytes: maxBytes, maxFiles: 1)
     }
@@ -19,7 +23,7 @@ final class DeadLetterFile: Sendable {
     /// `{"@timestamp":…,"recorder":…,"status":400,"error":{"type":…,"reason":…},"action":{…},"document":{…}}`,
     /// or for fields taken out of a document that was sent again without them,
     /// `{…,"action":{…},"removed_fields":{"<path>":<value>,…},"resent":true}`.
-    func append(
+    package func append(
         _ letters: [BulkStateMachine.DeadLetter], recorder: String, encoder: BulkEncoder, wallMillis: Int64
     ) throws(RecorderError) {
         for letter in letters {
@@ -53,5 +57,5 @@ final class DeadLetterFile: Sendable {
         try file.sync()
     }
 
-    func close() { file.close() }
+    package func close() { file.close() }
 }

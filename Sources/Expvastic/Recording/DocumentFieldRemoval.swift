@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// A field taken out of a document the cluster refused because of it: written to the dead-letter
 /// file with the cluster's reason while the rest of the document is sent again.
 public struct RemovedField: Sendable, Equatable {
@@ -14,16 +18,18 @@ public struct RemovedField: Sendable, Equatable {
 
 /// Takes fields out of a document body: a flat JSON object as readers write it (keys are dotted
 /// paths). Works on the bytes, so every other field keeps its exact text.
-enum DocumentFieldRemoval {
+package enum DocumentFieldRemoval {
     /// `body` without the fields `rejection` blames, and those fields; nil when the body has none
     /// of them (or is not an object).
-    static func removing(_ rejection: FieldRejection, from body: [UInt8]) -> (body: [UInt8], removed: [RemovedField])? {
+    package static func removing(_ rejection: FieldRejection, from body: [UInt8]) -> (
+        body: [UInt8], removed: [RemovedField]
+    )? {
         removing(where: rejection.blames, from: body)
     }
 
     /// `body` without the fields whose key (unescaped) `blamed` is true for, and those fields; nil
     /// when there are none (or `body` is not an object).
-    static func removing(
+    package static func removing(
         where blamed: (String) -> Bool, from body: [UInt8]
     ) -> (body: [UInt8], removed: [RemovedField])? {
         guard let members = members(of: body) else { return nil }
@@ -45,13 +51,13 @@ enum DocumentFieldRemoval {
     }
 
     /// One `"key":value` of the top-level object: the key's bytes between its quotes, the value's.
-    struct Member {
-        var key: Range<Int>
-        var value: Range<Int>
+    package struct Member {
+        package var key: Range<Int>
+        package var value: Range<Int>
     }
 
     /// The top-level members of a JSON object, or nil when `body` is not one.
-    static func members(of body: [UInt8]) -> [Member]? {
+    package static func members(of body: [UInt8]) -> [Member]? {
         var i = 0
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
         func skipSpace() {

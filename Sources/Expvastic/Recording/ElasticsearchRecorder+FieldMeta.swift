@@ -1,15 +1,18 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 extension ElasticsearchRecorder {
     /// Field-level `meta` exists from Elasticsearch 7.6 and in every OpenSearch.
-    static func supportsFieldMeta(_ version: ClusterVersion) -> Bool {
+    package static func supportsFieldMeta(_ version: ClusterVersion) -> Bool {
         version.distribution == .opensearch || version.major > 7 || (version.major == 7 && version.minor >= 6)
     }
 
     /// After a bulk request stored `documents`: puts the ``Document/fieldMeta`` they carry (a
     /// Prometheus reader's metric types) into the mapping of the indices they went to, with one
     /// `PUT <index>/_mapping` per index that lacks some (see ``FieldMetaLedger``).
-    func applyFieldMeta(_ documents: [Document], endpoint: Int, version: ClusterVersion) async {
+    package func applyFieldMeta(_ documents: [Document], endpoint: Int, version: ClusterVersion) async {
         guard Self.supportsFieldMeta(version), documents.contains(where: { $0.fieldMetaList != nil }) else { return }
         let indexName = configuration.indexName
         let now = clock.monotonicNanos()

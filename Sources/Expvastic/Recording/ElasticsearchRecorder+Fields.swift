@@ -1,8 +1,12 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The recorder's side of field-level dead letters: pinning what the cluster refused for the
 /// readers, and reading index mappings when a document is refused at the field limit.
 extension ElasticsearchRecorder {
     /// Pins `paths` for `reader` (``FieldPins``) and logs the newly pinned ones in one line.
-    func pin(_ paths: [String], as pin: FieldPin, reader: String, reason: String, deadLetterPath: String) {
+    package func pin(_ paths: [String], as pin: FieldPin, reader: String, reason: String, deadLetterPath: String) {
         let new = paths.filter { fieldPins?.pin($0, as: pin, reader: reader) ?? true }
         guard !new.isEmpty else { return }
         let shown = new.prefix(5).joined(separator: ", ") + (new.count > 5 ? " and \(new.count - 5) more" : "")
@@ -15,7 +19,7 @@ extension ElasticsearchRecorder {
     }
 
     /// What the reader does with a pinned field, for the log line.
-    static func describe(_ pin: FieldPin) -> String {
+    package static func describe(_ pin: FieldPin) -> String {
         switch pin {
         case .kind(.object): "keep only fields nested under it (the cluster maps it as an object)"
         case .kind(let kind): "keep it only as a \(kind) (the cluster's mapping) and drop what is nested under it"
@@ -25,7 +29,7 @@ extension ElasticsearchRecorder {
 
     /// For each letter, the paths its index maps (`GET /<index>/_mapping`, one request per index, on
     /// the first endpoint that answers); nil where no mapping could be read.
-    func mappings(
+    package func mappings(
         for letters: [BulkStateMachine.DeadLetter]
     ) async -> [(letter: BulkStateMachine.DeadLetter, mapped: Set<String>?)] {
         var cache = BulkEncoder.IndexCache()

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// The recorder's side of the write-ahead log: write on accept, confirm on delivery, fsync on a
@@ -8,7 +11,7 @@ extension ElasticsearchRecorder {
     /// Writes one accepted document to the log (`accept` cannot wait, and a `pwrite` to the page
     /// cache does not). A failure keeps the document in memory only: logged once when it starts,
     /// once when the log works again.
-    func log(_ document: Document, to writeAheadLog: WriteAheadLog) {
+    package func log(_ document: Document, to writeAheadLog: WriteAheadLog) {
         do throws(SpoolError) {
             try writeAheadLog.append(document)
             // A plain load first: the exchange would take the cache line on every accept.
@@ -28,7 +31,7 @@ extension ElasticsearchRecorder {
 
     /// A live batch's request finished: its stored items leave the log. Items to retry stay;
     /// dead-lettered and spooled ones are confirmed when those files have them.
-    func confirmStored(_ batch: BulkStateMachine.Batch, outcome: BulkStateMachine.BulkOutcome) {
+    package func confirmStored(_ batch: BulkStateMachine.Batch, outcome: BulkStateMachine.BulkOutcome) {
         guard let writeAheadLog, batch.origin == .live else { return }
         switch outcome {
         case .allStored:
@@ -54,7 +57,7 @@ extension ElasticsearchRecorder {
     /// than 90 % of it after the last, and often on a wake-up the loop makes anyway for a poll
     /// instead of one of its own. (Half and half synced up to twice as often when polls woke the
     /// loop every few milliseconds.)
-    func syncPeriodically(_ writeAheadLog: WriteAheadLog, clock: any TimeSource) async {
+    package func syncPeriodically(_ writeAheadLog: WriteAheadLog, clock: any TimeSource) async {
         let interval = configuration.walSyncInterval.nanoseconds
         let running = SyncInFlight()
         while true {
@@ -78,13 +81,13 @@ extension ElasticsearchRecorder {
 
     /// Whether a group commit is running on the I/O executor.
     private final class SyncInFlight: Sendable {
-        let flag = Atomic<Bool>(false)
+        package let flag = Atomic<Bool>(false)
     }
 
     /// Where the sync timer runs: on the HTTP client's loop thread when the transport has one and
     /// the clock is the real one (its timer is then one more deadline of a wait the loop does
     /// anyway, instead of a wake-up of the sleep thread and a worker every interval).
-    var syncClock: (executor: (any TaskExecutor)?, clock: any TimeSource) {
+    package var syncClock: (executor: (any TaskExecutor)?, clock: any TimeSource) {
         guard clock is SystemClock, let executor = (transport as? SocketHTTPTransport)?.pollExecutor() else {
             return (nil, clock)
         }
@@ -93,7 +96,7 @@ extension ElasticsearchRecorder {
 
     /// After the loop ended and everything left was spooled: the log holds nothing unconfirmed
     /// (unless the spool failed), so its segments go.
-    func closeWriteAheadLog() async {
+    package func closeWriteAheadLog() async {
         guard let writeAheadLog else { return }
         do throws(SpoolError) {
             try await io.run { () throws(SpoolError) in try writeAheadLog.close() }

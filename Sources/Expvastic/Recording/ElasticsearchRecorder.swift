@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// Sends documents to Elasticsearch or OpenSearch with `_bulk` (SPEC §4): never loses a document
@@ -16,19 +19,19 @@ import Synchronization
 /// ```
 public final class ElasticsearchRecorder: Recorder {
     public let name: String
-    let configuration: ElasticsearchConfiguration
-    let transport: any HTTPTransport
+    package let configuration: ElasticsearchConfiguration
+    package let transport: any HTTPTransport
     private let spool: (any Spool)?
     /// Where every accepted document is written before `accept` returns (see ``WriteAheadLog``).
-    let writeAheadLog: WriteAheadLog?
-    let writeAheadLogFailing = Atomic<Bool>(false)
-    let io: BlockingExecutor
-    let clock: any TimeSource
-    let logger: Logger
+    package let writeAheadLog: WriteAheadLog?
+    package let writeAheadLogFailing = Atomic<Bool>(false)
+    package let io: BlockingExecutor
+    package let clock: any TimeSource
+    package let logger: Logger
     private let samples: SampleCollection?
     private let templateClaims: IndexTemplateClaims
     /// Where fields the cluster refused are pinned for their readers; nil: none (tests).
-    let fieldPins: FieldPins?
+    package let fieldPins: FieldPins?
     private let metrics: RecorderMetrics
     /// The `Authorization` header value; never logged.
     private let authorization: String?
@@ -36,14 +39,14 @@ public final class ElasticsearchRecorder: Recorder {
     private let wakeup = Wakeup()
     private let loopEnded = Latch()
     /// Which metric types are in which index's mapping (``applyFieldMeta(_:endpoint:version:)``).
-    let fieldMetaLedger = Mutex(FieldMetaLedger())
+    package let fieldMetaLedger = Mutex(FieldMetaLedger())
 
     private struct State: ~Copyable {
-        var machine: BulkStateMachine
-        var published = BulkStateMachine.Stats()
-        var running = false
+        package var machine: BulkStateMachine
+        package var published = BulkStateMachine.Stats()
+        package var running = false
         /// The last problem logged, for ``status``.
-        var lastError: String?
+        package var lastError: String?
     }
 
     /// - Parameters:
@@ -189,11 +192,11 @@ public final class ElasticsearchRecorder: Recorder {
 
     /// What the loop alone touches (the dead-letter file only through ``io``).
     private final class LoopContext {
-        let deadLetters: DeadLetterFile
-        let indexName: IndexName
+        package let deadLetters: DeadLetterFile
+        package let indexName: IndexName
         /// `docs_replayed` when replay progress was last logged.
-        var replayedAtLastLog = 0
-        init(deadLetters: DeadLetterFile, indexName: IndexName) {
+        package var replayedAtLastLog = 0
+        package init(deadLetters: DeadLetterFile, indexName: IndexName) {
             self.deadLetters = deadLetters
             self.indexName = indexName
         }
@@ -309,7 +312,7 @@ public final class ElasticsearchRecorder: Recorder {
         logger.error("dropped documents at shutdown", ["recorder.documents": "\(documents.count)"])
     }
 
-    func request(
+    package func request(
         _ method: String, endpoint index: Int, path: String, contentType: String? = nil, body: [UInt8] = [],
         contentEncoding: String? = nil
     ) -> HTTPRequest {
@@ -484,7 +487,7 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     /// `4800` → `4,800`.
-    static func grouped(_ value: Int) -> String {
+    package static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var out = ""
         for (offset, digit) in digits.enumerated() {
@@ -529,7 +532,7 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     /// The transitions an operator should see as the recorder's last error.
-    static func problem(_ transition: BulkStateMachine.Transition) -> String? {
+    package static func problem(_ transition: BulkStateMachine.Transition) -> String? {
         switch transition {
         case .connected, .clusterReachable, .endpointUp, .bulkLimitLearned, .clusterUnblocked: nil
         case .clusterBlocked(let reason, _): "cluster refuses writes (block): " + reason
@@ -546,7 +549,7 @@ public final class ElasticsearchRecorder: Recorder {
     }
 
     /// `12.3`: nanoseconds as seconds with one decimal, rounded half up.
-    static func seconds(tenthsOf nanos: UInt64) -> String {
+    package static func seconds(tenthsOf nanos: UInt64) -> String {
         let tenths = (nanos + 50_000_000) / 100_000_000
         return "\(tenths / 10).\(tenths % 10)"
     }

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Which field-level mapping `meta` (``FieldMeta``) an Elasticsearch recorder has put into which
 /// index, and which mapping updates to send next. A pure value type: the recorder asks for the
 /// updates a stored bulk request calls for and reports how each went; no I/O here.
@@ -8,14 +12,14 @@
 /// is not sent again to that index; a failed one (connection, 429, 5xx) is retried after
 /// ``retryNanos`` with the next bulk request. At most ``maxIndices`` indices are remembered (the
 /// least recently written is forgotten, and re-sent at worst, which is harmless).
-struct FieldMetaLedger {
+package struct FieldMetaLedger {
     /// One mapping update: these fields of this index.
-    struct Update: Sendable, Equatable {
-        var index: String
-        var fields: [FieldMeta]
+    package struct Update: Sendable, Equatable {
+        package var index: String
+        package var fields: [FieldMeta]
     }
 
-    enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case applied
         /// The cluster refused the update; it is not retried for this index.
         case refused
@@ -23,8 +27,8 @@ struct FieldMetaLedger {
         case failed
     }
 
-    static let retryNanos: UInt64 = 60_000_000_000
-    static let maxIndices = 8
+    package static let retryNanos: UInt64 = 60_000_000_000
+    package static let maxIndices = 8
 
     /// Per index: field → the meta sent (applied or refused).
     private var done: [String: [String: FieldMeta]] = [:]
@@ -36,7 +40,7 @@ struct FieldMetaLedger {
     /// The updates that `documents`, just stored, call for: per index (`index` of a document's
     /// timestamp), the fields whose meta the index has not got yet (the first document naming a
     /// field wins). Indices with an update in flight or waiting to retry are left out.
-    mutating func updates(for documents: [Document], index: (Int64) -> String, now: UInt64) -> [Update] {
+    package mutating func updates(for documents: [Document], index: (Int64) -> String, now: UInt64) -> [Update] {
         var updates: [Update] = []
         var positions: [String: Int] = [:]
         var named: Set<[String]> = []
@@ -61,7 +65,7 @@ struct FieldMetaLedger {
     }
 
     /// Records how `update` went.
-    mutating func finished(_ update: Update, outcome: Outcome, now: UInt64) {
+    package mutating func finished(_ update: Update, outcome: Outcome, now: UInt64) {
         inFlight.remove(update.index)
         switch outcome {
         case .applied, .refused:
@@ -76,7 +80,7 @@ struct FieldMetaLedger {
     }
 
     /// The `PUT <index>/_mapping` body: `{"properties":{"<field>":{"type":"double","meta":{…}}}}`.
-    static func body(_ fields: [FieldMeta]) -> [UInt8] {
+    package static func body(_ fields: [FieldMeta]) -> [UInt8] {
         var out = Array(#"{"properties":{"#.utf8)
         for (offset, meta) in fields.enumerated() {
             if offset > 0 { out.append(UInt8(ascii: ",")) }

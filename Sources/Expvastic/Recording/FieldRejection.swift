@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The field a cluster blamed when it refused a document, read from the item's error (the reasons
 /// of Elasticsearch 6.8–8.x and OpenSearch, which osmem-server writes the same way):
 ///
@@ -13,28 +17,28 @@
 ///
 /// Anything else (a field limit, a missing index, a parse error of the whole line) blames no field:
 /// the document goes to the dead-letter file whole.
-struct FieldRejection: Sendable, Equatable {
+package struct FieldRejection: Sendable, Equatable {
     /// The path (as Elasticsearch names it: the dotted path, unescaped).
-    var path: String
+    package var path: String
     /// False when only what is nested under ``path`` is to blame (the cluster maps `path` itself as
     /// a value, and the document has `path.x`): a value at `path` stays.
-    var includesPath: Bool
-    var pin: FieldPin
+    package var includesPath: Bool
+    package var pin: FieldPin
 
-    init(path: String, includesPath: Bool = true, pin: FieldPin) {
+    package init(path: String, includesPath: Bool = true, pin: FieldPin) {
         self.path = path
         self.includesPath = includesPath
         self.pin = pin
     }
 
     /// Whether the document field `key` (unescaped) is to blame.
-    func blames(_ key: String) -> Bool {
+    package func blames(_ key: String) -> Bool {
         if includesPath && key == path { return true }
         return key.count > path.count && key.hasPrefix(path) && key.dropFirst(path.count).first == "."
     }
 
     /// The blamed field of a refused item, or nil when no field is to blame.
-    static func parse(errorType: String?, reason: String?) -> FieldRejection? {
+    package static func parse(errorType: String?, reason: String?) -> FieldRejection? {
         guard let reason, !reason.isEmpty else { return nil }
         if let rest = after("failed to parse field [", in: reason), let path = bracketed(rest) {
             let type = after("of type [", in: rest).flatMap(bracketed)
@@ -72,13 +76,13 @@ struct FieldRejection: Sendable, Equatable {
     /// Whether the item was refused because the index has no room for more fields
     /// (`index.mapping.total_fields.limit`): no field is named, the index's mapping tells which of
     /// the document's fields are new (see ``MappedFields``).
-    static func isFieldLimit(reason: String?) -> Bool {
+    package static func isFieldLimit(reason: String?) -> Bool {
         guard let reason else { return false }
         return after("Limit of total fields [", in: reason).map { $0.contains("has been exceeded") } ?? false
     }
 
     /// The kind a mapping type takes values of; ``FieldPin/refused`` for types no reader writes.
-    static func pin(forType type: String) -> FieldPin {
+    package static func pin(forType type: String) -> FieldPin {
         switch type {
         case "long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long":
             .kind(.number)

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// Appends documents to a file in exactly the `_bulk` NDJSON format (a `create` action line, then
@@ -25,10 +28,10 @@ public final class FileRecorder: Recorder {
     private let loopEnded = Latch()
 
     private struct State {
-        var documents: [Document] = []
-        var finishing = false
-        var running = false
-        var ended = false
+        package var documents: [Document] = []
+        package var finishing = false
+        package var running = false
+        package var ended = false
     }
 
     /// - Parameters:

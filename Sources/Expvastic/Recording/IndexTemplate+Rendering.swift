@@ -1,16 +1,20 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 extension IndexTemplate {
     /// A tiny JSON tree that keeps key order, so the rendered template reads well and is stable.
-    indirect enum JSON: Equatable {
+    package indirect enum JSON: Equatable {
         case string(String)
         case int(Int)
         case bool(Bool)
         case array([JSON])
         case object([(String, JSON)])
 
-        static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.rendered() == rhs.rendered() }
+        package static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.rendered() == rhs.rendered() }
 
         /// Two-space indentation, `"key": value`, newline at the end.
-        func rendered() -> String {
+        package func rendered() -> String {
             var out = ""
             render(into: &out, indent: "")
             return out + "\n"
@@ -59,7 +63,7 @@ extension IndexTemplate {
         }
     }
 
-    var json: JSON {
+    package var json: JSON {
         let settings = JSON.object([("index.mapping.total_fields.limit", .int(Document.mappingFieldLimit))])
         switch kind {
         case .composable:

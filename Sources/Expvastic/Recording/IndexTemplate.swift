@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The index template a recorder installs for its index pattern (`template: true`), so that
 /// Elasticsearch maps expvar fields predictably:
 ///

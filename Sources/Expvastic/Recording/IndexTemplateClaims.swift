@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// Which recorder of this process installs which index template on which cluster, so that one

@@ -1,11 +1,15 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The field paths an index maps, read from `GET /<index>/_mapping`: every property, objects
 /// included, as a dotted path (`memstats`, `memstats.Alloc`). Used when a document is refused
 /// because the index reached its field limit: the document's fields that are not mapped yet are the
 /// ones the index has no room for.
-enum MappedFields {
+package enum MappedFields {
     /// The paths of every index in the answer (an alias or a data stream may name several); nil when
     /// the body is not a mapping answer.
-    static func parse(_ body: [UInt8]) -> Set<String>? {
+    package static func parse(_ body: [UInt8]) -> Set<String>? {
         guard let indices = (try? JSONValue.parse(body))?.object else { return nil }
         var paths: Set<String> = []
         for (_, index) in indices {

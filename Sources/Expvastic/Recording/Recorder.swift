@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Stores documents somewhere (Elasticsearch, a file). Runs as a ``Service``; engines hand it
 /// documents with ``accept(_:)``, which never waits on I/O.
 public protocol Recorder: Service {

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Why a recorder could not do something: a stable `code` for logs and metrics and a message that
 /// says what was wrong and what to do. Never contains credentials.
 public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -13,7 +17,7 @@ public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { message }
 
     /// The first bytes of a response body, printable, for error messages.
-    static func excerpt(_ body: [UInt8], limit: Int = 200) -> String {
+    package static func excerpt(_ body: [UInt8], limit: Int = 200) -> String {
         if body.isEmpty { return "empty body" }
         let head = String(decoding: body.prefix(limit), as: UTF8.self)
         let cleaned = String(head.map { $0.isNewline ? " " : $0 })

@@ -1,23 +1,27 @@
-/// The metric series of one recorder, labelled `recorder=<name>`. Created once at start-up.
-struct RecorderMetrics: Sendable {
-    let queued: Counter
-    let sent: Counter
-    let retried: Counter
-    let deadLettered: Counter
-    /// Fields taken out of documents the cluster refused because of them (`fields_dead_lettered`).
-    let fieldsDeadLettered: Counter
-    let spooled: Counter
-    let replayed: Counter
-    let dropped: Counter
-    let bulkRequests: Counter
-    let bulkFailures: Counter
-    let connectionFailures: Counter
-    let bulkLatency: Timer
-    let queueLength: Gauge
-    /// 1 while the cluster refuses writes with `cluster_block_exception`, else 0.
-    let clusterBlocked: Gauge
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 
-    init(recorder: String, factory: any MetricsFactory) {
+/// The metric series of one recorder, labelled `recorder=<name>`. Created once at start-up.
+package struct RecorderMetrics: Sendable {
+    package let queued: Counter
+    package let sent: Counter
+    package let retried: Counter
+    package let deadLettered: Counter
+    /// Fields taken out of documents the cluster refused because of them (`fields_dead_lettered`).
+    package let fieldsDeadLettered: Counter
+    package let spooled: Counter
+    package let replayed: Counter
+    package let dropped: Counter
+    package let bulkRequests: Counter
+    package let bulkFailures: Counter
+    package let connectionFailures: Counter
+    package let bulkLatency: Timer
+    package let queueLength: Gauge
+    /// 1 while the cluster refuses writes with `cluster_block_exception`, else 0.
+    package let clusterBlocked: Gauge
+
+    package init(recorder: String, factory: any MetricsFactory) {
         let labels = [MetricKey.Label("recorder", recorder)]
         func counter(_ name: String) -> Counter { factory.counter(MetricKey(name, labels: labels)) }
         func gauge(_ name: String) -> Gauge { factory.gauge(MetricKey(name, labels: labels)) }
@@ -39,7 +43,7 @@ struct RecorderMetrics: Sendable {
 
     /// Adds the difference between two snapshots of the state machine's totals. `docs_spooled` is
     /// counted by the shell when a spool write succeeds.
-    func publish(from old: BulkStateMachine.Stats, to new: BulkStateMachine.Stats) {
+    package func publish(from old: BulkStateMachine.Stats, to new: BulkStateMachine.Stats) {
         func add(_ counter: Counter, _ delta: Int) { if delta != 0 { counter.increment(by: Int64(delta)) } }
         add(queued, new.queued - old.queued)
         add(sent, new.sent - old.sent)

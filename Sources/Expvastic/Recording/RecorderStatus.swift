@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// What a recorder is doing now, as typed values (for the status page and `/healthz`; not metric names).
 public struct RecorderStatus: Sendable, Equatable {
     /// The recorder's state as an operator reads it.

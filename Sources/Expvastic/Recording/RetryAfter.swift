@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The `Retry-After` header of a 429 or 503 answer: delay-seconds (`2`) or an HTTP date
 /// (`Sun, 06 Nov 1994 08:49:37 GMT`, also the obsolete RFC 850 and asctime forms).
 public enum RetryAfter {
@@ -16,7 +20,7 @@ public enum RetryAfter {
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
     /// Unix milliseconds of an HTTP date in any of the three forms RFC 9110 allows.
-    static func httpDateMillis(_ text: String) -> Int64? {
+    package static func httpDateMillis(_ text: String) -> Int64? {
         // Tokenise on spaces, commas, dashes and colons:
         // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" → [Sun, 06, Nov, 1994, 08, 49, 37, GMT]
         // RFC 850     "Sunday, 06-Nov-94 08:49:37 GMT" → [Sunday, 06, Nov, 94, 08, 49, 37, GMT]

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,20 +13,20 @@ import Synchronization
 ///
 /// Calls are serialized by a mutex and block on disk I/O (`write`, `fsync`, `rename`): the
 /// recorders call them through their ``BlockingExecutor``, never on the cooperative pool.
-final class RotatingFile: Sendable {
-    let path: String
-    let maxBytes: Int
-    let maxFiles: Int
+package final class RotatingFile: Sendable {
+    package let path: String
+    package let maxBytes: Int
+    package let maxFiles: Int
     private let state = Mutex(State())
 
     private struct State {
-        var descriptor: Int32 = -1
+        package var descriptor: Int32 = -1
         /// Bytes in `path`, including what is buffered.
-        var size = 0
-        var buffer: [UInt8] = []
+        package var size = 0
+        package var buffer: [UInt8] = []
     }
 
-    init(path: String, maxBytes: Int, maxFiles: Int) {
+    package init(path: String, maxBytes: Int, maxFiles: Int) {
         self.path = path
         self.maxBytes = max(1, maxBytes)
         self.maxFiles = max(0, maxFiles)
@@ -36,11 +39,11 @@ final class RotatingFile: Sendable {
     }
 
     /// Bytes in `path`, including what is buffered.
-    var size: Int { state.withLock { $0.size } }
+    package var size: Int { state.withLock { $0.size } }
 
     /// Buffers one record (for example an action line and its document), rotating first if the
     /// record would not fit. Call ``flush()`` to write the buffer.
-    func append(_ record: [UInt8]) throws(RecorderError) {
+    package func append(_ record: [UInt8]) throws(RecorderError) {
         try state.withLock { state throws(RecorderError) in
             try openIfNeeded(&state)
             if state.size > 0 && state.size + record.count > maxBytes {
@@ -54,12 +57,12 @@ final class RotatingFile: Sendable {
     }
 
     /// Writes the buffer to the file.
-    func flush() throws(RecorderError) {
+    package func flush() throws(RecorderError) {
         try state.withLock { state throws(RecorderError) in try flush(&state) }
     }
 
     /// Writes the buffer and waits until the data is on disk.
-    func sync() throws(RecorderError) {
+    package func sync() throws(RecorderError) {
         try state.withLock { state throws(RecorderError) in
             try flush(&state)
             guard state.descriptor >= 0 else { return }
@@ -70,7 +73,7 @@ final class RotatingFile: Sendable {
         }
     }
 
-    func close() {
+    package func close() {
         state.withLock { state in
             try? flush(&state)
             if state.descriptor >= 0 {

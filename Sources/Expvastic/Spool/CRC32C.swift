@@ -1,4 +1,7 @@
 internal import CCRC32C
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 
 /// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), the checksum of spool records.
 ///
@@ -6,9 +9,9 @@ internal import CCRC32C
 /// 8–10 times faster than the table-driven code on a 1.1 KB record in alternating runs on the
 /// benchmark VM. Otherwise table-driven, slicing-by-8: eight 256-entry tables let the loop
 /// consume eight bytes per step.
-enum CRC32C {
+package enum CRC32C {
     /// Whether ``checksum(_:continuing:)`` uses the CPU's instruction.
-    static let hardware = expvastic_crc32c_hardware_available() != 0
+    package static let hardware = expvastic_crc32c_hardware_available() != 0
 
     /// `tables[k * 256 + i]`: table k of the slicing-by-8 scheme.
     private static let tables: [UInt32] = {
@@ -30,13 +33,13 @@ enum CRC32C {
     }()
 
     /// The checksum of `bytes`, continuing from `crc` (the checksum of what came before; 0 to start).
-    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         guard hardware, let base = bytes.baseAddress else { return tableChecksum(bytes, continuing: crc) }
         return ~expvastic_crc32c_hardware(~crc, base, bytes.count)
     }
 
     /// ``checksum(_:continuing:)`` without the CPU's instruction.
-    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    package static func tableChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { t in
             var crc = ~crc
             var index = 0
@@ -60,12 +63,12 @@ enum CRC32C {
     }
 
     /// The checksum of a byte array.
-    static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }
     }
 
     /// The checksum of part of a byte array.
-    static func checksum(_ bytes: ArraySlice<UInt8>, continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: ArraySlice<UInt8>, continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }
     }
 }

@@ -1,10 +1,13 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Glibc
 
 extension FileSpool {
     /// Reads the cursor and checks every segment from the cursor's on. Segments older than the
     /// cursor were fully acknowledged (a crash came between storing the cursor and deleting them)
     /// and are not read.
-    static func recover(
+    package static func recover(
         directory: String,
         maxBytes: Int,
         segmentBytes: Int,
@@ -115,7 +118,7 @@ extension FileSpool {
     /// sequences after `newest`, so that they are checked and replayed like any spooled batch.
     /// `rename` is atomic: a crash in the middle leaves each segment in one place or the other,
     /// and the next start moves the rest. Returns the new sequences.
-    static func adoptWriteAheadLog(directory: String, after newest: UInt64, logger: Logger) throws(SpoolError)
+    package static func adoptWriteAheadLog(directory: String, after newest: UInt64, logger: Logger) throws(SpoolError)
         -> [UInt64]
     {
         let logDirectory = WriteAheadLog.directory(inSpool: directory)

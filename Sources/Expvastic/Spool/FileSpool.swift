@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Glibc
 import Synchronization
 
@@ -31,25 +34,25 @@ public final class FileSpool: Spool {
     public let directory: String
     /// `spool_max_bytes`, shared with the recorder's ``WriteAheadLog`` (see ``openWriteAheadLog(syncing:logger:metrics:metricLabels:)``).
     public let budget: SpoolBudget
-    let logger: Logger
+    package let logger: Logger
     private let instruments: Instruments?
     private let state: Mutex<State>
 
-    struct State {
-        var machine: SpoolStateMachine
+    package struct State {
+        package var machine: SpoolStateMachine
         /// The open segment being written; its sequence is the machine's writer.
-        var writer: (sequence: UInt64, file: SpoolFile)?
+        package var writer: (sequence: UInt64, file: SpoolFile)?
         /// The batch handed out by `peek` and not acknowledged yet.
-        var pending: SpoolBatch?
+        package var pending: SpoolBatch?
         /// The `cursor` file, open once the first acknowledgement is stored.
-        var cursorFile: SpoolFile?
+        package var cursorFile: SpoolFile?
     }
 
     private struct Instruments {
-        var bytes: Gauge
-        var segments: Gauge
-        var dropped: Counter
-        var corrupt: Counter
+        package var bytes: Gauge
+        package var segments: Gauge
+        package var dropped: Counter
+        package var corrupt: Counter
     }
 
     /// Opens (or creates, with its parents) the spool in `directory` and checks what it holds.
@@ -217,11 +220,11 @@ public final class FileSpool: Spool {
 
     // MARK: Actions
 
-    func path(of segment: UInt64) -> String {
+    package func path(of segment: UInt64) -> String {
         Self.path(directory, SpoolFormat.segmentFileName(segment))
     }
 
-    static func path(_ directory: String, _ name: String) -> String {
+    package static func path(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
@@ -359,7 +362,7 @@ public final class FileSpool: Spool {
         perform(actions, in: &state)
     }
 
-    static func reportCorruption(logger: Logger, path: String, offset: Int, skipped: Int, reason: String) {
+    package static func reportCorruption(logger: Logger, path: String, offset: Int, skipped: Int, reason: String) {
         logger.error(
             "spool segment is torn or corrupt at byte \(offset) (\(reason)); skipped \(skipped) bytes, "
                 + "the records before it are kept",

@@ -1,26 +1,30 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Records read from one segment file, starting at a record boundary: the documents (when asked
 /// for), how many, where reading stopped, and the first bad record if there is one.
-struct SegmentScan {
+package struct SegmentScan {
     /// A record that is torn or corrupt; nothing after it in the segment is read.
-    struct Failure: Equatable {
-        var offset: Int
-        var reason: String
+    package struct Failure: Equatable {
+        package var offset: Int
+        package var reason: String
     }
 
     private static let chunkBytes = 1 << 20
 
-    private(set) var documents: [Document] = []
-    private(set) var records = 0
+    private(set) package var documents: [Document] = []
+    private(set) package var records = 0
     /// The end of the last good record read (the start when none).
-    private(set) var end: Int
-    private(set) var failure: Failure?
+    private(set) package var end: Int
+    private(set) package var failure: Failure?
     /// Records that end at or before `mark`, and the end of the last of them.
-    private(set) var markedRecords = 0
-    private(set) var markedOffset: Int
+    private(set) package var markedRecords = 0
+    private(set) package var markedOffset: Int
 
     /// Reads from `start` up to `limit` (exclusive), at most `maxRecords` records; every record is
     /// checksummed and decoded, and kept when `keepDocuments` is set.
-    init(
+    package init(
         file: SpoolFile,
         from start: Int,
         to limit: Int,

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// A durable, oldest-first queue of documents owned by one recorder (store and forward).
 ///
 /// The recorder appends what it cannot deliver now, and replays with ``peek(maxDocuments:)`` /

@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Synchronization
 
 /// `spool_max_bytes`, shared by a ``FileSpool`` and its ``WriteAheadLog``: the spool counts the
@@ -19,6 +22,6 @@ public final class SpoolBudget: Sendable {
     /// Bytes of the write-ahead log's segment files.
     public var logBytes: Int { log.load(ordering: .relaxed) }
 
-    func setSpoolBytes(_ bytes: Int) { spool.store(bytes, ordering: .relaxed) }
-    func setLogBytes(_ bytes: Int) { log.store(bytes, ordering: .relaxed) }
+    package func setSpoolBytes(_ bytes: Int) { spool.store(bytes, ordering: .relaxed) }
+    package func setLogBytes(_ bytes: Int) { log.store(bytes, ordering: .relaxed) }
 }

@@ -1,13 +1,16 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Glibc
 
 /// A file descriptor with the few POSIX calls the spool needs; every failure becomes a
 /// ``SpoolError`` that names the file and the operation.
-struct SpoolFile {
-    let descriptor: Int32
-    let path: String
+package struct SpoolFile {
+    package let descriptor: Int32
+    package let path: String
 
     /// Opens `path` (`O_CLOEXEC` is added).
-    init(path: String, flags: Int32, mode: mode_t = 0o644) throws(SpoolError) {
+    package init(path: String, flags: Int32, mode: mode_t = 0o644) throws(SpoolError) {
         let descriptor = path.withCString { open($0, flags | O_CLOEXEC, mode) }
         guard descriptor >= 0 else { throw Self.error("open", path) }
         self.descriptor = descriptor
@@ -15,24 +18,24 @@ struct SpoolFile {
     }
 
     /// Wraps a descriptor that is already open (a `dup` of another file's).
-    init(descriptor: Int32, path: String) {
+    package init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
         self.path = path
     }
 
-    func close() {
+    package func close() {
         _ = Glibc.close(descriptor)
     }
 
     /// The file size.
-    func size() throws(SpoolError) -> Int {
+    package func size() throws(SpoolError) -> Int {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw Self.error("stat", path) }
         return Int(info.st_size)
     }
 
     /// Up to `count` bytes from `offset`; fewer only at the end of the file.
-    func read(count: Int, at offset: Int) throws(SpoolError) -> [UInt8] {
+    package func read(count: Int, at offset: Int) throws(SpoolError) -> [UInt8] {
         var failure: SpoolError? = nil
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var done = 0
@@ -53,7 +56,7 @@ struct SpoolFile {
     }
 
     /// Writes all of `bytes` at `offset`.
-    func write(_ bytes: [UInt8], at offset: Int) throws(SpoolError) {
+    package func write(_ bytes: [UInt8], at offset: Int) throws(SpoolError) {
         let failure = bytes.withUnsafeBytes { buffer -> SpoolError? in
             do throws(SpoolError) { try write(buffer, at: offset) } catch { return error }
             return nil
@@ -62,7 +65,7 @@ struct SpoolFile {
     }
 
     /// Writes all of `buffer` at `offset`.
-    func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws(SpoolError) {
+    package func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws(SpoolError) {
         var done = 0
         while done < buffer.count {
             let result = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
@@ -74,27 +77,27 @@ struct SpoolFile {
         }
     }
 
-    func sync() throws(SpoolError) {
+    package func sync() throws(SpoolError) {
         guard fsync(descriptor) == 0 else { throw Self.error("fsync", path) }
     }
 
-    func truncate(to size: Int) throws(SpoolError) {
+    package func truncate(to size: Int) throws(SpoolError) {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw Self.error("truncate", path) }
     }
 
     /// Makes creations and deletions in `directory` durable.
-    static func syncDirectory(_ directory: String) throws(SpoolError) {
+    package static func syncDirectory(_ directory: String) throws(SpoolError) {
         let file = try SpoolFile(path: directory, flags: O_RDONLY | O_DIRECTORY)
         defer { file.close() }
         try file.sync()
     }
 
-    static func remove(_ path: String) throws(SpoolError) {
+    package static func remove(_ path: String) throws(SpoolError) {
         guard path.withCString({ unlink($0) }) == 0 || errno == ENOENT else { throw error("delete", path) }
     }
 
     /// The whole file, or nil when it does not exist.
-    static func contents(of path: String) throws(SpoolError) -> [UInt8]? {
+    package static func contents(of path: String) throws(SpoolError) -> [UInt8]? {
         do {
             return try FileSystem.contents(of: path)
         } catch {
@@ -104,7 +107,7 @@ struct SpoolFile {
     }
 
     /// The error for a failed call; by default reads `errno`, so call it right after the failure.
-    static func error(_ operation: String, _ path: String, errno code: Int32 = errno) -> SpoolError {
+    package static func error(_ operation: String, _ path: String, errno code: Int32 = errno) -> SpoolError {
         let reason = String(cString: strerror(code))
         var hint = "check the permissions and free space of the spool directory"
         if code == ENOSPC || code == EDQUOT { hint = "free disk space or lower spool_max_bytes" }

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// The on-disk format of a file spool (version 1). All integers are little-endian.
 ///
 /// A segment file `segment-<20-digit sequence>.spool` is a 16-byte header followed by records:
@@ -10,33 +14,33 @@
 ///
 /// The `cursor` file is `"EXVSCURS" | segment u64 | offset u64 | crc u32` (CRC-32C of the first 24
 /// bytes), overwritten in place on every acknowledgement; an invalid one means "replay everything".
-enum SpoolFormat {
-    static let segmentMagic: [UInt8] = Array("EXVSPOOL".utf8)
-    static let cursorMagic: [UInt8] = Array("EXVSCURS".utf8)
-    static let version: UInt32 = 1
+package enum SpoolFormat {
+    package static let segmentMagic: [UInt8] = Array("EXVSPOOL".utf8)
+    package static let cursorMagic: [UInt8] = Array("EXVSCURS".utf8)
+    package static let version: UInt32 = 1
     /// Bytes of a segment header.
-    static let headerBytes = 16
+    package static let headerBytes = 16
     /// Bytes in front of each payload (length and checksum).
-    static let frameHeaderBytes = 8
+    package static let frameHeaderBytes = 8
     /// The largest payload accepted, on writing and on reading (a larger length field is corruption).
-    static let maxPayloadBytes = 64 << 20
+    package static let maxPayloadBytes = 64 << 20
     /// Bytes of the cursor file.
-    static let cursorBytes = 28
-    static let cursorFileName = "cursor"
+    package static let cursorBytes = 28
+    package static let cursorFileName = "cursor"
     private static let payloadKind: UInt8 = 1
     /// Sequences at or above this are not ours (and would overflow when incremented).
-    static let maxSequence: UInt64 = 1 << 62
+    package static let maxSequence: UInt64 = 1 << 62
 
     // MARK: Segment files
 
     /// `segment-00000000000000000042.spool`
-    static func segmentFileName(_ sequence: UInt64) -> String {
+    package static func segmentFileName(_ sequence: UInt64) -> String {
         let digits = String(sequence)
         return "segment-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".spool"
     }
 
     /// The sequence of a segment file name, or nil when the name is not one of ours.
-    static func segmentSequence(fileName: String) -> UInt64? {
+    package static func segmentSequence(fileName: String) -> UInt64? {
         guard fileName.hasPrefix("segment-"), fileName.hasSuffix(".spool") else { return nil }
         let digits = fileName.dropFirst("segment-".count).dropLast(".spool".count)
         guard digits.count == 20, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }) else { return nil }
@@ -44,7 +48,7 @@ enum SpoolFormat {
         return value
     }
 
-    static func segmentHeader() -> [UInt8] {
+    package static func segmentHeader() -> [UInt8] {
         var header = segmentMagic
         appendLittleEndian(version, to: &header)
         appendLittleEndian(UInt32(0), to: &header)
@@ -52,7 +56,7 @@ enum SpoolFormat {
     }
 
     /// Why a segment header is not valid, or nil when it is.
-    static func headerProblem(_ header: [UInt8]) -> String? {
+    package static func headerProblem(_ header: [UInt8]) -> String? {
         guard header.count >= headerBytes else { return "header is \(header.count) bytes, expected \(headerBytes)" }
         guard Array(header[0..<8]) == segmentMagic else { return "not a spool segment (bad magic)" }
         let version = readLittleEndian(UInt32.self, header, at: 8)
@@ -63,7 +67,7 @@ enum SpoolFormat {
     // MARK: Records
 
     /// Bytes `document` takes on disk, frame included.
-    static func recordBytes(_ document: Document) -> Int {
+    package static func recordBytes(_ document: Document) -> Int {
         frameHeaderBytes + payloadBytes(document)
     }
 
@@ -74,7 +78,7 @@ enum SpoolFormat {
     }
 
     /// Appends one framed record to `out`.
-    static func appendRecord(_ document: Document, to out: inout [UInt8]) throws(SpoolError) {
+    package static func appendRecord(_ document: Document, to out: inout [UInt8]) throws(SpoolError) {
         let length = payloadBytes(document)
         guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
         let start = out.count
@@ -92,7 +96,7 @@ enum SpoolFormat {
 
     /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long (the
     /// write-ahead log encodes into a buffer on its stack with this).
-    static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
+    package static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
         let length = payloadBytes(document)
         guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
         precondition(out.count == frameHeaderBytes + length, "record buffer of \(out.count) bytes")
@@ -142,7 +146,7 @@ enum SpoolFormat {
     }
 
     /// What lies at some index of a read buffer.
-    enum Frame: Equatable {
+    package enum Frame: Equatable {
         /// A checked record; the payload is `buffer[payload]`, the next record starts at `end`.
         case record(payload: Range<Int>, end: Int)
         /// The buffer holds only part of the record: `bytes` from the index are needed.
@@ -152,7 +156,7 @@ enum SpoolFormat {
     }
 
     /// Reads the frame at `index` of `buffer` and checks its checksum.
-    static func frame(in buffer: [UInt8], at index: Int) -> Frame {
+    package static func frame(in buffer: [UInt8], at index: Int) -> Frame {
         let available = buffer.count - index
         guard available >= frameHeaderBytes else { return .incomplete(bytes: frameHeaderBytes) }
         let length = Int(readLittleEndian(UInt32.self, buffer, at: index))
@@ -171,7 +175,7 @@ enum SpoolFormat {
     }
 
     /// Decodes a checked payload; nil when its structure is not a version-1 document.
-    static func document(from buffer: [UInt8], payload: Range<Int>) -> Document? {
+    package static func document(from buffer: [UInt8], payload: Range<Int>) -> Document? {
         var index = payload.lowerBound
         let end = payload.upperBound
         guard index < end, buffer[index] == payloadKind else { return nil }
@@ -192,7 +196,7 @@ enum SpoolFormat {
 
     // MARK: Cursor
 
-    static func cursorFile(_ position: SpoolPosition) -> [UInt8] {
+    package static func cursorFile(_ position: SpoolPosition) -> [UInt8] {
         var bytes = cursorMagic
         appendLittleEndian(position.segment, to: &bytes)
         appendLittleEndian(UInt64(max(0, position.offset)), to: &bytes)
@@ -201,7 +205,7 @@ enum SpoolFormat {
     }
 
     /// The position in a cursor file, or nil when the file is not a valid cursor.
-    static func position(fromCursorFile bytes: [UInt8]) -> SpoolPosition? {
+    package static func position(fromCursorFile bytes: [UInt8]) -> SpoolPosition? {
         guard bytes.count == cursorBytes, Array(bytes[0..<8]) == cursorMagic else { return nil }
         guard readLittleEndian(UInt32.self, bytes, at: 24) == CRC32C.checksum(bytes[0..<24]) else { return nil }
         let segment = readLittleEndian(UInt64.self, bytes, at: 8)
@@ -212,12 +216,12 @@ enum SpoolFormat {
 
     // MARK: Integers
 
-    static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+    package static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
         var value = value.littleEndian
         withUnsafeBytes(of: &value) { out.append(contentsOf: $0) }
     }
 
-    static func readLittleEndian<T: FixedWidthInteger>(_: T.Type, _ buffer: [UInt8], at index: Int) -> T {
+    package static func readLittleEndian<T: FixedWidthInteger>(_: T.Type, _ buffer: [UInt8], at index: Int) -> T {
         buffer.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: index, as: T.self)) }
     }
 

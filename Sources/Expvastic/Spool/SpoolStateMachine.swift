@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Every decision of a ``FileSpool`` — when to roll a segment, what to drop for `spool_max_bytes`,
 /// where to read, how far the acknowledged cursor moves and which segments may be deleted — as a
 /// value type with no I/O. The file spool reports events and performs the returned actions.
@@ -5,20 +9,20 @@
 /// The cursor means: every record in a segment older than `cursor.segment` is acknowledged, and so
 /// is every record of `cursor.segment` that ends at or before `cursor.offset` (`cursorRecords` of
 /// them). Batches never span segments, so an acknowledgement moves within one segment.
-struct SpoolStateMachine: Sendable, Equatable {
+package struct SpoolStateMachine: Sendable, Equatable {
     /// What the machine knows about one segment file.
-    struct Segment: Sendable, Equatable {
-        var sequence: UInt64
+    package struct Segment: Sendable, Equatable {
+        package var sequence: UInt64
         /// Size of the file on disk (garbage after a torn tail included).
-        var bytes: Int
+        package var bytes: Int
         /// End of the last readable record.
-        var validEnd: Int
+        package var validEnd: Int
         /// Readable records.
-        var records: Int
+        package var records: Int
         /// No more appends: rolled, recovered from an earlier run, torn or failed.
-        var sealed: Bool
+        package var sealed: Bool
 
-        init(sequence: UInt64, bytes: Int, validEnd: Int, records: Int, sealed: Bool) {
+        package init(sequence: UInt64, bytes: Int, validEnd: Int, records: Int, sealed: Bool) {
             self.sequence = sequence
             self.bytes = bytes
             self.validEnd = validEnd
@@ -28,7 +32,7 @@ struct SpoolStateMachine: Sendable, Equatable {
     }
 
     /// What the file spool must do, in order.
-    enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// Create the segment file with its header (fsync it and the directory); it is the new writer.
         case create(segment: UInt64)
         /// Append the batch's records at `offset` of the segment and fsync.
@@ -42,27 +46,27 @@ struct SpoolStateMachine: Sendable, Equatable {
     }
 
     /// Where the oldest unacknowledged records are.
-    struct ReadRange: Sendable, Equatable {
-        var segment: UInt64
-        var start: Int
-        var end: Int
+    package struct ReadRange: Sendable, Equatable {
+        package var segment: UInt64
+        package var start: Int
+        package var end: Int
         /// Records of the segment before `start`.
-        var recordsBefore: Int
+        package var recordsBefore: Int
     }
 
-    let maxBytes: Int
-    let segmentBytes: Int
-    private(set) var segments: [Segment] = []
-    private(set) var cursor = SpoolPosition(segment: 0, offset: 0)
-    private(set) var cursorRecords = 0
-    private(set) var nextSequence: UInt64 = 1
-    private(set) var droppedDocuments = 0
-    private(set) var corruptRecords = 0
+    package let maxBytes: Int
+    package let segmentBytes: Int
+    private(set) package var segments: [Segment] = []
+    private(set) package var cursor = SpoolPosition(segment: 0, offset: 0)
+    private(set) package var cursorRecords = 0
+    private(set) package var nextSequence: UInt64 = 1
+    private(set) package var droppedDocuments = 0
+    private(set) package var corruptRecords = 0
 
     private static var headerBytes: Int { SpoolFormat.headerBytes }
 
     /// An empty spool.
-    init(maxBytes: Int, segmentBytes: Int) {
+    package init(maxBytes: Int, segmentBytes: Int) {
         precondition(maxBytes > SpoolFormat.headerBytes && segmentBytes > SpoolFormat.headerBytes)
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes
@@ -71,7 +75,7 @@ struct SpoolStateMachine: Sendable, Equatable {
     /// The state found on disk: segments in any order (all become sealed: new data goes to a new
     /// segment), the stored cursor and the records of its segment before it, and the corrupt
     /// regions found while scanning. Call ``collectGarbage()`` next.
-    init(
+    package init(
         maxBytes: Int,
         segmentBytes: Int,
         recovered: [Segment],
@@ -92,17 +96,17 @@ struct SpoolStateMachine: Sendable, Equatable {
     }
 
     /// The segment being written, if any (always the newest).
-    var writer: UInt64? {
+    package var writer: UInt64? {
         guard let last = segments.last, !last.sealed else { return nil }
         return last.sequence
     }
 
-    var totalBytes: Int { segments.reduce(0) { $0 + $1.bytes } }
+    package var totalBytes: Int { segments.reduce(0) { $0 + $1.bytes } }
 
     /// Documents not acknowledged yet.
-    var unacknowledgedDocuments: Int { segments.reduce(0) { $0 + unacknowledgedRecords(in: $1) } }
+    package var unacknowledgedDocuments: Int { segments.reduce(0) { $0 + unacknowledgedRecords(in: $1) } }
 
-    var usage: SpoolUsage {
+    package var usage: SpoolUsage {
         SpoolUsage(
             bytes: totalBytes,
             segments: segments.count,
@@ -118,7 +122,7 @@ struct SpoolStateMachine: Sendable, Equatable {
     /// The returned actions end with `.write`; report ``written(segment:bytes:records:)`` or
     /// ``writeFailed(segment:bytesOnDisk:)`` afterwards. `reservedBytes` (the write-ahead log's
     /// share of `spool_max_bytes`) counts as taken, up to what leaves room for this batch.
-    mutating func append(bytes: Int, records: Int, reservedBytes: Int = 0) throws(SpoolError) -> [Action] {
+    package mutating func append(bytes: Int, records: Int, reservedBytes: Int = 0) throws(SpoolError) -> [Action] {
         precondition(bytes > 0 && records > 0)
         guard bytes + Self.headerBytes <= maxBytes else {
             throw SpoolError(
@@ -167,12 +171,12 @@ struct SpoolStateMachine: Sendable, Equatable {
     }
 
     /// The segment file could not be created: forget it.
-    mutating func creationFailed(segment: UInt64) {
+    package mutating func creationFailed(segment: UInt64) {
         segments.removeAll { $0.sequence == segment && $0.records == 0 }
     }
 
     /// The records are on disk and synced.
-    mutating func written(segment: UInt64, bytes: Int, records: Int) {
+    package mutating func written(segment: UInt64, bytes: Int, records: Int) {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
         segments[index].bytes += bytes
         segments[index].validEnd = segments[index].bytes
@@ -180,7 +184,7 @@ struct SpoolStateMachine: Sendable, Equatable {
     }
 
     /// Writing or syncing failed; the file is now `bytesOnDisk` long. Never append after that.
-    mutating func writeFailed(segment: UInt64, bytesOnDisk: Int) {
+    package mutating func writeFailed(segment: UInt64, bytesOnDisk: Int) {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
         segments[index].bytes = max(bytesOnDisk, segments[index].validEnd)
         segments[index].sealed = true
@@ -189,7 +193,7 @@ struct SpoolStateMachine: Sendable, Equatable {
     // MARK: Reading
 
     /// Where the oldest unacknowledged records are, or nil when everything was acknowledged.
-    func readRange() -> ReadRange? {
+    package func readRange() -> ReadRange? {
         for segment in segments where segment.sequence >= cursor.segment && unacknowledgedRecords(in: segment) > 0 {
             let atCursor = segment.sequence == cursor.segment
             return ReadRange(
@@ -204,7 +208,7 @@ struct SpoolStateMachine: Sendable, Equatable {
 
     /// Reading found a bad record at `offset` of `segment` after `recordsBefore` good ones: the rest
     /// of the segment is lost. It is counted and sealed; the caller reports it once.
-    mutating func corruptionFound(segment: UInt64, offset: Int, recordsBefore: Int) -> [Action] {
+    package mutating func corruptionFound(segment: UInt64, offset: Int, recordsBefore: Int) -> [Action] {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return [] }
         corruptRecords += max(1, segments[index].records - recordsBefore)
         segments[index].records = min(segments[index].records, recordsBefore)
@@ -219,7 +223,7 @@ struct SpoolStateMachine: Sendable, Equatable {
     /// batch acknowledged twice, or from a segment dropped meanwhile) change nothing, and so does a
     /// position outside the oldest undelivered records (it cannot come from ``readRange()``, and
     /// taking it would skip undelivered records).
-    mutating func acknowledge(_ position: SpoolPosition, documents: Int) -> [Action] {
+    package mutating func acknowledge(_ position: SpoolPosition, documents: Int) -> [Action] {
         guard position > cursor, let range = readRange(), position.segment == range.segment,
             position.offset > range.start, position.offset <= range.end
         else { return [] }
@@ -230,7 +234,7 @@ struct SpoolStateMachine: Sendable, Equatable {
 
     /// Deletes every segment whose records were all acknowledged: sealed ones, and the writer
     /// once it holds records (the next append starts a new segment).
-    mutating func collectGarbage() -> [Action] {
+    package mutating func collectGarbage() -> [Action] {
         var actions: [Action] = []
         var kept: [Segment] = []
         for segment in segments {

@@ -1,3 +1,7 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
+
 /// Every decision of a ``WriteAheadLog`` — which segment a record goes to, when to start a new
 /// one, which documents are still unconfirmed and which segments may be deleted — as a value type
 /// with no I/O. The log reports events and performs the returned actions.
@@ -6,20 +10,20 @@
 /// ones): each segment counts its unconfirmed records, and a segment is deleted once that count is
 /// 0 and no more records go into it. Ids are deterministic, so the same id twice is the same
 /// document; every copy is tracked and confirmed once.
-struct WriteAheadLedger: Sendable, Equatable {
+package struct WriteAheadLedger: Sendable, Equatable {
     /// What the ledger knows about one segment file.
-    struct Segment: Sendable, Equatable {
-        var sequence: UInt64
+    package struct Segment: Sendable, Equatable {
+        package var sequence: UInt64
         /// Size of the file (header included).
-        var bytes: Int
+        package var bytes: Int
         /// Records written into it and not confirmed yet.
-        var unconfirmed: Int
+        package var unconfirmed: Int
         /// No more appends: rolled, or a write failed.
-        var sealed: Bool
+        package var sealed: Bool
     }
 
     /// What the log must do, in order.
-    enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// Create the segment file with its header; it is the new writer.
         case create(segment: UInt64)
         /// Write the records at `offset` of the segment.
@@ -29,19 +33,19 @@ struct WriteAheadLedger: Sendable, Equatable {
     }
 
     /// A new segment is started when the writer would grow past this.
-    let segmentBytes: Int
+    package let segmentBytes: Int
     /// A writer whose records are all confirmed is deleted once it is this large (the next append
     /// starts a new one): what a restart re-sends (and Elasticsearch answers with 409) stays small.
-    let rollBytes: Int
-    private(set) var segments: [Segment] = []
+    package let rollBytes: Int
+    private(set) package var segments: [Segment] = []
     /// Document id → the segment holding its oldest unconfirmed copy (one entry per accepted
     /// document: no array per id, which would cost an allocation each).
-    private(set) var unconfirmed: [String: UInt64] = [:]
+    private(set) package var unconfirmed: [String: UInt64] = [:]
     /// Further unconfirmed copies of an id (the same document accepted again), oldest first.
-    private(set) var duplicates: [String: [UInt64]] = [:]
-    private(set) var nextSequence: UInt64
+    private(set) package var duplicates: [String: [UInt64]] = [:]
+    private(set) package var nextSequence: UInt64
 
-    init(segmentBytes: Int, rollBytes: Int, firstSequence: UInt64 = 1) {
+    package init(segmentBytes: Int, rollBytes: Int, firstSequence: UInt64 = 1) {
         precondition(segmentBytes > SpoolFormat.headerBytes && rollBytes > 0)
         self.segmentBytes = segmentBytes
         self.rollBytes = min(rollBytes, segmentBytes)
@@ -49,13 +53,13 @@ struct WriteAheadLedger: Sendable, Equatable {
     }
 
     /// Bytes of every segment file.
-    var totalBytes: Int { segments.reduce(0) { $0 + $1.bytes } }
+    package var totalBytes: Int { segments.reduce(0) { $0 + $1.bytes } }
 
     /// Documents written and not confirmed yet.
-    var unconfirmedDocuments: Int { segments.reduce(0) { $0 + $1.unconfirmed } }
+    package var unconfirmedDocuments: Int { segments.reduce(0) { $0 + $1.unconfirmed } }
 
     /// The segment being written, if any (always the newest).
-    var writer: UInt64? {
+    package var writer: UInt64? {
         guard let last = segments.last, !last.sealed else { return nil }
         return last.sequence
     }
@@ -63,7 +67,7 @@ struct WriteAheadLedger: Sendable, Equatable {
     /// Plans writing `bytes` bytes of records: into the writer, or a new segment when the writer
     /// would grow past `segmentBytes`. Ends with `.write`; report ``written(segment:bytes:ids:)``
     /// or ``writeFailed(segment:)`` afterwards.
-    mutating func append(bytes: Int) -> [Action] {
+    package mutating func append(bytes: Int) -> [Action] {
         precondition(bytes > 0)
         var actions: [Action] = []
         if let (segment, offset) = writerOffset(for: bytes) {
@@ -81,7 +85,7 @@ struct WriteAheadLedger: Sendable, Equatable {
     /// Where `bytes` of records go when the writer takes them (no new segment needed): the common
     /// case of ``append(bytes:)`` without building its list of actions. Report
     /// ``written(segment:bytes:ids:)`` or ``writeFailed(segment:)`` after writing there.
-    func writerOffset(for bytes: Int) -> (segment: UInt64, offset: Int)? {
+    package func writerOffset(for bytes: Int) -> (segment: UInt64, offset: Int)? {
         guard let last = segments.last, !last.sealed,
             last.bytes == SpoolFormat.headerBytes || last.bytes + bytes <= segmentBytes
         else { return nil }
@@ -89,12 +93,12 @@ struct WriteAheadLedger: Sendable, Equatable {
     }
 
     /// The segment file could not be created: forget it.
-    mutating func creationFailed(segment: UInt64) {
+    package mutating func creationFailed(segment: UInt64) {
         segments.removeAll { $0.sequence == segment && $0.unconfirmed == 0 }
     }
 
     /// The records of `ids` are in the segment (written, not necessarily synced).
-    mutating func written<S: Sequence>(segment: UInt64, bytes: Int, ids: S) where S.Element == String {
+    package mutating func written<S: Sequence>(segment: UInt64, bytes: Int, ids: S) where S.Element == String {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return }
         segments[index].bytes += bytes
         for id in ids {
@@ -108,7 +112,7 @@ struct WriteAheadLedger: Sendable, Equatable {
     }
 
     /// Writing failed (the file was cut back to where it was): never append to it again.
-    mutating func writeFailed(segment: UInt64) -> [Action] {
+    package mutating func writeFailed(segment: UInt64) -> [Action] {
         guard let index = segments.firstIndex(where: { $0.sequence == segment }) else { return [] }
         segments[index].sealed = true
         return collectGarbage()
@@ -116,7 +120,7 @@ struct WriteAheadLedger: Sendable, Equatable {
 
     /// These documents are delivered (stored, dead-lettered, or durable in the spool). Ids that
     /// are not unconfirmed here (never logged, or confirmed already) change nothing.
-    mutating func confirm<S: Sequence>(_ ids: S) -> [Action] where S.Element == String {
+    package mutating func confirm<S: Sequence>(_ ids: S) -> [Action] where S.Element == String {
         var touched = false
         for id in ids {
             guard let sequence = unconfirmed.removeValue(forKey: id) else { continue }
@@ -133,7 +137,7 @@ struct WriteAheadLedger: Sendable, Equatable {
     }
 
     /// No more appends for now (shutdown): a writer with nothing unconfirmed goes too.
-    mutating func close() -> [Action] {
+    package mutating func close() -> [Action] {
         sealWriter()
     }
 

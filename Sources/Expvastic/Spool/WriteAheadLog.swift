@@ -1,3 +1,6 @@
+import ExpvasticBase
+import ExpvasticCodecs
+import ExpvasticConfig
 import Glibc
 import Synchronization
 
@@ -37,26 +40,26 @@ public final class WriteAheadLog: Sendable {
     /// Encoded records on the appending thread's stack; written under the lock while that thread
     /// waits for it, never kept.
     private struct Records: @unchecked Sendable {
-        let bytes: UnsafeRawBufferPointer
+        package let bytes: UnsafeRawBufferPointer
     }
 
     private struct State: ~Copyable {
-        mutating func takeDeletions() -> [String] {
+        package mutating func takeDeletions() -> [String] {
             defer { toDelete = [] }
             return toDelete
         }
 
-        var ledger: WriteAheadLedger
-        var writer: (sequence: UInt64, file: SpoolFile)?
+        package var ledger: WriteAheadLedger
+        package var writer: (sequence: UInt64, file: SpoolFile)?
         /// The writer has bytes that were not fsync'd.
-        var writerDirty = false
+        package var writerDirty = false
         /// Files rolled or about to be deleted with bytes that were not fsync'd; synced and closed by `sync`.
-        var toSync: [SpoolFile] = []
+        package var toSync: [SpoolFile] = []
         /// A segment was created since the last sync: the directory needs one too.
-        var directoryDirty = false
+        package var directoryDirty = false
         /// Confirmed segments to unlink once the lock is released (on ext4, unlinking a 1 MiB file
         /// frees its blocks: appends should not wait for that).
-        var toDelete: [String] = []
+        package var toDelete: [String] = []
     }
 
     /// The log's directory inside a spool directory.

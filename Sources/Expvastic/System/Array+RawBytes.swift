@@ -5,7 +5,7 @@ extension Array where Element == UInt8 {
     /// small runs should write through a pointer instead (the Prometheus parser's arena, or
     /// ``appendWriting(maxCount:_:)``).
     @inline(__always)
-    mutating func append(bytes: UnsafeRawBufferPointer) {
+    package mutating func append(bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: bytes.count))
     }
@@ -15,7 +15,7 @@ extension Array where Element == UInt8 {
     /// writes: each `append` checks uniqueness and capacity on its own (callgrind, a 5,300-field
     /// body: about 20 instructions per `append(_:)` and 70 per short `append(contentsOf:)`).
     @inline(__always)
-    mutating func appendWriting(maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+    package mutating func appendWriting(maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
         append(addingCapacity: maxCount) { span in
             span.withUnsafeMutableBufferPointer { buffer, initialized in
                 let written = write(buffer.baseAddress!)
@@ -29,7 +29,7 @@ extension Array where Element == UInt8 {
 extension UnsafeMutablePointer where Pointee == UInt8 {
     /// Stores `bytes` at `offset`; returns the offset past them.
     @inline(__always)
-    func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
+    package func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
         if let base = bytes.baseAddress, bytes.count > 0 {
             UnsafeMutableRawPointer(self + offset).copyMemory(from: base, byteCount: bytes.count)
         }

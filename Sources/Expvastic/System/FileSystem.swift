@@ -4,27 +4,27 @@
 
 /// The few file-system calls outside the spool: what a path is, reading a whole file, creating
 /// directories and listing them. POSIX underneath, so the binary needs no Foundation.
-enum FileSystem {
-    enum Kind: Equatable {
+package enum FileSystem {
+    package enum Kind: Equatable {
         case directory
         /// A regular file, or anything else that is not a directory.
         case file
     }
 
     /// What `path` is, following symbolic links; nil when it does not exist (or cannot be reached).
-    static func kind(of path: String) -> Kind? {
+    package static func kind(of path: String) -> Kind? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return info.st_mode & S_IFMT == S_IFDIR ? .directory : .file
     }
 
     /// Whether this process may read `path`.
-    static func isReadable(_ path: String) -> Bool {
+    package static func isReadable(_ path: String) -> Bool {
         access(path, R_OK) == 0
     }
 
     /// The whole file.
-    static func contents(of path: String) throws(SystemError) -> [UInt8] {
+    package static func contents(of path: String) throws(SystemError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw SystemError("open", path) }
         defer { close(descriptor) }
@@ -42,7 +42,7 @@ enum FileSystem {
     }
 
     /// Creates `path` and any missing parents (`mkdir -p`, mode 0755).
-    static func createDirectories(_ path: String) throws(SystemError) {
+    package static func createDirectories(_ path: String) throws(SystemError) {
         switch kind(of: path) {
         case .directory: return
         case .file: throw SystemError("create directory", path, errno: ENOTDIR)
@@ -56,7 +56,7 @@ enum FileSystem {
     }
 
     /// The names in `directory`, without `.` and `..`, in no particular order.
-    static func entries(of directory: String) throws(SystemError) -> [String] {
+    package static func entries(of directory: String) throws(SystemError) -> [String] {
         guard let stream = opendir(directory) else { throw SystemError("list", directory) }
         defer { closedir(stream) }
         var names: [String] = []
@@ -71,7 +71,7 @@ enum FileSystem {
 
     /// `path` without its last component and trailing slashes: `a/b/c` → `a/b`, `/x` → `/`,
     /// `name` → `` (the current directory).
-    static func parentDirectory(of path: String) -> String {
+    package static func parentDirectory(of path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "" }

@@ -1,17 +1,17 @@
 import Synchronization
 
 /// A one-shot event: ``open()`` once, and every ``wait()`` (before or after) returns.
-final class Latch: Sendable {
+package final class Latch: Sendable {
     private struct State {
-        var isOpen = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        package var isOpen = false
+        package var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    var isOpen: Bool { state.withLock { $0.isOpen } }
+    package var isOpen: Bool { state.withLock { $0.isOpen } }
 
-    func open() {
+    package func open() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.isOpen = true
             defer { s.waiters = [] }
@@ -20,7 +20,7 @@ final class Latch: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    func wait() async {
+    package func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { s -> Bool in
                 if s.isOpen { return true }

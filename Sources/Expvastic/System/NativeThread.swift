@@ -4,13 +4,13 @@
 
 /// Starts dedicated, detached OS threads for loops that must not run on Swift's cooperative pool
 /// (event loops, the sleep scheduler).
-enum NativeThread {
+package enum NativeThread {
     /// What a new thread runs, handed over through `pthread_create`'s argument.
     private final class Start: Sendable {
-        let name: String
-        let body: @Sendable () -> Void
+        package let name: String
+        package let body: @Sendable () -> Void
 
-        init(name: String, body: @escaping @Sendable () -> Void) {
+        package init(name: String, body: @escaping @Sendable () -> Void) {
             self.name = name
             self.body = body
         }
@@ -19,7 +19,7 @@ enum NativeThread {
     /// Runs `body` on a new detached thread named `name` (at most 15 bytes show in `top -H`).
     /// Throws when the system cannot create a thread (a process or memory limit); `body` then never
     /// runs, and the caller decides what that means.
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
+    package static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
         let start = Unmanaged.passRetained(Start(name: name, body: body))
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, run, start.toOpaque())

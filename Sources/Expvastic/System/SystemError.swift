@@ -9,11 +9,11 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     public var errno: Int32
 
     /// Captures the current `errno`; call it right after the failure.
-    init(_ operation: String, _ path: String) {
+    package init(_ operation: String, _ path: String) {
         self.init(operation, path, errno: Glibc.errno)
     }
 
-    init(_ operation: String, _ path: String, errno: Int32) {
+    package init(_ operation: String, _ path: String, errno: Int32) {
         self.operation = operation
         self.path = path
         self.errno = errno

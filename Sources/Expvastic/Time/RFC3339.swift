@@ -15,7 +15,7 @@ public enum RFC3339 {
 
     /// Appends `"yyyy-MM-ddTHH:mm:ss.SSSZ"` (with the quotes) to `out` without building a String;
     /// the same text as ``format(millis:)`` for years 0–9999.
-    static func appendQuoted(millis: Int64, to out: inout [UInt8]) {
+    package static func appendQuoted(millis: Int64, to out: inout [UInt8]) {
         let (days, msOfDay) = floorDivide(millis, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
         guard (0...9999).contains(year) else {

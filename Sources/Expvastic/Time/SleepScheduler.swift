@@ -16,35 +16,35 @@ import Synchronization
 /// ends every sleep that is due, so polls that fall due close together share one wake-up of this
 /// thread, of a worker thread and of the HTTP loop instead of paying for their own: at 1,000 readers
 /// on a 1 s interval, 10 ms of slack cut the CPU per poll by about 40%.
-final class SleepScheduler: Sendable {
+package final class SleepScheduler: Sendable {
     /// A heap entry. It holds no reference: moving one in the heap costs no retain or release
     /// (a retained continuation's task was just touched by another thread, a cache miss each
     /// time); the continuation waits in ``State/continuations`` at `slot`.
     private struct Sleeper {
-        var deadline: UInt64
+        package var deadline: UInt64
         /// How late it may end.
-        var slack: UInt64
-        var id: UInt64
-        var slot: Int
+        package var slack: UInt64
+        package var id: UInt64
+        package var slot: Int
     }
 
     private struct State {
         /// Binary min-heap on `deadline`.
-        var heap: [Sleeper] = []
+        package var heap: [Sleeper] = []
         /// The continuations of the sleepers in `heap`, by slot; `freeSlots` are the empty ones.
-        var continuations: [CheckedContinuation<Void, any Error>?] = []
-        var freeSlots: [Int] = []
-        var nextID: UInt64 = 0
+        package var continuations: [CheckedContinuation<Void, any Error>?] = []
+        package var freeSlots: [Int] = []
+        package var nextID: UInt64 = 0
         /// Ids cancelled before their sleeper was added.
-        var cancelledEarly: Set<UInt64> = []
-        var threadRunning = false
+        package var cancelledEarly: Set<UInt64> = []
+        package var threadRunning = false
         /// The thread is parked with nothing to wait for: the next sleep must signal it.
-        var threadIdle = false
-        var threadsStarted = 0
+        package var threadIdle = false
+        package var threadsStarted = 0
         /// The deadline the thread waits for (`.max`: none, it is busy or about to look again).
-        var threadWaitsUntil: UInt64 = .max
+        package var threadWaitsUntil: UInt64 = .max
 
-        mutating func push(
+        package mutating func push(
             deadline: UInt64, slack: UInt64, id: UInt64, continuation: CheckedContinuation<Void, any Error>
         ) {
             let slot: Int
@@ -66,7 +66,7 @@ final class SleepScheduler: Sendable {
         }
 
         /// Takes the sleeper at `index` out of the heap and returns its continuation.
-        mutating func remove(at index: Int) -> CheckedContinuation<Void, any Error> {
+        package mutating func remove(at index: Int) -> CheckedContinuation<Void, any Error> {
             heap.swapAt(index, heap.count - 1)
             let slot = heap.removeLast().slot
             freeSlots.append(slot)
@@ -111,20 +111,20 @@ final class SleepScheduler: Sendable {
     ///   - idleLinger: how long the thread stays parked when nobody sleeps before it exits
     ///     (nanoseconds); longer than any common poll interval, so an engine never pays for a
     ///     thread per poll.
-    init(tolerance: UInt64, idleLinger: UInt64 = 60_000_000_000, now: @escaping @Sendable () -> UInt64) {
+    package init(tolerance: UInt64, idleLinger: UInt64 = 60_000_000_000, now: @escaping @Sendable () -> UInt64) {
         self.tolerance = tolerance
         self.idleLinger = idleLinger
         self.now = now
     }
 
     /// Threads started so far (one per stretch of activity separated by `idleLinger`).
-    var threadsStarted: Int { state.withLock { $0.threadsStarted } }
+    package var threadsStarted: Int { state.withLock { $0.threadsStarted } }
 
     /// Whether the thread is running (waiting for a deadline or parked).
-    var isThreadRunning: Bool { state.withLock { $0.threadRunning } }
+    package var isThreadRunning: Bool { state.withLock { $0.threadRunning } }
 
     /// Suspends until `deadline`; throws `CancellationError` when the task is cancelled.
-    func sleep(untilMonotonic deadline: UInt64) async throws {
+    package func sleep(untilMonotonic deadline: UInt64) async throws {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID

@@ -35,7 +35,7 @@ public struct SystemClock: TimeSource {
 
     public func monotonicNanos() -> UInt64 { SystemClock.monotonic() }
 
-    @Sendable static func monotonic() -> UInt64 {
+    @Sendable package static func monotonic() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -1,15 +1,15 @@
 import Synchronization
 
 /// Wakes one waiting task; a signal sent while nobody waits is kept until the next wait.
-final class Wakeup: Sendable {
+package final class Wakeup: Sendable {
     private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
+        package var pending = false
+        package var waiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
 
-    func signal() {
+    package func signal() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             if let waiter = s.waiter {
                 s.waiter = nil
@@ -22,7 +22,7 @@ final class Wakeup: Sendable {
     }
 
     /// Returns after a signal, or at once when cancelled.
-    func wait() async {
+    package func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
@@ -46,7 +46,7 @@ final class Wakeup: Sendable {
     }
 
     /// Waits for a signal or until `deadline` on `clock`, whichever comes first.
-    func wait(until deadline: UInt64?, clock: any TimeSource) async {
+    package func wait(until deadline: UInt64?, clock: any TimeSource) async {
         if state.withLock({ s -> Bool in
             defer { s.pending = false }
             return s.pending

@@ -4,6 +4,11 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
+@testable import ExpvasticBase
+@testable import ExpvasticCodecs
+@testable import ExpvasticConfig
+@testable import ExpvasticEngine
+@testable import ExpvasticPipeline
 
 /// A filter that lets through the readers named in `allowed`, changed by the test.
 final class NamedFilter: TargetFilter {

@@ -2,6 +2,11 @@ import Foundation
 import Testing
 
 @testable import Expvastic
+@testable import ExpvasticBase
+@testable import ExpvasticCodecs
+@testable import ExpvasticConfig
+@testable import ExpvasticEngine
+@testable import ExpvasticPipeline
 
 @Suite struct DocumentEncoderTests {
     static func encode(_ encoder: inout DocumentEncoder, _ keys: [String], maxFields: Int = .max, pinned: Int = 0)

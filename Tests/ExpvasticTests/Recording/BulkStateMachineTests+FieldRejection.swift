@@ -1,6 +1,11 @@
 import Testing
 
 @testable import Expvastic
+@testable import ExpvasticBase
+@testable import ExpvasticCodecs
+@testable import ExpvasticConfig
+@testable import ExpvasticEngine
+@testable import ExpvasticPipeline
 
 /// A document the cluster refuses because of one field: the field goes to the dead-letter file with
 /// the reason, the rest is sent again with the same `_id`, and the reader is told.
