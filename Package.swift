@@ -26,7 +26,49 @@ let package = Package(
         ),
         // CRC-32C with the CPU's instruction (a C function can enable SSE 4.2 for itself; Swift cannot).
         .target(name: "CCRC32C"),
-        .target(name: "Expvastic", dependencies: ["CYaml", "CZlib", "CCRC32C"], swiftSettings: shipped),
+        // The library in layers, bottom first; a layer imports only those below it, so the compiler
+        // checks that no folder uses one above it (scripts/layering.py checks the folders within a layer).
+        .target(
+            name: "ExpvasticBase",
+            path: "Sources/Expvastic",
+            sources: ["System", "Time", "Hashing", "Logging", "Metrics"],
+            swiftSettings: shipped
+        ),
+        .target(
+            name: "ExpvasticCodecs",
+            dependencies: ["ExpvasticBase", "CZlib"],
+            path: "Sources/Expvastic",
+            sources: ["JSON", "HTTP", "HTTPClient", "HTTPServer", "DNS", "Prometheus", "Etcd", "Document"],
+            swiftSettings: shipped
+        ),
+        .target(
+            name: "ExpvasticConfig",
+            dependencies: ["ExpvasticCodecs", "CYaml"],
+            path: "Sources/Expvastic",
+            sources: ["Config"],
+            swiftSettings: shipped
+        ),
+        .target(
+            name: "ExpvasticPipeline",
+            dependencies: ["ExpvasticConfig", "CCRC32C"],
+            path: "Sources/Expvastic",
+            sources: ["Spool", "Reading", "Recording", "Discovery"],
+            swiftSettings: shipped
+        ),
+        .target(
+            name: "ExpvasticEngine",
+            dependencies: ["ExpvasticPipeline"],
+            path: "Sources/Expvastic",
+            sources: ["Monitoring", "Engine", "Pool"],
+            swiftSettings: shipped
+        ),
+        .target(
+            name: "Expvastic",
+            dependencies: ["ExpvasticEngine"],
+            path: "Sources/Expvastic",
+            sources: ["Command"],
+            swiftSettings: shipped
+        ),
         .executableTarget(name: "expvasyml", dependencies: ["Expvastic"], swiftSettings: shipped),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(

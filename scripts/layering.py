@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Checks that no folder of Sources/Expvastic uses a type declared in a folder above it.
 
+Each group of folders below is one SwiftPM target (Package.swift), and a target imports only the
+targets below it, so the compiler already refuses a use of a layer above; this script checks the
+folders inside one target, and that Package.swift's targets list the folders in this order.
+
 The layers, bottom first (SPEC §13): a folder may use what is declared in its own folder and in the
 folders listed before it, never in one listed after it. A reference is a use of a top-level name
 (type, protocol, typealias or free function) declared in another folder; comments and string
@@ -48,6 +52,15 @@ def main():
             if name.endswith(".swift"):
                 path = os.path.join(directory, name)
                 files[os.path.relpath(path, root)] = strip(open(path, encoding="utf-8").read())
+    manifest = open(os.path.join(root, "..", "..", "Package.swift"), encoding="utf-8").read()
+    folders = [
+        folder
+        for sources in re.findall(r'path: "Sources/Expvastic",\s*sources: \[([^\]]*)\]', manifest)
+        for folder in re.findall(r'"([^"]+)"', sources)
+    ]
+    if folders != LAYERS:
+        print(f"layering: Package.swift's targets list the folders {folders}, expected {LAYERS}")
+        return 1
     unknown = sorted({path.split(os.sep)[0] for path in files} - set(LAYERS))
     if unknown:
         print(f"layering: folder(s) {', '.join(unknown)} have no layer: add them to LAYERS in {__file__}")

@@ -11,6 +11,11 @@ package struct DNSClient: Sendable {
     package let nameserver: DNSNameserver
     package let timeout: Duration
 
+    package init(nameserver: DNSNameserver, timeout: Duration) {
+        self.nameserver = nameserver
+        self.timeout = timeout
+    }
+
     package enum Failure: Error, Sendable, Equatable {
         case timeout
         case socket(String)

@@ -23,6 +23,8 @@ package final class HealthBoard: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     package func record(_ event: Engine.PollEvent) {
         let state: StatusSnapshot.Target.State = event.succeeded ? .up : event.backingOff ? .backingOff : .failing
         let target = StatusSnapshot.Target(

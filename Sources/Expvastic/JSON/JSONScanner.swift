@@ -24,6 +24,11 @@ package struct JSONScanner {
         package var maxDepth: Int = 64
         /// Maximum body size in bytes. Default 16 MiB.
         package var maxBytes: Int = 16 << 20
+
+        package init(maxDepth: Int = 64, maxBytes: Int = 16 << 20) {
+            self.maxDepth = maxDepth
+            self.maxBytes = maxBytes
+        }
     }
 
     package var limits: Limits

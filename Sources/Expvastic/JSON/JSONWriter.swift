@@ -1,7 +1,7 @@
 import ExpvasticBase
 
 /// Appends JSON tokens to a byte buffer: escaped strings, exact integers, shortest round-trip doubles.
-package enum JSONWriter {
+public enum JSONWriter {
     /// Appends the body of a JSON string (no quotes): `"` `\` and control characters escaped,
     /// everything else (including non-ASCII UTF-8) copied as is. `bytes` must be valid UTF-8.
     package static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
@@ -63,8 +63,8 @@ package enum JSONWriter {
     }
 
     /// Appends an integer in decimal.
-    @inline(__always)
-    package static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+    @inlinable @inline(__always)
+    public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 {
             out.appendWriting(maxCount: 21) { target in
                 target[0] = UInt8(ascii: "-")
@@ -76,8 +76,8 @@ package enum JSONWriter {
     }
 
     /// Appends an unsigned integer in decimal.
-    @inline(__always)
-    package static func appendUInt(_ value: UInt64, to out: inout [UInt8]) {
+    @inlinable @inline(__always)
+    public static func appendUInt(_ value: UInt64, to out: inout [UInt8]) {
         if value < 10 {
             out.append(UInt8(ascii: "0") &+ UInt8(value))
             return
@@ -86,8 +86,8 @@ package enum JSONWriter {
     }
 
     /// Writes `value` in decimal at `target` (at most 20 bytes); returns the number of bytes.
-    @inline(__always)
-    package static func writeUInt(_ value: UInt64, to target: UnsafeMutablePointer<UInt8>) -> Int {
+    @inlinable @inline(__always)
+    public static func writeUInt(_ value: UInt64, to target: UnsafeMutablePointer<UInt8>) -> Int {
         var length = 1
         var bound: UInt64 = 10
         while value >= bound {
@@ -120,8 +120,8 @@ package enum JSONWriter {
     /// Appends a finite double as the shortest text that reads back to the same value, always with a
     /// `.` or an exponent so that Elasticsearch maps it as a floating-point field (`0.0`, `1.5`,
     /// `1e+16`, `5e-324`). Precondition: `value.isFinite`.
-    @inline(__always)
-    package static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+    @inlinable @inline(__always)
+    public static func appendDouble(_ value: Double, to out: inout [UInt8]) {
         precondition(value.isFinite, "non-finite doubles are dropped before encoding")
         // Integral values below 2^53 print as `<integer>.0`, which is what `description` gives too.
         if value == value.rounded(.towardZero), value.magnitude < 1e15 {

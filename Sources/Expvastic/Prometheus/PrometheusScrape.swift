@@ -12,7 +12,12 @@ public struct PrometheusScrape: Sendable {
         public var start: Int32
         public var end: Int32
 
-        @inline(__always) package var count: Int { Int(end - start) }
+        public init(start: Int32, end: Int32) {
+            self.start = start
+            self.end = end
+        }
+
+        @inlinable @inline(__always) package var count: Int { Int(end - start) }
     }
 
     /// One `name="value"` pair; a sample's labels are sorted by name.

@@ -4,8 +4,8 @@ extension Array where Element == UInt8 {
     /// of a `prometheus-node` scrape: 285 K → 258 K instructions). Hot loops that append many
     /// small runs should write through a pointer instead (the Prometheus parser's arena, or
     /// ``appendWriting(maxCount:_:)``).
-    @inline(__always)
-    package mutating func append(bytes: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always)
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: bytes.count))
     }
@@ -14,8 +14,8 @@ extension Array where Element == UInt8 {
     /// returns how many it stored (at most `maxCount`). One capacity check for a whole run of small
     /// writes: each `append` checks uniqueness and capacity on its own (callgrind, a 5,300-field
     /// body: about 20 instructions per `append(_:)` and 70 per short `append(contentsOf:)`).
-    @inline(__always)
-    package mutating func appendWriting(maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+    @inlinable @inline(__always)
+    public mutating func appendWriting(maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
         append(addingCapacity: maxCount) { span in
             span.withUnsafeMutableBufferPointer { buffer, initialized in
                 let written = write(buffer.baseAddress!)
@@ -28,8 +28,8 @@ extension Array where Element == UInt8 {
 
 extension UnsafeMutablePointer where Pointee == UInt8 {
     /// Stores `bytes` at `offset`; returns the offset past them.
-    @inline(__always)
-    package func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
+    @inlinable @inline(__always)
+    public func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
         if let base = bytes.baseAddress, bytes.count > 0 {
             UnsafeMutableRawPointer(self + offset).copyMemory(from: base, byteCount: bytes.count)
         }

@@ -9,6 +9,8 @@ package final class Latch: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     package var isOpen: Bool { state.withLock { $0.isOpen } }
 
     package func open() {

@@ -9,6 +9,8 @@ package final class Wakeup: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     package func signal() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             if let waiter = s.waiter {
