@@ -108,10 +108,10 @@ extension EndToEndBenchmark {
         _ environment: EndToEndEnvironment, server: FixtureServer, directory: String, interval: String, type: String
     ) throws -> ChildProcess {
         let configuration = directory + "/expvastic.yml"
-        try PeerConfiguration.expvasyml(
-            ports: server.ports, sink: server.sink, spoolDirectory: directory + "/spool", interval: interval,
-            type: type,
-            writeAheadLog: environment.context.writeAheadLog, gzip: environment.context.gzip
+        try BenchmarkConfiguration.yaml(
+            targets: server.targets, sink: server.sink, spoolDirectory: directory + "/spool",
+            writeAheadLog: environment.context.writeAheadLog, gzip: environment.context.gzip, interval: interval,
+            type: type
         ).write(toFile: configuration, atomically: true, encoding: .utf8)
         return try ChildProcess(
             name: "expvasyml", executable: environment.expvasyml, arguments: ["-c", configuration],
@@ -161,27 +161,9 @@ extension EndToEndEnvironment {
 /// `Benchmarks/go-reference`, built into the products directory like the fixture server.
 enum GoReference {
     static func build(environment: EndToEndEnvironment) throws -> String {
-        let source = environment.context.packageRoot + "/Benchmarks/go-reference"
-        let binary = EndToEndEnvironment.productsDirectory() + "/expvastic-go-reference"
-        let go = Process()
-        go.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        go.arguments = ["go", "build", "-buildvcs=false", "-o", binary, "."]
-        go.currentDirectoryURL = URL(fileURLWithPath: source)
-        var variables = ProcessInfo.processInfo.environment
-        variables["GOPROXY"] = "off"
-        variables["GOFLAGS"] = "-mod=mod"
-        variables["CGO_ENABLED"] = "0"
-        go.environment = variables
-        do {
-            try go.run()
-        } catch {
-            throw BenchmarkError(description: "cannot run `go build` in \(source) (is Go installed?): \(error)")
-        }
-        go.waitUntilExit()
-        guard go.terminationStatus == 0 else {
-            throw BenchmarkError(description: "`go build` of \(source) failed (status \(go.terminationStatus))")
-        }
-        return binary
+        try GoProgram.build(
+            source: environment.context.packageRoot + "/Benchmarks/go-reference",
+            binary: EndToEndEnvironment.productsDirectory() + "/expvastic-go-reference")
     }
 }
 

@@ -33,27 +33,8 @@ final class FixtureServer {
     /// Builds the server into `productsDirectory` (Go's build cache makes this quick when nothing
     /// changed). Go 1.19, standard library only, so it builds offline.
     static func build(packageRoot: String, productsDirectory: String) throws -> String {
-        let source = packageRoot + "/Benchmarks/fixture-server"
-        let binary = productsDirectory + "/expvastic-fixture-server"
-        let go = Process()
-        go.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        go.arguments = ["go", "build", "-buildvcs=false", "-o", binary, "."]
-        go.currentDirectoryURL = URL(fileURLWithPath: source)
-        var environment = ProcessInfo.processInfo.environment
-        environment["GOPROXY"] = "off"
-        environment["GOFLAGS"] = "-mod=mod"
-        environment["CGO_ENABLED"] = "0"
-        go.environment = environment
-        do {
-            try go.run()
-        } catch {
-            throw BenchmarkError(description: "cannot run `go build` in \(source) (is Go installed?): \(error)")
-        }
-        go.waitUntilExit()
-        guard go.terminationStatus == 0 else {
-            throw BenchmarkError(description: "`go build` of \(source) failed (status \(go.terminationStatus))")
-        }
-        return binary
+        try GoProgram.build(
+            source: packageRoot + "/Benchmarks/fixture-server", binary: productsDirectory + "/expvastic-fixture-server")
     }
 
     init(binary: String, endpoints: Int, perPort: Int = 1, fixture: String, arguments: [String] = []) throws {
@@ -90,4 +71,30 @@ final class FixtureServer {
     }
 
     func stop() { process.stop(graceSeconds: 5) }
+}
+
+/// A Go program of `Benchmarks/` (standard library only, so it builds offline), built into the
+/// products directory; Go's build cache makes this quick when nothing changed.
+enum GoProgram {
+    static func build(source: String, binary: String) throws -> String {
+        let go = Process()
+        go.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        go.arguments = ["go", "build", "-buildvcs=false", "-o", binary, "."]
+        go.currentDirectoryURL = URL(fileURLWithPath: source)
+        var environment = ProcessInfo.processInfo.environment
+        environment["GOPROXY"] = "off"
+        environment["GOFLAGS"] = "-mod=mod"
+        environment["CGO_ENABLED"] = "0"
+        go.environment = environment
+        do {
+            try go.run()
+        } catch {
+            throw BenchmarkError(description: "cannot run `go build` in \(source) (is Go installed?): \(error)")
+        }
+        go.waitUntilExit()
+        guard go.terminationStatus == 0 else {
+            throw BenchmarkError(description: "`go build` of \(source) failed (status \(go.terminationStatus))")
+        }
+        return binary
+    }
 }
