@@ -4,11 +4,6 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// A filter that lets through the readers named in `allowed`, changed by the test.
 final class NamedFilter: TargetFilter {
@@ -169,16 +164,21 @@ final class HeldRecorder: Recorder {
 }
 
 extension ShipperFilterTests {
+    /// Reader `a` (a self reader, every 60 s) routed to recorder `out`.
+    static func oneReaderOneRecorder() -> Configuration {
+        var reader = ReaderConfiguration(name: "a", kind: .self, typeName: "t", url: nil)
+        reader.interval = .seconds(60)
+        return Configuration(
+            readers: [reader],
+            recorders: [RecorderConfiguration(name: "out", kind: .file(FileRecorderConfiguration(path: "/dev/null")))],
+            routes: [RouteConfiguration(name: "r", readers: ["a"], recorders: ["out"])])
+    }
+
     /// The signal stream ends while the shipper is shutting down (a pool's signal relay does, once it
     /// is stopped): that is not a second signal (which exits the process at once with status 1); the
     /// shutdown finishes and the run returns 0.
     @Test func aSignalStreamThatEndsDuringShutdownIsNotASecondSignal() async throws {
-        var reader = ReaderConfiguration(name: "a", kind: .self, typeName: "t", url: nil)
-        reader.interval = .seconds(60)
-        let configuration = Configuration(
-            readers: [reader],
-            recorders: [RecorderConfiguration(name: "out", kind: .file(FileRecorderConfiguration(path: "/dev/null")))],
-            routes: [RouteConfiguration(name: "r", readers: ["a"], recorders: ["out"])])
+        let configuration = Self.oneReaderOneRecorder()
         let recorder = HeldRecorder(name: "out")
         let logs = InMemoryLogHandler()
         let shipper = Shipper(
@@ -201,12 +201,7 @@ extension ShipperFilterTests {
 
     /// Without any signal, the end of the stream stops the shipper cleanly, as SIGTERM would.
     @Test func aSignalStreamThatEndsStopsTheShipper() async throws {
-        var reader = ReaderConfiguration(name: "a", kind: .self, typeName: "t", url: nil)
-        reader.interval = .seconds(60)
-        let configuration = Configuration(
-            readers: [reader],
-            recorders: [RecorderConfiguration(name: "out", kind: .file(FileRecorderConfiguration(path: "/dev/null")))],
-            routes: [RouteConfiguration(name: "r", readers: ["a"], recorders: ["out"])])
+        let configuration = Self.oneReaderOneRecorder()
         let logs = InMemoryLogHandler()
         let shipper = Shipper(
             factory: ComponentFactory(
