@@ -4,11 +4,6 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// Counts polls per endpoint; documents go nowhere.
 final class PollCounter: Sendable {

@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct EnvironmentSubstitutionTests {
     let environment = ["HOST": "es.local", "PORT": "9200", "EMPTY": ""]

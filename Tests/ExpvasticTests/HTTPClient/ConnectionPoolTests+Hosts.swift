@@ -2,11 +2,6 @@ import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// Per-host state of the connection pool is released when nothing is left of a host: targets that
 /// go away (discovery, reload) must not leave entries behind (issue 14).

@@ -1,9 +1,4 @@
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The `HTTPError` that `body` throws, or nil when it returns a response.
 func capturedError(_ body: () async throws(HTTPError) -> HTTPResponse) async -> HTTPError? {

@@ -2,11 +2,6 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// A streamed body (``HTTPRequest/onBody``) is passed on piece by piece as it arrives and not kept.
 @Suite struct HTTPResponseParserStreamingTests {

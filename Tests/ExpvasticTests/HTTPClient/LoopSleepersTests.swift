@@ -1,11 +1,7 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
 @testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct LoopSleepersTests {
     @Test func wakesAtTheEarliestLatestEndAndEndsEverySleepDueThen() {

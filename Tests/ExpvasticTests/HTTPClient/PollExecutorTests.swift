@@ -3,11 +3,6 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The HTTP client's loop thread as the executor and sleep host of pollers (`EventLoop+Executor`).
 @Suite struct PollExecutorTests {

@@ -4,11 +4,6 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 #if canImport(Glibc)
     import Glibc

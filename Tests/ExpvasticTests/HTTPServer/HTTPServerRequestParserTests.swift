@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct HTTPServerRequestParserTests {
     let parser = HTTPServerRequestParser(maxRequestLineBytes: 100, maxHeaderBytes: 128, maxHeaderCount: 4)

@@ -2,11 +2,6 @@ import Foundation
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct JSONWriterTests {
     static func double(_ value: Double) -> String {

@@ -2,11 +2,6 @@ import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct StatusQueryTests {
     static func targets(_ count: Int) -> [StatusSnapshot.Target] {

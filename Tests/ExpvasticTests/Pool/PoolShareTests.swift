@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// Which targets a member runs as the member list changes: its own at once, those it gives away
 /// until the handover period ends.

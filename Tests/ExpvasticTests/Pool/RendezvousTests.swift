@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// Rendezvous hashing over the project's StableHash: balance, order independence, and that a join or
 /// a leave moves only the targets the change concerns.

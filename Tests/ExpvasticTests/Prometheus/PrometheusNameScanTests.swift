@@ -2,11 +2,6 @@ import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The eight-bytes-at-once metric-name test agrees with the byte-wise definition for every byte
 /// value in every position, and with random neighbours.

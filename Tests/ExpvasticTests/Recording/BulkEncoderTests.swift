@@ -2,11 +2,6 @@ import Foundation
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct BulkEncoderTests {
     /// 2026-11-21T18:00:00.123Z

@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// `queue_max_bytes` (issue 12, item 7): memory stays bounded by bytes, not only by documents.
 @Suite struct BulkStateMachineMemoryTests {

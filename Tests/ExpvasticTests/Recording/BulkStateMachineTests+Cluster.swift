@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// What the cluster as a whole says: a `413` (too large), a `cluster_block_exception` (writes
 /// refused), and the dead-letter warnings that summarise rejections.

@@ -1,10 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
 @testable import ExpvasticPipeline
 
 /// A document the cluster refuses because of one field: the field goes to the dead-letter file with

@@ -1,10 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
 @testable import ExpvasticPipeline
 
 /// The send loop's decisions, with no I/O: events in, actions out, time passed explicitly.

@@ -3,11 +3,6 @@ import Synchronization
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// A read-only index (flood-stage disk watermark) for 30 s of the recorder's clock, then lifted.
 extension ElasticsearchRecorderTests {

@@ -3,11 +3,6 @@ import Foundation
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The async shell around ``BulkStateMachine``, over a fake transport and a manual clock.
 @Suite struct ElasticsearchRecorderTests {

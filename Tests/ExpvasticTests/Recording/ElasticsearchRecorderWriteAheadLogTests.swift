@@ -3,11 +3,6 @@ import Foundation
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The recorder and its write-ahead log: written on accept, confirmed on delivery, replayed after
 /// a crash (issue 16, defect 4: `kill -9` lost the documents still in memory).

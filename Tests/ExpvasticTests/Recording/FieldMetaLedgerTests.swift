@@ -3,10 +3,6 @@ import Foundation
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
 @testable import ExpvasticPipeline
 
 /// Which mapping updates the ledger asks for, and what it remembers, with no I/O.

@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// Which field a refused item's error blames, for the reasons Elasticsearch 6.8–8.x, OpenSearch and
 /// osmem-server write (the texts below are copied from their answers).

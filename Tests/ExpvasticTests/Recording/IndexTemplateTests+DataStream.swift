@@ -2,11 +2,6 @@ import Foundation
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// Data streams, checked against Elasticsearch's documented request format (osmem-server 0.1.6,
 /// the test cluster, answers every write to a data stream with "data streams are not supported by

@@ -3,10 +3,6 @@ import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
 @testable import ExpvasticPipeline
 
 /// The spool's decisions, without any file. Header = 16 bytes; batches are given in bytes.

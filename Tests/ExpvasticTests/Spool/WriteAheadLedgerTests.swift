@@ -3,11 +3,6 @@ import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The write-ahead log's decisions, with no I/O.
 @Suite struct WriteAheadLedgerTests {

@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 @Suite struct RFC3339Tests {
     @Test(arguments: [Int64(0), 1_795_284_000_123, -1, 951_782_400_999, 253_402_300_799_999, -62_135_596_800_000])

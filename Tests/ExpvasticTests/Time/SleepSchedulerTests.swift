@@ -1,11 +1,6 @@
 import Testing
 
 @testable import Expvastic
-@testable import ExpvasticBase
-@testable import ExpvasticCodecs
-@testable import ExpvasticConfig
-@testable import ExpvasticEngine
-@testable import ExpvasticPipeline
 
 /// The scheduler's thread outlives the moments when nobody sleeps (an engine's poll), so a shipper
 /// does not create a thread per poll; after `idleLinger` with nobody sleeping it exits and the next
