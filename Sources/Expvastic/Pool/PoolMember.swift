@@ -93,22 +93,23 @@ public final class PoolMember: Service, TargetFilter {
     /// live lease holds the name, the member waits (up to one more TTL and round) until the name is
     /// either freed or reported in use, so a duplicate name never starts as a lone member.
     public func join(timeout: Duration) async -> JoinOutcome {
-        let start = clock.monotonicNanos()
-        let deadline = start &+ timeout.nanoseconds
+        let deadline = clock.monotonicNanos() &+ timeout.nanoseconds
         let nameDeadline = deadline &+ state.withLock { $0.membership.ttlNanos } &+ refresh.nanoseconds
-        while true {
-            let now = clock.monotonicNanos()
-            let waitingForName = state.withLock { $0.membership.isWaitingForName }
-            guard now < deadline || (waitingForName && now < nameDeadline) else { break }
+        var waitingForName = false
+        while clock.monotonicNanos() < (waitingForName ? nameDeadline : deadline) {
             await round()
-            let (view, claimed, nameInUse) = state.withLock {
-                ($0.membership.view, $0.membership.claimed, $0.nameInUse)
+            let (view, claimed, nameInUse, waiting, wake) = state.withLock {
+                (
+                    $0.membership.view, $0.membership.claimed, $0.nameInUse, $0.membership.isWaitingForName,
+                    $0.membership.wakeNanos
+                )
             }
             if nameInUse { return .nameInUse }
             if claimed, let view { return .joined(view) }
-            let waiting = state.withLock { $0.membership.isWaitingForName }
-            let wake = min(state.withLock { $0.membership.wakeNanos }, waiting ? nameDeadline : deadline)
-            do { try await clock.sleep(untilMonotonic: wake) } catch { break }
+            waitingForName = waiting
+            do {
+                try await clock.sleep(untilMonotonic: min(wake, waitingForName ? nameDeadline : deadline))
+            } catch { break }
         }
         let reason = state.withLock { state in
             _ = state.share.update(members: [member], nowNanos: clock.monotonicNanos())
