@@ -7,11 +7,13 @@ import ExpvasticConfig
 /// one `etcdctl put`. The prefix is watched (etcd's streamed `/v3/watch`, from the revision of the
 /// last range), and read again at each change, so a put or a delete is followed within a round trip;
 /// the refresh's range is the safety net. A key whose value is not such a list fails the whole
-/// answer, naming the key, and the last good set is kept.
+/// answer, naming the key, and the last good set is kept. Values that did not change since the last
+/// range are not parsed again (see ``TargetContentCache``).
 public struct EtcdTargetFetcher: WatchableTargetFetcher {
     public let prefix: String
     private let client: EtcdClient
     private let watchDuration: Duration
+    private let cache = TargetContentCache()
 
     /// - Parameter watchDuration: how long one watch request lasts before it is made again.
     public init(prefix: String, client: EtcdClient, watchDuration: Duration = .seconds(60)) {
@@ -38,9 +40,8 @@ public struct EtcdTargetFetcher: WatchableTargetFetcher {
             throw DiscoveryError(
                 code: "etcd_" + error.code.rawValue, message: "\(error); the last good targets are kept")
         }
-        var targets: [DiscoveredTarget] = []
-        for entry in range.keyValues {
-            targets += try TargetGroups.parse(json: entry.value, origin: "etcd key \(entry.key)")
+        let targets = try cache.targets(of: range.keyValues.map { ("etcd key \($0.key)", $0.value) }) {
+            origin, value throws(DiscoveryError) in try TargetGroups.parse(json: value, origin: origin)
         }
         return DiscoveryAnswer(targets: targets, version: range.revision)
     }

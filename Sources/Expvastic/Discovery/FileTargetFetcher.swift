@@ -10,10 +10,12 @@ import ExpvasticConfig
 /// component) is read on each refresh; `.yml` / `.yaml` files are YAML, anything else JSON. The
 /// answer is the targets of all files together, in path order. A literal path that does not exist,
 /// an unreadable, empty or invalid file fails the whole answer (the last good set is kept); a glob
-/// that matches nothing is an empty answer.
+/// that matches nothing is an empty answer. Files whose bytes did not change since the last
+/// refresh are not parsed again (see ``TargetContentCache``).
 public struct FileTargetFetcher: TargetFetcher {
     public let paths: [String]
     private let executor: BlockingExecutor
+    private let cache = TargetContentCache()
 
     /// - Parameter executor: where the files are read (never on the cooperative pool).
     public init(paths: [String], executor: BlockingExecutor) {
@@ -23,14 +25,15 @@ public struct FileTargetFetcher: TargetFetcher {
 
     public func fetch() async throws(DiscoveryError) -> DiscoveryAnswer {
         let paths = self.paths
+        let cache = self.cache
         let targets = try await executor.run { () throws(DiscoveryError) -> [DiscoveredTarget] in
-            var targets: [DiscoveredTarget] = []
+            var files: [(origin: String, bytes: [UInt8])] = []
             for pattern in paths {
                 for path in try FileTargetFetcher.expand(pattern) {
-                    targets += try FileTargetFetcher.read(path)
+                    files.append((path, try FileTargetFetcher.contents(of: path)))
                 }
             }
-            return targets
+            return try cache.targets(of: files, parse: FileTargetFetcher.parse)
         }
         return DiscoveryAnswer(targets: targets)
     }
@@ -55,7 +58,8 @@ public struct FileTargetFetcher: TargetFetcher {
         return names.filter { fnmatch(name, $0, FNM_PERIOD) == 0 }.sorted().map { prefix + $0 }
     }
 
-    package static func read(_ path: String) throws(DiscoveryError) -> [DiscoveredTarget] {
+    /// The bytes of `path`; a file that is missing, unreadable or empty (only white space) is an error.
+    package static func contents(of path: String) throws(DiscoveryError) -> [UInt8] {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path)
@@ -70,6 +74,11 @@ public struct FileTargetFetcher: TargetFetcher {
                 message:
                     "\(path) is empty (being written?); the last good targets are kept (write \"[]\" for no targets)")
         }
+        return bytes
+    }
+
+    /// The targets in `bytes`, read from `path`: YAML for `.yml` / `.yaml`, else JSON.
+    package static func parse(_ path: String, _ bytes: [UInt8]) throws(DiscoveryError) -> [DiscoveredTarget] {
         if path.hasSuffix(".yml") || path.hasSuffix(".yaml") {
             return try TargetGroups.parse(yaml: bytes, origin: path)
         }

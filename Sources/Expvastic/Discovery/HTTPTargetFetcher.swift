@@ -4,11 +4,13 @@ import ExpvasticConfig
 
 /// Asks a Prometheus HTTP SD endpoint: `GET url` must answer 200 with a JSON list of target groups
 /// (see ``TargetGroups``). Any other status, a transport failure or invalid content fails the answer
-/// (the last good set is kept).
+/// (the last good set is kept). A body equal to the last one is not parsed again (see
+/// ``TargetContentCache``).
 public struct HTTPTargetFetcher: TargetFetcher {
     public let url: Endpoint
     private let timeout: Duration
     private let transport: any HTTPTransport
+    private let cache = TargetContentCache()
     /// Bodies larger than this are refused (64 MiB: about a million targets).
     package static let maxBodyBytes = 64 << 20
 
@@ -35,6 +37,9 @@ public struct HTTPTargetFetcher: TargetFetcher {
                 message: "GET \(url) returned HTTP \(response.status) (body starts with \(preview)); "
                     + "the last good targets are kept")
         }
-        return DiscoveryAnswer(targets: try TargetGroups.parse(json: response.body, origin: "GET \(url)"))
+        let targets = try cache.targets(of: [("GET \(url)", response.body)]) { origin, body throws(DiscoveryError) in
+            try TargetGroups.parse(json: body, origin: origin)
+        }
+        return DiscoveryAnswer(targets: targets)
     }
 }

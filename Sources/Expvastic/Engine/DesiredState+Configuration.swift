@@ -19,37 +19,8 @@ extension DesiredState {
     public static func make(
         configuration: Configuration, discovered: [String: [DiscoveredTarget]]
     ) -> (state: DesiredState, invalid: [String]) {
-        var recorders: [String: Recorder] = [:]
-        var targets: [TargetID: Target] = [:]
-        var invalid: [String] = []
-        let level = configuration.settings.logLevel
-        for entry in Plan(configuration: configuration).engines {
-            guard let reader = configuration.reader(named: entry.reader) else { continue }
-            for name in entry.recorders where recorders[name] == nil {
-                guard let recorder = configuration.recorder(named: name) else { continue }
-                recorders[name] = Recorder(configuration: recorder, logLevel: recorder.logLevel ?? level)
-            }
-            let logLevel = reader.logLevel ?? level
-            guard !reader.targets.isEmpty else {
-                let id = TargetID(reader: reader.name, endpoint: reader.url?.description ?? "self")
-                targets[id] = Target(reader: reader, recorders: entry.recorders, logLevel: logLevel)
-                continue
-            }
-            var job = reader
-            job.targets = []
-            for found in discovered[reader.name] ?? [] {
-                guard let url = ReaderConfiguration.targetURL(of: found.address, routePath: reader.routePath) else {
-                    invalid.append("\(reader.name): \(found.address)")
-                    continue
-                }
-                let id = TargetID(reader: reader.name, endpoint: url.description)
-                guard targets[id] == nil else { continue }
-                var target = job
-                target.url = url
-                target.labels = found.labels
-                targets[id] = Target(reader: target, recorders: entry.recorders, logLevel: logLevel, discovered: true)
-            }
-        }
-        return (DesiredState(recorders: recorders, targets: targets), invalid)
+        var builder = DesiredStateBuilder()
+        let invalid = builder.build(configuration: configuration, discovered: discovered)
+        return (builder.state, invalid)
     }
 }

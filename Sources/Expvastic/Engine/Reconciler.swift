@@ -65,7 +65,18 @@ public struct Reconciler: Sendable, Equatable {
     /// Makes `state` the desired one and returns what to do now.
     public mutating func desire(_ state: DesiredState) -> [Action] {
         desired = state
-        return step(ended: nil)
+        return step(.everything)
+    }
+
+    /// Makes `state` the desired one, which differs from the current one only in the targets
+    /// `changed` names (the recorders, and every other target, are the same: one job's discovery
+    /// answered; see ``DesiredStateBuilder``), and returns what to do now: the same actions as
+    /// ``desire(_:)`` would, found by looking at those targets alone, so a change of 10 targets
+    /// among 10,000 costs as much as among 10.
+    public mutating func desire(_ state: DesiredState, changed: Set<TargetID>) -> [Action] {
+        precondition(state.recorders == desired.recorders, "a change of recorders needs desire(_:)")
+        desired = state
+        return step(.targets(changed))
     }
 
     /// `component` (asked to stop earlier) has ended; returns what can happen now.
@@ -79,33 +90,49 @@ public struct Reconciler: Sendable, Equatable {
                 let left = feeders[name, default: 1] - 1
                 feeders[name] = left > 0 ? left : nil
             }
-            return step(ended: id)
+            return step(.ended(id))
         case .recorder(let name):
             precondition(stoppingRecorders.contains(name), "recorder \(name) was not stopping")
             stoppingRecorders.remove(name)
-            return step(ended: nil)
+            return step(.everything)
         }
     }
 
-    /// - Parameter ended: a target that has just ended. Only that target can have become
-    ///   startable then, and no running target can have to stop (after every step each running
-    ///   target equals its desired one and feeds only unchanged recorders, and neither `desired`
-    ///   nor a recorder's settings change when a target ends), so the step looks at that target
-    ///   alone instead of all of them: ending N targets costs O(N), not O(N²).
-    private mutating func step(ended: TargetID?) -> [Action] {
+    /// Which targets a step looks at.
+    private enum Scope {
+        /// All of them (a new desired state, a recorder that ended).
+        case everything
+        /// A target that has just ended. Only that target can have become startable then, and no
+        /// running target can have to stop (after every step each running target equals its desired
+        /// one and feeds only unchanged recorders, and neither `desired` nor a recorder's settings
+        /// change when a target ends), so the step looks at that target alone instead of all of
+        /// them: ending N targets costs O(N), not O(N²).
+        case ended(TargetID)
+        /// The targets of a new desired state that differ from the previous one. No other target can
+        /// have to stop (it equals its desired one, as above) or have become startable: a target
+        /// that was not ready waits for a recorder, and after every step each desired recorder runs
+        /// or is stopping, so none starts in this step.
+        case targets(Set<TargetID>)
+    }
+
+    private mutating func step(_ scope: Scope) -> [Action] {
         var actions: [Action] = []
         let changedRecorders = Set(running.recorders.filter { desired.recorders[$0.key] != $0.value }.keys)
-        if ended == nil {
-            for id in running.targets.keys.sorted() {
-                let target = running.targets[id]!
-                guard
-                    desired.targets[id] != target || target.recorders.contains(where: changedRecorders.contains)
-                else { continue }
-                running.targets[id] = nil
-                stoppingTargets[id] = target.recorders
-                for name in target.recorders { feeders[name, default: 0] += 1 }
-                actions.append(.stopTarget(id))
+        let mayStop: [TargetID]? =
+            switch scope {
+            case .everything: running.targets.keys.sorted()
+            case .ended: nil
+            case .targets(let ids): ids.filter { running.targets[$0] != nil }.sorted()
             }
+        for id in mayStop ?? [] {
+            let target = running.targets[id]!
+            guard desired.targets[id] != target || target.recorders.contains(where: changedRecorders.contains) else {
+                continue
+            }
+            running.targets[id] = nil
+            stoppingTargets[id] = target.recorders
+            for name in target.recorders { feeders[name, default: 0] += 1 }
+            actions.append(.stopTarget(id))
         }
         for name in changedRecorders.sorted() where feeders[name] == nil {
             running.recorders[name] = nil
@@ -118,7 +145,12 @@ public struct Reconciler: Sendable, Equatable {
             running.recorders[name] = recorder
             actions.append(.startRecorder(name, recorder))
         }
-        let candidates = ended.map { [$0] } ?? desired.targets.keys.sorted()
+        let candidates: [TargetID] =
+            switch scope {
+            case .everything: desired.targets.keys.sorted()
+            case .ended(let id): [id]
+            case .targets(let ids): ids.sorted()
+            }
         for id in candidates where running.targets[id] == nil && stoppingTargets[id] == nil {
             guard let target = desired.targets[id] else { continue }
             let ready = target.recorders.allSatisfy {

@@ -117,6 +117,10 @@ public final class Shipper: Sendable {
         package var discoveredEngines: Set<TargetID> = []
         /// Targets the filter took over (a pool member that left): their engines catch up.
         package var takeovers = Takeovers()
+        /// Where engines (and the tasks waiting for stopped ones to end) run.
+        package var shards = TaskShards()
+        /// The desired state of `configuration` and `discovered` (before the filter).
+        package var builder = DesiredStateBuilder()
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -165,6 +169,20 @@ public final class Shipper: Sendable {
                 let state = desiredState(&running)
                 return perform(running.reconciler.desire(state), in: &running, group: &group, sink: eventSink)
             }
+            /// The same when only `job`'s discovered targets changed: only the targets that changed
+            /// are built again and compared (without a filter; a filter's share is chosen among all).
+            func reconcile(job: String) {
+                guard filter == nil else {
+                    reconcile()
+                    return
+                }
+                let (changed, invalid) = running.builder.update(job: job, discovered: discovered(of: job, in: running))
+                logInvalid(invalid)
+                guard !changed.isEmpty else { return }
+                perform(
+                    running.reconciler.desire(running.builder.state, changed: changed), in: &running, group: &group,
+                    sink: eventSink)
+            }
             syncSources(in: &running, group: &group, sink: eventSink)
             // A reader or recorder that cannot start (e.g. an unwritable spool_dir) would silently
             // lose its share of the data: at start-up that is fatal.
@@ -197,7 +215,7 @@ public final class Shipper: Sendable {
                 case .discovered(let key, let targets):
                     guard !running.shuttingDown, running.sources[key] != nil else { continue }
                     running.discovered[key] = targets
-                    reconcile()
+                    reconcile(job: key.reader)
                 case .shareChanged:
                     guard !running.shuttingDown else { continue }
                     reconcile()
@@ -228,6 +246,7 @@ public final class Shipper: Sendable {
                     beginShutdown(timeout: timeout)
                 }
             }
+            running.shards.finish()
             group.cancelAll()
             logger.info("stopped")
             return exitCode
@@ -239,16 +258,27 @@ public final class Shipper: Sendable {
     private func desiredState(_ running: inout Running) -> DesiredState {
         var discovered: [String: [DiscoveredTarget]] = [:]
         for key in running.discovered.keys.sorted() { discovered[key.reader, default: []] += running.discovered[key]! }
-        var (state, invalid) = DesiredState.make(configuration: running.configuration, discovered: discovered)
-        for entry in invalid {
-            logger.debug("discovered address is not a valid endpoint; skipped", ["target": entry])
-        }
+        logInvalid(running.builder.build(configuration: running.configuration, discovered: discovered))
+        var state = running.builder.state
         if let filter {
             let selected = filter.select(state.targets.keys.sorted())
             running.takeovers.select(selected, of: Set(state.targets.keys))
             state.targets = state.targets.filter { selected.contains($0.key) }
         }
         return state
+    }
+
+    /// The last good answers of `job`'s sources, in source order.
+    private func discovered(of job: String, in running: Running) -> [DiscoveredTarget] {
+        let keys = running.discovered.keys.filter { $0.reader == job }.sorted()
+        if keys.count == 1 { return running.discovered[keys[0]]! }
+        return keys.flatMap { running.discovered[$0]! }
+    }
+
+    private func logInvalid(_ invalid: [String]) {
+        for entry in invalid {
+            logger.debug("discovered address is not a valid endpoint; skipped", ["target": entry])
+        }
     }
 
     /// Performs the reconciler's actions. Returns how many components could not be made (each is
@@ -260,8 +290,9 @@ public final class Shipper: Sendable {
     ) -> Int {
         var failures = 0
         let announce = running.started && !running.shuttingDown
-        func log(_ message: String, _ metadata: [String: String], discovered: Bool) {
-            if announce && !discovered { logger.info(message, metadata) } else { logger.debug(message, metadata) }
+        // Metadata only when logged: a discovered target's is at debug, and 10,000 start at once.
+        func log(_ message: String, _ metadata: @autoclosure () -> [String: String], discovered: Bool) {
+            if announce && !discovered { logger.info(message, metadata()) } else { logger.debug(message, metadata()) }
         }
         for action in actions {
             switch action {
@@ -301,8 +332,8 @@ public final class Shipper: Sendable {
                     running.engines[id] = unit
                     if spec.discovered { running.discoveredEngines.insert(id) }
                     launch(
-                        engine, unit, name: component, in: &group, requestStop: engine.requestStop,
-                        executor: pollExecutor)
+                        engine, unit, name: component, in: &group, shards: &running.shards,
+                        requestStop: engine.requestStop, executor: pollExecutor)
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
                         discovered: spec.discovered)
@@ -318,7 +349,7 @@ public final class Shipper: Sendable {
                 let discovered = running.discoveredEngines.remove(id) != nil
                 log("engine stopped", Shipper.metadata(id, discovered: discovered), discovered: discovered)
                 unit.stop.open()
-                group.addTask {
+                running.shards.addTask(in: &group) {
                     await unit.ended.wait()
                     sink.yield(.ended(.target(id)))
                 }
@@ -383,15 +414,20 @@ public final class Shipper: Sendable {
     ) {
         let configuration = running.configuration
         var wanted: [SourceKey: TargetSourceConfiguration] = [:]
+        // By name: looking each routed reader up in the list was quadratic (10,000 readers).
+        var jobs: [String: ReaderConfiguration] = [:]
+        for reader in configuration.readers where !reader.targets.isEmpty && jobs[reader.name] == nil {
+            jobs[reader.name] = reader
+        }
         for entry in Plan(configuration: configuration).engines {
-            guard let reader = configuration.reader(named: entry.reader) else { continue }
+            guard let reader = jobs[entry.reader] else { continue }
             for (index, source) in reader.targets.enumerated() {
                 wanted[SourceKey(reader: reader.name, index: index)] = source
             }
         }
         stopSources(keeping: wanted, in: &running)
         for key in wanted.keys.sorted() where running.sources[key] == nil {
-            guard let reader = configuration.reader(named: key.reader) else { continue }
+            guard let reader = jobs[key.reader] else { continue }
             let source = wanted[key]!
             let component = DiscoveryService.component(reader: key.reader, index: key.index, source: source)
             let sourceLogger = logger.child(component, level: reader.logLevel ?? configuration.settings.logLevel)
@@ -424,16 +460,35 @@ public final class Shipper: Sendable {
     /// `unit.stop` opens; opens `unit.ended` once `run()` has returned. When `stop` opens,
     /// `requestStop` (if given) decides: true cancels the service now, false lets it end by itself
     /// (an engine finishing its poll in flight). Without it the service is cancelled.
-    ///
-    /// Two tasks per component (the one that waits for `stop`, and the service's), not three: with
-    /// 10,000 targets every task is about 1.6 KB of resident memory. A service that returns by
-    /// itself opens `stop` too, which ends the wait.
     private func launch<Component>(
         _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
         requestStop: (@Sendable () -> Bool)? = nil, executor: (any TaskExecutor)? = nil
     ) {
+        group.addTask(
+            executorPreference: executor, operation: body(service, unit, name: name, requestStop: requestStop))
+    }
+
+    /// ``launch(_:_:name:in:requestStop:executor:)`` for engines, of which there may be 10,000:
+    /// they run in `shards` (see ``TaskShards``), so one ending costs the same at any count.
+    private func launch<Component>(
+        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
+        shards: inout TaskShards, requestStop: (@Sendable () -> Bool)? = nil, executor: (any TaskExecutor)? = nil
+    ) {
+        shards.addTask(
+            in: &group, executorPreference: executor,
+            operation: body(service, unit, name: name, requestStop: requestStop))
+    }
+
+    /// The task of a launched component.
+    ///
+    /// Two tasks per component (the one that waits for `stop`, and the service's), not three: with
+    /// 10,000 targets every task is about 1.6 KB of resident memory. A service that returns by
+    /// itself opens `stop` too, which ends the wait.
+    private func body<Component>(
+        _ service: any Service, _ unit: Unit<Component>, name: String, requestStop: (@Sendable () -> Bool)?
+    ) -> @Sendable () async -> Void {
         let logger = self.logger
-        group.addTask(executorPreference: executor) {
+        return {
             let returned = Latch()
             await withDiscardingTaskGroup { inner in
                 inner.addTask {

@@ -20,12 +20,12 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// Returns a message saying what is wrong on failure.
     public static func parse(_ text: String) -> Result<Endpoint, EndpointError> {
         if text.isEmpty { return .failure(EndpointError(text: text, reason: "is empty")) }
-        if text.contains(where: { $0 == " " || $0 == "\t" || $0.isNewline }) {
+        if Endpoint.containsSpaceOrNewline(text) {
             return .failure(EndpointError(text: text, reason: "contains white space"))
         }
         var rest = Substring(text)
         var scheme = "http"
-        if let range = rest.firstRange(of: "://") {
+        if let range = Endpoint.schemeSeparator(in: rest) {
             scheme = rest[..<range.lowerBound].lowercased()
             guard scheme == "http" || scheme == "https" else {
                 return .failure(
@@ -63,12 +63,39 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             port = p
         }
         if host.isEmpty { return .failure(EndpointError(text: text, reason: "has an empty host")) }
-        let allowed = host.unicodeScalars.allSatisfy {
-            ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) || $0 == "." || $0 == "-"
-                || $0 == "_" || $0 == ":"
+        // ASCII letters, digits and `.-_:` (the ASCII scalars that are alphabetic are the letters).
+        let allowed = host.utf8.allSatisfy {
+            (0x61...0x7A).contains($0 | 0x20) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D
+                || $0 == 0x5F || $0 == 0x3A
         }
         if !allowed { return .failure(EndpointError(text: text, reason: "has an invalid host \"\(host)\"")) }
         return .success(Endpoint(scheme: scheme, host: host, port: port, path: path))
+    }
+
+    /// A space, a tab or a line break anywhere in `text`: bytes when it is ASCII (10,000 discovered
+    /// addresses are parsed at once), characters otherwise.
+    private static func containsSpaceOrNewline(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                ascii = false
+                break
+            }
+            if byte == 0x20 || byte == 0x09 || (0x0A...0x0D).contains(byte) { return true }
+        }
+        return ascii ? false : text.contains(where: { $0 == " " || $0 == "\t" || $0.isNewline })
+    }
+
+    /// The first `://` in `text`.
+    private static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while let colon = bytes[index...].firstIndex(of: 0x3A) {
+            let rest = bytes[colon...]
+            if rest.starts(with: "://".utf8) { return colon..<bytes.index(colon, offsetBy: 3) }
+            index = bytes.index(after: colon)
+        }
+        return nil
     }
 
     /// `http://host:port`, no path.
