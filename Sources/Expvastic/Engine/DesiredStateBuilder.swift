@@ -79,6 +79,7 @@ public struct DesiredStateBuilder: Sendable {
         var invalid: [String] = []
         var changed: Set<TargetID> = []
         var ids: Set<TargetID> = []
+        ids.reserveCapacity(discovered.count)
         var addresses: [String: (id: TargetID, url: Endpoint)?] = [:]
         addresses.reserveCapacity(discovered.count)
         for found in discovered {

@@ -151,12 +151,10 @@ public struct Reconciler: Sendable, Equatable {
             case .ended(let id): [id]
             case .targets(let ids): ids.sorted()
             }
+        // Recorders that run with their desired settings (compared once, not once per target).
+        let ready = Set(running.recorders.filter { desired.recorders[$0.key] == $0.value }.keys)
         for id in candidates where running.targets[id] == nil && stoppingTargets[id] == nil {
-            guard let target = desired.targets[id] else { continue }
-            let ready = target.recorders.allSatisfy {
-                running.recorders[$0] != nil && running.recorders[$0] == desired.recorders[$0]
-            }
-            guard ready else { continue }
+            guard let target = desired.targets[id], target.recorders.allSatisfy(ready.contains) else { continue }
             running.targets[id] = target
             actions.append(.startTarget(id, target))
         }

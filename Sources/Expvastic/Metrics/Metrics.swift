@@ -128,7 +128,7 @@ public final class MetricsRegistry: MetricsFactory {
         package var order: [(key: MetricKey, entry: Entry)?] = []
         package var holes = 0
         /// Every series by its number (handed out in creation order, never reused).
-        package var keys: [Int: MetricKey] = [:]
+        package var keys: [Int: Prehashed<MetricKey>] = [:]
         package var nextNumber = 0
         package var byLabel: [Prehashed<MetricKey.Label>: Set<Int>] = [:]
 
@@ -137,17 +137,16 @@ public final class MetricsRegistry: MetricsFactory {
             nextNumber += 1
             entries[key] = Series(entry: entry, position: order.count)
             order.append((key.value, entry))
-            keys[number] = key.value
+            keys[number] = key
             for label in key.value.labels { byLabel[Prehashed(label), default: []].insert(number) }
         }
 
         package mutating func remove(_ number: Int) {
-            guard let key = keys.removeValue(forKey: number),
-                let position = entries.removeValue(forKey: Prehashed(key))?.position
+            guard let key = keys.removeValue(forKey: number), let position = entries.removeValue(forKey: key)?.position
             else { return }
             order[position] = nil
             holes += 1
-            for label in key.labels.map(Prehashed.init) {
+            for label in key.value.labels.map(Prehashed.init) {
                 byLabel[label]?.remove(number)
                 if byLabel[label]?.isEmpty == true { byLabel[label] = nil }
             }
@@ -225,7 +224,7 @@ public final class MetricsRegistry: MetricsFactory {
                 let carrying = state.byLabel[Prehashed(label)] ?? []
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
-            let gone = candidates.filter { number in labels.allSatisfy(state.keys[number]!.labels.contains) }
+            let gone = candidates.filter { number in labels.allSatisfy(state.keys[number]!.value.labels.contains) }
             for number in gone { state.remove(number) }
             return gone.count
         }
