@@ -118,11 +118,13 @@ public struct Reconciler: Sendable, Equatable {
     private mutating func step(_ scope: Scope) -> [Action] {
         var actions: [Action] = []
         let changedRecorders = Set(running.recorders.filter { desired.recorders[$0.key] != $0.value }.keys)
+        // The named targets, sorted once (for the stops and the starts).
+        let named: [TargetID]? = if case .targets(let ids) = scope { ids.sorted() } else { nil }
         let mayStop: [TargetID]? =
             switch scope {
             case .everything: running.targets.keys.sorted()
             case .ended: nil
-            case .targets(let ids): ids.filter { running.targets[$0] != nil }.sorted()
+            case .targets: named!.filter { running.targets[$0] != nil }
             }
         for id in mayStop ?? [] {
             let target = running.targets[id]!
@@ -149,7 +151,7 @@ public struct Reconciler: Sendable, Equatable {
             switch scope {
             case .everything: desired.targets.keys.sorted()
             case .ended(let id): [id]
-            case .targets(let ids): ids.sorted()
+            case .targets: named!
             }
         // Recorders that run with their desired settings (compared once, not once per target).
         let ready = Set(running.recorders.filter { desired.recorders[$0.key] == $0.value }.keys)

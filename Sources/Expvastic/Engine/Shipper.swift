@@ -117,7 +117,7 @@ public final class Shipper: Sendable {
         package var discoveredEngines: Set<TargetID> = []
         /// Targets the filter took over (a pool member that left): their engines catch up.
         package var takeovers = Takeovers()
-        /// Where engines (and the tasks waiting for stopped ones to end) run.
+        /// Where engines run.
         package var shards = TaskShards()
         /// The desired state of `configuration` and `discovered` (before the filter).
         package var builder = DesiredStateBuilder()
@@ -349,10 +349,7 @@ public final class Shipper: Sendable {
                 let discovered = running.discoveredEngines.remove(id) != nil
                 log("engine stopped", Shipper.metadata(id, discovered: discovered), discovered: discovered)
                 unit.stop.open()
-                running.shards.addTask(in: &group) {
-                    await unit.ended.wait()
-                    sink.yield(.ended(.target(id)))
-                }
+                unit.ended.whenOpen { sink.yield(.ended(.target(id))) }
             case .stopRecorder(let name):
                 guard let unit = running.recorders.removeValue(forKey: name) else {
                     sink.yield(.ended(.recorder(name)))
