@@ -20,6 +20,8 @@ package struct TaskShards {
     package final class Shard: Sendable {
         package struct Job: Sendable {
             package var executor: (any TaskExecutor)?
+            /// The adding task's priority: the child runs as it would as the owner's direct child.
+            package var priority: TaskPriority
             package var operation: @Sendable () async -> Void
         }
 
@@ -46,7 +48,7 @@ package struct TaskShards {
         package func run() async {
             await withDiscardingTaskGroup { group in
                 for await job in jobs {
-                    group.addTask(executorPreference: job.executor) {
+                    group.addTask(executorPreference: job.executor, priority: job.priority) {
                         await job.operation()
                         self.liveCount.subtract(1, ordering: .relaxed)
                     }
@@ -78,7 +80,7 @@ package struct TaskShards {
         in group: inout DiscardingTaskGroup, executorPreference executor: (any TaskExecutor)? = nil,
         operation: @escaping @Sendable () async -> Void
     ) {
-        shard(in: &group).add(Shard.Job(executor: executor, operation: operation))
+        shard(in: &group).add(Shard.Job(executor: executor, priority: Task.currentPriority, operation: operation))
     }
 
     /// Lets every shard end once its children have ended.
@@ -97,7 +99,9 @@ package struct TaskShards {
         let shard = Shard()
         shards.append(shard)
         current = shards.count - 1
-        group.addTask { await shard.run() }
+        // High priority: a shard only adds children, and a child should not wait behind the
+        // cooperative pool's queue twice (once for its shard, once for itself) to start.
+        group.addTask(priority: .high) { await shard.run() }
         return shard
     }
 }

@@ -108,8 +108,10 @@ extension ShipperTests {
     }
 }
 
-/// Polls a condition every 5 ms for at most `seconds`.
-func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
+/// Polls a condition every 5 ms for at most `seconds`. The default is generous: the unit pass runs
+/// CPU-heavy tests (property tests, a large spool restart) that can hold both cooperative threads
+/// of this 2-core machine for several seconds, and a shipper must get a thread to start its engines.
+func waitUntil(seconds: Double = 20, _ condition: () -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while !condition() {
         guard Date() < deadline else { throw CancellationError() }
