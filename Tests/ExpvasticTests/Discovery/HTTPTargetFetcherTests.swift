@@ -1,4 +1,5 @@
 import Expvastic
+import Synchronization
 import Testing
 
 /// Prometheus HTTP SD answers through a fake transport.
@@ -19,6 +20,20 @@ import Testing
                 DiscoveredTarget(address: "10.0.0.1:9100", labels: ["job": "node"]),
                 DiscoveredTarget(address: "10.0.0.2:9100", labels: ["job": "node"]),
             ])
+    }
+
+    /// The same body again is not parsed again: the answer is the same array (which the refresh
+    /// compares in constant time); another body is parsed.
+    @Test func anUnchangedBodyGivesTheSameArray() async throws {
+        let body = Mutex(#"[{"targets": ["10.0.0.1:9100"]}]"#)
+        let fetcher = HTTPTargetFetcher(
+            url: url, timeout: .seconds(1),
+            transport: BulkFakeTransport { _ in HTTPResponse(status: 200, body: Array(body.withLock { $0 }.utf8)) })
+        let first = try await fetcher.fetch().targets
+        let again = try await fetcher.fetch().targets
+        #expect(first.withUnsafeBufferPointer { $0.baseAddress } == again.withUnsafeBufferPointer { $0.baseAddress })
+        body.withLock { $0 = #"[{"targets": ["10.0.0.2:9100"]}]"# }
+        #expect(try await fetcher.fetch().targets == [DiscoveredTarget(address: "10.0.0.2:9100")])
     }
 
     @Test(arguments: [
