@@ -168,6 +168,11 @@ public final class ExpvarReader: Reader {
         let result: Result<Encoded, JSONError> = state.withLock { state in
             pool.withScratch(preferred: preferred) { scratch in
                 scratch.scanner.limits = limits
+                state.flattener.swapBuffers(&scratch.flattening)
+                defer {
+                    state.flattener.swapBuffers(&scratch.flattening)
+                    state.flattener.compact()
+                }
                 let parsed: JSONError? = body.withUnsafeBytes { source in
                     do throws(JSONError) {
                         try scratch.scanner.parse(source, into: &scratch.tape)
