@@ -105,7 +105,7 @@ import Testing
             exclude: ["memstats.HeapIdle"], units: ["memstats.HeapAlloc": .mb, "memstats.Heap*": .kb]),
         Scenario(name: "go-pins", pinsAt: 3),
         Scenario(name: "influx-split", split: .influxDB),
-        Scenario(name: "influx-split-budget", split: .influxDB, maxFields: 8),
+        Scenario(name: "influx-split-budget", split: .influxDB, maxFields: 3),
     ]
 
     /// Every poll's documents and the drop counters after it, as text.
