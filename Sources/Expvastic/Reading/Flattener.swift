@@ -37,7 +37,7 @@ package struct Flattener {
         package var include: [FieldGlob]
         package var exclude: [FieldGlob]
         /// Most specific first: plain paths, then longer patterns.
-        package var units: [(glob: FieldGlob, divisor: Double)]
+        package var units: [(glob: FieldGlob, unit: FieldMap.Unit)]
         package var gcTypes: [FieldGlob]
         package var conversions: [(glob: FieldGlob, conversion: FieldMap.Conversion)]
         package var split: Split?
@@ -58,7 +58,7 @@ package struct Flattener {
             }
             include = configuration.include.map(FieldGlob.init)
             exclude = configuration.exclude.map(FieldGlob.init)
-            units = configuration.fieldMap.memoryBytes.map { (FieldGlob($0.key), $0.value.divisor) }.sorted {
+            units = configuration.fieldMap.memoryBytes.map { (FieldGlob($0.key), $0.value) }.sorted {
                 if $0.glob.isLiteral != $1.glob.isLiteral { return $0.glob.isLiteral }
                 if $0.glob.text.count != $1.glob.text.count { return $0.glob.text.count > $1.glob.text.count }
                 return $0.glob.text < $1.glob.text
@@ -469,7 +469,7 @@ package struct Flattener {
         } else if !expand, path.elementsEqual("memstats.BySize".utf8) {
             drop = .bySize
         }
-        let divisor = options.units.first { $0.glob.matches(path) }?.divisor ?? 0
+        let unit = options.units.first { $0.glob.matches(path) }?.unit
         var role = FieldInfo.Role.plain
         if path.elementsEqual("memstats.PauseNs".utf8) {
             role = .pauseNs
@@ -478,7 +478,7 @@ package struct Flattener {
         } else if options.gcTypes.contains(where: { $0.matches(path) }) {
             role = .customGC
         }
-        var info = FieldInfo(drop: drop, included: included, expand: expand, divisor: divisor, role: role)
+        var info = FieldInfo(drop: drop, included: included, expand: expand, unit: unit, role: role)
         info.conversion = options.conversions.first { $0.glob.matches(path) }?.conversion
         return info
     }
