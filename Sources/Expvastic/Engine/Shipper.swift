@@ -418,7 +418,7 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// Runs `engine` as one child of `group` (not two as ``launch(_:_:name:in:requestStop:executor:)``
+    /// Runs `engine` as one child of `group` (not two as ``launch(_:_:name:in:executor:)``
     /// would): `unit.stop` calls ``Engine/stop()``, which lets a poll in flight finish and cancels
     /// the engine's task otherwise. A sleeping engine's task is ~3.8 KB of heap, the waiting task
     /// and its group as much again: 38 MB at 10,000 targets (`target-memory-10000`, 2026-12-06).
@@ -440,16 +440,14 @@ public final class Shipper: Sendable {
     }
 
     /// Runs `service` (the component of `unit`) as a child of `group` until it returns or
-    /// `unit.stop` opens; opens `unit.ended` once `run()` has returned. When `stop` opens,
-    /// `requestStop` (if given) decides: true cancels the service now, false lets it end by itself
-    /// (an engine finishing its poll in flight). Without it the service is cancelled.
+    /// `unit.stop` opens (then it is cancelled); opens `unit.ended` once `run()` has returned.
     ///
-    /// Two tasks per component (the one that waits for `stop`, and the service's), not three: with
-    /// 10,000 targets every task is about 1.6 KB of resident memory. A service that returns by
-    /// itself opens `stop` too, which ends the wait.
+    /// Two tasks per component (the one that waits for `stop`, and the service's); engines, of which
+    /// there may be 10,000, run as one (``launch(engine:_:name:in:executor:)``). A service that
+    /// returns by itself opens `stop` too, which ends the wait.
     private func launch<Component>(
         _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
-        requestStop: (@Sendable () -> Bool)? = nil, executor: (any TaskExecutor)? = nil
+        executor: (any TaskExecutor)? = nil
     ) {
         let logger = self.logger
         group.addTask(executorPreference: executor) {
@@ -466,7 +464,7 @@ public final class Shipper: Sendable {
                     unit.stop.open()
                 }
                 await unit.stop.wait()
-                if !returned.isOpen, requestStop?() ?? true { inner.cancelAll() }
+                if !returned.isOpen { inner.cancelAll() }
             }
             unit.ended.open()
         }
