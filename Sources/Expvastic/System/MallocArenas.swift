@@ -13,16 +13,20 @@ public enum MallocArenas {
     /// limit was set here.
     @discardableResult
     public static func useOne(environment: [String: String]) -> Bool {
-        guard environment["MALLOC_ARENA_MAX"] == nil else { return false }
-        #if canImport(Glibc)
-            // `<malloc.h>` is not in the Glibc module: looked up as Epoll.swift does.
-            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-            guard let address = dlsym(nil, "mallopt") else { return false }
-            return unsafeBitCast(address, to: Mallopt.self)(arenaMax, 1) == 1
-        #else
-            return false
-        #endif
+        guard environment["MALLOC_ARENA_MAX"] == nil, let mallopt else { return false }
+        return mallopt(arenaMax, 1) == 1
     }
+
+    /// glibc's `mallopt`, nil without glibc. `<malloc.h>` is not in the Glibc module: looked up as
+    /// Epoll.swift does.
+    package static let mallopt: (@convention(c) (Int32, Int32) -> Int32)? = {
+        #if canImport(Glibc)
+            guard let address = dlsym(nil, "mallopt") else { return nil }
+            return unsafeBitCast(address, to: (@convention(c) (Int32, Int32) -> Int32).self)
+        #else
+            return nil
+        #endif
+    }()
 
     /// glibc's `M_ARENA_MAX` (`<malloc.h>`).
     private static let arenaMax: Int32 = -8
