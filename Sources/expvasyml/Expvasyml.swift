@@ -9,6 +9,7 @@ import Expvastic
 struct Expvasyml {
     static func main() async {
         let environment = ProcessEnvironment.variables
+        MallocArenas.useOne(environment: environment)
         exit(await run(Array(CommandLine.arguments.dropFirst()), environment: environment))
     }
 

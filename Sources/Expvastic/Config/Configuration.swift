@@ -185,7 +185,8 @@ public struct PrometheusReaderLimits: Sendable, Equatable {
 public struct FieldMap: Sendable, Equatable {
     public enum Unit: String, Sendable, Equatable {
         case b, kb, mb, gb
-        public var divisor: Double {
+        /// Inlinable: the flattener reads it for every field (issue 19 keeps a unit per path, not a double).
+        @inlinable public var divisor: Double {
             switch self {
             case .b: 1
             case .kb: 1024

@@ -331,9 +331,7 @@ public final class Shipper: Sendable {
                     let unit = Unit(component: engine)
                     running.engines[id] = unit
                     if spec.discovered { running.discoveredEngines.insert(id) }
-                    launch(
-                        engine, unit, name: component, in: &group, shards: &running.shards,
-                        requestStop: engine.requestStop, executor: pollExecutor)
+                    launch(engine: engine, unit, name: component, in: &group, shards: &running.shards, executor: pollExecutor)
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
                         discovered: spec.discovered)
@@ -453,39 +451,40 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// Runs `service` (the component of `unit`) as a child of `group` until it returns or
-    /// `unit.stop` opens; opens `unit.ended` once `run()` has returned. When `stop` opens,
-    /// `requestStop` (if given) decides: true cancels the service now, false lets it end by itself
-    /// (an engine finishing its poll in flight). Without it the service is cancelled.
-    private func launch<Component>(
-        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
-        requestStop: (@Sendable () -> Bool)? = nil, executor: (any TaskExecutor)? = nil
+    /// Runs `engine` as one task (not two as ``launch(_:_:name:in:executor:)`` would), in `shards`
+    /// (see ``TaskShards``: an engine ending costs the same with 10 engines as with 10,000):
+    /// `unit.stop` calls ``Engine/stop()``, which lets a poll in flight finish and cancels the
+    /// engine's task otherwise. A sleeping engine's task is ~3.8 KB of heap, the waiting task and
+    /// its group as much again: 38 MB at 10,000 targets (`target-memory-10000`, 2026-12-06).
+    private func launch(
+        engine: Engine, _ unit: Unit<Engine>, name: String, in group: inout DiscardingTaskGroup,
+        shards: inout TaskShards, executor: (any TaskExecutor)?
     ) {
-        group.addTask(
-            executorPreference: executor, operation: body(service, unit, name: name, requestStop: requestStop))
-    }
-
-    /// ``launch(_:_:name:in:requestStop:executor:)`` for engines, of which there may be 10,000:
-    /// they run in `shards` (see ``TaskShards``), so one ending costs the same at any count.
-    private func launch<Component>(
-        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
-        shards: inout TaskShards, requestStop: (@Sendable () -> Bool)? = nil, executor: (any TaskExecutor)? = nil
-    ) {
-        shards.addTask(
-            in: &group, executorPreference: executor,
-            operation: body(service, unit, name: name, requestStop: requestStop))
-    }
-
-    /// The task of a launched component.
-    ///
-    /// Two tasks per component (the one that waits for `stop`, and the service's), not three: with
-    /// 10,000 targets every task is about 1.6 KB of resident memory. A service that returns by
-    /// itself opens `stop` too, which ends the wait.
-    private func body<Component>(
-        _ service: any Service, _ unit: Unit<Component>, name: String, requestStop: (@Sendable () -> Bool)?
-    ) -> @Sendable () async -> Void {
         let logger = self.logger
-        return {
+        unit.stop.whenOpen { engine.stop() }
+        shards.addTask(in: &group, executorPreference: executor) {
+            do {
+                try await engine.run()
+            } catch is CancellationError {
+            } catch {
+                logger.error("\(name) stopped with an error: \(error)")
+            }
+            unit.ended.open()
+        }
+    }
+
+    /// Runs `service` (the component of `unit`) as a child of `group` until it returns or
+    /// `unit.stop` opens (then it is cancelled); opens `unit.ended` once `run()` has returned.
+    ///
+    /// Two tasks per component (the one that waits for `stop`, and the service's); engines, of which
+    /// there may be 10,000, run as one (``launch(engine:_:name:in:shards:executor:)``). A service
+    /// that returns by itself opens `stop` too, which ends the wait.
+    private func launch<Component>(
+        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
+        executor: (any TaskExecutor)? = nil
+    ) {
+        let logger = self.logger
+        group.addTask(executorPreference: executor) {
             let returned = Latch()
             await withDiscardingTaskGroup { inner in
                 inner.addTask {
@@ -499,7 +498,7 @@ public final class Shipper: Sendable {
                     unit.stop.open()
                 }
                 await unit.stop.wait()
-                if !returned.isOpen, requestStop?() ?? true { inner.cancelAll() }
+                if !returned.isOpen { inner.cancelAll() }
             }
             unit.ended.open()
         }

@@ -486,6 +486,14 @@ package struct DocumentEncoder {
         cache.anonymousRanks.removeAll(keepingCapacity: true)
         cache.anonymousKeys.removeAll(keepingCapacity: true)
         cache.anonymousKeyEnds.removeAll(keepingCapacity: true)
+        // Grown once to the largest id: every reader keeps its cache between polls, and growing it
+        // id by id left up to twice the room it needs.
+        var largest: Int32 = -1
+        for i in 0..<n { largest = max(largest, entries[i].id) }
+        if Int(largest) >= cache.rankOfID.count {
+            cache.rankOfID.reserveCapacity(Int(largest) + 1)
+            cache.rankOfID.append(contentsOf: repeatElement(-1, count: Int(largest) + 1 - cache.rankOfID.count))
+        }
         for i in 0..<n {
             let id = entries[i].id
             let rank = rankOfEntry[i]
@@ -500,9 +508,6 @@ package struct DocumentEncoder {
                 continue
             }
             let slot = Int(id)
-            if slot >= cache.rankOfID.count {
-                cache.rankOfID.append(contentsOf: repeatElement(-1, count: slot + 1 - cache.rankOfID.count))
-            }
             let previous = Int(cache.rankOfID[slot])
             if previous >= 0, previous < n, cache.sortedKeys[previous] == id { return false }
             cache.rankOfID[slot] = rank

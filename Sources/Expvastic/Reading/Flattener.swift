@@ -37,7 +37,7 @@ package struct Flattener {
         package var include: [FieldGlob]
         package var exclude: [FieldGlob]
         /// Most specific first: plain paths, then longer patterns.
-        package var units: [(glob: FieldGlob, divisor: Double)]
+        package var units: [(glob: FieldGlob, unit: FieldMap.Unit)]
         package var gcTypes: [FieldGlob]
         package var conversions: [(glob: FieldGlob, conversion: FieldMap.Conversion)]
         package var split: Split?
@@ -58,7 +58,7 @@ package struct Flattener {
             }
             include = configuration.include.map(FieldGlob.init)
             exclude = configuration.exclude.map(FieldGlob.init)
-            units = configuration.fieldMap.memoryBytes.map { (FieldGlob($0.key), $0.value.divisor) }.sorted {
+            units = configuration.fieldMap.memoryBytes.map { (FieldGlob($0.key), $0.value) }.sorted {
                 if $0.glob.isLiteral != $1.glob.isLiteral { return $0.glob.isLiteral }
                 if $0.glob.text.count != $1.glob.text.count { return $0.glob.text.count > $1.glob.text.count }
                 return $0.glob.text < $1.glob.text
@@ -109,8 +109,8 @@ package struct Flattener {
     package var table = PathTable()
     /// The current path, escaped as in the output.
     package var path: [UInt8] = []
-    /// Per poll: fields dropped by ``DropReason`` raw value.
-    private(set) package var dropped: [Int] = Array(repeating: 0, count: DropReason.allCases.count)
+    /// Per poll: fields dropped by ``DropReason`` raw value (empty before the first poll).
+    private(set) package var dropped: [Int] = []
     /// Per poll: unsigned values above `Int64.max` written as doubles.
     private(set) package var uintConverted = 0
     package var pendingRings: [PendingRing] = []
@@ -135,16 +135,52 @@ package struct Flattener {
     /// for the table's ``PathTable/epoch`` in ``membersEpoch``.
     private var members: [[Int32]] = [[]]
     private var membersEpoch: UInt64 = 0
+    /// ``PathTable/count`` when ``compact()`` last ran.
+    private var compactedCount = 0
+
+    /// The arrays a poll works in and leaves behind (its path, rings, entities and drop counts),
+    /// which need not stay with the reader between polls: see ``swapBuffers(_:)``.
+    package struct Buffers {
+        fileprivate var path: [UInt8] = []
+        fileprivate var pendingRings: [PendingRing] = []
+        fileprivate var entities: [Entity] = []
+        fileprivate var dropped: [Int] = []
+
+        package init() {}
+    }
 
     package init(options: Options) {
         self.options = options
-        path.reserveCapacity(256)
+    }
+
+    /// Exchanges this flattener's per-poll arrays with `buffers`: a reader swaps in a pool's
+    /// (``ParseScratchPool``) before a poll and back after it, so that its own stay empty between
+    /// polls (with 10,000 readers, their grown capacities were ~0.7 KB a reader).
+    package mutating func swapBuffers(_ buffers: inout Buffers) {
+        swap(&path, &buffers.path)
+        swap(&pendingRings, &buffers.pendingRings)
+        swap(&entities, &buffers.entities)
+        swap(&dropped, &buffers.dropped)
+    }
+
+    /// Gives back the spare capacity of what the flattener keeps between polls (the path table and
+    /// the member cache) when the poll met new paths; see ``PathTable/compact()``.
+    package mutating func compact() {
+        guard table.count != compactedCount else { return }
+        compactedCount = table.count
+        table.compact()
+        for slot in members.indices { members[slot].shrinkToFit() }
+        members.shrinkToFit()
     }
 
     /// Writes the fields of `tape` (whose root is an object) into `encoder`.
     package mutating func flatten(_ tape: JSONTape, source: UnsafeRawBufferPointer, into encoder: inout DocumentEncoder)
     {
-        for index in dropped.indices { dropped[index] = 0 }
+        if dropped.count == DropReason.allCases.count {
+            for index in dropped.indices { dropped[index] = 0 }
+        } else {
+            dropped = Array(repeating: 0, count: DropReason.allCases.count)
+        }
         uintConverted = 0
         poll &+= 1
         entities.removeAll(keepingCapacity: true)
@@ -252,6 +288,7 @@ package struct Flattener {
     }
 
     package mutating func count(_ reason: DropReason, _ amount: Int = 1) {
+        if dropped.isEmpty { dropped = Array(repeating: 0, count: DropReason.allCases.count) }
         dropped[reason.rawValue] += amount
     }
 
@@ -432,7 +469,7 @@ package struct Flattener {
         } else if !expand, path.elementsEqual("memstats.BySize".utf8) {
             drop = .bySize
         }
-        let divisor = options.units.first { $0.glob.matches(path) }?.divisor ?? 0
+        let unit = options.units.first { $0.glob.matches(path) }?.unit
         var role = FieldInfo.Role.plain
         if path.elementsEqual("memstats.PauseNs".utf8) {
             role = .pauseNs
@@ -441,7 +478,7 @@ package struct Flattener {
         } else if options.gcTypes.contains(where: { $0.matches(path) }) {
             role = .customGC
         }
-        var info = FieldInfo(drop: drop, included: included, expand: expand, divisor: divisor, role: role)
+        var info = FieldInfo(drop: drop, included: included, expand: expand, unit: unit, role: role)
         info.conversion = options.conversions.first { $0.glob.matches(path) }?.conversion
         return info
     }

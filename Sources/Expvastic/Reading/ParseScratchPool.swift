@@ -18,6 +18,8 @@ public final class ParseScratchPool: Sendable {
         package var scanner = JSONScanner()
         package var tape = JSONTape()
         package var encoder = DocumentEncoder()
+        /// A flattener's per-poll arrays (``Flattener/swapBuffers(_:)``).
+        package var flattening = Flattener.Buffers()
     }
 
     package final class Slot: Sendable {
