@@ -47,10 +47,12 @@ extension ElasticsearchRecorder {
         }
     }
 
-    /// Group commit: fsyncs what the log got every `wal_sync_interval` (nothing, not even a hop to
-    /// the I/O executor, when nothing was written), on the recorder's I/O executor, without waiting
-    /// for it (one sync at a time; the next tick skips while one runs). Ends when the recorder's
-    /// loop does; ``closeWriteAheadLog()`` queues behind a sync still running.
+    /// Group commit: makes what the log got durable every `wal_sync_interval` (nothing when
+    /// nothing was written). Where the kernel takes AIO syncs (Linux 4.18+), they are handed to it
+    /// right here (``WriteAheadLog/startSync()``): no thread of ours wakes or blocks for them.
+    /// Otherwise they run on the recorder's I/O executor, without waiting for them (one group at a
+    /// time; the next tick skips while one runs). Ends when the recorder's loop does;
+    /// ``closeWriteAheadLog()`` waits for syncs still running.
     ///
     /// On a ``HostedClock`` (the HTTP loop's timers, see ``syncClock``) the timer waits 90 % of the
     /// interval with the last 10 % as slack: the sync starts within the interval, never sooner
@@ -70,6 +72,14 @@ extension ElasticsearchRecorder {
                 }
             } catch {
                 return
+            }
+            if !running.flag.load(ordering: .acquiring) {
+                do throws(SpoolError) {
+                    if try writeAheadLog.startSync() != .unavailable { continue }
+                } catch {
+                    reportSyncFailure(error, writeAheadLog)
+                    continue
+                }
             }
             guard writeAheadLog.needsSync, !running.flag.exchange(true, ordering: .acquiring) else { continue }
             io.submit {
@@ -110,11 +120,16 @@ extension ElasticsearchRecorder {
         do throws(SpoolError) {
             _ = try writeAheadLog.sync()
         } catch {
-            if !writeAheadLogFailing.exchange(true, ordering: .relaxed) {
-                logger.error(
-                    "write-ahead log cannot be synced; a power loss may lose recent documents",
-                    ["error": error.message, "spool.wal": writeAheadLog.directory])
-            }
+            reportSyncFailure(error, writeAheadLog)
+        }
+    }
+
+    /// Logged once until the log works again.
+    private func reportSyncFailure(_ error: SpoolError, _ writeAheadLog: WriteAheadLog) {
+        if !writeAheadLogFailing.exchange(true, ordering: .relaxed) {
+            logger.error(
+                "write-ahead log cannot be synced; a power loss may lose recent documents",
+                ["error": error.message, "spool.wal": writeAheadLog.directory])
         }
     }
 }
