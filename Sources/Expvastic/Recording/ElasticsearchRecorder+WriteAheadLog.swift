@@ -54,7 +54,7 @@ extension ElasticsearchRecorder {
     /// time; the next tick skips while one runs). Ends when the recorder's loop does;
     /// ``closeWriteAheadLog()`` waits for syncs still running.
     ///
-    /// On a ``HostedClock`` (the HTTP loop's timers, see ``syncClock``) the timer waits 90 % of the
+    /// On a ``HostedClock`` (the HTTP loop's timers, see ``loopHost``) the timer waits 90 % of the
     /// interval with the last 10 % as slack: the sync starts within the interval, never sooner
     /// than 90 % of it after the last, and often on a wake-up the loop makes anyway for a poll
     /// instead of one of its own. (Half and half synced up to twice as often when polls woke the
@@ -94,10 +94,10 @@ extension ElasticsearchRecorder {
         package let flag = Atomic<Bool>(false)
     }
 
-    /// Where the sync timer runs: on the HTTP client's loop thread when the transport has one and
-    /// the clock is the real one (its timer is then one more deadline of a wait the loop does
-    /// anyway, instead of a wake-up of the sleep thread and a worker every interval).
-    package var syncClock: (executor: (any TaskExecutor)?, clock: any TimeSource) {
+    /// Where the recorder's loop and the sync timer run: on the HTTP client's loop thread when the
+    /// transport has one and the clock is the real one (their timers are then more deadlines of a
+    /// wait the loop does anyway, instead of a wake-up of the sleep thread and a worker each).
+    package var loopHost: (executor: (any TaskExecutor)?, clock: any TimeSource) {
         guard clock is SystemClock, let executor = (transport as? SocketHTTPTransport)?.pollExecutor() else {
             return (nil, clock)
         }

@@ -155,28 +155,32 @@ public final class ElasticsearchRecorder: Recorder {
             deadLetters: DeadLetterFile(
                 directory: configuration.spoolDirectory, maxBytes: configuration.deadLetterMaxBytes),
             indexName: configuration.indexName)
-        await withDiscardingTaskGroup { group in
-            if let writeAheadLog {
-                let (executor, syncClock) = self.syncClock
-                group.addTask(executorPreference: executor) {
-                    await self.syncPeriodically(writeAheadLog, clock: syncClock)
+        // The loop and its timers run on the HTTP client's loop thread when there is one (see
+        // ``loopHost``): the engines' `accept` wakes it from that thread, and its flush timer is a
+        // deadline of that thread's wait, so neither wakes another thread. Bulk requests are encoded
+        // and compressed on the cooperative pool, never on that thread.
+        let (executor, hostedClock) = loopHost
+        await withTaskExecutorPreference(executor) {
+            await withDiscardingTaskGroup { group in
+                if let writeAheadLog {
+                    group.addTask { await self.syncPeriodically(writeAheadLog, clock: hostedClock) }
                 }
-            }
-            while true {
-                if Task.isCancelled {
+                while true {
+                    if Task.isCancelled {
+                        let now = clock.monotonicNanos()
+                        state.withLock { $0.machine.finish(deadline: now) }
+                    }
                     let now = clock.monotonicNanos()
-                    state.withLock { $0.machine.finish(deadline: now) }
+                    let step = state.withLock { $0.machine.nextActions(now: now) }
+                    for action in step.actions {
+                        await perform(action, context: context, group: &group)
+                    }
+                    publishMetrics()
+                    if step.isDone { break }
+                    await wakeup.wait(until: step.wakeAt, clock: hostedClock)
                 }
-                let now = clock.monotonicNanos()
-                let step = state.withLock { $0.machine.nextActions(now: now) }
-                for action in step.actions {
-                    await perform(action, context: context, group: &group)
-                }
-                publishMetrics()
-                if step.isDone { break }
-                await wakeup.wait(until: step.wakeAt, clock: clock)
+                group.cancelAll()
             }
-            group.cancelAll()
         }
         let deadLetters = context.deadLetters
         await io.run { deadLetters.close() }
@@ -213,7 +217,11 @@ public final class ElasticsearchRecorder: Recorder {
         case .installTemplate(let endpoint, let version):
             group.addTask { await self.installTemplate(endpoint: endpoint, version: version) }
         case .send(let batch, let endpoint, let version):
-            group.addTask { await self.send(batch, endpoint: endpoint, version: version) }
+            // Encoding and gzip take milliseconds for a big batch: not on the loop thread, where
+            // they would delay polls.
+            group.addTask(executorPreference: globalConcurrentExecutor) {
+                await self.send(batch, endpoint: endpoint, version: version)
+            }
         case .peekSpool(let maxDocuments):
             let now = clock.monotonicNanos()
             let spool = self.spool
