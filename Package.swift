@@ -26,6 +26,8 @@ let package = Package(
         ),
         // CRC-32C with the CPU's instruction (a C function can enable SSE 4.2 for itself; Swift cannot).
         .target(name: "CCRC32C"),
+        // fsync and fdatasync through Linux AIO, run by a kernel worker (Swift cannot call the variadic syscall(2)).
+        .target(name: "CAsyncIO"),
         // The library in layers, bottom first; a layer imports only those below it, so the compiler
         // checks that no folder uses one above it (scripts/layering.py checks the folders within a layer).
         .target(
@@ -50,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "ExpvasticPipeline",
-            dependencies: ["ExpvasticConfig", "CCRC32C"],
+            dependencies: ["ExpvasticConfig", "CCRC32C", "CAsyncIO"],
             path: "Sources/Expvastic",
             sources: ["Spool", "Reading", "Recording", "Discovery"],
             swiftSettings: shipped

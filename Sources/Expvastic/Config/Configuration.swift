@@ -287,7 +287,7 @@ public struct ElasticsearchConfiguration: Sendable, Equatable {
     /// `wal`: write every accepted document to the spool's write-ahead log (`<spool_dir>/wal`)
     /// before it counts as accepted, so that `kill -9` loses nothing; default true.
     public var writeAheadLog: Bool = true
-    /// `wal_sync_interval`: how often what the write-ahead log got is fsync'd (a power loss loses
+    /// `wal_sync_interval`: how often what the write-ahead log got is synced (a power loss loses
     /// at most this much; a killed process loses nothing either way); default 100ms.
     public var walSyncInterval: Duration = .milliseconds(100)
     /// `queue_max_bytes` (size): the most document bytes held in memory (queued, waiting for a retry

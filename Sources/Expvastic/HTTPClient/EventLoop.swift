@@ -77,6 +77,7 @@ package final class EventLoop: Sendable {
         }
         self.epollFD = epollFD
         self.wakeFD = wakeFD
+        DescriptorTable.reserve(DescriptorTable.reservedForTheLoop, duplicating: wakeFD)
     }
 
     deinit {

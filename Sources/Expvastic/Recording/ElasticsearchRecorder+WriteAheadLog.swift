@@ -47,12 +47,14 @@ extension ElasticsearchRecorder {
         }
     }
 
-    /// Group commit: fsyncs what the log got every `wal_sync_interval` (nothing, not even a hop to
-    /// the I/O executor, when nothing was written), on the recorder's I/O executor, without waiting
-    /// for it (one sync at a time; the next tick skips while one runs). Ends when the recorder's
-    /// loop does; ``closeWriteAheadLog()`` queues behind a sync still running.
+    /// Group commit: makes what the log got durable every `wal_sync_interval` (nothing when
+    /// nothing was written). Where the kernel takes AIO syncs (Linux 4.18+), they are handed to it
+    /// right here (``WriteAheadLog/startSync()``): no thread of ours wakes or blocks for them.
+    /// Otherwise they run on the recorder's I/O executor, without waiting for them (one group at a
+    /// time; the next tick skips while one runs). Ends when the recorder's loop does;
+    /// ``closeWriteAheadLog()`` waits for syncs still running.
     ///
-    /// On a ``HostedClock`` (the HTTP loop's timers, see ``syncClock``) the timer waits 90 % of the
+    /// On a ``HostedClock`` (the HTTP loop's timers, see ``loopHost``) the timer waits 90 % of the
     /// interval with the last 10 % as slack: the sync starts within the interval, never sooner
     /// than 90 % of it after the last, and often on a wake-up the loop makes anyway for a poll
     /// instead of one of its own. (Half and half synced up to twice as often when polls woke the
@@ -71,6 +73,14 @@ extension ElasticsearchRecorder {
             } catch {
                 return
             }
+            if !running.flag.load(ordering: .acquiring) {
+                do throws(SpoolError) {
+                    if try writeAheadLog.startSync() != .unavailable { continue }
+                } catch {
+                    reportSyncFailure(error, writeAheadLog)
+                    continue
+                }
+            }
             guard writeAheadLog.needsSync, !running.flag.exchange(true, ordering: .acquiring) else { continue }
             io.submit {
                 self.sync(writeAheadLog)
@@ -84,10 +94,10 @@ extension ElasticsearchRecorder {
         package let flag = Atomic<Bool>(false)
     }
 
-    /// Where the sync timer runs: on the HTTP client's loop thread when the transport has one and
-    /// the clock is the real one (its timer is then one more deadline of a wait the loop does
-    /// anyway, instead of a wake-up of the sleep thread and a worker every interval).
-    package var syncClock: (executor: (any TaskExecutor)?, clock: any TimeSource) {
+    /// Where the recorder's loop and the sync timer run: on the HTTP client's loop thread when the
+    /// transport has one and the clock is the real one (their timers are then more deadlines of a
+    /// wait the loop does anyway, instead of a wake-up of the sleep thread and a worker each).
+    package var loopHost: (executor: (any TaskExecutor)?, clock: any TimeSource) {
         guard clock is SystemClock, let executor = (transport as? SocketHTTPTransport)?.pollExecutor() else {
             return (nil, clock)
         }
@@ -110,11 +120,16 @@ extension ElasticsearchRecorder {
         do throws(SpoolError) {
             _ = try writeAheadLog.sync()
         } catch {
-            if !writeAheadLogFailing.exchange(true, ordering: .relaxed) {
-                logger.error(
-                    "write-ahead log cannot be synced; a power loss may lose recent documents",
-                    ["error": error.message, "spool.wal": writeAheadLog.directory])
-            }
+            reportSyncFailure(error, writeAheadLog)
+        }
+    }
+
+    /// Logged once until the log works again.
+    private func reportSyncFailure(_ error: SpoolError, _ writeAheadLog: WriteAheadLog) {
+        if !writeAheadLogFailing.exchange(true, ordering: .relaxed) {
+            logger.error(
+                "write-ahead log cannot be synced; a power loss may lose recent documents",
+                ["error": error.message, "spool.wal": writeAheadLog.directory])
         }
     }
 }

@@ -202,11 +202,13 @@ public final class FileSpool: Spool {
 
     /// Opens the write-ahead log in this spool's `wal/` directory, sharing `spool_max_bytes`.
     /// Whatever an earlier run left there was adopted by this spool when it opened (and is
-    /// replayed like any spooled batch), so the log starts empty.
+    /// replayed like any spooled batch), so the log starts empty. `kernelSync: false` keeps its
+    /// group commits off the kernel's AIO (``WriteAheadLog/startSync()`` answers `.unavailable`).
     public func openWriteAheadLog(
         logger: Logger,
         metrics: (any MetricsFactory)? = nil,
-        metricLabels: [MetricKey.Label] = []
+        metricLabels: [MetricKey.Label] = [],
+        kernelSync: Bool = true
     ) throws(SpoolError) -> WriteAheadLog {
         try WriteAheadLog(
             directory: WriteAheadLog.directory(inSpool: directory),
@@ -214,7 +216,8 @@ public final class FileSpool: Spool {
             segmentBytes: state.withLock { $0.machine.segmentBytes },
             logger: logger,
             metrics: metrics,
-            metricLabels: metricLabels
+            metricLabels: metricLabels,
+            kernelSync: kernelSync
         )
     }
 

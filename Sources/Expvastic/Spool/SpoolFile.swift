@@ -81,6 +81,12 @@ package struct SpoolFile {
         guard fsync(descriptor) == 0 else { throw Self.error("fsync", path) }
     }
 
+    /// `fdatasync`: the data, and the metadata reading it back needs (the size when it grew), not
+    /// the times.
+    package func syncData() throws(SpoolError) {
+        guard fdatasync(descriptor) == 0 else { throw Self.error("fdatasync", path) }
+    }
+
     package func truncate(to size: Int) throws(SpoolError) {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw Self.error("truncate", path) }
     }

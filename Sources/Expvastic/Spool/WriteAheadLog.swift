@@ -14,9 +14,14 @@ import Synchronization
 /// - ``append(_:)`` does one `pwrite` (no `fsync`): page cache, a few microseconds per document,
 ///   and it never waits for a disk flush. The record is encoded and checksummed before the log's
 ///   lock is taken (in a temporary buffer: the stack up to 1 KiB, else one `malloc`), so the lock
-///   covers only the bookkeeping and the `pwrite`. ``sync()`` fsyncs what was written since the
-///   last call; the recorder calls it every `wal_sync_interval`, so a power loss loses at most that
-///   much.
+///   covers only the bookkeeping and the `pwrite`. ``startSync()`` (or ``sync()`` where the kernel
+///   has no AIO) makes what was written since the last call durable; the recorder calls it every
+///   `wal_sync_interval`, so a power loss loses at most that much (plus the time the sync takes).
+/// - ``startSync()`` hands the `fdatasync`s to the kernel (``KernelSync``, Linux AIO) and returns
+///   at once: no thread of ours wakes or blocks for a group commit. ``sync()`` does them on the
+///   calling thread. A segment is synced with `fdatasync`: its data, and its size when it grew
+///   (what reading it back needs), not its times; the directory with `fsync` when a segment was
+///   created.
 ///   (Copying records into a `MAP_SHARED` mapping of the segment instead was measured on
 ///   `e2e-1000`: its page faults cost as much kernel time as the `pwrite`s, and each `fsync` then
 ///   had to write-protect the mapped pages; see `Benchmarks/README.md`.)
@@ -36,6 +41,8 @@ public final class WriteAheadLog: Sendable {
     private let bytesGauge: Gauge?
     private let syncCounter: Counter?
     private let state: Mutex<State>
+    /// Where ``startSync()`` hands its syncs; nil when the kernel has no AIO.
+    private let kernelSync: KernelSync?
 
     /// Encoded records on the appending thread's stack; written under the lock while that thread
     /// waits for it, never kept.
@@ -60,6 +67,11 @@ public final class WriteAheadLog: Sendable {
         /// Confirmed segments to unlink once the lock is released (on ext4, unlinking a 1 MiB file
         /// frees its blocks: appends should not wait for that).
         package var toDelete: [String] = []
+        /// Syncs ``startSync()`` handed to the kernel whose results were not reaped yet.
+        package var syncsInFlight = 0
+        /// False once the kernel refused an AIO sync as unsupported (`EINVAL`: the file system has
+        /// no `fsync` for it): ``startSync()`` answers ``SyncStart/unavailable`` from then on.
+        package var kernelSyncWorks = true
     }
 
     /// The log's directory inside a spool directory.
@@ -75,6 +87,8 @@ public final class WriteAheadLog: Sendable {
     ///   - segmentBytes: size at which a new segment is started.
     ///   - rollBytes: size at which a fully confirmed writer is deleted (default 1 MiB).
     ///   - metrics: when given, the gauge `wal_bytes` and the counter `wal_syncs` are kept, with `metricLabels`.
+    ///   - kernelSync: false never hands syncs to the kernel (``startSync()`` answers
+    ///     ``SyncStart/unavailable``), as on a kernel without AIO.
     public init(
         directory: String,
         budget: SpoolBudget,
@@ -82,7 +96,8 @@ public final class WriteAheadLog: Sendable {
         rollBytes: Int = 1 << 20,
         logger: Logger,
         metrics: (any MetricsFactory)? = nil,
-        metricLabels: [MetricKey.Label] = []
+        metricLabels: [MetricKey.Label] = [],
+        kernelSync: Bool = true
     ) throws(SpoolError) {
         let names: [String]
         do {
@@ -102,6 +117,7 @@ public final class WriteAheadLog: Sendable {
         bytesGauge = metrics?.gauge(MetricKey("wal_bytes", labels: metricLabels))
         syncCounter = metrics?.counter(MetricKey("wal_syncs", labels: metricLabels))
         let segmentBytes = max(segmentBytes, SpoolFormat.headerBytes + SpoolFormat.frameHeaderBytes + 1)
+        self.kernelSync = kernelSync ? KernelSync() : nil
         state = Mutex(
             State(
                 ledger: WriteAheadLedger(segmentBytes: segmentBytes, rollBytes: rollBytes, firstSequence: newest + 1)))
@@ -225,7 +241,7 @@ public final class WriteAheadLog: Sendable {
         defer { for file in files { file.close() } }
         var failure: SpoolError?
         for file in files {
-            do { try file.sync() } catch { failure = failure ?? error }
+            do { try file.syncData() } catch { failure = failure ?? error }
         }
         if syncDirectory {
             do { try SpoolFile.syncDirectory(directory) } catch { failure = failure ?? error }
@@ -236,16 +252,105 @@ public final class WriteAheadLog: Sendable {
         return count
     }
 
-    /// Shutdown, after everything in memory was stored or spooled: fsyncs, and deletes the writer
-    /// when all of its records were confirmed. Appends after this start a new segment.
+    /// What ``startSync()`` did.
+    public enum SyncStart: Equatable, Sendable {
+        /// This many syncs (segments, and the directory when a segment was created) went to the kernel.
+        case started(Int)
+        /// Nothing was written, rolled or created since the last sync.
+        case nothingToSync
+        /// The syncs of the last call are still running (the next call starts what is new).
+        case stillRunning
+        /// The kernel takes no AIO syncs: call ``sync()`` on a thread that may block instead.
+        case unavailable
+    }
+
+    /// Group commit without waiting: hands the syncs of what was written since the last sync (as
+    /// ``sync()`` would do them) to the kernel (``KernelSync``) and returns at once, so it may run on
+    /// a thread that must not block. One group at a time: while the last one runs, nothing starts.
+    /// Reaps the results of the last group first (without waiting).
+    ///
+    /// - Throws: the first failure of the last group's syncs (the data they covered may not be
+    ///   durable), or the kernel refusing the submission; what was not submitted stays to sync.
+    public func startSync() throws(SpoolError) -> SyncStart {
+        guard let kernelSync else { return .unavailable }
+        var toClose: [SpoolFile] = []
+        defer { for file in toClose { file.close() } }
+        return try state.withLock { state throws(SpoolError) -> SyncStart in
+            if let failure = reapSyncs(waitingForAll: false, in: &state) { throw failure }
+            guard state.kernelSyncWorks else { return .unavailable }
+            guard state.syncsInFlight == 0 else { return .stillRunning }
+            guard !state.toSync.isEmpty || state.writerDirty || state.directoryDirty else { return .nothingToSync }
+            // Rolled segments, the writer, the directory: in this order, and the first `submitted` went.
+            var requests = state.toSync.map { KernelSync.Request(descriptor: $0.descriptor, dataOnly: true) }
+            if state.writerDirty, let writer = state.writer {
+                requests.append(KernelSync.Request(descriptor: writer.file.descriptor, dataOnly: true))
+            }
+            var directoryFile: SpoolFile?
+            if state.directoryDirty {
+                let file = try SpoolFile(path: directory, flags: O_RDONLY | O_DIRECTORY)
+                directoryFile = file
+                toClose.append(file)
+                requests.append(KernelSync.Request(descriptor: file.descriptor, dataOnly: false))
+            }
+            let (submitted, code) = kernelSync.submit(Array(requests.prefix(kernelSync.capacity)))
+            if submitted == 0 {
+                if code == EINVAL || code == ENOSYS || code == EOPNOTSUPP {
+                    state.kernelSyncWorks = false
+                    return .unavailable
+                }
+                throw SpoolFile.error("start an fsync in", directory, errno: code)
+            }
+            state.syncsInFlight = submitted
+            // The kernel holds its own reference to each file: rolled segments can be closed now.
+            let rolled = min(submitted, state.toSync.count)
+            toClose += state.toSync.prefix(rolled)
+            state.toSync.removeFirst(rolled)
+            var left = submitted - rolled
+            if state.writerDirty, state.writer != nil, left > 0 {
+                state.writerDirty = false
+                left -= 1
+            }
+            if directoryFile != nil, left > 0 { state.directoryDirty = false }
+            return .started(submitted)
+        }
+    }
+
+    /// Takes the results of the syncs ``startSync()`` started (all of them, waiting, at shutdown;
+    /// what has finished otherwise), counts them in `wal_syncs`, and returns the first failure.
+    private func reapSyncs(waitingForAll: Bool, in state: inout State) -> SpoolError? {
+        guard let kernelSync, state.syncsInFlight > 0 else { return nil }
+        var failure: SpoolError?
+        repeat {
+            let minimum = waitingForAll ? state.syncsInFlight : 0
+            switch kernelSync.reap(
+                minimum: minimum, maximum: state.syncsInFlight, timeoutNanos: waitingForAll ? nil : 0)
+            {
+            case .success(let results):
+                state.syncsInFlight -= results.count
+                syncCounter?.increment(by: Int64(results.count))
+                if let code = results.first(where: { $0 != 0 }), failure == nil {
+                    failure = SpoolFile.error("fsync", directory, errno: code)
+                }
+                if results.isEmpty { return failure }
+            case .failure(let error):
+                return failure ?? SpoolFile.error("reap an fsync in", directory, errno: error.errno)
+            }
+        } while state.syncsInFlight > 0
+        return failure
+    }
+
+    /// Shutdown, after everything in memory was stored or spooled: waits for the syncs
+    /// ``startSync()`` started, fsyncs, and deletes the writer when all of its records were
+    /// confirmed. Appends after this start a new segment.
     public func close() throws(SpoolError) {
-        let deletions = state.withLock { state in
+        let (deletions, inFlight) = state.withLock { state in
             perform(state.ledger.close(), in: &state)
             publish(state.ledger.totalBytes)
-            return state.takeDeletions()
+            return (state.takeDeletions(), reapSyncs(waitingForAll: true, in: &state))
         }
         remove(deletions)
         try sync()
+        if let inFlight { throw inFlight }
     }
 
     /// Documents written and not confirmed yet.

@@ -36,6 +36,46 @@ import Testing
         return Rig(recorder: recorder, log: log, spool: spool, clock: clock, transport: transport)
     }
 
+    /// The group commit, with the kernel's AIO and without (then on the I/O executor): what was
+    /// accepted is synced within `wal_sync_interval`, and `wal_syncs` counts each fsync.
+    @Test(arguments: [true, false])
+    func acceptedDocumentsAreSyncedOnTheTimer(kernelSync: Bool) async throws {
+        try await withTemporaryDirectory { directory in
+            let clock = ManualClock()
+            let logger = Logger(component: "recorder.es", level: .debug, handler: InMemoryLogHandler(), clock: clock)
+            let spool = try FileSpool(directory: directory, maxBytes: 1 << 20, segmentBytes: 64 << 10, logger: logger)
+            let metrics = MetricsRegistry()
+            let key = MetricKey("wal_syncs", labels: [MetricKey.Label("recorder", "es")])
+            let log = try spool.openWriteAheadLog(
+                logger: logger, metrics: metrics, metricLabels: key.labels, kernelSync: kernelSync)
+            var configuration = try R.configuration(spoolDirectory: directory)
+            configuration.compression = .none
+            let recorder = ElasticsearchRecorder(
+                name: "es", configuration: configuration, transport: BulkFakeTransport(BulkFakeTransport.healthy),
+                spool: spool, clock: clock, metrics: MetricsRegistry(), logger: logger, random: { $0.upperBound },
+                writeAheadLog: log)
+            let interval = configuration.walSyncInterval
+            async let running: Void = recorder.run()
+            recorder.accept(R.doc(1))
+            #expect(log.needsSync)
+            // The timer's sleep may start after an advance: advance until the sync was started.
+            #expect(
+                await eventually {
+                    clock.advance(by: interval)
+                    return !log.needsSync
+                })
+            // Counted when done (with the kernel's AIO: reaped on a later tick).
+            #expect(
+                await eventually {
+                    clock.advance(by: interval)
+                    return metrics.value(key) == .counter(2)
+                }, "the segment and the directory")
+            await recorder.finish(deadline: clock.monotonicNanos())
+            try await running
+            #expect(metrics.value(key) == .counter(2), "nothing new to sync at shutdown")
+        }
+    }
+
     @Test func acceptedDocumentsAreInTheLogBeforeAcceptReturnsAndAReStartReplaysThem() async throws {
         try await withTemporaryDirectory { directory in
             do {

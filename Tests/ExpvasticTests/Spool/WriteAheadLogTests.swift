@@ -86,6 +86,55 @@ import Testing
         }
     }
 
+    @Test func startSyncHandsWhatWasWrittenToTheKernelAndCloseWaitsForIt() async throws {
+        try await F.withDirectory { directory in
+            let spool = try openSpool(directory)
+            let metrics = MetricsRegistry()
+            let key = MetricKey("wal_syncs", labels: [MetricKey.Label("recorder", "es")])
+            let log = try spool.openWriteAheadLog(
+                logger: F.logger(InMemoryLogHandler()), metrics: metrics, metricLabels: key.labels)
+            #expect(try log.startSync() == .nothingToSync)
+            try log.append(F.documents(0..<2))
+            #expect(log.needsSync)
+            #expect(try log.startSync() == .started(2), "the new segment and the directory it was created in")
+            #expect(!log.needsSync, "handed over: nothing left for the next sync")
+            try log.append(F.documents(2..<3))
+            // One group at a time: the next starts once the first was reaped.
+            let next = try await eventuallyValue("the first group finished") { () throws -> WriteAheadLog.SyncStart? in
+                let start = try log.startSync()
+                return start == .stillRunning ? nil : start
+            }
+            #expect(next == .started(1), "the writer only")
+            #expect(metrics.value(key) == .counter(2), "the first group's results were reaped")
+            try log.close()
+            #expect(metrics.value(key) == .counter(3), "close waited for the second group")
+            #expect(try log.startSync() == .nothingToSync)
+        }
+    }
+
+    @Test func startSyncTakesRolledSegmentsToo() async throws {
+        try await F.withDirectory { directory in
+            // 64 KiB segments (the smallest): 100 documents of 1 KB make two.
+            let spool = try openSpool(directory, maxBytes: 256 << 10)
+            let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
+            for document in F.documents(0..<100, bodyBytes: 1000) { try log.append([document]) }
+            #expect(log.segmentPaths.count == 2)
+            #expect(try log.startSync() == .started(3), "the rolled segment, the writer and the directory")
+            try log.close()
+        }
+    }
+
+    @Test func withoutTheKernelsAIOStartSyncLeavesTheSyncToTheCaller() async throws {
+        try await F.withDirectory { directory in
+            let spool = try openSpool(directory)
+            let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()), kernelSync: false)
+            try log.append(F.documents(0..<1))
+            #expect(try log.startSync() == .unavailable)
+            #expect(log.needsSync, "nothing was handed over")
+            #expect(try log.sync() == 2)
+        }
+    }
+
     @Test func aRolledSegmentThatIsConfirmedBeforeTheNextSyncIsNotSynced() async throws {
         try await F.withDirectory { directory in
             // 64 KiB segments (the smallest): 100 documents of 1 KB make two.
