@@ -117,8 +117,6 @@ public final class Shipper: Sendable {
         package var discoveredEngines: Set<TargetID> = []
         /// Targets the filter took over (a pool member that left): their engines catch up.
         package var takeovers = Takeovers()
-        /// Where engines run.
-        package var shards = TaskShards()
         /// The desired state of `configuration` and `discovered` (before the filter).
         package var builder = DesiredStateBuilder()
     }
@@ -246,7 +244,6 @@ public final class Shipper: Sendable {
                     beginShutdown(timeout: timeout)
                 }
             }
-            running.shards.finish()
             group.cancelAll()
             logger.info("stopped")
             return exitCode
@@ -331,7 +328,7 @@ public final class Shipper: Sendable {
                     let unit = Unit(component: engine)
                     running.engines[id] = unit
                     if spec.discovered { running.discoveredEngines.insert(id) }
-                    launch(engine: engine, unit, name: component, in: &group, shards: &running.shards, executor: pollExecutor)
+                    launch(engine: engine, unit, name: component, in: &group, executor: pollExecutor)
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
                         discovered: spec.discovered)
@@ -451,18 +448,17 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// Runs `engine` as one task (not two as ``launch(_:_:name:in:executor:)`` would), in `shards`
-    /// (see ``TaskShards``: an engine ending costs the same with 10 engines as with 10,000):
+    /// Runs `engine` as one child of `group` (not two as ``launch(_:_:name:in:executor:)`` would):
     /// `unit.stop` calls ``Engine/stop()``, which lets a poll in flight finish and cancels the
     /// engine's task otherwise. A sleeping engine's task is ~3.8 KB of heap, the waiting task and
     /// its group as much again: 38 MB at 10,000 targets (`target-memory-10000`, 2026-12-06).
     private func launch(
         engine: Engine, _ unit: Unit<Engine>, name: String, in group: inout DiscardingTaskGroup,
-        shards: inout TaskShards, executor: (any TaskExecutor)?
+        executor: (any TaskExecutor)?
     ) {
         let logger = self.logger
         unit.stop.whenOpen { engine.stop() }
-        shards.addTask(in: &group, executorPreference: executor) {
+        group.addTask(executorPreference: executor) {
             do {
                 try await engine.run()
             } catch is CancellationError {
@@ -477,7 +473,7 @@ public final class Shipper: Sendable {
     /// `unit.stop` opens (then it is cancelled); opens `unit.ended` once `run()` has returned.
     ///
     /// Two tasks per component (the one that waits for `stop`, and the service's); engines, of which
-    /// there may be 10,000, run as one (``launch(engine:_:name:in:shards:executor:)``). A service
+    /// there may be 10,000, run as one (``launch(engine:_:name:in:executor:)``). A service
     /// that returns by itself opens `stop` too, which ends the wait.
     private func launch<Component>(
         _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
