@@ -124,7 +124,15 @@ import Testing
                 try await shipment.counter("readers", "prom", "polls_ok") >= wanted
             }
             // Stop the target (the proxy), so the shipper's counters settle, then compare with the index.
+            // Polls are serial: once one poll after the stop has failed, the scrape that was in flight
+            // when the proxy stopped has ended and handed its documents to the recorders.
+            let failedBefore = try await shipment.counter("readers", "prom", "polls_failed")
             proxy.process.stop()
+            try await eventually(
+                "a poll fails after the target stopped", timeout: .seconds(60), interval: .milliseconds(50)
+            ) {
+                try await shipment.counter("readers", "prom", "polls_failed") > failedBefore
+            }
             // docs_sent includes documents replayed from the spool (a slow osmem-server makes the recorder spool).
             var sent = 0
             var last = ""
