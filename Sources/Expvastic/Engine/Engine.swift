@@ -10,7 +10,7 @@ import Synchronization
 /// skipped. Recorders take documents without blocking (their overflow goes to their spools),
 /// so a slow recorder never delays polling or the other recorders.
 ///
-/// Stopping (``requestStop()``) lets a poll in flight finish and deliver its documents; only a
+/// Stopping (``stop()``) lets a poll in flight finish and deliver its documents; only a
 /// sleeping engine is cancelled.
 public final class Engine: Service {
     /// Everything an engine reports about one poll (for the recent-samples collection).
@@ -193,18 +193,9 @@ public final class Engine: Service {
         }
     }
 
-    /// Asks the engine to end once the poll in flight (if any) has delivered its documents.
-    /// Returns true when no poll is in flight: the caller should then cancel ``run()`` to end its sleep.
-    public func requestStop() -> Bool {
-        control.withLock { control in
-            control.stopRequested = true
-            return !control.polling
-        }
-    }
-
-    /// ``requestStop()``, and when no poll is in flight, cancels the task in ``run()`` so that its
-    /// sleep ends now; a poll in flight is finished and delivered first. Before ``run()`` has
-    /// started, it makes ``run()`` return at once.
+    /// Asks the engine to end once the poll in flight (if any) has delivered its documents; when no
+    /// poll is in flight, cancels the task in ``run()`` so that its sleep ends now. Before ``run()``
+    /// has started, it makes ``run()`` return at once.
     public func stop() {
         control.withLock { control in
             control.stopRequested = true
