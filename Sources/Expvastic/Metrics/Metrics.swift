@@ -170,49 +170,30 @@ public final class MetricsRegistry: MetricsFactory {
 
     public func help(for name: String) -> String? { helps.withLock { $0[name] } }
 
-    public func counter(_ key: MetricKey) -> Counter {
+    /// The series of `key`; `make()` is registered when there is none.
+    private func series(_ key: MetricKey, or make: @autoclosure () -> Entry) -> Entry {
         let key = Prehashed(key)
         return state.withLock { state in
-            if let series = state.entries[key] {
-                guard case .counter(let existing) = series.entry else {
-                    preconditionFailure("metric \(key.value) registered with another kind")
-                }
-                return existing
-            }
-            let made = Counter()
-            state.add(key, .counter(made))
+            if let series = state.entries[key] { return series.entry }
+            let made = make()
+            state.add(key, made)
             return made
         }
+    }
+
+    public func counter(_ key: MetricKey) -> Counter {
+        if case .counter(let existing) = series(key, or: .counter(Counter())) { return existing }
+        preconditionFailure("metric \(key) registered with another kind")
     }
 
     public func gauge(_ key: MetricKey) -> Gauge {
-        let key = Prehashed(key)
-        return state.withLock { state in
-            if let series = state.entries[key] {
-                guard case .gauge(let existing) = series.entry else {
-                    preconditionFailure("metric \(key.value) registered with another kind")
-                }
-                return existing
-            }
-            let made = Gauge()
-            state.add(key, .gauge(made))
-            return made
-        }
+        if case .gauge(let existing) = series(key, or: .gauge(Gauge())) { return existing }
+        preconditionFailure("metric \(key) registered with another kind")
     }
 
     public func timer(_ key: MetricKey) -> Timer {
-        let key = Prehashed(key)
-        return state.withLock { state in
-            if let series = state.entries[key] {
-                guard case .timer(let existing) = series.entry else {
-                    preconditionFailure("metric \(key.value) registered with another kind")
-                }
-                return existing
-            }
-            let made = Timer()
-            state.add(key, .timer(made))
-            return made
-        }
+        if case .timer(let existing) = series(key, or: .timer(Timer())) { return existing }
+        preconditionFailure("metric \(key) registered with another kind")
     }
 
     @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
