@@ -62,15 +62,6 @@ import Testing
         return [small, moved, added, shuffled, conflicting, small, nested, flipped, large, added, large, small]
     }
 
-    static let influx = """
-        {"cmdline":["influxd"],"memstats":{"Alloc":1,"NumGC":0},
-         "shard:/var/lib/influxdb/data/telegraf/autogen/1:1":{"name":"shard","tags":{"database":"telegraf","id":"1"},
-           "values":{"writeBytes":10,"seriesCreate":2}},
-         "database:telegraf":{"name":"database","tags":{"database":"telegraf"},"values":{"numSeries":7}},
-         "httpd:127.0.0.1:8086":{"name":"httpd","tags":{"bind":"127.0.0.1:8086"},"values":{"req":3,"reqDurationNs":5.5}},
-         "notstats":{"x":1}}
-        """
-
     static func splitBodies() -> [String] {
         let reordered = """
             {"notstats":{"x":2},
@@ -81,6 +72,7 @@ import Testing
                "values":{"writeBytes":11,"seriesCreate":2,"new":1}},
              "database:_internal":{"name":"database","tags":{"database":"_internal"},"values":{"numSeries":3}}}
             """
+        let influx = SplitConfigurationTests.influx
         return [influx, reordered, influx, reordered]
     }
 
