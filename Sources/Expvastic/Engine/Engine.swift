@@ -6,12 +6,16 @@ import Synchronization
 
 /// Runs one reader on its schedule and fans each document out to that reader's recorders.
 ///
-/// Polls run inline, so they never overlap; ticks missed while a poll runs are counted as
-/// skipped. Recorders take documents without blocking (their overflow goes to their spools),
-/// so a slow recorder never delays polling or the other recorders.
+/// Between polls an engine is a call its clock will make at the next tick
+/// (``TimeSource/schedule(atMonotonic:_:)``), not a task asleep: on the HTTP loop's clock that is
+/// one timer entry (a sleeping task was ~3.8 KB of heap, 38 MB at 10,000 targets). Each tick runs
+/// the poll in a task of its own on `executor`, which ends with the poll. Polls never overlap;
+/// ticks missed while a poll runs are counted as skipped. Recorders take documents without
+/// blocking (their overflow goes to their spools), so a slow recorder never delays polling or
+/// the other recorders.
 ///
-/// Stopping (``stop()``) lets a poll in flight finish and deliver its documents; only a
-/// sleeping engine is cancelled.
+/// ``start()`` begins, ``stop()`` ends it: a poll in flight finishes and delivers its documents
+/// first. ``ended`` opens when the engine has ended.
 public final class Engine: Service {
     /// Everything an engine reports about one poll (for the recent-samples collection).
     public struct PollEvent: Sendable, Equatable {
@@ -80,22 +84,25 @@ public final class Engine: Service {
     private let target: TargetID?
     /// Poll the slot in progress at once (a target taken over from another pool member).
     private let catchUp: Bool
+    /// Where each poll's task runs (the HTTP loop); nil: the global executor.
+    private let executor: (any TaskExecutor)?
     private let control = Mutex(Control())
+    /// Opens once the engine has ended: after ``stop()``, and after the poll in flight delivered.
+    package let ended = Latch()
 
     private struct Control {
-        package var stopRequested = false
-        package var polling = false
-        /// The task in ``run()``, while it is there: ``stop()`` cancels it.
-        package var task: RunningTask?
-    }
+        package enum Phase {
+            /// Not started yet.
+            case idle
+            /// The clock calls ``fire()`` at the next tick.
+            case waiting(ScheduledCall)
+            case polling
+            case ended
+        }
 
-    /// The task running ``run()``, for ``stop()`` to cancel it without a second task that waits
-    /// for the stop and cancels a child (with 10,000 targets, that task and its group were ~3.8 KB
-    /// of heap per engine). Only ``UnsafeCurrentTask/cancel()`` is called on it, under the control
-    /// lock, and ``run()`` removes it under that lock before it returns, so the task is alive then;
-    /// cancelling a task from another thread is what `Task.cancel()` does.
-    package struct RunningTask: @unchecked Sendable {
-        package let task: UnsafeCurrentTask
+        package var phase = Phase.idle
+        package var stopRequested = false
+        package var schedule: PollSchedule?
     }
 
     public init(
@@ -110,9 +117,11 @@ public final class Engine: Service {
         target: TargetID? = nil,
         catchUp: Bool = false,
         metricLabels: [MetricKey.Label]? = nil,
+        executor: (any TaskExecutor)? = nil,
         onPoll: @escaping @Sendable (PollEvent) -> Void = { _ in }
     ) {
         self.reader = reader
+        self.executor = executor
         self.recorders = recorders
         self.interval = interval
         self.backoff = backoff
@@ -129,78 +138,108 @@ public final class Engine: Service {
         pollLatency = metrics.timer(MetricKey("poll_latency", labels: label))
     }
 
-    public func run() async throws {
-        let stopped = withUnsafeCurrentTask { task in
-            control.withLock { control -> Bool in
-                control.task = task.map(RunningTask.init)
-                return control.stopRequested
+    /// Schedules the first poll (at once when ``stop()`` came first, the engine ends instead).
+    public func start() {
+        let endNow = control.withLock { control -> Bool in
+            guard case .idle = control.phase else { return false }
+            if control.stopRequested {
+                control.phase = .ended
+                return true
             }
-        }
-        defer { control.withLock { $0.task = nil } }
-        if stopped { return }
-        var schedule =
-            target.map {
-                PollSchedule(
-                    target: $0, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
-                    startNanos: clock.monotonicNanos(), startWallNanos: clock.wallNanos(), catchUp: catchUp)
-            }
-            ?? PollSchedule(
-                readerName: reader.name, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
-                startNanos: clock.monotonicNanos())
-        while !Task.isCancelled {
-            try await clock.sleep(untilMonotonic: schedule.nextDeadline)
-            let mayPoll = control.withLock { control in
-                control.polling = !control.stopRequested
-                return control.polling
-            }
-            guard mayPoll else { break }
-            let started = clock.monotonicNanos()
-            schedule.starting(atNanos: started)
-            let slot = schedule.nextSlot
-            let wall = clock.wallNanos()
-            var failure: ReaderError?
-            do {
-                let documents = try await reader.read(startedAtWallNanos: wall, slot: slot)
-                for document in documents {
-                    for recorder in recorders { recorder.accept(document) }
+            control.schedule =
+                target.map {
+                    PollSchedule(
+                        target: $0, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
+                        startNanos: clock.monotonicNanos(), startWallNanos: clock.wallNanos(), catchUp: catchUp)
                 }
-            } catch {
-                // Cancelled in the middle of a poll: not a failure of the endpoint.
-                if Task.isCancelled { break }
-                failure = error
-            }
-            let stopNow = control.withLock { control in
-                control.polling = false
-                return control.stopRequested
-            }
-            let finished = clock.monotonicNanos()
-            let latency = finished &- started
-            pollLatency.record(nanos: latency)
-            (failure == nil ? pollsOK : pollsFailed).increment()
-            let outcome = schedule.pollFinished(
-                startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
-            onPoll(
-                PollEvent(
-                    reader: reader.name, component: component, wallNanos: wall, latencyNanos: latency,
-                    succeeded: failure == nil, endpoint: reader.endpoint ?? "", labels: reader.labels,
-                    error: failure?.message,
-                    consecutiveFailures: schedule.consecutiveFailures,
-                    backingOff: failure != nil && schedule.consecutiveFailures >= schedule.backoffThreshold,
-                    droppedFields: reader.droppedFields))
-            if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
-            report(outcome, failure: failure, schedule: schedule)
-            if stopNow { break }
+                ?? PollSchedule(
+                    readerName: reader.name, intervalNanos: max(1, interval.nanoseconds), backoffThreshold: backoff,
+                    startNanos: clock.monotonicNanos())
+            arm(&control)
+            return false
+        }
+        if endNow { ended.open() }
+    }
+
+    /// Asks the engine to end: at once when it waits for its next tick (or has not started: then
+    /// ``start()`` ends it), else once the poll in flight has delivered its documents.
+    public func stop() {
+        let endNow = control.withLock { control -> Bool in
+            control.stopRequested = true
+            guard case .waiting(let call) = control.phase else { return false }
+            call.cancel()
+            control.phase = .ended
+            return true
+        }
+        if endNow { ended.open() }
+    }
+
+    /// ``start()``, then waits until the engine has ended; cancelling the caller stops it.
+    public func run() async throws {
+        start()
+        await withTaskCancellationHandler {
+            await ended.wait()
+        } onCancel: {
+            stop()
         }
     }
 
-    /// Asks the engine to end once the poll in flight (if any) has delivered its documents; when no
-    /// poll is in flight, cancels the task in ``run()`` so that its sleep ends now. Before ``run()``
-    /// has started, it makes ``run()`` return at once.
-    public func stop() {
-        control.withLock { control in
-            control.stopRequested = true
-            if !control.polling { control.task?.task.cancel() }
+    private func arm(_ control: inout Control) {
+        // The call holds the engine until it is made or cancelled.
+        control.phase = .waiting(clock.schedule(atMonotonic: control.schedule!.nextDeadline) { [self] in fire() })
+    }
+
+    /// The tick: runs the poll in a task of its own, unless the engine was stopped meanwhile.
+    private func fire() {
+        let poll = control.withLock { control -> Bool in
+            guard case .waiting = control.phase else { return false }
+            control.phase = .polling
+            return true
         }
+        guard poll else { return }
+        Task(executorPreference: executor) { await self.poll() }
+    }
+
+    private func poll() async {
+        var schedule = control.withLock { $0.schedule! }
+        let started = clock.monotonicNanos()
+        schedule.starting(atNanos: started)
+        let slot = schedule.nextSlot
+        let wall = clock.wallNanos()
+        var failure: ReaderError?
+        do {
+            let documents = try await reader.read(startedAtWallNanos: wall, slot: slot)
+            for document in documents {
+                for recorder in recorders { recorder.accept(document) }
+            }
+        } catch {
+            failure = error
+        }
+        let finished = clock.monotonicNanos()
+        let latency = finished &- started
+        pollLatency.record(nanos: latency)
+        (failure == nil ? pollsOK : pollsFailed).increment()
+        let outcome = schedule.pollFinished(startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
+        onPoll(
+            PollEvent(
+                reader: reader.name, component: component, wallNanos: wall, latencyNanos: latency,
+                succeeded: failure == nil, endpoint: reader.endpoint ?? "", labels: reader.labels,
+                error: failure?.message,
+                consecutiveFailures: schedule.consecutiveFailures,
+                backingOff: failure != nil && schedule.consecutiveFailures >= schedule.backoffThreshold,
+                droppedFields: reader.droppedFields))
+        if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
+        report(outcome, failure: failure, schedule: schedule)
+        let endNow = control.withLock { control -> Bool in
+            control.schedule = schedule
+            if control.stopRequested {
+                control.phase = .ended
+                return true
+            }
+            arm(&control)
+            return false
+        }
+        if endNow { ended.open() }
     }
 
     private func report(_ outcome: PollSchedule.Outcome, failure: ReaderError?, schedule: PollSchedule) {

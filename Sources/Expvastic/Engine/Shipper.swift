@@ -323,12 +323,15 @@ public final class Shipper: Sendable {
                         target: id,
                         catchUp: running.takeovers.starting(id),
                         metricLabels: Shipper.metricLabels(id, spec),
+                        executor: pollExecutor,
                         onPoll: onPoll
                     )
-                    let unit = Unit(component: engine)
+                    // No task: the engine is a timer entry between polls (``Engine``).
+                    let unit = Unit(component: engine, ended: engine.ended)
                     running.engines[id] = unit
                     if spec.discovered { running.discoveredEngines.insert(id) }
-                    launch(engine: engine, unit, name: component, in: &group, executor: pollExecutor)
+                    unit.stop.whenOpen { engine.stop() }
+                    engine.start()
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
                         discovered: spec.discovered)
@@ -448,39 +451,17 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// Runs `engine` as one child of `group` (not two as ``launch(_:_:name:in:executor:)`` would):
-    /// `unit.stop` calls ``Engine/stop()``, which lets a poll in flight finish and cancels the
-    /// engine's task otherwise. A sleeping engine's task is ~3.8 KB of heap, the waiting task and
-    /// its group as much again: 38 MB at 10,000 targets (`target-memory-10000`, 2026-12-06).
-    private func launch(
-        engine: Engine, _ unit: Unit<Engine>, name: String, in group: inout DiscardingTaskGroup,
-        executor: (any TaskExecutor)?
-    ) {
-        let logger = self.logger
-        unit.stop.whenOpen { engine.stop() }
-        group.addTask(executorPreference: executor) {
-            do {
-                try await engine.run()
-            } catch is CancellationError {
-            } catch {
-                logger.error("\(name) stopped with an error: \(error)")
-            }
-            unit.ended.open()
-        }
-    }
-
     /// Runs `service` (the component of `unit`) as a child of `group` until it returns or
     /// `unit.stop` opens (then it is cancelled); opens `unit.ended` once `run()` has returned.
     ///
     /// Two tasks per component (the one that waits for `stop`, and the service's); engines, of which
-    /// there may be 10,000, run as one (``launch(engine:_:name:in:executor:)``). A service
-    /// that returns by itself opens `stop` too, which ends the wait.
+    /// there may be 10,000, run without a task of their own (``Engine/start()``). A service that
+    /// returns by itself opens `stop` too, which ends the wait.
     private func launch<Component>(
-        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup,
-        executor: (any TaskExecutor)? = nil
+        _ service: any Service, _ unit: Unit<Component>, name: String, in group: inout DiscardingTaskGroup
     ) {
         let logger = self.logger
-        group.addTask(executorPreference: executor) {
+        group.addTask {
             let returned = Latch()
             await withDiscardingTaskGroup { inner in
                 inner.addTask {

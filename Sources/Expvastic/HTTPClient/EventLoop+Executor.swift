@@ -36,7 +36,7 @@ extension EventLoop: TaskExecutor, SleepHost {
                 let added = sleepers.withLock { sleepers -> Bool? in
                     if sleepers.isClosed { return nil }
                     return sleepers.add(
-                        id: id, deadline: deadline, slack: slack, waiter: SleepWaiter(continuation: continuation))
+                        id: id, deadline: deadline, slack: slack, waiter: .task(continuation))
                 }
                 switch added {
                 case nil: continuation.resume(returning: false)
@@ -54,7 +54,22 @@ extension EventLoop: TaskExecutor, SleepHost {
         return hosted
     }
 
-    /// Ends every sleep that is due (their tasks' jobs come back to this loop).
+    package func schedule(
+        atMonotonic deadline: UInt64, slack: UInt64, _ action: @escaping @Sendable () -> Void
+    ) -> UInt64? {
+        let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
+        let added = sleepers.withLock { $0.add(id: id, deadline: deadline, slack: slack, waiter: .call(action)) }
+        guard added else { return nil }
+        if !isLoopThread { wake() }
+        return id
+    }
+
+    package func cancelScheduled(_ id: UInt64) {
+        _ = sleepers.withLock { $0.remove(id: id) }
+    }
+
+    /// Ends every sleep that is due (their tasks' jobs come back to this loop) and makes the calls
+    /// that are due.
     package func endDueSleeps() {
         let now = clock.monotonicNanos()
         let due = sleepers.withLock { $0.takeDue(now: now) }
@@ -62,7 +77,7 @@ extension EventLoop: TaskExecutor, SleepHost {
     }
 
     /// The loop thread is ending: later jobs run on Dispatch's global queue, queued ones too, and
-    /// sleepers still waiting are ended at their deadline by a plain timer.
+    /// sleepers still waiting are ended (calls made) at their deadline by a plain timer.
     package func finishExecutor() {
         let jobs = inbox.withLock { inbox -> [UnownedJob] in
             inbox.finished = true

@@ -40,6 +40,9 @@ package struct LoopSleepers<Waiter> {
         return nil
     }
 
+    /// Takes out a sleeper that was added (a scheduled call); nil when it has ended.
+    package mutating func remove(id: UInt64) -> Waiter? { waiting.removeValue(forKey: id)?.waiter }
+
     /// Forgets an id that ``cancel(id:)`` may have left behind (the sleeper ended before it ran).
     package mutating func forget(id: UInt64) { cancelledEarly.remove(id) }
 

@@ -25,6 +25,16 @@ public struct HostedClock: TimeSource {
         try await sleep(untilMonotonic: deadline, slack: min(tolerance, (deadline - now) / 64))
     }
 
+    /// A timer entry of the host's own wait, with the same slack as a sleep.
+    public func schedule(atMonotonic deadline: UInt64, _ action: @escaping @Sendable () -> Void) -> ScheduledCall {
+        let now = base.monotonicNanos()
+        let slack = deadline > now ? min(tolerance, (deadline - now) / 64) : 0
+        guard let id = host.schedule(atMonotonic: deadline, slack: slack, action) else {
+            return base.schedule(atMonotonic: deadline, action)
+        }
+        return ScheduledCall { [host] in host.cancelScheduled(id) }
+    }
+
     /// Suspends until `deadline`, ending up to `slack` late (the caller's choice, not the
     /// clock's tolerance): a periodic job that may run anywhere in a window shares a wake-up.
     public func sleep(untilMonotonic deadline: UInt64, slack: UInt64) async throws {

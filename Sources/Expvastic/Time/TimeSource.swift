@@ -11,9 +11,22 @@ public protocol TimeSource: Sendable {
     func wallNanos() -> Int64
     /// Suspends until `monotonicNanos() >= deadline`. Throws `CancellationError` when cancelled.
     func sleep(untilMonotonic deadline: UInt64) async throws
+    /// Calls `action` once, when `monotonicNanos() >= deadline`, unless the returned call is
+    /// cancelled first. Unlike ``sleep(untilMonotonic:)`` it needs no task while it waits: an
+    /// engine between polls is a timer entry, not a suspended task (~3.8 KB of heap each at
+    /// 10,000 targets). The default sleeps in a task of its own.
+    func schedule(atMonotonic deadline: UInt64, _ action: @escaping @Sendable () -> Void) -> ScheduledCall
 }
 
 extension TimeSource {
+    public func schedule(atMonotonic deadline: UInt64, _ action: @escaping @Sendable () -> Void) -> ScheduledCall {
+        let task = Task {
+            do { try await sleep(untilMonotonic: deadline) } catch { return }
+            action()
+        }
+        return ScheduledCall { task.cancel() }
+    }
+
     /// Suspends for `duration` (monotonic).
     public func sleep(for duration: Duration) async throws {
         try await sleep(untilMonotonic: monotonicNanos() &+ duration.nanoseconds)

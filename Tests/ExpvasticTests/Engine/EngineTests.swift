@@ -104,7 +104,12 @@ func settle(_ clock: ManualClock, sleepers: Int = 1) async {
             clock.advance(by: .milliseconds(500))
             await settle(clock)
         }
-        task.cancel()
+        // A stopped engine lets the poll in flight finish (at most 2.5 s more).
+        engine.stop()
+        for _ in 0..<5 {
+            clock.advance(by: .milliseconds(500))
+            await settle(clock)
+        }
         _ = try? await task.value
         #expect(reader.maxConcurrentPolls == 1)
         // 15 s of 2.5 s polls on a 1 s grid: every poll skips two ticks and starts on the grid.

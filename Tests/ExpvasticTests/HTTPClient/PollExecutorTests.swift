@@ -70,4 +70,45 @@ import Testing
         #expect(slept)
         #expect(try await loop.sleep(untilMonotonic: clock.monotonicNanos() + 1_000_000, slack: 0) == false)
     }
+
+    /// What an engine waits on between polls: a call the loop makes at the deadline, on its thread,
+    /// with no task asleep; a cancelled call is never made.
+    @Test func aScheduledCallIsMadeOnTheLoopThreadAtItsDeadlineAndACancelledOneNever() async throws {
+        let transport = SocketHTTPTransport()
+        defer { transport.shutdown() }
+        let loop = try #require(transport.pollExecutor() as? EventLoop)
+        let clock = HostedClock(base: SystemClock(), host: loop)
+        let made = Mutex<[(name: String, late: Bool, onLoop: Bool)]>([])
+        let start = clock.monotonicNanos()
+        let cancelled = clock.schedule(atMonotonic: start + 20_000_000) {
+            made.withLock { $0.append(("cancelled", false, loop.isLoopThread)) }
+        }
+        for (name, delay) in [("b", 40_000_000), ("a", 30_000_000)] as [(String, UInt64)] {
+            _ = clock.schedule(atMonotonic: start + delay) {
+                made.withLock { $0.append((name, clock.monotonicNanos() >= start + delay, loop.isLoopThread)) }
+            }
+        }
+        #expect(loop.sleepers.withLock { $0.count } == 3)
+        cancelled.cancel()
+        #expect(loop.sleepers.withLock { $0.count } == 2)
+        try await eventually("both calls made", timeout: .seconds(10)) { made.withLock { $0.count } >= 2 }
+        try await Task.sleep(for: .milliseconds(50))
+        let calls = made.withLock { $0 }
+        #expect(calls.map(\.name) == ["a", "b"])
+        #expect(calls.allSatisfy { $0.late && $0.onLoop })
+        #expect(loop.sleepers.withLock { $0.count } == 0)
+    }
+
+    @Test func afterShutdownACallIsMadeByTheBaseClock() async throws {
+        let transport = SocketHTTPTransport()
+        let loop = try #require(transport.pollExecutor() as? EventLoop)
+        transport.shutdown()
+        try await eventually("the loop thread ended", timeout: .seconds(10)) { loop.sleepers.withLock { $0.isClosed } }
+        let clock = HostedClock(base: SystemClock(), host: loop)
+        let deadline = clock.monotonicNanos() + 10_000_000
+        let made = Mutex<Bool?>(nil)
+        _ = clock.schedule(atMonotonic: deadline) { made.withLock { $0 = clock.monotonicNanos() >= deadline } }
+        try await eventually("the call made", timeout: .seconds(10)) { made.withLock { $0 } != nil }
+        #expect(made.withLock { $0 } == true)
+    }
 }
