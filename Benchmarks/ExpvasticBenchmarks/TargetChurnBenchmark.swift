@@ -15,7 +15,8 @@ import Foundation
 /// - per stopped target: its end reported (``Reconciler/stopped(_:)``) and its series and health
 ///   entry released (`MetricsRegistry.removeSeries(labelled:)`, `HealthBoard.remove(_:)`).
 ///
-/// Steps: load N, replace 10 %, replace all; thread CPU time (`CLOCK_THREAD_CPUTIME_ID`), so it is
+/// Steps: load N, replace 10 %, replace all, five times on a fresh state (the median of each step is
+/// reported); thread CPU time (`CLOCK_THREAD_CPUTIME_ID`), so it is
 /// steadier than the end-to-end benchmark, and it runs under callgrind for instruction counts.
 struct TargetChurnResult: ResultRow {
     var name: String
@@ -62,60 +63,68 @@ extension EndToEndBenchmark {
                 answer(indices), answer(indices.map { $0 % 10 == 0 ? targets + $0 : $0 }),
                 answer(indices.map { 2 * targets + $0 }),
             ]
-            let registry = MetricsRegistry()
-            let health = HealthBoard()
-            let clock = SystemClock()
-            let factory = ComponentFactory.standard(
-                transport: NoTransport(), clock: clock, registry: registry, samples: nil)
-            let logger = Logger(component: "bench", level: .warn, handler: NoOpLogHandler())
-            var builder = DesiredStateBuilder()
-            builder.build(configuration: configuration, discovered: [:])
-            var reconciler = Reconciler()
-            var engines: [TargetID: Engine] = [:]
-            func perform(_ actions: [Reconciler.Action]) throws {
-                var ended: [TargetID] = []
-                for action in actions {
-                    switch action {
-                    case .startTarget(let id, let spec):
-                        let component = "reader.\(id.reader)@\(id.endpoint)"
-                        let readerLogger = logger.child(component, level: spec.logLevel)
-                        let reader = try factory.makeReader(spec.reader, readerLogger)
-                        engines[id] = Engine(
-                            reader: reader, interval: spec.reader.interval, backoff: spec.reader.backoff,
-                            recorders: [], clock: clock, metrics: registry, logger: readerLogger,
-                            component: component, target: id, metricLabels: Shipper.metricLabels(id, spec))
-                    case .stopTarget(let id):
-                        engines[id] = nil
-                        ended.append(id)
-                    case .startRecorder, .stopRecorder:
-                        continue
+            /// One load, replace 10 %, replace all on a fresh registry and state: CPU seconds per step.
+            func cycle() throws -> [Double] {
+                let registry = MetricsRegistry()
+                let health = HealthBoard()
+                let clock = SystemClock()
+                let factory = ComponentFactory.standard(
+                    transport: NoTransport(), clock: clock, registry: registry, samples: nil)
+                let logger = Logger(component: "bench", level: .warn, handler: NoOpLogHandler())
+                var builder = DesiredStateBuilder()
+                builder.build(configuration: configuration, discovered: [:])
+                var reconciler = Reconciler()
+                var engines: [TargetID: Engine] = [:]
+                func perform(_ actions: [Reconciler.Action]) throws {
+                    var ended: [TargetID] = []
+                    for action in actions {
+                        switch action {
+                        case .startTarget(let id, let spec):
+                            let component = "reader.\(id.reader)@\(id.endpoint)"
+                            let readerLogger = logger.child(component, level: spec.logLevel)
+                            let reader = try factory.makeReader(spec.reader, readerLogger)
+                            engines[id] = Engine(
+                                reader: reader, interval: spec.reader.interval, backoff: spec.reader.backoff,
+                                recorders: [], clock: clock, metrics: registry, logger: readerLogger,
+                                component: component, target: id, metricLabels: Shipper.metricLabels(id, spec))
+                        case .stopTarget(let id):
+                            engines[id] = nil
+                            ended.append(id)
+                        case .startRecorder, .stopRecorder:
+                            continue
+                        }
+                    }
+                    for id in ended {
+                        let next = reconciler.stopped(.target(id))
+                        if reconciler.desired.targets[id] == nil {
+                            registry.removeSeries(labelled: [
+                                MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint),
+                            ])
+                            health.remove("reader.\(id.reader)@\(id.endpoint)")
+                        }
+                        try perform(next)
                     }
                 }
-                for id in ended {
-                    let next = reconciler.stopped(.target(id))
-                    if reconciler.desired.targets[id] == nil {
-                        registry.removeSeries(labelled: [
-                            MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint),
-                        ])
-                        health.remove("reader.\(id.reader)@\(id.endpoint)")
-                    }
-                    try perform(next)
+                // The recorders, as at start-up.
+                _ = reconciler.desire(builder.state)
+                var seconds: [Double] = []
+                for discovered in answers {
+                    let start = Self.threadCPUSeconds()
+                    let changed = builder.update(job: "api", discovered: discovered).changed
+                    try perform(reconciler.desire(builder.state, changed: changed))
+                    seconds.append(Self.threadCPUSeconds() - start)
+                    precondition(engines.count == targets && reconciler.isSettled)
                 }
+                return seconds
             }
-            // The recorders, as at start-up.
-            _ = reconciler.desire(builder.state)
-            var seconds: [Double] = []
-            for discovered in answers {
-                let start = Self.threadCPUSeconds()
-                let changed = builder.update(job: "api", discovered: discovered).changed
-                try perform(reconciler.desire(builder.state, changed: changed))
-                seconds.append(Self.threadCPUSeconds() - start)
-                precondition(engines.count == targets && reconciler.isSettled)
-            }
+            // The median of a few cycles: one cycle varies by tens of percent on a shared machine.
+            var cycles: [[Double]] = []
+            for _ in 0..<5 { cycles.append(try cycle()) }
+            func median(_ step: Int) -> Double { cycles.map { $0[step] }.sorted()[cycles.count / 2] }
             return [
                 TargetChurnResult(
-                    name: name, targets: targets, loadSeconds: seconds[0], reconcileTenthSeconds: seconds[1],
-                    reconcileAllSeconds: seconds[2])
+                    name: name, targets: targets, loadSeconds: median(0), reconcileTenthSeconds: median(1),
+                    reconcileAllSeconds: median(2))
             ]
         }
     }
