@@ -86,11 +86,18 @@ public final class Timer: Sendable {
 /// Hands out counters, gauges and timers. Components ask once at start-up and keep the objects.
 public protocol MetricsFactory: Sendable {
     func counter(_ key: MetricKey) -> Counter
+    /// ``counter(_:)`` with the key's hash already computed: a component made once per target
+    /// (10,000 readers of one job) asks for the same keys as every other target of its job.
+    func counter(_ key: Prehashed<MetricKey>) -> Counter
     func gauge(_ key: MetricKey) -> Gauge
     func timer(_ key: MetricKey) -> Timer
     /// Forgets every series whose labels include all of `labels` (a target or reader that went away);
     /// objects handed out earlier keep working but are no longer reported. Returns how many went.
     @discardableResult func removeSeries(labelled labels: [MetricKey.Label]) -> Int
+}
+
+extension MetricsFactory {
+    public func counter(_ key: Prehashed<MetricKey>) -> Counter { counter(key.value) }
 }
 
 /// The process's metrics: every series created through it, readable as a snapshot for the
@@ -190,9 +197,8 @@ public final class MetricsRegistry: MetricsFactory {
     public func help(for name: String) -> String? { helps.withLock { $0[name] } }
 
     /// The series of `key`; `make()` is registered when there is none.
-    private func series(_ key: MetricKey, or make: @autoclosure () -> Entry) -> Entry {
-        let key = Prehashed(key)
-        return state.withLock { state in
+    private func series(_ key: Prehashed<MetricKey>, or make: @autoclosure () -> Entry) -> Entry {
+        state.withLock { state in
             if let number = state.entries[key] { return state.slots[number]!.entry }
             let made = make()
             state.add(key, made)
@@ -200,18 +206,20 @@ public final class MetricsRegistry: MetricsFactory {
         }
     }
 
-    public func counter(_ key: MetricKey) -> Counter {
+    public func counter(_ key: MetricKey) -> Counter { counter(Prehashed(key)) }
+
+    public func counter(_ key: Prehashed<MetricKey>) -> Counter {
         if case .counter(let existing) = series(key, or: .counter(Counter())) { return existing }
-        preconditionFailure("metric \(key) registered with another kind")
+        preconditionFailure("metric \(key.value) registered with another kind")
     }
 
     public func gauge(_ key: MetricKey) -> Gauge {
-        if case .gauge(let existing) = series(key, or: .gauge(Gauge())) { return existing }
+        if case .gauge(let existing) = series(Prehashed(key), or: .gauge(Gauge())) { return existing }
         preconditionFailure("metric \(key) registered with another kind")
     }
 
     public func timer(_ key: MetricKey) -> Timer {
-        if case .timer(let existing) = series(key, or: .timer(Timer())) { return existing }
+        if case .timer(let existing) = series(Prehashed(key), or: .timer(Timer())) { return existing }
         preconditionFailure("metric \(key) registered with another kind")
     }
 
