@@ -36,4 +36,5 @@ let allEndToEnd: [EndToEndBenchmark] = [
     EndToEndBenchmark.discoveryLoad(name: "discovery-load-1000", targets: 1000),
     EndToEndBenchmark.discoveryLoad(name: "discovery-load-10000", targets: 10_000),
     EndToEndBenchmark.targetMemory(name: "target-memory-10000", targets: 10_000),
+    EndToEndBenchmark.targetChurn(name: "target-churn-10000", targets: 10_000),
 ]

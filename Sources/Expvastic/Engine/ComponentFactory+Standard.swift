@@ -23,13 +23,16 @@ extension ComponentFactory {
         let fieldPins = FieldPins()
         // File reads and DNS exchanges of every discovery source block one thread here, not the pool.
         let discoveryExecutor = BlockingExecutor(label: "expvastic.discovery")
+        // Hashes a job's reader series keys once, not once per target.
+        let expvarSeries = ExpvarReader.SeriesKeysCache()
         return ComponentFactory(
             makeReader: { configuration, logger in
                 switch configuration.kind {
                 case .expvar:
                     ExpvarReader(
                         configuration: configuration, transport: transport, metrics: registry, logger: logger,
-                        scratch: scratch, fieldPins: fieldPins)
+                        scratch: scratch, fieldPins: fieldPins,
+                        seriesKeys: expvarSeries.keys(reader: configuration.name))
                 case .self:
                     SelfReader(configuration: configuration, registry: registry)
                 case .prometheus:

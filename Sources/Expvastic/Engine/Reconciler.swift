@@ -38,6 +38,9 @@ public struct Reconciler: Sendable, Equatable {
     public private(set) var running = DesiredState.empty
     /// The latest desired state.
     public private(set) var desired = DesiredState.empty
+    /// How many desired states were handed in: what the shell derives from ``desired`` (e.g. which
+    /// readers are wanted) stays valid while this does not change.
+    public private(set) var desiredGeneration = 0
     /// Targets asked to stop that have not ended, with the recorders they feed.
     private var stoppingTargets: [TargetID: [String]] = [:]
     /// How many of `stoppingTargets` feed each recorder (a recorder stops once none does).
@@ -65,6 +68,7 @@ public struct Reconciler: Sendable, Equatable {
     /// Makes `state` the desired one and returns what to do now.
     public mutating func desire(_ state: DesiredState) -> [Action] {
         desired = state
+        desiredGeneration += 1
         return step(.everything)
     }
 
@@ -76,6 +80,7 @@ public struct Reconciler: Sendable, Equatable {
     public mutating func desire(_ state: DesiredState, changed: Set<TargetID>) -> [Action] {
         precondition(state.recorders == desired.recorders, "a change of recorders needs desire(_:)")
         desired = state
+        desiredGeneration += 1
         return step(.targets(changed))
     }
 
@@ -117,7 +122,12 @@ public struct Reconciler: Sendable, Equatable {
 
     private mutating func step(_ scope: Scope) -> [Action] {
         var actions: [Action] = []
-        let changedRecorders = Set(running.recorders.filter { desired.recorders[$0.key] != $0.value }.keys)
+        // Without building a dictionary and a set per step: a target that ended is a step of its
+        // own, and replacing 10,000 targets ends 10,000.
+        var changedRecorders: Set<String> = []
+        for (name, recorder) in running.recorders where desired.recorders[name] != recorder {
+            changedRecorders.insert(name)
+        }
         // The named targets, sorted once (for the stops and the starts).
         let named: [TargetID]? = if case .targets(let ids) = scope { ids.sorted() } else { nil }
         let mayStop: [TargetID]? =
@@ -153,10 +163,12 @@ public struct Reconciler: Sendable, Equatable {
             case .ended(let id): [id]
             case .targets: named!
             }
-        // Recorders that run with their desired settings (compared once, not once per target).
-        let ready = Set(running.recorders.filter { desired.recorders[$0.key] == $0.value }.keys)
+        // A recorder runs with its desired settings when it runs and was not found changed above
+        // (the changed ones still run only while they wait for their feeders; the ones started
+        // above run with their desired settings).
+        func ready(_ name: String) -> Bool { running.recorders[name] != nil && !changedRecorders.contains(name) }
         for id in candidates where running.targets[id] == nil && stoppingTargets[id] == nil {
-            guard let target = desired.targets[id], target.recorders.allSatisfy(ready.contains) else { continue }
+            guard let target = desired.targets[id], target.recorders.allSatisfy(ready) else { continue }
             running.targets[id] = target
             actions.append(.startTarget(id, target))
         }

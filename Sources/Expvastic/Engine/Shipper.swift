@@ -119,6 +119,10 @@ public final class Shipper: Sendable {
         package var takeovers = Takeovers()
         /// The desired state of `configuration` and `discovered` (before the filter).
         package var builder = DesiredStateBuilder()
+        /// The readers of the reconciler's desired targets, made from its desired state of that
+        /// generation (``release(_:in:)`` asks once per ended target: scanning the desired targets
+        /// each time was O(N) per target when the reader was not among them).
+        package var wantedReaders: (generation: Int, readers: Set<String>) = (0, [])
     }
 
     /// Runs until SIGTERM/SIGINT arrives on `signals` (or the stream ends) and everything is
@@ -392,10 +396,12 @@ public final class Shipper: Sendable {
             ])
             onHealth("reader.\(id.reader)@\(id.endpoint)", nil)
         }
-        let readerGone =
-            !wanted.keys.contains { $0.reader == id.reader }
-            && !running.engines.keys.contains { $0.reader == id.reader }
-        if readerGone {
+        // Running engines need no look: after every step of the reconciler each running target is a
+        // desired one, so a reader with no desired target has no engine either.
+        if running.wantedReaders.generation != running.reconciler.desiredGeneration {
+            running.wantedReaders = (running.reconciler.desiredGeneration, Set(wanted.keys.lazy.map(\.reader)))
+        }
+        if !running.wantedReaders.readers.contains(id.reader) {
             metrics.removeSeries(labelled: [MetricKey.Label("reader", id.reader)])
             onHealth("reader.\(id.reader)", nil)
         }

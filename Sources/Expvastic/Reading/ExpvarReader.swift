@@ -85,10 +85,12 @@ public final class ExpvarReader: Reader {
     /// Makes a reader for `configuration` (of kind `expvar`). `metrics` receives the counters above;
     /// `logger` gets debug lines about dropped fields; `scratch` lends the parse buffers (share one
     /// pool between all readers of a process; nil gives this reader its own); `fieldPins` holds the
-    /// fields a cluster refused, which later polls leave out or keep to the cluster's kind.
+    /// fields a cluster refused, which later polls leave out or keep to the cluster's kind;
+    /// `seriesKeys`, when made for this reader's name, spares hashing its series' keys again.
     public init(
         configuration: ReaderConfiguration, transport: any HTTPTransport, metrics: any MetricsFactory,
-        logger: Logger, scratch: ParseScratchPool? = nil, fieldPins: FieldPins? = nil
+        logger: Logger, scratch: ParseScratchPool? = nil, fieldPins: FieldPins? = nil,
+        seriesKeys: SeriesKeys? = nil
     ) {
         self.fieldPins = fieldPins
         self.name = configuration.name
@@ -102,13 +104,12 @@ public final class ExpvarReader: Reader {
         self.endpointText = configuration.url?.description ?? ""
         self.headers = configuration.requestHeaders(defaultAccept: "application/json")
         self.labels = configuration.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let reader = MetricKey.Label("reader", configuration.name)
-        self.bytesRead = metrics.counter(MetricKey("bytes_read", labels: [reader]))
-        self.dropCounters = DropReason.allCases.map {
-            metrics.counter(MetricKey("fields_dropped", labels: [reader, MetricKey.Label("reason", $0.label)]))
-        }
-        self.uintConverted = metrics.counter(
-            MetricKey("fields_converted", labels: [reader, MetricKey.Label("reason", "uint_overflow")]))
+        let keys =
+            seriesKeys.flatMap { $0.reader == configuration.name ? $0 : nil }
+            ?? SeriesKeys(reader: configuration.name)
+        self.bytesRead = metrics.counter(keys.bytesRead)
+        self.dropCounters = keys.dropped.map { metrics.counter($0) }
+        self.uintConverted = metrics.counter(keys.uintConverted)
         self.envelope = DocumentEnvelope(
             type: configuration.typeName, reader: configuration.name, endpoint: endpointText,
             labels: configuration.labels)

@@ -193,4 +193,34 @@ import Testing
             ])
         #expect(reconciler.isSettled)
     }
+
+    /// A target that ends while its recorder waits for its other feeders to end does not start
+    /// again, not even a new target of that recorder: both start once the new recorder runs.
+    @Test func targetsOfARecorderBeingReplacedStartOnlyWithTheNewRecorder() {
+        var reconciler = Reconciler()
+        _ = reconciler.desire(Self.state(recorders: [Self.recorder("es")], targets: [a1, a2]))
+        let moved = Self.recorder("es", path: "/tmp/elsewhere")
+        let actions = reconciler.desire(Self.state(recorders: [moved], targets: [a1, a2, a3]))
+        #expect(Self.names(actions) == ["stop \(a1.0)", "stop \(a2.0)"])
+        #expect(reconciler.stopped(.target(a1.0)).isEmpty)
+        #expect(Self.names(reconciler.stopped(.target(a2.0))) == ["stop recorder es"])
+        #expect(
+            Self.names(reconciler.stopped(.recorder("es"))) == [
+                "start recorder es", "start \(a1.0)", "start \(a2.0)", "start \(a3.0)",
+            ])
+        #expect(reconciler.isSettled)
+    }
+
+    /// Each desired state handed in, whole or as a change of targets, is a new generation; an
+    /// ended component is not.
+    @Test func desiredGenerationCountsDesiredStates() {
+        var reconciler = Reconciler()
+        #expect(reconciler.desiredGeneration == 0)
+        _ = reconciler.desire(Self.state(recorders: [Self.recorder("es")], targets: [a1, a2]))
+        #expect(reconciler.desiredGeneration == 1)
+        _ = reconciler.desire(Self.state(recorders: [Self.recorder("es")], targets: [a1]), changed: [a2.0])
+        #expect(reconciler.desiredGeneration == 2)
+        _ = reconciler.stopped(.target(a2.0))
+        #expect(reconciler.desiredGeneration == 2)
+    }
 }

@@ -41,4 +41,30 @@ import Testing
         #expect(registry.removeSeries(labelled: [MetricKey.Label("reader", "api")]) == 2 * kept.count + 1)
         #expect(registry.snapshot().map(\.key.description) == ["documents_sent{recorder=es}"])
     }
+
+    /// A removed series' number is reused by the next new series: removing by the old labels finds
+    /// nothing, the new series is found by its own, and the creation order stays.
+    @Test func aReusedSeriesNumberCarriesOnlyTheNewSeries() {
+        let registry = MetricsRegistry()
+        let first = MetricKey("polls_ok", labels: Self.labels(1))
+        let second = MetricKey("polls_ok", labels: Self.labels(2))
+        registry.counter(first).increment(by: 1)
+        registry.counter(second).increment(by: 2)
+        #expect(registry.removeSeries(labelled: Self.labels(1)) == 1)
+        let third = MetricKey("poll_latency", labels: Self.labels(3))
+        registry.timer(third).record(nanos: 5)
+        #expect(registry.removeSeries(labelled: Self.labels(1)) == 0)
+        #expect(registry.snapshot().map(\.key) == [second, third])
+        guard case .timer(let summary) = registry.value(third) else {
+            Issue.record("no timer for \(third)")
+            return
+        }
+        #expect(summary.count == 1 && summary.sumNanos == 5)
+        #expect(registry.value(first) == nil)
+        // The same key prehashed names the same series.
+        #expect(registry.counter(Prehashed(second)) === registry.counter(second))
+        #expect(registry.removeSeries(labelled: Self.labels(3)) == 1)
+        #expect(registry.removeSeries(labelled: [MetricKey.Label("reader", "api")]) == 1)
+        #expect(registry.seriesCount == 0)
+    }
 }

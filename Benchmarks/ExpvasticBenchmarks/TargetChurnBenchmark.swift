@@ -1,0 +1,138 @@
+import Expvastic
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The CPU the shipper's own bookkeeping costs to take on and replace N discovered targets, in this
+/// process and without tasks or I/O (what `discovery-load-N` measures apart from the file, the
+/// engines' tasks and the event loop): the same steps as `Shipper` per file answer, in its order.
+///
+/// - the job's desired state updated (``DesiredStateBuilder/update(job:discovered:)``) and handed to
+///   the reconciler (``Reconciler/desire(_:changed:)``);
+/// - per started target: its logger, reader (the standard factory) and engine (series registered);
+/// - per stopped target: its end reported (``Reconciler/stopped(_:)``) and its series and health
+///   entry released (`MetricsRegistry.removeSeries(labelled:)`, `HealthBoard.remove(_:)`).
+///
+/// Steps: load N, replace 10 %, replace all, five times on a fresh state (the median of each step is
+/// reported); thread CPU time (`CLOCK_THREAD_CPUTIME_ID`), so it is
+/// steadier than the end-to-end benchmark, and it runs under callgrind for instruction counts.
+struct TargetChurnResult: ResultRow {
+    var name: String
+    var targets: Int
+    var loadSeconds: Double
+    var reconcileTenthSeconds: Double
+    var reconcileAllSeconds: Double
+
+    var tableRow: String {
+        let f = Benchmarks.fmt
+        return Benchmarks.pad(name, 22)
+            + "load \(f(loadSeconds * 1000, 1)) ms CPU, replace 10 % \(f(reconcileTenthSeconds * 1000, 1)) ms, "
+            + "replace all \(f(reconcileAllSeconds * 1000, 1)) ms (\(targets) targets, no tasks or I/O)"
+    }
+
+    var jsonLine: String {
+        let f = Benchmarks.fmt
+        return "{\"name\": \"\(name)\", \"unit\": \"cpu_ms\", \"targets\": \(targets), "
+            + "\"load_cpu_ms\": \(f(loadSeconds * 1000, 2)), \"reconcile_10_percent_cpu_ms\": "
+            + "\(f(reconcileTenthSeconds * 1000, 2)), \"reconcile_100_percent_cpu_ms\": "
+            + "\(f(reconcileAllSeconds * 1000, 2))}"
+    }
+}
+
+extension EndToEndBenchmark {
+    static func targetChurn(name: String, targets: Int) -> EndToEndBenchmark {
+        EndToEndBenchmark(name: name) { _ in
+            let yaml = BenchmarkConfiguration.jobYAML(
+                targetsFile: "/nonexistent/targets.json", sink: "http://127.0.0.1:9", spoolDirectory: "/tmp/unused",
+                interval: "1h")
+            let loaded = ConfigurationLoader.load(yaml: yaml, baseDirectory: ".", environment: [:], strict: true)
+            guard let configuration = loaded.configuration else {
+                throw BenchmarkError(description: loaded.diagnostics.map(\.formatted).joined(separator: "; "))
+            }
+            func answer(_ indices: [Int]) -> [DiscoveredTarget] {
+                indices.map {
+                    DiscoveredTarget(
+                        address: "127.0.0.1:\(20_000 + $0 / 100)/t/\($0)/debug/vars",
+                        labels: ["bench_target": "app_\($0)"])
+                }
+            }
+            let indices = Array(0..<targets)
+            let answers = [
+                answer(indices), answer(indices.map { $0 % 10 == 0 ? targets + $0 : $0 }),
+                answer(indices.map { 2 * targets + $0 }),
+            ]
+            /// One load, replace 10 %, replace all on a fresh registry and state: CPU seconds per step.
+            func cycle() throws -> [Double] {
+                let registry = MetricsRegistry()
+                let health = HealthBoard()
+                let clock = SystemClock()
+                let factory = ComponentFactory.standard(
+                    transport: NoTransport(), clock: clock, registry: registry, samples: nil)
+                let logger = Logger(component: "bench", level: .warn, handler: NoOpLogHandler())
+                var builder = DesiredStateBuilder()
+                builder.build(configuration: configuration, discovered: [:])
+                var reconciler = Reconciler()
+                var engines: [TargetID: Engine] = [:]
+                func perform(_ actions: [Reconciler.Action]) throws {
+                    var ended: [TargetID] = []
+                    for action in actions {
+                        switch action {
+                        case .startTarget(let id, let spec):
+                            let component = "reader.\(id.reader)@\(id.endpoint)"
+                            let readerLogger = logger.child(component, level: spec.logLevel)
+                            let reader = try factory.makeReader(spec.reader, readerLogger)
+                            engines[id] = Engine(
+                                reader: reader, interval: spec.reader.interval, backoff: spec.reader.backoff,
+                                recorders: [], clock: clock, metrics: registry, logger: readerLogger,
+                                component: component, target: id, metricLabels: Shipper.metricLabels(id, spec))
+                        case .stopTarget(let id):
+                            engines[id] = nil
+                            ended.append(id)
+                        case .startRecorder, .stopRecorder:
+                            continue
+                        }
+                    }
+                    for id in ended {
+                        let next = reconciler.stopped(.target(id))
+                        if reconciler.desired.targets[id] == nil {
+                            registry.removeSeries(labelled: [
+                                MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint),
+                            ])
+                            health.remove("reader.\(id.reader)@\(id.endpoint)")
+                        }
+                        try perform(next)
+                    }
+                }
+                // The recorders, as at start-up.
+                _ = reconciler.desire(builder.state)
+                var seconds: [Double] = []
+                for discovered in answers {
+                    let start = Self.threadCPUSeconds()
+                    let changed = builder.update(job: "api", discovered: discovered).changed
+                    try perform(reconciler.desire(builder.state, changed: changed))
+                    seconds.append(Self.threadCPUSeconds() - start)
+                    precondition(engines.count == targets)
+                }
+                precondition(reconciler.isSettled)
+                return seconds
+            }
+            // The median of a few cycles: one cycle varies by tens of percent on a shared machine.
+            var cycles: [[Double]] = []
+            for _ in 0..<5 { cycles.append(try cycle()) }
+            func median(_ step: Int) -> Double { cycles.map { $0[step] }.sorted()[cycles.count / 2] }
+            return [
+                TargetChurnResult(
+                    name: name, targets: targets, loadSeconds: median(0), reconcileTenthSeconds: median(1),
+                    reconcileAllSeconds: median(2))
+            ]
+        }
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
