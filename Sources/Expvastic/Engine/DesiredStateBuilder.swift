@@ -12,6 +12,9 @@ import ExpvasticPipeline
 /// addresses, copying 10,000 reader settings) and comparing it with the running one cost about
 /// 60 ms of CPU per answer, even when one target changed.
 public struct DesiredStateBuilder: Sendable {
+    /// A valid address's target id and URL.
+    private typealias Made = (id: TargetID, url: Endpoint)
+
     /// What a job's discovered targets are made from.
     private struct Job: Sendable {
         /// The reader's settings, without `targets` (each target's are these with its URL and labels).
@@ -21,7 +24,9 @@ public struct DesiredStateBuilder: Sendable {
         /// The ids of its targets in ``state``.
         var ids: Set<TargetID> = []
         /// Every address of the last answer: its target's id and URL, nil when it is not a valid endpoint.
-        var addresses: [String: (id: TargetID, url: Endpoint)?] = [:]
+        /// Keyed by the address hashed once: each address is looked up here, then stored in the next
+        /// answer's table (hashing a 40-byte string each time cost more than the rest of the lookup).
+        var addresses: [Prehashed<String>: Made?] = [:]
     }
 
     /// The state built so far.
@@ -80,24 +85,31 @@ public struct DesiredStateBuilder: Sendable {
         var changed: Set<TargetID> = []
         var ids: Set<TargetID> = []
         ids.reserveCapacity(discovered.count)
-        var addresses: [String: (id: TargetID, url: Endpoint)?] = [:]
+        var addresses: [Prehashed<String>: Made?] = [:]
         addresses.reserveCapacity(discovered.count)
+        // Room for the answer at once (growing 10,000 entries rehashes them several times); only
+        // when short, since reserving copies a table the reconciler shares even when nothing changes.
+        if state.targets.capacity < state.targets.count + discovered.count {
+            state.targets.reserveCapacity(state.targets.count + discovered.count)
+        }
         for found in discovered {
-            let made: (id: TargetID, url: Endpoint)?
-            if let known = addresses[found.address] ?? job.addresses[found.address] {
+            let address = Prehashed(found.address)
+            let made: Made?
+            // The last answer's first: an address is looked up once when it did not move.
+            if let known = job.addresses[address] ?? addresses[address] {
                 made = known
             } else {
                 made = ReaderConfiguration.targetURL(of: found.address, routePath: job.template.routePath).map {
                     (TargetID(reader: name, endpoint: $0.description), $0)
                 }
             }
-            addresses[found.address] = made
+            addresses[address] = made
             guard let (id, url) = made else {
                 invalid.append("\(name): \(found.address)")
                 continue
             }
             guard ids.insert(id).inserted else { continue }
-            if let kept = state.targets[id], job.ids.contains(id), kept.reader.labels == found.labels { continue }
+            if job.ids.contains(id), let kept = state.targets[id], kept.reader.labels == found.labels { continue }
             var reader = job.template
             reader.url = url
             reader.labels = found.labels

@@ -128,6 +128,9 @@ public struct Reconciler: Sendable, Equatable {
         for (name, recorder) in running.recorders where desired.recorders[name] != recorder {
             changedRecorders.insert(name)
         }
+        // The recorder lists of the targets stopped, counted per list: a job's targets share one
+        // list, and hashing its names for each of 10,000 targets cost more than the rest.
+        var stoppedFeeders = RecorderLists<Int>()
         // The named targets, sorted once (for the stops and the starts).
         let named: [TargetID]? = if case .targets(let ids) = scope { ids.sorted() } else { nil }
         let mayStop: [TargetID]? =
@@ -143,8 +146,11 @@ public struct Reconciler: Sendable, Equatable {
             }
             running.targets[id] = nil
             stoppingTargets[id] = target.recorders
-            for name in target.recorders { feeders[name, default: 0] += 1 }
+            stoppedFeeders.add(target.recorders)
             actions.append(.stopTarget(id))
+        }
+        for (recorders, count) in stoppedFeeders.runs {
+            for name in recorders { feeders[name, default: 0] += count }
         }
         for name in changedRecorders.sorted() where feeders[name] == nil {
             running.recorders[name] = nil
@@ -167,11 +173,45 @@ public struct Reconciler: Sendable, Equatable {
         // (the changed ones still run only while they wait for their feeders; the ones started
         // above run with their desired settings).
         func ready(_ name: String) -> Bool { running.recorders[name] != nil && !changedRecorders.contains(name) }
+        // Per recorder list, as above (nothing below changes what `ready` answers).
+        var readyLists = RecorderLists<Bool>()
+        func allReady(_ recorders: [String]) -> Bool {
+            if let known = readyLists.value(of: recorders) { return known }
+            let answer = recorders.allSatisfy(ready)
+            readyLists.runs.append((recorders, answer))
+            return answer
+        }
         for id in candidates where running.targets[id] == nil && stoppingTargets[id] == nil {
-            guard let target = desired.targets[id], target.recorders.allSatisfy(ready) else { continue }
+            guard let target = desired.targets[id], allReady(target.recorders) else { continue }
             running.targets[id] = target
             actions.append(.startTarget(id, target))
         }
         return actions
+    }
+}
+
+/// Values per recorder list, for the few distinct lists among many targets (a job's targets share
+/// one list, so comparing with the last one found is usually a pointer comparison).
+private struct RecorderLists<Value> {
+    var runs: [(recorders: [String], value: Value)] = []
+
+    func value(of recorders: [String]) -> Value? {
+        for run in runs.reversed() where run.recorders == recorders { return run.value }
+        return nil
+    }
+}
+
+extension RecorderLists where Value == Int {
+    /// Counts one more target with `recorders`.
+    mutating func add(_ recorders: [String]) {
+        if let last = runs.indices.last, runs[last].recorders == recorders {
+            runs[last].value += 1
+            return
+        }
+        if let index = runs.lastIndex(where: { $0.recorders == recorders }) {
+            runs[index].value += 1
+        } else {
+            runs.append((recorders, 1))
+        }
     }
 }
