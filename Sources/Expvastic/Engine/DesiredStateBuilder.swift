@@ -115,9 +115,16 @@ public struct DesiredStateBuilder: Sendable {
             reader.labels = found.labels
             state.targets[id] = DesiredState.Target(
                 reader: reader, recorders: job.recorders, logLevel: job.logLevel, discovered: true)
+            if changed.isEmpty { changed.reserveCapacity(discovered.count) }
             changed.insert(id)
         }
+        var reserved = false
         for id in job.ids where !ids.contains(id) {
+            // Every old target may have gone (a whole new answer): room for them at once.
+            if !reserved {
+                changed.reserveCapacity(changed.count + job.ids.count)
+                reserved = true
+            }
             state.targets[id] = nil
             changed.insert(id)
         }
