@@ -73,7 +73,9 @@ public struct DesiredState: Sendable, Equatable {
         /// The reader's settings for this target: `url` is the target's, `labels` its discovery labels.
         public var reader: ReaderConfiguration {
             get { storage.reader }
-            set { storage = Storage(reader: newValue, recorders: recorders, logLevel: logLevel, discovered: discovered) }
+            set {
+                storage = Storage(reader: newValue, recorders: recorders, logLevel: logLevel, discovered: discovered)
+            }
         }
         /// The recorders it feeds, in route order.
         public var recorders: [String] {

@@ -20,6 +20,11 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// Returns a message saying what is wrong on failure.
     public static func parse(_ text: String) -> Result<Endpoint, EndpointError> {
         if let endpoint = parsePlainASCII(text) { return .success(endpoint) }
+        return parseCharacters(text)
+    }
+
+    /// ``parse(_:)`` character by character: every form and every error.
+    static func parseCharacters(_ text: String) -> Result<Endpoint, EndpointError> {
         if text.isEmpty { return .failure(EndpointError(text: text, reason: "is empty")) }
         if Endpoint.containsSpaceOrNewline(text) {
             return .failure(EndpointError(text: text, reason: "contains white space"))
@@ -76,9 +81,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// The common valid forms (`host:port`, `host:port/path`, `http(s)://host[:port][/path]`) in
     /// ASCII, byte by byte; nil for anything else (non-ASCII, IPv6 brackets, credentials, a sign or
     /// more than 5 digits in the port, any error), which ``parse(_:)`` then parses character by
-    /// character, so results and messages are the same. Why: discovery parses 10,000 addresses per
+    /// character (``parseCharacters(_:)``), so results and messages are the same. Why: discovery parses 10,000 addresses per
     /// answer, and the character-by-character parse cost about 2 µs each.
-    private static func parsePlainASCII(_ text: String) -> Endpoint? {
+    static func parsePlainASCII(_ text: String) -> Endpoint? {
         var text = text
         return text.withUTF8 { bytes -> Endpoint? in
             let count = bytes.count
@@ -128,13 +133,15 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             for i in start..<hostEnd {
                 let byte = bytes[i]
                 let letter = (0x61...0x7A).contains(byte | 0x20)
-                guard letter || (0x30...0x39).contains(byte) || byte == 0x2E || byte == 0x2D || byte == 0x5F
-                    || byte == 0x3A
+                guard
+                    letter || (0x30...0x39).contains(byte) || byte == 0x2E || byte == 0x2D || byte == 0x5F
+                        || byte == 0x3A
                 else { return nil }
             }
             let host = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<hostEnd]), as: UTF8.self)
             let path =
-                slash < count ? String(decoding: UnsafeBufferPointer(rebasing: bytes[slash..<count]), as: UTF8.self) : "/"
+                slash < count
+                ? String(decoding: UnsafeBufferPointer(rebasing: bytes[slash..<count]), as: UTF8.self) : "/"
             return Endpoint(scheme: https ? "https" : "http", host: host, port: port, path: path)
         }
     }

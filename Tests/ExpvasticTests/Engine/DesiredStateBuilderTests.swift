@@ -86,4 +86,58 @@ import Testing
             #expect(changed == differing)
         }
     }
+
+    /// Addresses in several spellings of one target (with and without scheme or route path),
+    /// invalid ones, duplicates and flipping labels: after each answer the job's targets are those
+    /// a plain reading of the answer gives (first spelling of an id wins), `changed` names exactly
+    /// the targets that differ, and the invalid addresses are those of the answer, in order.
+    @Test func randomAnswersInMixedSpellingsAgreeWithAPlainReading() throws {
+        let configuration = try Self.configuration()
+        var template = configuration.readers[0]
+        template.targets = []
+        var random = SplitMix64(seed: 1_909)
+        var builder = DesiredStateBuilder()
+        builder.build(configuration: configuration, discovered: [:])
+        let db = builder.state.targets.filter { $0.key.reader == "db" }
+        func spelling(_ host: UInt64) -> String {
+            switch random.next() % 7 {
+            case 0: "10.0.0.\(host):80"
+            case 1: "http://10.0.0.\(host):80"
+            case 2: "HTTP://10.0.0.\(host):80/debug/vars"
+            case 3: "10.0.0.\(host)"
+            case 4: "10.0.0.\(host):0"
+            case 5: "10.0.0.\(host) :80"
+            default: "10.0.0.\(host):8\(host % 3)/x"
+            }
+        }
+        for _ in 0..<300 {
+            let answer = (0..<Int(random.next() % 14)).map { _ in
+                DiscoveredTarget(
+                    address: spelling(random.next() % 8), labels: ["zone": random.next() % 3 == 0 ? "b" : "a"])
+            }
+            var expected = db
+            var invalid: [String] = []
+            for found in answer {
+                guard let url = ReaderConfiguration.targetURL(of: found.address, routePath: nil) else {
+                    invalid.append("api: \(found.address)")
+                    continue
+                }
+                let id = TargetID(reader: "api", endpoint: url.description)
+                guard expected[id] == nil else { continue }
+                var reader = template
+                reader.url = url
+                reader.labels = found.labels
+                expected[id] = DesiredState.Target(
+                    reader: reader, recorders: ["out"], logLevel: .info, discovered: true)
+            }
+            let before = builder.state
+            let result = builder.update(job: "api", discovered: answer)
+            #expect(builder.state.targets == expected)
+            #expect(result.invalid == invalid)
+            let differing = Set(before.targets.keys).union(expected.keys).filter {
+                before.targets[$0] != expected[$0]
+            }
+            #expect(result.changed == differing)
+        }
+    }
 }
