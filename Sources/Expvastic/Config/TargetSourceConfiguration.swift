@@ -114,10 +114,15 @@ extension ReaderConfiguration {
     /// A discovered address joined with the job's `routepath`, as the loader joins `endpoint`.
     package static func targetURL(of address: String, routePath: String?) -> Endpoint? {
         // An ASCII address is checked byte by byte (Character.isWhitespace at 10,000 addresses costs).
-        let hasWhitespace =
-            address.utf8.allSatisfy { $0 < 0x80 }
-            ? address.utf8.contains { $0 == 0x20 || (0x09...0x0D).contains($0) }
-            : address.contains(where: \.isWhitespace)
+        var ascii = true
+        for byte in address.utf8 {
+            if byte >= 0x80 {
+                ascii = false
+                break
+            }
+            if byte == 0x20 || (0x09...0x0D).contains(byte) { return nil }
+        }
+        let hasWhitespace = !ascii && address.contains(where: \.isWhitespace)
         guard !hasWhitespace, case .success(let endpoint) = Endpoint.parse(address) else {
             return nil
         }

@@ -10,6 +10,8 @@ public struct DiscoveredTarget: Sendable, Hashable {
 
     public init(address: String, labels: [String: String] = [:]) {
         self.address = address
-        self.labels = labels.filter { !$0.key.hasPrefix("__") }
+        // Kept as given when none is a meta label: a file's group gives its one dictionary to each of
+        // its targets (10,000 in one group), and filtering made a copy per target.
+        self.labels = labels.keys.contains { $0.hasPrefix("__") } ? labels.filter { !$0.key.hasPrefix("__") } : labels
     }
 }

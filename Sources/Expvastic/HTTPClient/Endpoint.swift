@@ -173,22 +173,53 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `http://host:port`, no path.
-    public var origin: String {
-        var origin = String()
-        appendOrigin(to: &origin, reserving: 0)
-        return origin
-    }
+    public var origin: String { rendered(path: "") }
 
-    /// Appends ``origin`` to `text` (one allocation for `description`: 10,000 discovered targets
-    /// each get their id from it).
-    private func appendOrigin(to text: inout String, reserving extra: Int) {
+    /// `origin` followed by `path`, written into one string of the right size: 10,000 discovered
+    /// targets each get their id from ``description``, and appending the parts one by one cost
+    /// about 0.5 µs per target.
+    private func rendered(path: String) -> String {
         let bracketed = host.utf8.contains(0x3A) && host.contains(":")
-        text.reserveCapacity(scheme.utf8.count + host.utf8.count + 11 + extra)
-        text += scheme
-        text += bracketed ? "://[" : "://"
-        text += host
-        text += bracketed ? "]:" : ":"
-        text += String(port)
+        guard port >= 0 else {
+            let h = bracketed ? "[\(host)]" : host
+            return "\(scheme)://\(h):\(port)" + path
+        }
+        var digits = 1
+        var rest = port / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let capacity = scheme.utf8.count + host.utf8.count + path.utf8.count + (bracketed ? 6 : 4) + digits
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            var count = 0
+            func put(_ text: String) {
+                let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+                    for byte in bytes {
+                        buffer[count] = byte
+                        count += 1
+                    }
+                }
+                if copied == nil {
+                    for byte in text.utf8 {
+                        buffer[count] = byte
+                        count += 1
+                    }
+                }
+            }
+            put(scheme)
+            put(bracketed ? "://[" : "://")
+            put(host)
+            put(bracketed ? "]:" : ":")
+            var value = port
+            for index in stride(from: count + digits - 1, through: count, by: -1) {
+                buffer[index] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                value /= 10
+            }
+            count += digits
+            put(path)
+            return count
+        }
     }
 
     /// A copy with `routePath` joined to this path (`/a/` + `/debug/vars` = `/a/debug/vars`).
@@ -200,12 +231,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return Endpoint(scheme: scheme, host: host, port: port, path: base + tail)
     }
 
-    public var description: String {
-        var text = String()
-        appendOrigin(to: &text, reserving: path.utf8.count)
-        text += path
-        return text
-    }
+    public var description: String { rendered(path: path) }
 }
 
 /// Why a string is not a usable endpoint.

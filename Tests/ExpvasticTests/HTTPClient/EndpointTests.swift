@@ -69,7 +69,10 @@ import Testing
     /// `description` and `origin` as they were built before (interpolation), for bracketed and
     /// plain hosts.
     @Test func descriptionAndOriginAreTheInterpolatedForms() {
-        for (host, port) in [("10.0.0.1", 80), ("::1", 9200), ("h", 65535), ("e\u{301}:x", 1), ("a:\u{301}", 2)] {
+        for (host, port) in [
+            ("10.0.0.1", 80), ("::1", 9200), ("h", 65535), ("e\u{301}:x", 1), ("a:\u{301}", 2), ("h", 0), ("h", -3),
+            ("h", 1_234_567),
+        ] {
             let endpoint = Endpoint(scheme: "https", host: host, port: port, path: "/a")
             let bracketed = host.contains(":") ? "[\(host)]" : host
             #expect(endpoint.origin == "https://\(bracketed):\(port)")
