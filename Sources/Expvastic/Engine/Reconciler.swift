@@ -132,10 +132,10 @@ public struct Reconciler: Sendable, Equatable {
         // list, and hashing its names for each of 10,000 targets cost more than the rest.
         var stoppedFeeders = RecorderLists<Int>()
         // The named targets, sorted once (for the stops and the starts).
-        let named: [TargetID]? = if case .targets(let ids) = scope { ids.sorted() } else { nil }
+        let named: [TargetID]? = if case .targets(let ids) = scope { TargetID.sorted(ids) } else { nil }
         let mayStop: [TargetID]? =
             switch scope {
-            case .everything: running.targets.keys.sorted()
+            case .everything: TargetID.sorted(running.targets.keys)
             case .ended: nil
             case .targets: named!.filter { running.targets[$0] != nil }
             }
@@ -165,7 +165,7 @@ public struct Reconciler: Sendable, Equatable {
         }
         let candidates: [TargetID] =
             switch scope {
-            case .everything: desired.targets.keys.sorted()
+            case .everything: TargetID.sorted(desired.targets.keys)
             case .ended(let id): [id]
             case .targets: named!
             }

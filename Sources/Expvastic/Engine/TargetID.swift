@@ -18,7 +18,7 @@ public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// rehash their keys as they grow and as targets are removed.
     private let hash: Int
     /// Both names are ASCII: then they order as their bytes do (see `<`).
-    private let ascii: Bool
+    let ascii: Bool
 
     public init(reader: String, endpoint: String) {
         self.reader = reader
@@ -27,7 +27,7 @@ public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible 
         hasher.combine(reader)
         hasher.combine(endpoint)
         hash = hasher.finalize()
-        ascii = reader.utf8.allSatisfy { $0 < 0x80 } && endpoint.utf8.allSatisfy { $0 < 0x80 }
+        ascii = Self.isASCII(reader) && Self.isASCII(endpoint)
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
@@ -45,8 +45,17 @@ public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible 
         return readers != 0 ? readers < 0 : compareBytes(lhs.endpoint, rhs.endpoint) < 0
     }
 
+    private static func isASCII(_ text: String) -> Bool {
+        let fast = text.utf8.withContiguousStorageIfAvailable { bytes in
+            var any: UInt8 = 0
+            for byte in bytes { any |= byte }
+            return any < 0x80
+        }
+        return fast ?? text.utf8.allSatisfy { $0 < 0x80 }
+    }
+
     /// Negative, zero or positive as `a`'s bytes order before, with or after `b`'s.
-    private static func compareBytes(_ a: String, _ b: String) -> Int {
+    static func compareBytes(_ a: String, _ b: String) -> Int {
         let fast = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y -> Int in
                 let shared = min(x.count, y.count)

@@ -2,6 +2,7 @@ import ExpvasticTestSupport
 import Testing
 
 @testable import Expvastic
+@testable import ExpvasticEngine
 
 /// Target ids order by reader, then endpoint, as `String` orders them, whether their bytes are
 /// compared (ASCII) or their characters.
@@ -21,5 +22,27 @@ import Testing
         #expect(
             ids.sorted().map(\.description)
                 == ids.sorted { ($0.reader, $0.endpoint) < ($1.reader, $1.endpoint) }.map(\.description))
+    }
+
+    /// The keyed sort of one job's ids gives `sorted()`'s order: long shared prefixes, endpoints
+    /// that are prefixes of others, equal 16-byte keys, zero bytes; and mixed readers or non-ASCII.
+    @Test func theKeyedSortIsTheUsualOrder() {
+        var random = SplitMix64(seed: 2_019)
+        let tails = ["", "0", "00", "\u{0}", "\u{0}1", "/debug/vars", "/t/", "9", "a", "~", "é"]
+        for round in 0..<60 {
+            let readers = round % 3 == 0 ? ["api", "db"] : ["api"]
+            let count = 1 + Int(random.next() % 300)
+            let ids = Set(
+                (0..<count).map { _ in
+                    var endpoint = "http://127.0.0.1:2000\(random.next() % 3)/t/\(random.next() % 50)"
+                    for _ in 0..<(random.next() % 4) {
+                        let tail = tails[Int(random.next() % UInt64(round % 2 == 0 ? tails.count - 1 : tails.count))]
+                        endpoint += tail
+                    }
+                    return TargetID(reader: readers[Int(random.next() % UInt64(readers.count))], endpoint: endpoint)
+                })
+            let expected = ids.sorted { ($0.reader, $0.endpoint) < ($1.reader, $1.endpoint) }
+            #expect(TargetID.sorted(ids) == expected)
+        }
     }
 }
