@@ -13,32 +13,38 @@ extension TargetID {
         else { return array.sorted() }
         // The longest prefix every endpoint shares.
         var common = Array(first.endpoint.utf8)
-        for id in array {
-            var index = 0
-            for byte in id.endpoint.utf8 {
-                guard index < common.count, common[index] == byte else { break }
-                index += 1
-            }
-            common.removeSubrange(index...)
+        for id in array where !common.isEmpty {
+            let shared =
+                id.endpoint.utf8.withContiguousStorageIfAvailable { bytes in
+                    var index = 0
+                    let limit = min(bytes.count, common.count)
+                    while index < limit && bytes[index] == common[index] { index += 1 }
+                    return index
+                } ?? zip(id.endpoint.utf8, common).prefix { $0 == $1 }.count
+            if shared < common.count { common.removeSubrange(shared...) }
         }
         let start = common.count
         var keyed: [(high: UInt64, low: UInt64, index: Int)] = []
         keyed.reserveCapacity(array.count)
         for (index, id) in array.enumerated() {
-            // Zero past the end: a shorter endpoint sorts first, and an equal key (a zero byte, or
-            // equal 16 bytes) is settled by comparing the endpoints.
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            var offset = 0
-            for byte in id.endpoint.utf8.dropFirst(start).prefix(16) {
-                if offset < 8 {
-                    high |= UInt64(byte) << (56 - 8 * offset)
-                } else {
-                    low |= UInt64(byte) << (56 - 8 * (offset - 8))
+            // Big-endian, zero past the end: a shorter endpoint sorts first, and an equal key (a
+            // zero byte, or 16 equal bytes) is settled by comparing the endpoints.
+            var key: (UInt64, UInt64) = (0, 0)
+            let copied: Void? = id.endpoint.utf8.withContiguousStorageIfAvailable { bytes in
+                let count = min(max(bytes.count - start, 0), 16)
+                withUnsafeMutableBytes(of: &key) { raw in
+                    raw.copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<start + count]))
                 }
-                offset += 1
             }
-            keyed.append((high, low, index))
+            if copied == nil {
+                withUnsafeMutableBytes(of: &key) { raw in
+                    for (offset, byte) in id.endpoint.utf8.dropFirst(start).prefix(16).enumerated() {
+                        raw[offset] = byte
+                    }
+                }
+            }
+            keyed.append((UInt64(bigEndian: key.0), UInt64(bigEndian: key.1), index))
         }
         keyed.sort {
             if $0.high != $1.high { return $0.high < $1.high }
