@@ -9,6 +9,12 @@ import ExpvasticConfig
 package enum TargetGroups {
     /// Parses JSON (`[…]` at the root). `origin` names the file or URL in messages.
     package static func parse(json body: [UInt8], origin: String) throws(DiscoveryError) -> [DiscoveredTarget] {
+        if let targets = parsePlain(json: body) { return targets }
+        return try parseTree(json: body, origin: origin)
+    }
+
+    /// ``parse(json:origin:)`` through a ``JSONValue`` tree: every shape and every error.
+    static func parseTree(json body: [UInt8], origin: String) throws(DiscoveryError) -> [DiscoveredTarget] {
         // The JSON reader takes objects at the root; a target-group list is an array, so wrap it.
         let wrapped = Array("{\"groups\":".utf8) + body + Array("}".utf8)
         let value: JSONValue
