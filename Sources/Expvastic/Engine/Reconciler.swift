@@ -137,13 +137,16 @@ public struct Reconciler: Sendable, Equatable {
             switch scope {
             case .everything: TargetID.sorted(running.targets.keys)
             case .ended: nil
-            case .targets: named!.filter { running.targets[$0] != nil }
+            case .targets: named!
             }
+        // Looked up as it goes (a target not running is skipped): stopping one never changes
+        // whether another runs.
         for id in mayStop ?? [] {
-            let target = running.targets[id]!
-            guard desired.targets[id] != target || target.recorders.contains(where: changedRecorders.contains) else {
-                continue
-            }
+            guard let target = running.targets[id] else { continue }
+            guard
+                desired.targets[id] != target
+                    || (!changedRecorders.isEmpty && target.recorders.contains(where: changedRecorders.contains))
+            else { continue }
             running.targets[id] = nil
             stoppingTargets[id] = target.recorders
             stoppedFeeders.add(target.recorders)
@@ -181,8 +184,12 @@ public struct Reconciler: Sendable, Equatable {
             readyLists.runs.append((recorders, answer))
             return answer
         }
-        for id in candidates where running.targets[id] == nil && stoppingTargets[id] == nil {
-            guard let target = desired.targets[id], allReady(target.recorders) else { continue }
+        // The desired table first: a target that went (half of an answer that replaces all) is
+        // settled by one lookup.
+        for id in candidates {
+            guard let target = desired.targets[id], running.targets[id] == nil, stoppingTargets[id] == nil,
+                allReady(target.recorders)
+            else { continue }
             running.targets[id] = target
             actions.append(.startTarget(id, target))
         }
