@@ -131,12 +131,18 @@ public final class Engine: Service {
         self.component = component ?? "reader.\(reader.name)"
         self.target = target
         self.catchUp = catchUp
-        let label = metricLabels ?? [MetricKey.Label("reader", reader.name)]
-        pollsOK = metrics.counter(MetricKey("polls_ok", labels: label))
-        pollsFailed = metrics.counter(MetricKey("polls_failed", labels: label))
-        pollsSkipped = metrics.counter(MetricKey("polls_skipped", labels: label))
-        pollLatency = metrics.timer(MetricKey("poll_latency", labels: label))
+        // The labels are hashed once for the four series, the names once per process.
+        let labels = MetricKey.Labels(metricLabels ?? [MetricKey.Label("reader", reader.name)])
+        pollsOK = metrics.counter(MetricKey.Hashed(Self.pollsOKName, labels))
+        pollsFailed = metrics.counter(MetricKey.Hashed(Self.pollsFailedName, labels))
+        pollsSkipped = metrics.counter(MetricKey.Hashed(Self.pollsSkippedName, labels))
+        pollLatency = metrics.timer(MetricKey.Hashed(Self.pollLatencyName, labels))
     }
+
+    private static let pollsOKName = MetricKey.Name("polls_ok")
+    private static let pollsFailedName = MetricKey.Name("polls_failed")
+    private static let pollsSkippedName = MetricKey.Name("polls_skipped")
+    private static let pollLatencyName = MetricKey.Name("poll_latency")
 
     /// Schedules the first poll (at once when ``stop()`` came first, the engine ends instead).
     public func start() {

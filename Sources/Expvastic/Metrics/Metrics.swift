@@ -39,6 +39,66 @@ public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension MetricKey {
+    /// A series name hashed once: the names every target's engine or reader registers.
+    public struct Name: Sendable {
+        public let text: String
+        public let hash: Int
+
+        public init(_ text: String) {
+            self.text = text
+            self.hash = text.hashValue
+        }
+    }
+
+    /// A label set hashed once, label by label: the four series of a target's engine share it, so
+    /// its strings (a 40-byte endpoint) are hashed once, not once per series and again per label.
+    public struct Labels: Sendable {
+        public let labels: [Label]
+        /// `labels[i].hashValue`, in order.
+        public let hashes: [Int]
+        /// The hashes combined in order.
+        public let hash: Int
+
+        public init(_ labels: [Label]) {
+            self.labels = labels
+            var hashes: [Int] = []
+            hashes.reserveCapacity(labels.count)
+            var hash = 0
+            for label in labels {
+                let labelHash = label.hashValue
+                hashes.append(labelHash)
+                hash = PrehashMix.combine(hash, labelHash)
+            }
+            self.hashes = hashes
+            self.hash = hash
+        }
+    }
+
+    /// A key with its hash, computed from its name's and labels' hashes (``Name``, ``Labels``), and
+    /// its labels' hashes, which the registry's index of labels uses.
+    public struct Hashed: Hashable, Sendable {
+        public let key: MetricKey
+        public let hash: Int
+        /// `key.labels[i].hashValue`, in order.
+        public let labelHashes: [Int]
+
+        public init(_ name: Name, _ labels: Labels) {
+            key = MetricKey(name.text, labels: labels.labels)
+            hash = PrehashMix.combine(name.hash, labels.hash)
+            labelHashes = labels.hashes
+        }
+
+        public init(_ key: MetricKey) { self.init(Name(key.name), Labels(key.labels)) }
+
+        public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+        public func _rawHashValue(seed: Int) -> Int { PrehashMix.mix(hash, seed: seed) }
+
+        public static func == (lhs: Hashed, rhs: Hashed) -> Bool { lhs.hash == rhs.hash && lhs.key == rhs.key }
+    }
+}
+
 /// A monotonically increasing count.
 public final class Counter: Sendable {
     private let storage = Atomic<Int64>(0)
@@ -87,17 +147,21 @@ public final class Timer: Sendable {
 public protocol MetricsFactory: Sendable {
     func counter(_ key: MetricKey) -> Counter
     /// ``counter(_:)`` with the key's hash already computed: a component made once per target
-    /// (10,000 readers of one job) asks for the same keys as every other target of its job.
-    func counter(_ key: Prehashed<MetricKey>) -> Counter
+    /// (10,000 readers of one job) asks for the same keys as every other target of its job, and an
+    /// engine's series share their labels' hashes.
+    func counter(_ key: MetricKey.Hashed) -> Counter
     func gauge(_ key: MetricKey) -> Gauge
     func timer(_ key: MetricKey) -> Timer
+    /// ``timer(_:)`` with the key's hash already computed.
+    func timer(_ key: MetricKey.Hashed) -> Timer
     /// Forgets every series whose labels include all of `labels` (a target or reader that went away);
     /// objects handed out earlier keep working but are no longer reported. Returns how many went.
     @discardableResult func removeSeries(labelled labels: [MetricKey.Label]) -> Int
 }
 
 extension MetricsFactory {
-    public func counter(_ key: Prehashed<MetricKey>) -> Counter { counter(key.value) }
+    public func counter(_ key: MetricKey.Hashed) -> Counter { counter(key.key) }
+    public func timer(_ key: MetricKey.Hashed) -> Timer { timer(key.key) }
 }
 
 /// The process's metrics: every series created through it, readable as a snapshot for the
@@ -129,14 +193,15 @@ public final class MetricsRegistry: MetricsFactory {
     /// a target's series (`target-churn-10000`).
     private struct State: ~Copyable {
         package struct Slot {
-            package var key: Prehashed<MetricKey>
+            package var key: MetricKey.Hashed
             package var entry: Entry
             /// Where it sits in `order`.
             package var position: Int
         }
 
-        /// Keys and labels are ``Prehashed``: growing or removing rehashes their neighbours.
-        package var entries: [Prehashed<MetricKey>: Int] = [:]
+        /// Keys and labels carry their hashes (``MetricKey/Hashed``, ``Prehashed``): growing or
+        /// removing moves their neighbours without hashing their strings again.
+        package var entries: [MetricKey.Hashed: Int] = [:]
         /// Every series by its number; nil: free (its number is in `free`).
         package var slots: [Slot?] = []
         package var free: [Int] = []
@@ -146,7 +211,7 @@ public final class MetricsRegistry: MetricsFactory {
         package var holes = 0
         package var byLabel: [Prehashed<MetricKey.Label>: Set<Int>] = [:]
 
-        package mutating func add(_ key: Prehashed<MetricKey>, _ entry: Entry) {
+        package mutating func add(_ key: MetricKey.Hashed, _ entry: Entry) {
             let slot = Slot(key: key, entry: entry, position: order.count)
             let number: Int
             if let reused = free.popLast() {
@@ -158,7 +223,9 @@ public final class MetricsRegistry: MetricsFactory {
             }
             entries[key] = number
             order.append(number)
-            for label in key.value.labels { byLabel[Prehashed(label), default: []].insert(number) }
+            for (label, hash) in zip(key.key.labels, key.labelHashes) {
+                byLabel[Prehashed(label, hash: hash), default: []].insert(number)
+            }
         }
 
         package mutating func remove(_ number: Int) {
@@ -168,8 +235,8 @@ public final class MetricsRegistry: MetricsFactory {
             entries.removeValue(forKey: slot.key)
             order[slot.position] = -1
             holes += 1
-            for label in slot.key.value.labels {
-                guard let index = byLabel.index(forKey: Prehashed(label)) else { continue }
+            for (label, hash) in zip(slot.key.key.labels, slot.key.labelHashes) {
+                guard let index = byLabel.index(forKey: Prehashed(label, hash: hash)) else { continue }
                 byLabel.values[index].remove(number)
                 if byLabel.values[index].isEmpty { byLabel.remove(at: index) }
             }
@@ -180,7 +247,7 @@ public final class MetricsRegistry: MetricsFactory {
         }
 
         /// The key of series `number`, which exists.
-        package func key(_ number: Int) -> MetricKey { slots[number]!.key.value }
+        package func key(_ number: Int) -> MetricKey { slots[number]!.key.key }
     }
 
     private let state = Mutex(State())
@@ -197,7 +264,7 @@ public final class MetricsRegistry: MetricsFactory {
     public func help(for name: String) -> String? { helps.withLock { $0[name] } }
 
     /// The series of `key`; `make()` is registered when there is none.
-    private func series(_ key: Prehashed<MetricKey>, or make: @autoclosure () -> Entry) -> Entry {
+    private func series(_ key: MetricKey.Hashed, or make: @autoclosure () -> Entry) -> Entry {
         state.withLock { state in
             if let number = state.entries[key] { return state.slots[number]!.entry }
             let made = make()
@@ -206,21 +273,23 @@ public final class MetricsRegistry: MetricsFactory {
         }
     }
 
-    public func counter(_ key: MetricKey) -> Counter { counter(Prehashed(key)) }
+    public func counter(_ key: MetricKey) -> Counter { counter(MetricKey.Hashed(key)) }
 
-    public func counter(_ key: Prehashed<MetricKey>) -> Counter {
+    public func counter(_ key: MetricKey.Hashed) -> Counter {
         if case .counter(let existing) = series(key, or: .counter(Counter())) { return existing }
-        preconditionFailure("metric \(key.value) registered with another kind")
+        preconditionFailure("metric \(key.key) registered with another kind")
     }
 
     public func gauge(_ key: MetricKey) -> Gauge {
-        if case .gauge(let existing) = series(Prehashed(key), or: .gauge(Gauge())) { return existing }
+        if case .gauge(let existing) = series(MetricKey.Hashed(key), or: .gauge(Gauge())) { return existing }
         preconditionFailure("metric \(key) registered with another kind")
     }
 
-    public func timer(_ key: MetricKey) -> Timer {
-        if case .timer(let existing) = series(Prehashed(key), or: .timer(Timer())) { return existing }
-        preconditionFailure("metric \(key) registered with another kind")
+    public func timer(_ key: MetricKey) -> Timer { timer(MetricKey.Hashed(key)) }
+
+    public func timer(_ key: MetricKey.Hashed) -> Timer {
+        if case .timer(let existing) = series(key, or: .timer(Timer())) { return existing }
+        preconditionFailure("metric \(key.key) registered with another kind")
     }
 
     @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
@@ -246,7 +315,7 @@ public final class MetricsRegistry: MetricsFactory {
         let entries: [(MetricKey, Entry)] = state.withLock { state in
             state.order.compactMap { number in
                 guard number >= 0, let slot = state.slots[number] else { return nil }
-                return (slot.key.value, slot.entry)
+                return (slot.key.key, slot.entry)
             }
         }
         return entries.map { key, entry in
@@ -260,7 +329,7 @@ public final class MetricsRegistry: MetricsFactory {
 
     /// The current value of one series, if it exists (for tests and health checks).
     public func value(_ key: MetricKey) -> Value? {
-        let key = Prehashed(key)
+        let key = MetricKey.Hashed(key)
         let entry: Entry? = state.withLock { state in state.entries[key].map { state.slots[$0]!.entry } }
         switch entry {
         case .counter(let c)?: return .counter(c.value)

@@ -11,19 +11,19 @@ extension ExpvarReader {
     public struct SeriesKeys: Sendable {
         /// The reader (job) name the keys carry.
         public let reader: String
-        let bytesRead: Prehashed<MetricKey>
+        let bytesRead: MetricKey.Hashed
         /// In ``DropReason`` order.
-        let dropped: [Prehashed<MetricKey>]
-        let uintConverted: Prehashed<MetricKey>
+        let dropped: [MetricKey.Hashed]
+        let uintConverted: MetricKey.Hashed
 
         public init(reader: String) {
             self.reader = reader
             let label = MetricKey.Label("reader", reader)
-            bytesRead = Prehashed(MetricKey("bytes_read", labels: [label]))
+            bytesRead = MetricKey.Hashed(MetricKey("bytes_read", labels: [label]))
             dropped = DropReason.allCases.map {
-                Prehashed(MetricKey("fields_dropped", labels: [label, MetricKey.Label("reason", $0.label)]))
+                MetricKey.Hashed(MetricKey("fields_dropped", labels: [label, MetricKey.Label("reason", $0.label)]))
             }
-            uintConverted = Prehashed(
+            uintConverted = MetricKey.Hashed(
                 MetricKey("fields_converted", labels: [label, MetricKey.Label("reason", "uint_overflow")]))
         }
     }

@@ -62,7 +62,7 @@ import Testing
         #expect(summary.count == 1 && summary.sumNanos == 5)
         #expect(registry.value(first) == nil)
         // The same key prehashed names the same series.
-        #expect(registry.counter(Prehashed(second)) === registry.counter(second))
+        #expect(registry.counter(MetricKey.Hashed(second)) === registry.counter(second))
         #expect(registry.removeSeries(labelled: Self.labels(3)) == 1)
         #expect(registry.removeSeries(labelled: [MetricKey.Label("reader", "api")]) == 1)
         #expect(registry.seriesCount == 0)
