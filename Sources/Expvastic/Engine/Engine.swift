@@ -131,18 +131,13 @@ public final class Engine: Service {
         self.component = component ?? "reader.\(reader.name)"
         self.target = target
         self.catchUp = catchUp
-        // The labels are hashed once for the four series, the names once per process.
+        // The labels are hashed once for the four series (and the registry files them together).
         let labels = MetricKey.Labels(metricLabels ?? [MetricKey.Label("reader", reader.name)])
-        pollsOK = metrics.counter(MetricKey.Hashed(Self.pollsOKName, labels))
-        pollsFailed = metrics.counter(MetricKey.Hashed(Self.pollsFailedName, labels))
-        pollsSkipped = metrics.counter(MetricKey.Hashed(Self.pollsSkippedName, labels))
-        pollLatency = metrics.timer(MetricKey.Hashed(Self.pollLatencyName, labels))
+        pollsOK = metrics.counter(MetricKey.Hashed("polls_ok", labels))
+        pollsFailed = metrics.counter(MetricKey.Hashed("polls_failed", labels))
+        pollsSkipped = metrics.counter(MetricKey.Hashed("polls_skipped", labels))
+        pollLatency = metrics.timer(MetricKey.Hashed("poll_latency", labels))
     }
-
-    private static let pollsOKName = MetricKey.Name("polls_ok")
-    private static let pollsFailedName = MetricKey.Name("polls_failed")
-    private static let pollsSkippedName = MetricKey.Name("polls_skipped")
-    private static let pollLatencyName = MetricKey.Name("poll_latency")
 
     /// Schedules the first poll (at once when ``stop()`` came first, the engine ends instead).
     public func start() {

@@ -40,17 +40,6 @@ public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension MetricKey {
-    /// A series name hashed once: the names every target's engine or reader registers.
-    public struct Name: Sendable {
-        public let text: String
-        public let hash: Int
-
-        public init(_ text: String) {
-            self.text = text
-            self.hash = text.hashValue
-        }
-    }
-
     /// A label set hashed once, label by label: the four series of a target's engine share it, so
     /// its strings (a 40-byte endpoint) are hashed once, not once per series and again per label.
     public struct Labels: Sendable {
@@ -75,27 +64,20 @@ extension MetricKey {
         }
     }
 
-    /// A key with its hash, computed from its name's and labels' hashes (``Name``, ``Labels``), and
-    /// its labels' hashes, which the registry's index of labels uses.
-    public struct Hashed: Hashable, Sendable {
-        public let key: MetricKey
-        public let hash: Int
-        /// `key.labels[i].hashValue`, in order.
-        public let labelHashes: [Int]
+    /// A key whose labels are hashed (``Labels``): the registry finds a series by its label set,
+    /// then by name among the few series of that set, so the name is never hashed.
+    public struct Hashed: Sendable {
+        public let name: String
+        public let labels: Labels
 
-        public init(_ name: Name, _ labels: Labels) {
-            key = MetricKey(name.text, labels: labels.labels)
-            hash = PrehashMix.combine(name.hash, labels.hash)
-            labelHashes = labels.hashes
+        public init(_ name: String, _ labels: Labels) {
+            self.name = name
+            self.labels = labels
         }
 
-        public init(_ key: MetricKey) { self.init(Name(key.name), Labels(key.labels)) }
+        public init(_ key: MetricKey) { self.init(key.name, Labels(key.labels)) }
 
-        public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-        public func _rawHashValue(seed: Int) -> Int { PrehashMix.mix(hash, seed: seed) }
-
-        public static func == (lhs: Hashed, rhs: Hashed) -> Bool { lhs.hash == rhs.hash && lhs.key == rhs.key }
+        public var key: MetricKey { MetricKey(name, labels: labels.labels) }
     }
 }
 
@@ -183,25 +165,52 @@ public final class MetricsRegistry: MetricsFactory {
     /// Every series, in creation order, findable by any of its labels: a target that goes away
     /// takes its series with it in time proportional to its own series, not to all of them (with
     /// 10,000 targets, scanning every series per removed target made replacing 1,000 targets cost
-    /// seconds of CPU). The label index holds series numbers, not keys: a job's `reader` label is
-    /// on 40,000 series at 10,000 targets, and inserting or removing a key there hashed the whole
-    /// key again (a tenth of the CPU of replacing all 10,000 targets).
+    /// seconds of CPU).
+    ///
+    /// Series are grouped by label set (a ``Group``: a target's engine's four series share one), and
+    /// the tables hold groups: a series is found by its labels' group, then by name among the
+    /// group's few series; the label index holds group numbers. Taking on or dropping a target is
+    /// one entry in the group table and one per label in the label index, not one per series and
+    /// label, and no string is hashed again (labels carry their hashes, ``MetricKey/Labels``).
     ///
     /// A series' number is its slot in `slots` (a removed series' slot is reused), so going from a
-    /// number to its key, entry and place in the creation order is an array access, not a hash
-    /// lookup; with 40,000 series, a table from numbers to keys cost a fifth of adding and removing
-    /// a target's series (`target-churn-10000`).
+    /// number to its key, entry and place in the creation order is an array access; the same for
+    /// groups.
     private struct State: ~Copyable {
         package struct Slot {
-            package var key: MetricKey.Hashed
+            package var key: MetricKey
             package var entry: Entry
             /// Where it sits in `order`.
             package var position: Int
         }
 
-        /// Keys and labels carry their hashes (``MetricKey/Hashed``, ``Prehashed``): growing or
-        /// removing moves their neighbours without hashing their strings again.
-        package var entries: [MetricKey.Hashed: Int] = [:]
+        /// A label set and its series, in creation order.
+        package struct Group {
+            package var labels: MetricKey.Labels
+            package var series: [Int]
+        }
+
+        /// A label set as a table key, with its hash.
+        package struct LabelSet: Hashable {
+            package let labels: [MetricKey.Label]
+            package let hash: Int
+
+            package init(_ labels: MetricKey.Labels) {
+                self.labels = labels.labels
+                self.hash = labels.hash
+            }
+
+            package func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+            package func _rawHashValue(seed: Int) -> Int { PrehashMix.mix(hash, seed: seed) }
+            package static func == (lhs: LabelSet, rhs: LabelSet) -> Bool {
+                lhs.hash == rhs.hash && lhs.labels == rhs.labels
+            }
+        }
+
+        package var groupNumbers: [LabelSet: Int] = [:]
+        /// Every group by its number; nil: free (its number is in `freeGroups`).
+        package var groups: [Group?] = []
+        package var freeGroups: [Int] = []
         /// Every series by its number; nil: free (its number is in `free`).
         package var slots: [Slot?] = []
         package var free: [Int] = []
@@ -209,10 +218,38 @@ public final class MetricsRegistry: MetricsFactory {
         /// half are holes.
         package var order: [Int] = []
         package var holes = 0
+        package var count = 0
+        /// The groups carrying each label.
         package var byLabel: [Prehashed<MetricKey.Label>: Set<Int>] = [:]
 
+        /// The number of the series `key`, if it exists.
+        package func find(_ key: MetricKey.Hashed) -> Int? {
+            guard let group = groupNumbers[LabelSet(key.labels)] else { return nil }
+            for number in groups[group]!.series where slots[number]!.key.name == key.name { return number }
+            return nil
+        }
+
+        /// Registers the series `key`, which does not exist.
         package mutating func add(_ key: MetricKey.Hashed, _ entry: Entry) {
-            let slot = Slot(key: key, entry: entry, position: order.count)
+            let set = LabelSet(key.labels)
+            let group: Int
+            if let existing = groupNumbers[set] {
+                group = existing
+            } else {
+                let made = Group(labels: key.labels, series: [])
+                if let reused = freeGroups.popLast() {
+                    group = reused
+                    groups[group] = made
+                } else {
+                    group = groups.count
+                    groups.append(made)
+                }
+                groupNumbers[set] = group
+                for (label, hash) in zip(key.labels.labels, key.labels.hashes) {
+                    byLabel[Prehashed(label, hash: hash), default: []].insert(group)
+                }
+            }
+            let slot = Slot(key: MetricKey(key.name, labels: set.labels), entry: entry, position: order.count)
             let number: Int
             if let reused = free.popLast() {
                 number = reused
@@ -221,33 +258,36 @@ public final class MetricsRegistry: MetricsFactory {
                 number = slots.count
                 slots.append(slot)
             }
-            entries[key] = number
+            groups[group]!.series.append(number)
             order.append(number)
-            for (label, hash) in zip(key.key.labels, key.labelHashes) {
-                byLabel[Prehashed(label, hash: hash), default: []].insert(number)
-            }
+            count += 1
         }
 
-        package mutating func remove(_ number: Int) {
-            guard let slot = slots[number] else { return }
-            slots[number] = nil
-            free.append(number)
-            entries.removeValue(forKey: slot.key)
-            order[slot.position] = -1
-            holes += 1
-            for (label, hash) in zip(slot.key.key.labels, slot.key.labelHashes) {
+        /// Removes group `group` and its series; returns how many series went.
+        package mutating func remove(group number: Int) -> Int {
+            guard let group = groups[number] else { return 0 }
+            groups[number] = nil
+            freeGroups.append(number)
+            groupNumbers.removeValue(forKey: LabelSet(group.labels))
+            for (label, hash) in zip(group.labels.labels, group.labels.hashes) {
                 guard let index = byLabel.index(forKey: Prehashed(label, hash: hash)) else { continue }
                 byLabel.values[index].remove(number)
                 if byLabel.values[index].isEmpty { byLabel.remove(at: index) }
             }
-            guard holes > 64, holes * 2 > order.count else { return }
-            order.removeAll { $0 < 0 }
-            holes = 0
-            for (position, number) in order.enumerated() { slots[number]!.position = position }
+            for series in group.series {
+                order[slots[series]!.position] = -1
+                slots[series] = nil
+                free.append(series)
+            }
+            holes += group.series.count
+            count -= group.series.count
+            if holes > 64, holes * 2 > order.count {
+                order.removeAll { $0 < 0 }
+                holes = 0
+                for (position, series) in order.enumerated() { slots[series]!.position = position }
+            }
+            return group.series.count
         }
-
-        /// The key of series `number`, which exists.
-        package func key(_ number: Int) -> MetricKey { slots[number]!.key.key }
     }
 
     private let state = Mutex(State())
@@ -266,7 +306,7 @@ public final class MetricsRegistry: MetricsFactory {
     /// The series of `key`; `make()` is registered when there is none.
     private func series(_ key: MetricKey.Hashed, or make: @autoclosure () -> Entry) -> Entry {
         state.withLock { state in
-            if let number = state.entries[key] { return state.slots[number]!.entry }
+            if let number = state.find(key) { return state.slots[number]!.entry }
             let made = make()
             state.add(key, made)
             return made
@@ -295,27 +335,31 @@ public final class MetricsRegistry: MetricsFactory {
     @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
         precondition(!labels.isEmpty, "removing every series is not a release")
         return state.withLock { state in
-            // The series carrying the rarest of the labels are the only candidates.
+            // The groups carrying the rarest of the labels are the only candidates.
             var candidates: Set<Int> = []
             for (index, label) in labels.enumerated() {
                 let carrying = state.byLabel[Prehashed(label)] ?? []
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
-            let gone = candidates.filter { number in labels.allSatisfy(state.key(number).labels.contains) }
-            for number in gone { state.remove(number) }
-            return gone.count
+            var matching: [Int] = []
+            for group in candidates where labels.allSatisfy(state.groups[group]!.labels.labels.contains) {
+                matching.append(group)
+            }
+            // Not kept while the label index changes (it may share that index's storage).
+            candidates = []
+            return matching.reduce(0) { $0 + state.remove(group: $1) }
         }
     }
 
     /// How many series exist.
-    public var seriesCount: Int { state.withLock { $0.entries.count } }
+    public var seriesCount: Int { state.withLock { $0.count } }
 
     /// Every series in creation order with its current value.
     public func snapshot() -> [(key: MetricKey, value: Value)] {
         let entries: [(MetricKey, Entry)] = state.withLock { state in
             state.order.compactMap { number in
                 guard number >= 0, let slot = state.slots[number] else { return nil }
-                return (slot.key.key, slot.entry)
+                return (slot.key, slot.entry)
             }
         }
         return entries.map { key, entry in
@@ -330,7 +374,7 @@ public final class MetricsRegistry: MetricsFactory {
     /// The current value of one series, if it exists (for tests and health checks).
     public func value(_ key: MetricKey) -> Value? {
         let key = MetricKey.Hashed(key)
-        let entry: Entry? = state.withLock { state in state.entries[key].map { state.slots[$0]!.entry } }
+        let entry: Entry? = state.withLock { state in state.find(key).map { state.slots[$0]!.entry } }
         switch entry {
         case .counter(let c)?: return .counter(c.value)
         case .gauge(let g)?: return .gauge(g.value)

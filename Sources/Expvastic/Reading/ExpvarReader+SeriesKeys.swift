@@ -7,8 +7,8 @@ extension ExpvarReader {
     /// The keys of a reader's own series (`bytes_read`, `fields_dropped` per reason,
     /// `fields_converted`), hashed once: every target of a job has the same 32, and hashing them
     /// again for each of 10,000 discovered targets was a tenth of the CPU of taking them on
-    /// (`target-churn-10000`). Hand the same value to every reader of the job.
-    public struct SeriesKeys: Sendable {
+    /// (`target-churn-10000`). Hand the same object to every reader of the job.
+    public final class SeriesKeys: Sendable {
         /// The reader (job) name the keys carry.
         public let reader: String
         let bytesRead: MetricKey.Hashed

@@ -133,7 +133,9 @@ package struct Flattener {
     /// end of that path needs no hashing and no table probe: Go writes a map's members in the same
     /// order every time (sorted by `encoding/json`, or in map order only at the top level). Valid
     /// for the table's ``PathTable/epoch`` in ``membersEpoch``.
-    private var members: [[Int32]] = [[]]
+    private var members: [[Int32]] = Flattener.rootOnly
+    /// `[[]]`, one shared array: a reader copies it on its first poll, not when it is made.
+    private static let rootOnly: [[Int32]] = [[]]
     private var membersEpoch: UInt64 = 0
     /// ``PathTable/count`` when ``compact()`` last ran.
     private var compactedCount = 0

@@ -39,10 +39,10 @@ import Testing
         let cache = ExpvarReader.SeriesKeysCache()
         let api = cache.keys(reader: "api")
         #expect(api.reader == "api")
-        #expect(cache.keys(reader: "api").bytesRead == api.bytesRead)
+        #expect(cache.keys(reader: "api") === api)
         let db = cache.keys(reader: "db")
         #expect(db.reader == "db")
-        #expect(db.bytesRead.value.labels == [MetricKey.Label("reader", "db")])
-        #expect(cache.keys(reader: "api").bytesRead.value.labels == [MetricKey.Label("reader", "api")])
+        #expect(db.bytesRead.labels.labels == [MetricKey.Label("reader", "db")])
+        #expect(cache.keys(reader: "api").bytesRead.labels.labels == [MetricKey.Label("reader", "api")])
     }
 }
