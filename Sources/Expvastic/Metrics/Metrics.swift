@@ -78,6 +78,12 @@ extension MetricKey {
         public init(_ key: MetricKey) { self.init(key.name, Labels(key.labels)) }
 
         public var key: MetricKey { MetricKey(name, labels: labels.labels) }
+
+        /// The same series (cheap when both were made from one ``Labels``: its arrays compare by
+        /// identity first).
+        public func names(_ other: Hashed) -> Bool {
+            labels.hash == other.labels.hash && name == other.name && labels.labels == other.labels.labels
+        }
     }
 }
 
@@ -132,6 +138,9 @@ public protocol MetricsFactory: Sendable {
     /// (10,000 readers of one job) asks for the same keys as every other target of its job, and an
     /// engine's series share their labels' hashes.
     func counter(_ key: MetricKey.Hashed) -> Counter
+    /// The counters of `keys`, in order: what a component made once per target of a job (its
+    /// reader) registers, asked for in one call.
+    func counters(_ keys: [MetricKey.Hashed]) -> [Counter]
     func gauge(_ key: MetricKey) -> Gauge
     func timer(_ key: MetricKey) -> Timer
     /// ``timer(_:)`` with the key's hash already computed.
@@ -144,6 +153,7 @@ public protocol MetricsFactory: Sendable {
 extension MetricsFactory {
     public func counter(_ key: MetricKey.Hashed) -> Counter { counter(key.key) }
     public func timer(_ key: MetricKey.Hashed) -> Timer { timer(key.key) }
+    public func counters(_ keys: [MetricKey.Hashed]) -> [Counter] { keys.map { counter($0) } }
 }
 
 /// The process's metrics: every series created through it, readable as a snapshot for the
@@ -221,6 +231,10 @@ public final class MetricsRegistry: MetricsFactory {
         package var count = 0
         /// The groups carrying each label.
         package var byLabel: [Prehashed<MetricKey.Label>: Set<Int>] = [:]
+        /// The last ``MetricsRegistry/counters(_:)`` call: its keys, answer and the groups of its
+        /// series; forgotten when one of those groups is removed. The next reader of the same job
+        /// asks for the same keys and gets the same array.
+        package var lastCounters: (keys: [MetricKey.Hashed], counters: [Counter], groups: [Int])?
 
         /// The number of the series `key`, if it exists.
         package func find(_ key: MetricKey.Hashed) -> Int? {
@@ -229,8 +243,19 @@ public final class MetricsRegistry: MetricsFactory {
             return nil
         }
 
-        /// Registers the series `key`, which does not exist.
-        package mutating func add(_ key: MetricKey.Hashed, _ entry: Entry) {
+        /// The series `key`, `make()` registered when there is none, and its group.
+        package mutating func series(_ key: MetricKey.Hashed, or make: () -> Entry) -> (entry: Entry, group: Int) {
+            if let group = groupNumbers[LabelSet(key.labels)] {
+                for number in groups[group]!.series where slots[number]!.key.name == key.name {
+                    return (slots[number]!.entry, group)
+                }
+            }
+            let made = make()
+            return (made, add(key, made))
+        }
+
+        /// Registers the series `key`, which does not exist; returns its group.
+        @discardableResult package mutating func add(_ key: MetricKey.Hashed, _ entry: Entry) -> Int {
             let set = LabelSet(key.labels)
             let group: Int
             if let existing = groupNumbers[set] {
@@ -261,11 +286,13 @@ public final class MetricsRegistry: MetricsFactory {
             groups[group]!.series.append(number)
             order.append(number)
             count += 1
+            return group
         }
 
         /// Removes group `group` and its series; returns how many series went.
         package mutating func remove(group number: Int) -> Int {
             guard let group = groups[number] else { return 0 }
+            if let last = lastCounters, last.groups.contains(number) { lastCounters = nil }
             groups[number] = nil
             freeGroups.append(number)
             groupNumbers.removeValue(forKey: LabelSet(group.labels))
@@ -305,12 +332,7 @@ public final class MetricsRegistry: MetricsFactory {
 
     /// The series of `key`; `make()` is registered when there is none.
     private func series(_ key: MetricKey.Hashed, or make: @autoclosure () -> Entry) -> Entry {
-        state.withLock { state in
-            if let number = state.find(key) { return state.slots[number]!.entry }
-            let made = make()
-            state.add(key, made)
-            return made
-        }
+        state.withLock { state in state.series(key, or: make).entry }
     }
 
     public func counter(_ key: MetricKey) -> Counter { counter(MetricKey.Hashed(key)) }
@@ -318,6 +340,30 @@ public final class MetricsRegistry: MetricsFactory {
     public func counter(_ key: MetricKey.Hashed) -> Counter {
         if case .counter(let existing) = series(key, or: .counter(Counter())) { return existing }
         preconditionFailure("metric \(key.key) registered with another kind")
+    }
+
+    public func counters(_ keys: [MetricKey.Hashed]) -> [Counter] {
+        state.withLock { state in
+            if let last = state.lastCounters, last.keys.count == keys.count,
+                zip(last.keys, keys).allSatisfy({ $0.names($1) })
+            {
+                return last.counters
+            }
+            var counters: [Counter] = []
+            var groups: [Int] = []
+            counters.reserveCapacity(keys.count)
+            groups.reserveCapacity(keys.count)
+            for key in keys {
+                let (entry, group) = state.series(key) { .counter(Counter()) }
+                guard case .counter(let counter) = entry else {
+                    preconditionFailure("metric \(key.key) registered with another kind")
+                }
+                counters.append(counter)
+                groups.append(group)
+            }
+            state.lastCounters = (keys, counters, groups)
+            return counters
+        }
     }
 
     public func gauge(_ key: MetricKey) -> Gauge {

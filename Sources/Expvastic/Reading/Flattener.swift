@@ -33,7 +33,7 @@ import ExpvasticConfig
 ///   ``GCPauseWindow`` and `Flattener+GC.swift` for the fields derived from them. Derived fields obey
 ///   `include`/`exclude` under their own names.
 package struct Flattener {
-    package struct Options {
+    package struct Options: Sendable {
         package var include: [FieldGlob]
         package var exclude: [FieldGlob]
         /// Most specific first: plain paths, then longer patterns.
@@ -43,7 +43,7 @@ package struct Flattener {
         package var split: Split?
 
         /// ``SplitConfiguration`` as the walk uses it.
-        package struct Split {
+        package struct Split: Sendable {
             package var container: FieldGlob
             package var root: Bool
             package var idField: [UInt8]?
