@@ -44,23 +44,39 @@ extension MetricKey {
     /// its strings (a 40-byte endpoint) are hashed once, not once per series and again per label.
     public struct Labels: Sendable {
         public let labels: [Label]
-        /// `labels[i].hashValue`, in order.
-        public let hashes: [Int]
-        /// The hashes combined in order.
+        /// The combined hash of the labels' hashes, in order.
         public let hash: Int
+        /// The hashes of the first two labels, inline (most label sets have one or two: no array
+        /// per label set), and of the others.
+        private let firstHashes: (Int, Int)
+        private let moreHashes: [Int]
 
         public init(_ labels: [Label]) {
             self.labels = labels
-            var hashes: [Int] = []
-            hashes.reserveCapacity(labels.count)
+            var first = (0, 0)
+            var more: [Int] = []
             var hash = 0
-            for label in labels {
+            for (index, label) in labels.enumerated() {
                 let labelHash = label.hashValue
-                hashes.append(labelHash)
+                switch index {
+                case 0: first.0 = labelHash
+                case 1: first.1 = labelHash
+                default: more.append(labelHash)
+                }
                 hash = PrehashMix.combine(hash, labelHash)
             }
-            self.hashes = hashes
+            self.firstHashes = first
+            self.moreHashes = more
             self.hash = hash
+        }
+
+        /// `labels[index].hashValue`, computed when the labels were.
+        public func labelHash(_ index: Int) -> Int {
+            switch index {
+            case 0: firstHashes.0
+            case 1: firstHashes.1
+            default: moreHashes[index - 2]
+            }
         }
     }
 
@@ -192,12 +208,16 @@ public final class MetricsRegistry: MetricsFactory {
             package var entry: Entry
             /// Where it sits in `order`.
             package var position: Int
+            /// The next series of its group, -1 for none.
+            package var next: Int
         }
 
-        /// A label set and its series, in creation order.
+        /// A label set and its series: a list through ``Slot/next`` from `first` (no array per
+        /// group; an expvar job has ten groups of one series).
         package struct Group {
             package var labels: MetricKey.Labels
-            package var series: [Int]
+            package var first = -1
+            package var count = 0
         }
 
         /// A label set as a table key, with its hash.
@@ -239,16 +259,23 @@ public final class MetricsRegistry: MetricsFactory {
         /// The number of the series `key`, if it exists.
         package func find(_ key: MetricKey.Hashed) -> Int? {
             guard let group = groupNumbers[LabelSet(key.labels)] else { return nil }
-            for number in groups[group]!.series where slots[number]!.key.name == key.name { return number }
+            return find(key.name, in: group)
+        }
+
+        /// The number of the series named `name` in group `group`, if there is one.
+        package func find(_ name: String, in group: Int) -> Int? {
+            var number = groups[group]!.first
+            while number >= 0 {
+                if slots[number]!.key.name == name { return number }
+                number = slots[number]!.next
+            }
             return nil
         }
 
         /// The series `key`, `make()` registered when there is none, and its group.
         package mutating func series(_ key: MetricKey.Hashed, or make: () -> Entry) -> (entry: Entry, group: Int) {
-            if let group = groupNumbers[LabelSet(key.labels)] {
-                for number in groups[group]!.series where slots[number]!.key.name == key.name {
-                    return (slots[number]!.entry, group)
-                }
+            if let group = groupNumbers[LabelSet(key.labels)], let number = find(key.name, in: group) {
+                return (slots[number]!.entry, group)
             }
             let made = make()
             return (made, add(key, made))
@@ -261,7 +288,7 @@ public final class MetricsRegistry: MetricsFactory {
             if let existing = groupNumbers[set] {
                 group = existing
             } else {
-                let made = Group(labels: key.labels, series: [])
+                let made = Group(labels: key.labels)
                 if let reused = freeGroups.popLast() {
                     group = reused
                     groups[group] = made
@@ -270,11 +297,13 @@ public final class MetricsRegistry: MetricsFactory {
                     groups.append(made)
                 }
                 groupNumbers[set] = group
-                for (label, hash) in zip(key.labels.labels, key.labels.hashes) {
-                    byLabel[Prehashed(label, hash: hash), default: []].insert(group)
+                for (index, label) in key.labels.labels.enumerated() {
+                    byLabel[Prehashed(label, hash: key.labels.labelHash(index)), default: []].insert(group)
                 }
             }
-            let slot = Slot(key: MetricKey(key.name, labels: set.labels), entry: entry, position: order.count)
+            let slot = Slot(
+                key: MetricKey(key.name, labels: set.labels), entry: entry, position: order.count,
+                next: groups[group]!.first)
             let number: Int
             if let reused = free.popLast() {
                 number = reused
@@ -283,7 +312,8 @@ public final class MetricsRegistry: MetricsFactory {
                 number = slots.count
                 slots.append(slot)
             }
-            groups[group]!.series.append(number)
+            groups[group]!.first = number
+            groups[group]!.count += 1
             order.append(number)
             count += 1
             return group
@@ -296,24 +326,28 @@ public final class MetricsRegistry: MetricsFactory {
             groups[number] = nil
             freeGroups.append(number)
             groupNumbers.removeValue(forKey: LabelSet(group.labels))
-            for (label, hash) in zip(group.labels.labels, group.labels.hashes) {
-                guard let index = byLabel.index(forKey: Prehashed(label, hash: hash)) else { continue }
+            for (position, label) in group.labels.labels.enumerated() {
+                let key = Prehashed(label, hash: group.labels.labelHash(position))
+                guard let index = byLabel.index(forKey: key) else { continue }
                 byLabel.values[index].remove(number)
                 if byLabel.values[index].isEmpty { byLabel.remove(at: index) }
             }
-            for series in group.series {
-                order[slots[series]!.position] = -1
+            var series = group.first
+            while series >= 0 {
+                let slot = slots[series]!
+                order[slot.position] = -1
                 slots[series] = nil
                 free.append(series)
+                series = slot.next
             }
-            holes += group.series.count
-            count -= group.series.count
+            holes += group.count
+            count -= group.count
             if holes > 64, holes * 2 > order.count {
                 order.removeAll { $0 < 0 }
                 holes = 0
                 for (position, series) in order.enumerated() { slots[series]!.position = position }
             }
-            return group.series.count
+            return group.count
         }
     }
 
