@@ -23,7 +23,7 @@ extension ComponentFactory {
         let fieldPins = FieldPins()
         // File reads and DNS exchanges of every discovery source block one thread here, not the pool.
         let discoveryExecutor = BlockingExecutor(label: "expvastic.discovery")
-        // Hashes a job's reader series keys once, not once per target.
+        // Hashes a job's reader series keys and makes its readers' common parts once, not per target.
         let expvarSeries = ExpvarReader.SeriesKeysCache()
         return ComponentFactory(
             makeReader: { configuration, logger in
@@ -32,7 +32,7 @@ extension ComponentFactory {
                     ExpvarReader(
                         configuration: configuration, transport: transport, metrics: registry, logger: logger,
                         scratch: scratch, fieldPins: fieldPins,
-                        seriesKeys: expvarSeries.keys(reader: configuration.name))
+                        job: expvarSeries.parts(for: configuration))
                 case .self:
                     SelfReader(configuration: configuration, registry: registry)
                 case .prometheus:

@@ -131,11 +131,12 @@ public final class Engine: Service {
         self.component = component ?? "reader.\(reader.name)"
         self.target = target
         self.catchUp = catchUp
-        let label = metricLabels ?? [MetricKey.Label("reader", reader.name)]
-        pollsOK = metrics.counter(MetricKey("polls_ok", labels: label))
-        pollsFailed = metrics.counter(MetricKey("polls_failed", labels: label))
-        pollsSkipped = metrics.counter(MetricKey("polls_skipped", labels: label))
-        pollLatency = metrics.timer(MetricKey("poll_latency", labels: label))
+        // The labels are hashed once for the four series (and the registry files them together).
+        let labels = MetricKey.Labels(metricLabels ?? [MetricKey.Label("reader", reader.name)])
+        pollsOK = metrics.counter(MetricKey.Hashed("polls_ok", labels))
+        pollsFailed = metrics.counter(MetricKey.Hashed("polls_failed", labels))
+        pollsSkipped = metrics.counter(MetricKey.Hashed("polls_skipped", labels))
+        pollLatency = metrics.timer(MetricKey.Hashed("poll_latency", labels))
     }
 
     /// Schedules the first poll (at once when ``stop()`` came first, the engine ends instead).

@@ -33,17 +33,18 @@ extension EventLoop: TaskExecutor, SleepHost {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
         let hosted = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
-                let added = sleepers.withLock { sleepers -> Bool? in
+                let onLoop = isLoopThread
+                let added = sleepers.withLock { sleepers -> (added: Bool, wake: Bool)? in
                     if sleepers.isClosed { return nil }
-                    return sleepers.add(
-                        id: id, deadline: deadline, slack: slack, waiter: .task(continuation))
+                    let added = sleepers.add(id: id, deadline: deadline, slack: slack, waiter: .task(continuation))
+                    return (added, added && !onLoop && sleepers.wakeNeeded(deadline: deadline, slack: slack))
                 }
                 switch added {
                 case nil: continuation.resume(returning: false)
-                case false?: continuation.resume(throwing: CancellationError())
-                case true?:
-                    // From another thread the loop may be waiting past this deadline.
-                    if !isLoopThread { wake() }
+                case (false, _)?: continuation.resume(throwing: CancellationError())
+                case (true, let wake)?:
+                    // From another thread: the loop may be waiting past this deadline.
+                    if wake { self.wake() }
                 }
             }
         } onCancel: {
@@ -58,9 +59,13 @@ extension EventLoop: TaskExecutor, SleepHost {
         atMonotonic deadline: UInt64, slack: UInt64, _ action: @escaping @Sendable () -> Void
     ) -> UInt64? {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
-        let added = sleepers.withLock { $0.add(id: id, deadline: deadline, slack: slack, waiter: .call(action)) }
-        guard added else { return nil }
-        if !isLoopThread { wake() }
+        let onLoop = isLoopThread
+        let added = sleepers.withLock { sleepers -> (added: Bool, wake: Bool) in
+            let added = sleepers.add(id: id, deadline: deadline, slack: slack, waiter: .call(action))
+            return (added, added && !onLoop && sleepers.wakeNeeded(deadline: deadline, slack: slack))
+        }
+        guard added.added else { return nil }
+        if added.wake { wake() }
         return id
     }
 

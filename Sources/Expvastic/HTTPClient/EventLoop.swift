@@ -164,7 +164,7 @@ package final class EventLoop: Sendable {
     private func waitMilliseconds(pool: ConnectionPool) -> Int32 {
         if inbox.withLock({ !$0.jobs.isEmpty || !$0.commands.isEmpty }) { return 0 }
         let poolWait = pool.millisecondsUntilNextDeadline()
-        guard let wakeTime = sleepers.withLock({ $0.wakeTime() }) else { return poolWait }
+        guard let wakeTime = sleepers.withLock({ $0.waitTime() }) else { return poolWait }
         let now = clock.monotonicNanos()
         guard wakeTime > now else { return 0 }
         let sleepWait = Int32(min((wakeTime - now + 999_999) / 1_000_000, 60_000))

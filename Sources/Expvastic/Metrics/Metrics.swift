@@ -39,6 +39,70 @@ public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension MetricKey {
+    /// A label set hashed once, label by label: the four series of a target's engine share it, so
+    /// its strings (a 40-byte endpoint) are hashed once, not once per series and again per label.
+    public struct Labels: Sendable {
+        public let labels: [Label]
+        /// The combined hash of the labels' hashes, in order.
+        public let hash: Int
+        /// The hashes of the first two labels, inline (most label sets have one or two: no array
+        /// per label set), and of the others.
+        private let firstHashes: (Int, Int)
+        private let moreHashes: [Int]
+
+        public init(_ labels: [Label]) {
+            self.labels = labels
+            var first = (0, 0)
+            var more: [Int] = []
+            var hash = 0
+            for (index, label) in labels.enumerated() {
+                let labelHash = label.hashValue
+                switch index {
+                case 0: first.0 = labelHash
+                case 1: first.1 = labelHash
+                default: more.append(labelHash)
+                }
+                hash = PrehashMix.combine(hash, labelHash)
+            }
+            self.firstHashes = first
+            self.moreHashes = more
+            self.hash = hash
+        }
+
+        /// `labels[index].hashValue`, computed when the labels were.
+        public func labelHash(_ index: Int) -> Int {
+            switch index {
+            case 0: firstHashes.0
+            case 1: firstHashes.1
+            default: moreHashes[index - 2]
+            }
+        }
+    }
+
+    /// A key whose labels are hashed (``Labels``): the registry finds a series by its label set,
+    /// then by name among the few series of that set, so the name is never hashed.
+    public struct Hashed: Sendable {
+        public let name: String
+        public let labels: Labels
+
+        public init(_ name: String, _ labels: Labels) {
+            self.name = name
+            self.labels = labels
+        }
+
+        public init(_ key: MetricKey) { self.init(key.name, Labels(key.labels)) }
+
+        public var key: MetricKey { MetricKey(name, labels: labels.labels) }
+
+        /// The same series (cheap when both were made from one ``Labels``: its arrays compare by
+        /// identity first).
+        public func names(_ other: Hashed) -> Bool {
+            labels.hash == other.labels.hash && name == other.name && labels.labels == other.labels.labels
+        }
+    }
+}
+
 /// A monotonically increasing count.
 public final class Counter: Sendable {
     private let storage = Atomic<Int64>(0)
@@ -87,17 +151,25 @@ public final class Timer: Sendable {
 public protocol MetricsFactory: Sendable {
     func counter(_ key: MetricKey) -> Counter
     /// ``counter(_:)`` with the key's hash already computed: a component made once per target
-    /// (10,000 readers of one job) asks for the same keys as every other target of its job.
-    func counter(_ key: Prehashed<MetricKey>) -> Counter
+    /// (10,000 readers of one job) asks for the same keys as every other target of its job, and an
+    /// engine's series share their labels' hashes.
+    func counter(_ key: MetricKey.Hashed) -> Counter
+    /// The counters of `keys`, in order: what a component made once per target of a job (its
+    /// reader) registers, asked for in one call.
+    func counters(_ keys: [MetricKey.Hashed]) -> [Counter]
     func gauge(_ key: MetricKey) -> Gauge
     func timer(_ key: MetricKey) -> Timer
+    /// ``timer(_:)`` with the key's hash already computed.
+    func timer(_ key: MetricKey.Hashed) -> Timer
     /// Forgets every series whose labels include all of `labels` (a target or reader that went away);
     /// objects handed out earlier keep working but are no longer reported. Returns how many went.
     @discardableResult func removeSeries(labelled labels: [MetricKey.Label]) -> Int
 }
 
 extension MetricsFactory {
-    public func counter(_ key: Prehashed<MetricKey>) -> Counter { counter(key.value) }
+    public func counter(_ key: MetricKey.Hashed) -> Counter { counter(key.key) }
+    public func timer(_ key: MetricKey.Hashed) -> Timer { timer(key.key) }
+    public func counters(_ keys: [MetricKey.Hashed]) -> [Counter] { keys.map { counter($0) } }
 }
 
 /// The process's metrics: every series created through it, readable as a snapshot for the
@@ -119,24 +191,56 @@ public final class MetricsRegistry: MetricsFactory {
     /// Every series, in creation order, findable by any of its labels: a target that goes away
     /// takes its series with it in time proportional to its own series, not to all of them (with
     /// 10,000 targets, scanning every series per removed target made replacing 1,000 targets cost
-    /// seconds of CPU). The label index holds series numbers, not keys: a job's `reader` label is
-    /// on 40,000 series at 10,000 targets, and inserting or removing a key there hashed the whole
-    /// key again (a tenth of the CPU of replacing all 10,000 targets).
+    /// seconds of CPU).
+    ///
+    /// Series are grouped by label set (a ``Group``: a target's engine's four series share one), and
+    /// the tables hold groups: a series is found by its labels' group, then by name among the
+    /// group's few series; the label index holds group numbers. Taking on or dropping a target is
+    /// one entry in the group table and one per label in the label index, not one per series and
+    /// label, and no string is hashed again (labels carry their hashes, ``MetricKey/Labels``).
     ///
     /// A series' number is its slot in `slots` (a removed series' slot is reused), so going from a
-    /// number to its key, entry and place in the creation order is an array access, not a hash
-    /// lookup; with 40,000 series, a table from numbers to keys cost a fifth of adding and removing
-    /// a target's series (`target-churn-10000`).
+    /// number to its key, entry and place in the creation order is an array access; the same for
+    /// groups.
     private struct State: ~Copyable {
         package struct Slot {
-            package var key: Prehashed<MetricKey>
+            package var key: MetricKey
             package var entry: Entry
             /// Where it sits in `order`.
             package var position: Int
+            /// The next series of its group, -1 for none.
+            package var next: Int
         }
 
-        /// Keys and labels are ``Prehashed``: growing or removing rehashes their neighbours.
-        package var entries: [Prehashed<MetricKey>: Int] = [:]
+        /// A label set and its series: a list through ``Slot/next`` from `first` (no array per
+        /// group; an expvar job has ten groups of one series).
+        package struct Group {
+            package var labels: MetricKey.Labels
+            package var first = -1
+            package var count = 0
+        }
+
+        /// A label set as a table key, with its hash.
+        package struct LabelSet: Hashable {
+            package let labels: [MetricKey.Label]
+            package let hash: Int
+
+            package init(_ labels: MetricKey.Labels) {
+                self.labels = labels.labels
+                self.hash = labels.hash
+            }
+
+            package func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+            package func _rawHashValue(seed: Int) -> Int { PrehashMix.mix(hash, seed: seed) }
+            package static func == (lhs: LabelSet, rhs: LabelSet) -> Bool {
+                lhs.hash == rhs.hash && lhs.labels == rhs.labels
+            }
+        }
+
+        package var groupNumbers: [LabelSet: Int] = [:]
+        /// Every group by its number; nil: free (its number is in `freeGroups`).
+        package var groups: [Group?] = []
+        package var freeGroups: [Int] = []
         /// Every series by its number; nil: free (its number is in `free`).
         package var slots: [Slot?] = []
         package var free: [Int] = []
@@ -144,10 +248,62 @@ public final class MetricsRegistry: MetricsFactory {
         /// half are holes.
         package var order: [Int] = []
         package var holes = 0
+        package var count = 0
+        /// The groups carrying each label.
         package var byLabel: [Prehashed<MetricKey.Label>: Set<Int>] = [:]
+        /// The last ``MetricsRegistry/counters(_:)`` call: its keys, answer and the groups of its
+        /// series; forgotten when one of those groups is removed. The next reader of the same job
+        /// asks for the same keys and gets the same array.
+        package var lastCounters: (keys: [MetricKey.Hashed], counters: [Counter], groups: [Int])?
 
-        package mutating func add(_ key: Prehashed<MetricKey>, _ entry: Entry) {
-            let slot = Slot(key: key, entry: entry, position: order.count)
+        /// The number of the series `key`, if it exists.
+        package func find(_ key: MetricKey.Hashed) -> Int? {
+            guard let group = groupNumbers[LabelSet(key.labels)] else { return nil }
+            return find(key.name, in: group)
+        }
+
+        /// The number of the series named `name` in group `group`, if there is one.
+        package func find(_ name: String, in group: Int) -> Int? {
+            var number = groups[group]!.first
+            while number >= 0 {
+                if slots[number]!.key.name == name { return number }
+                number = slots[number]!.next
+            }
+            return nil
+        }
+
+        /// The series `key`, `make()` registered when there is none, and its group.
+        package mutating func series(_ key: MetricKey.Hashed, or make: () -> Entry) -> (entry: Entry, group: Int) {
+            if let group = groupNumbers[LabelSet(key.labels)], let number = find(key.name, in: group) {
+                return (slots[number]!.entry, group)
+            }
+            let made = make()
+            return (made, add(key, made))
+        }
+
+        /// Registers the series `key`, which does not exist; returns its group.
+        @discardableResult package mutating func add(_ key: MetricKey.Hashed, _ entry: Entry) -> Int {
+            let set = LabelSet(key.labels)
+            let group: Int
+            if let existing = groupNumbers[set] {
+                group = existing
+            } else {
+                let made = Group(labels: key.labels)
+                if let reused = freeGroups.popLast() {
+                    group = reused
+                    groups[group] = made
+                } else {
+                    group = groups.count
+                    groups.append(made)
+                }
+                groupNumbers[set] = group
+                for (index, label) in key.labels.labels.enumerated() {
+                    byLabel[Prehashed(label, hash: key.labels.labelHash(index)), default: []].insert(group)
+                }
+            }
+            let slot = Slot(
+                key: MetricKey(key.name, labels: set.labels), entry: entry, position: order.count,
+                next: groups[group]!.first)
             let number: Int
             if let reused = free.popLast() {
                 number = reused
@@ -156,31 +312,43 @@ public final class MetricsRegistry: MetricsFactory {
                 number = slots.count
                 slots.append(slot)
             }
-            entries[key] = number
+            groups[group]!.first = number
+            groups[group]!.count += 1
             order.append(number)
-            for label in key.value.labels { byLabel[Prehashed(label), default: []].insert(number) }
+            count += 1
+            return group
         }
 
-        package mutating func remove(_ number: Int) {
-            guard let slot = slots[number] else { return }
-            slots[number] = nil
-            free.append(number)
-            entries.removeValue(forKey: slot.key)
-            order[slot.position] = -1
-            holes += 1
-            for label in slot.key.value.labels {
-                guard let index = byLabel.index(forKey: Prehashed(label)) else { continue }
+        /// Removes group `group` and its series; returns how many series went.
+        package mutating func remove(group number: Int) -> Int {
+            guard let group = groups[number] else { return 0 }
+            if let last = lastCounters, last.groups.contains(number) { lastCounters = nil }
+            groups[number] = nil
+            freeGroups.append(number)
+            groupNumbers.removeValue(forKey: LabelSet(group.labels))
+            for (position, label) in group.labels.labels.enumerated() {
+                let key = Prehashed(label, hash: group.labels.labelHash(position))
+                guard let index = byLabel.index(forKey: key) else { continue }
                 byLabel.values[index].remove(number)
                 if byLabel.values[index].isEmpty { byLabel.remove(at: index) }
             }
-            guard holes > 64, holes * 2 > order.count else { return }
-            order.removeAll { $0 < 0 }
-            holes = 0
-            for (position, number) in order.enumerated() { slots[number]!.position = position }
+            var series = group.first
+            while series >= 0 {
+                let slot = slots[series]!
+                order[slot.position] = -1
+                slots[series] = nil
+                free.append(series)
+                series = slot.next
+            }
+            holes += group.count
+            count -= group.count
+            if holes > 64, holes * 2 > order.count {
+                order.removeAll { $0 < 0 }
+                holes = 0
+                for (position, series) in order.enumerated() { slots[series]!.position = position }
+            }
+            return group.count
         }
-
-        /// The key of series `number`, which exists.
-        package func key(_ number: Int) -> MetricKey { slots[number]!.key.value }
     }
 
     private let state = Mutex(State())
@@ -197,56 +365,81 @@ public final class MetricsRegistry: MetricsFactory {
     public func help(for name: String) -> String? { helps.withLock { $0[name] } }
 
     /// The series of `key`; `make()` is registered when there is none.
-    private func series(_ key: Prehashed<MetricKey>, or make: @autoclosure () -> Entry) -> Entry {
+    private func series(_ key: MetricKey.Hashed, or make: @autoclosure () -> Entry) -> Entry {
+        state.withLock { state in state.series(key, or: make).entry }
+    }
+
+    public func counter(_ key: MetricKey) -> Counter { counter(MetricKey.Hashed(key)) }
+
+    public func counter(_ key: MetricKey.Hashed) -> Counter {
+        if case .counter(let existing) = series(key, or: .counter(Counter())) { return existing }
+        preconditionFailure("metric \(key.key) registered with another kind")
+    }
+
+    public func counters(_ keys: [MetricKey.Hashed]) -> [Counter] {
         state.withLock { state in
-            if let number = state.entries[key] { return state.slots[number]!.entry }
-            let made = make()
-            state.add(key, made)
-            return made
+            if let last = state.lastCounters, last.keys.count == keys.count,
+                zip(last.keys, keys).allSatisfy({ $0.names($1) })
+            {
+                return last.counters
+            }
+            var counters: [Counter] = []
+            var groups: [Int] = []
+            counters.reserveCapacity(keys.count)
+            groups.reserveCapacity(keys.count)
+            for key in keys {
+                let (entry, group) = state.series(key) { .counter(Counter()) }
+                guard case .counter(let counter) = entry else {
+                    preconditionFailure("metric \(key.key) registered with another kind")
+                }
+                counters.append(counter)
+                groups.append(group)
+            }
+            state.lastCounters = (keys, counters, groups)
+            return counters
         }
     }
 
-    public func counter(_ key: MetricKey) -> Counter { counter(Prehashed(key)) }
-
-    public func counter(_ key: Prehashed<MetricKey>) -> Counter {
-        if case .counter(let existing) = series(key, or: .counter(Counter())) { return existing }
-        preconditionFailure("metric \(key.value) registered with another kind")
-    }
-
     public func gauge(_ key: MetricKey) -> Gauge {
-        if case .gauge(let existing) = series(Prehashed(key), or: .gauge(Gauge())) { return existing }
+        if case .gauge(let existing) = series(MetricKey.Hashed(key), or: .gauge(Gauge())) { return existing }
         preconditionFailure("metric \(key) registered with another kind")
     }
 
-    public func timer(_ key: MetricKey) -> Timer {
-        if case .timer(let existing) = series(Prehashed(key), or: .timer(Timer())) { return existing }
-        preconditionFailure("metric \(key) registered with another kind")
+    public func timer(_ key: MetricKey) -> Timer { timer(MetricKey.Hashed(key)) }
+
+    public func timer(_ key: MetricKey.Hashed) -> Timer {
+        if case .timer(let existing) = series(key, or: .timer(Timer())) { return existing }
+        preconditionFailure("metric \(key.key) registered with another kind")
     }
 
     @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
         precondition(!labels.isEmpty, "removing every series is not a release")
         return state.withLock { state in
-            // The series carrying the rarest of the labels are the only candidates.
+            // The groups carrying the rarest of the labels are the only candidates.
             var candidates: Set<Int> = []
             for (index, label) in labels.enumerated() {
                 let carrying = state.byLabel[Prehashed(label)] ?? []
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
-            let gone = candidates.filter { number in labels.allSatisfy(state.key(number).labels.contains) }
-            for number in gone { state.remove(number) }
-            return gone.count
+            var matching: [Int] = []
+            for group in candidates where labels.allSatisfy(state.groups[group]!.labels.labels.contains) {
+                matching.append(group)
+            }
+            // Not kept while the label index changes (it may share that index's storage).
+            candidates = []
+            return matching.reduce(0) { $0 + state.remove(group: $1) }
         }
     }
 
     /// How many series exist.
-    public var seriesCount: Int { state.withLock { $0.entries.count } }
+    public var seriesCount: Int { state.withLock { $0.count } }
 
     /// Every series in creation order with its current value.
     public func snapshot() -> [(key: MetricKey, value: Value)] {
         let entries: [(MetricKey, Entry)] = state.withLock { state in
             state.order.compactMap { number in
                 guard number >= 0, let slot = state.slots[number] else { return nil }
-                return (slot.key.value, slot.entry)
+                return (slot.key, slot.entry)
             }
         }
         return entries.map { key, entry in
@@ -260,8 +453,8 @@ public final class MetricsRegistry: MetricsFactory {
 
     /// The current value of one series, if it exists (for tests and health checks).
     public func value(_ key: MetricKey) -> Value? {
-        let key = Prehashed(key)
-        let entry: Entry? = state.withLock { state in state.entries[key].map { state.slots[$0]!.entry } }
+        let key = MetricKey.Hashed(key)
+        let entry: Entry? = state.withLock { state in state.find(key).map { state.slots[$0]!.entry } }
         switch entry {
         case .counter(let c)?: return .counter(c.value)
         case .gauge(let g)?: return .gauge(g.value)

@@ -16,15 +16,23 @@ public struct DocumentEnvelope: Sendable {
     private let labelFields: [(key: String, value: [UInt8])]
 
     package init(type: String, reader: String, endpoint: String, labels: [String: String] = [:]) {
-        func quoted(_ text: String) -> [UInt8] {
-            var out: [UInt8] = []
-            JSONWriter.appendString(text, to: &out)
-            return out
-        }
-        typeValue = quoted(type)
-        readerValue = quoted(reader)
-        endpointValue = quoted(endpoint)
-        labelFields = labels.sorted { $0.key < $1.key }.map { ("labels." + $0.key, quoted($0.value)) }
+        self.init(
+            quotedType: Self.quoted(type), quotedReader: Self.quoted(reader), endpoint: endpoint, labels: labels)
+    }
+
+    /// The same with `type` and `reader` already quoted (``quoted(_:)``): shared by a job's readers.
+    package init(quotedType: [UInt8], quotedReader: [UInt8], endpoint: String, labels: [String: String] = [:]) {
+        typeValue = quotedType
+        readerValue = quotedReader
+        endpointValue = Self.quoted(endpoint)
+        labelFields = labels.sorted { $0.key < $1.key }.map { ("labels." + $0.key, Self.quoted($0.value)) }
+    }
+
+    /// `text` as an escaped, quoted JSON string.
+    package static func quoted(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.appendString(text, to: &out)
+        return out
     }
 
     /// Writes the four fields, `@timestamp` from `millis` (Unix milliseconds, UTC).

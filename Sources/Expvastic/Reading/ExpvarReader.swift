@@ -57,9 +57,12 @@ public final class ExpvarReader: Reader {
     private let url: Endpoint?
     private let endpointText: String
     private let headers: [(name: String, value: String)]
-    private let bytesRead: Counter
-    private let dropCounters: [Counter]
-    private let uintConverted: Counter
+    /// `bytes_read`, `fields_dropped` by ``DropReason``, `fields_converted` (``SeriesKeys/all``):
+    /// one array, the same for every reader of a job.
+    private let counters: [Counter]
+    private var bytesRead: Counter { counters[0] }
+    private var dropCounters: ArraySlice<Counter> { counters[1...DropReason.allCases.count] }
+    private var uintConverted: Counter { counters[DropReason.allCases.count + 1] }
     private let envelope: DocumentEnvelope
     private let limits: JSONScanner.Limits
     private let state: Mutex<State>
@@ -86,12 +89,17 @@ public final class ExpvarReader: Reader {
     /// `logger` gets debug lines about dropped fields; `scratch` lends the parse buffers (share one
     /// pool between all readers of a process; nil gives this reader its own); `fieldPins` holds the
     /// fields a cluster refused, which later polls leave out or keep to the cluster's kind;
-    /// `seriesKeys`, when made for this reader's name, spares hashing its series' keys again.
+    /// `seriesKeys`, when made for this reader's name, spares hashing its series' keys again;
+    /// `job`, when it ``JobParts/fits(_:)`` the configuration, spares making what every reader of
+    /// the job has alike.
     public init(
         configuration: ReaderConfiguration, transport: any HTTPTransport, metrics: any MetricsFactory,
         logger: Logger, scratch: ParseScratchPool? = nil, fieldPins: FieldPins? = nil,
-        seriesKeys: SeriesKeys? = nil
+        seriesKeys: SeriesKeys? = nil, job: JobParts? = nil
     ) {
+        let job =
+            job.flatMap { $0.fits(configuration) ? $0 : nil }
+            ?? JobParts(configuration: configuration, keys: seriesKeys)
         self.fieldPins = fieldPins
         self.name = configuration.name
         self.timeout = configuration.timeout
@@ -102,22 +110,17 @@ public final class ExpvarReader: Reader {
         self.logger = logger
         self.url = configuration.url
         self.endpointText = configuration.url?.description ?? ""
-        self.headers = configuration.requestHeaders(defaultAccept: "application/json")
+        self.headers = job.headers
         self.labels = configuration.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let keys =
-            seriesKeys.flatMap { $0.reader == configuration.name ? $0 : nil }
-            ?? SeriesKeys(reader: configuration.name)
-        self.bytesRead = metrics.counter(keys.bytesRead)
-        self.dropCounters = keys.dropped.map { metrics.counter($0) }
-        self.uintConverted = metrics.counter(keys.uintConverted)
+        self.counters = metrics.counters(job.keys.all)
         self.envelope = DocumentEnvelope(
-            type: configuration.typeName, reader: configuration.name, endpoint: endpointText,
+            quotedType: job.quotedType, quotedReader: job.quotedReader, endpoint: endpointText,
             labels: configuration.labels)
         self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
-        self.state = Mutex(State(flattener: Flattener(options: Flattener.Options(configuration: configuration))))
+        self.state = Mutex(State(flattener: Flattener(options: job.options)))
         self.scratch = scratch ?? ParseScratchPool(slots: 1)
-        self.preferredSlot = Int(truncatingIfNeeded: StableHash.mixed64(configuration.name) % (1 << 20))
+        self.preferredSlot = job.preferredSlot
     }
 
     /// GETs the endpoint once and returns the document, stamped with `startedAtWallNanos`.
@@ -254,7 +257,7 @@ public final class ExpvarReader: Reader {
             if let warning = encoded.budgetWarning { logger.warn(warning) }
             var total = 0
             for (reason, amount) in zip(DropReason.allCases, dropped) where amount > 0 {
-                dropCounters[reason.rawValue].increment(by: Int64(amount))
+                counters[1 + reason.rawValue].increment(by: Int64(amount))
                 total += amount
             }
             if converted > 0 { uintConverted.increment(by: Int64(converted)) }

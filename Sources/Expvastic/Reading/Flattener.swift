@@ -33,7 +33,7 @@ import ExpvasticConfig
 ///   ``GCPauseWindow`` and `Flattener+GC.swift` for the fields derived from them. Derived fields obey
 ///   `include`/`exclude` under their own names.
 package struct Flattener {
-    package struct Options {
+    package struct Options: Sendable {
         package var include: [FieldGlob]
         package var exclude: [FieldGlob]
         /// Most specific first: plain paths, then longer patterns.
@@ -43,7 +43,7 @@ package struct Flattener {
         package var split: Split?
 
         /// ``SplitConfiguration`` as the walk uses it.
-        package struct Split {
+        package struct Split: Sendable {
             package var container: FieldGlob
             package var root: Bool
             package var idField: [UInt8]?
@@ -133,7 +133,9 @@ package struct Flattener {
     /// end of that path needs no hashing and no table probe: Go writes a map's members in the same
     /// order every time (sorted by `encoding/json`, or in map order only at the top level). Valid
     /// for the table's ``PathTable/epoch`` in ``membersEpoch``.
-    private var members: [[Int32]] = [[]]
+    private var members: [[Int32]] = Flattener.rootOnly
+    /// `[[]]`, one shared array: a reader copies it on its first poll, not when it is made.
+    private static let rootOnly: [[Int32]] = [[]]
     private var membersEpoch: UInt64 = 0
     /// ``PathTable/count`` when ``compact()`` last ran.
     private var compactedCount = 0

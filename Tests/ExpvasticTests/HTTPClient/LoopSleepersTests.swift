@@ -22,6 +22,41 @@ import Testing
         #expect(sleepers.count == 1)
     }
 
+    /// Adding sleepers from another thread wakes the loop only when it waits past their end, once
+    /// per wait, and never while it is awake (it looks at the sleepers before it waits again).
+    @Test func aSleeperAddedFromElsewhereWakesTheLoopOnlyWhenItWaitsPastItsEnd() {
+        var sleepers = LoopSleepers<String>()
+        var wakes: [Bool] = []
+        _ = sleepers.add(id: 1, deadline: 100, slack: 0, waiter: "a")
+        // Awake: nobody needs to wake it.
+        wakes.append(sleepers.wakeNeeded(deadline: 10, slack: 0))
+        let firstWait = sleepers.waitTime()
+        _ = sleepers.add(id: 2, deadline: 150, slack: 0, waiter: "later")
+        wakes.append(sleepers.wakeNeeded(deadline: 150, slack: 0))
+        wakes.append(sleepers.wakeNeeded(deadline: 100, slack: 0))
+        _ = sleepers.add(id: 3, deadline: 90, slack: 5, waiter: "earlier")
+        wakes.append(sleepers.wakeNeeded(deadline: 90, slack: 5))
+        // Already woken for this wait.
+        wakes.append(sleepers.wakeNeeded(deadline: 50, slack: 0))
+        let secondWait = sleepers.waitTime()
+        wakes.append(sleepers.wakeNeeded(deadline: 50, slack: 0))
+        // Woken: it takes what is due and is awake again.
+        let due = sleepers.takeDue(now: 95)
+        wakes.append(sleepers.wakeNeeded(deadline: 1, slack: 0))
+        #expect(firstWait == 100)
+        #expect(secondWait == 95)
+        #expect(due == ["earlier"])
+        #expect(wakes == [false, false, false, true, false, true, false])
+        // Nobody asleep: the loop waits for ever and any sleeper wakes it, except one whose end
+        // is past `UInt64.max`.
+        var empty = LoopSleepers<String>()
+        let idleWait = empty.waitTime()
+        let overflowing = empty.wakeNeeded(deadline: .max, slack: 1)
+        let any = empty.wakeNeeded(deadline: 1_000, slack: 0)
+        #expect(idleWait == nil)
+        #expect(!overflowing && any)
+    }
+
     @Test func aLargeSlackNeverDelaysALaterSleeperWithASmallOne() {
         var sleepers = LoopSleepers<String>()
         _ = sleepers.add(id: 1, deadline: 50, slack: 50, waiter: "sync")

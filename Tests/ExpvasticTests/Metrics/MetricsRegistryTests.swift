@@ -62,9 +62,80 @@ import Testing
         #expect(summary.count == 1 && summary.sumNanos == 5)
         #expect(registry.value(first) == nil)
         // The same key prehashed names the same series.
-        #expect(registry.counter(Prehashed(second)) === registry.counter(second))
+        #expect(registry.counter(MetricKey.Hashed(second)) === registry.counter(second))
         #expect(registry.removeSeries(labelled: Self.labels(3)) == 1)
         #expect(registry.removeSeries(labelled: [MetricKey.Label("reader", "api")]) == 1)
         #expect(registry.seriesCount == 0)
+    }
+}
+
+/// Series grouped by label set (an engine's four series share one): keys made with labels hashed
+/// once name the same series as plain keys, label order makes another series, and removing by
+/// labels takes exactly the groups that carry all of them.
+@Suite struct MetricsRegistryGroupTests {
+    static let api = MetricKey.Label("reader", "api")
+    static func endpoint(_ index: Int) -> MetricKey.Label {
+        MetricKey.Label("endpoint", "http://127.0.0.1:\(20_000 + index)/debug/vars")
+    }
+
+    @Test func hashedKeysNameTheSameSeriesAsPlainKeys() {
+        let registry = MetricsRegistry()
+        let labels = MetricKey.Labels([Self.api, Self.endpoint(1)])
+        let ok = registry.counter(MetricKey.Hashed("polls_ok", labels))
+        let latency = registry.timer(MetricKey.Hashed("poll_latency", labels))
+        // Registered series are reported at zero before their first change.
+        #expect(registry.value(MetricKey("polls_ok", labels: labels.labels)) == .counter(0))
+        guard case .timer(let summary) = registry.value(MetricKey("poll_latency", labels: labels.labels)) else {
+            Issue.record("no poll_latency timer")
+            return
+        }
+        #expect(summary.count == 0)
+        #expect(registry.counter(MetricKey("polls_ok", labels: [Self.api, Self.endpoint(1)])) === ok)
+        #expect(registry.timer(MetricKey.Hashed(MetricKey("poll_latency", labels: labels.labels))) === latency)
+        // Same labels in another order: another series (keys compare labels in order).
+        let swapped = registry.counter(MetricKey("polls_ok", labels: [Self.endpoint(1), Self.api]))
+        #expect(swapped !== ok)
+        // Same label set, another name: a new series of the same group, after the others.
+        registry.gauge(MetricKey("queue", labels: labels.labels)).set(3)
+        #expect(registry.seriesCount == 4)
+        #expect(
+            registry.snapshot().map(\.key.description) == [
+                "polls_ok{reader=api,endpoint=http://127.0.0.1:20001/debug/vars}",
+                "poll_latency{reader=api,endpoint=http://127.0.0.1:20001/debug/vars}",
+                "polls_ok{endpoint=http://127.0.0.1:20001/debug/vars,reader=api}",
+                "queue{reader=api,endpoint=http://127.0.0.1:20001/debug/vars}",
+            ])
+        #expect(registry.removeSeries(labelled: [Self.endpoint(1)]) == 4)
+        #expect(registry.seriesCount == 0)
+    }
+
+    /// Removing by one label takes every group carrying it, by two only the groups carrying both;
+    /// groups made after removals (reused numbers) are found and removed by their own labels.
+    @Test func removalTakesExactlyTheGroupsCarryingAllLabels() {
+        let registry = MetricsRegistry()
+        let db = MetricKey.Label("reader", "db")
+        for index in 0..<50 {
+            for reader in [Self.api, db] {
+                let labels = MetricKey.Labels([reader, Self.endpoint(index)])
+                registry.counter(MetricKey.Hashed("polls_ok", labels)).increment(by: Int64(index))
+                _ = registry.counter(MetricKey.Hashed("polls_failed", labels))
+            }
+        }
+        registry.counter(MetricKey("bytes_read", labels: [Self.api])).increment()
+        #expect(registry.seriesCount == 201)
+        #expect(registry.removeSeries(labelled: [Self.api, Self.endpoint(3)]) == 2)
+        #expect(registry.removeSeries(labelled: [Self.endpoint(4)]) == 4)
+        #expect(registry.removeSeries(labelled: [MetricKey.Label("reader", "other")]) == 0)
+        #expect(registry.value(MetricKey("polls_ok", labels: [db, Self.endpoint(3)])) == .counter(3))
+        #expect(registry.value(MetricKey("polls_ok", labels: [Self.api, Self.endpoint(3)])) == nil)
+        // New groups take the freed numbers; each is found by its labels.
+        registry.counter(MetricKey("polls_ok", labels: [Self.api, Self.endpoint(100)])).increment(by: 100)
+        registry.counter(MetricKey("polls_ok", labels: [db, Self.endpoint(101)])).increment(by: 101)
+        #expect(registry.value(MetricKey("polls_ok", labels: [Self.api, Self.endpoint(100)])) == .counter(100))
+        #expect(registry.removeSeries(labelled: [db, Self.endpoint(100)]) == 0)
+        // The api reader's series: 48 targets × 2, the new one, and bytes_read.
+        #expect(registry.removeSeries(labelled: [Self.api]) == 48 * 2 + 1 + 1)
+        #expect(registry.removeSeries(labelled: [db]) == 49 * 2 + 1)
+        #expect(registry.seriesCount == 0 && registry.snapshot().isEmpty)
     }
 }
