@@ -45,4 +45,27 @@ import Testing
             #expect(TargetID.sorted(ids) == expected)
         }
     }
+
+    /// Tables hash ids by their stored hash mixed with the table's seed: equal ids (made apart) are
+    /// found, different ones are told apart, whatever the table's size.
+    @Test func tablesFindIdsMadeApart() {
+        let endpoints = (0..<2_000).map { "http://10.0.\($0 / 250).\($0 % 250):80/debug/vars" }
+        var table: [TargetID: Int] = [:]
+        for (index, endpoint) in endpoints.enumerated() { table[TargetID(reader: "api", endpoint: endpoint)] = index }
+        #expect(table.count == endpoints.count)
+        for (index, endpoint) in endpoints.enumerated() {
+            #expect(table[TargetID(reader: "api", endpoint: endpoint)] == index)
+            #expect(table[TargetID(reader: "db", endpoint: endpoint)] == nil)
+        }
+        let id = TargetID(reader: "api", endpoint: endpoints[0])
+        for seed in [0, 1, -1, 1 << 40] {
+            #expect(
+                id._rawHashValue(seed: seed)
+                    == TargetID(reader: "api", endpoint: endpoints[0])._rawHashValue(seed: seed))
+        }
+        for index in endpoints.indices where index % 2 == 0 {
+            table[TargetID(reader: "api", endpoint: endpoints[index])] = nil
+        }
+        #expect(table.count == endpoints.count / 2 && table.values.allSatisfy { $0 % 2 == 1 })
+    }
 }
