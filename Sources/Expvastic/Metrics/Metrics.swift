@@ -288,14 +288,7 @@ public final class MetricsRegistry: MetricsFactory {
             if let existing = groupNumbers[set] {
                 group = existing
             } else {
-                let made = Group(labels: key.labels)
-                if let reused = freeGroups.popLast() {
-                    group = reused
-                    groups[group] = made
-                } else {
-                    group = groups.count
-                    groups.append(made)
-                }
+                group = Self.place(Group(labels: key.labels), in: &groups, reusing: &freeGroups)
                 groupNumbers[set] = group
                 for (index, label) in key.labels.labels.enumerated() {
                     byLabel[Prehashed(label, hash: key.labels.labelHash(index)), default: []].insert(group)
@@ -304,19 +297,25 @@ public final class MetricsRegistry: MetricsFactory {
             let slot = Slot(
                 key: MetricKey(key.name, labels: set.labels), entry: entry, position: order.count,
                 next: groups[group]!.first)
-            let number: Int
-            if let reused = free.popLast() {
-                number = reused
-                slots[number] = slot
-            } else {
-                number = slots.count
-                slots.append(slot)
-            }
+            let number = Self.place(slot, in: &slots, reusing: &free)
             groups[group]!.first = number
             groups[group]!.count += 1
             order.append(number)
             count += 1
             return group
+        }
+
+        /// Stores `element` at a free number of `table` (the last one freed) or at its end; returns
+        /// the number.
+        private static func place<Element>(_ element: Element, in table: inout [Element?], reusing free: inout [Int])
+            -> Int
+        {
+            if let number = free.popLast() {
+                table[number] = element
+                return number
+            }
+            table.append(element)
+            return table.count - 1
         }
 
         /// Removes group `group` and its series; returns how many series went.
