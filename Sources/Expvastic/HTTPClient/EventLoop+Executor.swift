@@ -33,18 +33,10 @@ extension EventLoop: TaskExecutor, SleepHost {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
         let hosted = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
-                let onLoop = isLoopThread
-                let added = sleepers.withLock { sleepers -> (added: Bool, wake: Bool)? in
-                    if sleepers.isClosed { return nil }
-                    let added = sleepers.add(id: id, deadline: deadline, slack: slack, waiter: .task(continuation))
-                    return (added, added && !onLoop && sleepers.wakeNeeded(deadline: deadline, slack: slack))
-                }
-                switch added {
+                switch add(id: id, deadline: deadline, slack: slack, waiter: .task(continuation)) {
                 case nil: continuation.resume(returning: false)
-                case (false, _)?: continuation.resume(throwing: CancellationError())
-                case (true, let wake)?:
-                    // From another thread: the loop may be waiting past this deadline.
-                    if wake { self.wake() }
+                case false?: continuation.resume(throwing: CancellationError())
+                case true?: break
                 }
             }
         } onCancel: {
@@ -59,14 +51,21 @@ extension EventLoop: TaskExecutor, SleepHost {
         atMonotonic deadline: UInt64, slack: UInt64, _ action: @escaping @Sendable () -> Void
     ) -> UInt64? {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
+        // A new id was not cancelled: false means closed too.
+        return add(id: id, deadline: deadline, slack: slack, waiter: .call(action)) == true ? id : nil
+    }
+
+    /// Adds a sleeper: nil when the loop has stopped, false when it was cancelled before it got
+    /// here. From another thread it wakes the loop when the loop waits past its end.
+    private func add(id: UInt64, deadline: UInt64, slack: UInt64, waiter: SleepWaiter) -> Bool? {
         let onLoop = isLoopThread
-        let added = sleepers.withLock { sleepers -> (added: Bool, wake: Bool) in
-            let added = sleepers.add(id: id, deadline: deadline, slack: slack, waiter: .call(action))
+        let added = sleepers.withLock { sleepers -> (added: Bool, wake: Bool)? in
+            if sleepers.isClosed { return nil }
+            let added = sleepers.add(id: id, deadline: deadline, slack: slack, waiter: waiter)
             return (added, added && !onLoop && sleepers.wakeNeeded(deadline: deadline, slack: slack))
         }
-        guard added.added else { return nil }
-        if added.wake { wake() }
-        return id
+        if added?.wake == true { wake() }
+        return added?.added
     }
 
     package func cancelScheduled(_ id: UInt64) {
