@@ -13,36 +13,26 @@ public struct DesiredState: Sendable, Equatable {
     /// at every step, and a step runs for each of 10,000 targets that ended; the same box is equal
     /// without comparing its settings.
     public struct Recorder: Sendable, Equatable {
-        private final class Storage: Sendable {
-            let configuration: RecorderConfiguration
-            let logLevel: LogLevel
-
-            init(configuration: RecorderConfiguration, logLevel: LogLevel) {
-                self.configuration = configuration
-                self.logLevel = logLevel
-            }
+        private struct Fields: Sendable, Equatable {
+            // Cheap comparisons first (`==` compares in this order).
+            var logLevel: LogLevel
+            var configuration: RecorderConfiguration
         }
 
-        private var storage: Storage
+        private var box: SharedBox<Fields>
 
         public var configuration: RecorderConfiguration {
-            get { storage.configuration }
-            set { storage = Storage(configuration: newValue, logLevel: logLevel) }
+            get { box.value.configuration }
+            set { box = box.with(\.configuration, newValue) }
         }
         /// The recorder's own `log_level`, else `settings.log_level`.
         public var logLevel: LogLevel {
-            get { storage.logLevel }
-            set { storage = Storage(configuration: configuration, logLevel: newValue) }
+            get { box.value.logLevel }
+            set { box = box.with(\.logLevel, newValue) }
         }
 
         public init(configuration: RecorderConfiguration, logLevel: LogLevel) {
-            storage = Storage(configuration: configuration, logLevel: logLevel)
-        }
-
-        public static func == (lhs: Recorder, rhs: Recorder) -> Bool {
-            lhs.storage === rhs.storage
-                || (lhs.storage.logLevel == rhs.storage.logLevel
-                    && lhs.storage.configuration == rhs.storage.configuration)
+            box = SharedBox(Fields(logLevel: logLevel, configuration: configuration))
         }
     }
 
@@ -54,53 +44,39 @@ public struct DesiredState: Sendable, Equatable {
     /// action cost a retain and a release per string and array of the reader's settings (about 20
     /// per target). Two targets that share a box are equal without comparing their settings.
     public struct Target: Sendable, Equatable {
-        private final class Storage: Sendable {
-            let reader: ReaderConfiguration
-            let recorders: [String]
-            let logLevel: LogLevel
-            let discovered: Bool
-
-            init(reader: ReaderConfiguration, recorders: [String], logLevel: LogLevel, discovered: Bool) {
-                self.reader = reader
-                self.recorders = recorders
-                self.logLevel = logLevel
-                self.discovered = discovered
-            }
+        private struct Fields: Sendable, Equatable {
+            // Cheap comparisons first (`==` compares in this order).
+            var discovered: Bool
+            var logLevel: LogLevel
+            var recorders: [String]
+            var reader: ReaderConfiguration
         }
 
-        private var storage: Storage
+        private var box: SharedBox<Fields>
 
         /// The reader's settings for this target: `url` is the target's, `labels` its discovery labels.
         public var reader: ReaderConfiguration {
-            get { storage.reader }
-            set {
-                storage = Storage(reader: newValue, recorders: recorders, logLevel: logLevel, discovered: discovered)
-            }
+            get { box.value.reader }
+            set { box = box.with(\.reader, newValue) }
         }
         /// The recorders it feeds, in route order.
         public var recorders: [String] {
-            get { storage.recorders }
-            set { storage = Storage(reader: reader, recorders: newValue, logLevel: logLevel, discovered: discovered) }
+            get { box.value.recorders }
+            set { box = box.with(\.recorders, newValue) }
         }
         /// The reader's own `log_level`, else `settings.log_level`.
         public var logLevel: LogLevel {
-            get { storage.logLevel }
-            set { storage = Storage(reader: reader, recorders: recorders, logLevel: newValue, discovered: discovered) }
+            get { box.value.logLevel }
+            set { box = box.with(\.logLevel, newValue) }
         }
         /// Whether the target came from a reader's `targets:` (its metrics and health carry the endpoint).
         public var discovered: Bool {
-            get { storage.discovered }
-            set { storage = Storage(reader: reader, recorders: recorders, logLevel: logLevel, discovered: newValue) }
+            get { box.value.discovered }
+            set { box = box.with(\.discovered, newValue) }
         }
 
         public init(reader: ReaderConfiguration, recorders: [String], logLevel: LogLevel, discovered: Bool = false) {
-            storage = Storage(reader: reader, recorders: recorders, logLevel: logLevel, discovered: discovered)
-        }
-
-        public static func == (lhs: Target, rhs: Target) -> Bool {
-            lhs.storage === rhs.storage
-                || (lhs.storage.discovered == rhs.storage.discovered && lhs.storage.logLevel == rhs.storage.logLevel
-                    && lhs.storage.recorders == rhs.storage.recorders && lhs.storage.reader == rhs.storage.reader)
+            box = SharedBox(Fields(discovered: discovered, logLevel: logLevel, recorders: recorders, reader: reader))
         }
     }
 
@@ -114,4 +90,20 @@ public struct DesiredState: Sendable, Equatable {
 
     /// Nothing at all (what shutdown asks for).
     public static let empty = DesiredState()
+}
+
+/// An immutable value shared by reference: copying it is one retain, and two copies of one box are
+/// equal without comparing the value. Changing a field makes a new box.
+private final class SharedBox<Value: Sendable & Equatable>: Sendable, Equatable {
+    let value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func with<Field>(_ field: WritableKeyPath<Value, Field>, _ newValue: Field) -> SharedBox {
+        var changed = value
+        changed[keyPath: field] = newValue
+        return SharedBox(changed)
+    }
+
+    static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs === rhs || lhs.value == rhs.value }
 }
