@@ -211,10 +211,7 @@ private struct RecorderLists<Value> {
 extension RecorderLists where Value == Int {
     /// Counts one more target with `recorders`.
     mutating func add(_ recorders: [String]) {
-        if let last = runs.indices.last, runs[last].recorders == recorders {
-            runs[last].value += 1
-            return
-        }
+        // From the last run back: a job's targets come one after the other.
         if let index = runs.lastIndex(where: { $0.recorders == recorders }) {
             runs[index].value += 1
         } else {
