@@ -88,14 +88,7 @@ public struct Reconciler: Sendable, Equatable {
     public mutating func stopped(_ component: Component) -> [Action] {
         switch component {
         case .target(let id):
-            guard let recorders = stoppingTargets.removeValue(forKey: id) else {
-                preconditionFailure("\(id) was not stopping")
-            }
-            for name in recorders {
-                let left = feeders[name, default: 1] - 1
-                feeders[name] = left > 0 ? left : nil
-            }
-            return step(.ended(id))
+            return stopped(targets: [id])
         case .recorder(let name):
             precondition(stoppingRecorders.contains(name), "recorder \(name) was not stopping")
             stoppingRecorders.remove(name)
@@ -103,16 +96,37 @@ public struct Reconciler: Sendable, Equatable {
         }
     }
 
+    /// The targets `ids` (each asked to stop earlier) have ended; returns what can happen now: the
+    /// same actions as reporting them one at a time with ``stopped(_:)``, in one step (10,000
+    /// engines that were waiting for their next tick end the moment they are stopped).
+    public mutating func stopped(targets ids: [TargetID]) -> [Action] {
+        // Counted per recorder list, as in `step`: a job's targets share one.
+        var ended = RecorderLists<Int>()
+        for id in ids {
+            guard let recorders = stoppingTargets.removeValue(forKey: id) else {
+                preconditionFailure("\(id) was not stopping")
+            }
+            ended.add(recorders)
+        }
+        for (recorders, count) in ended.runs {
+            for name in recorders {
+                let left = feeders[name, default: count] - count
+                feeders[name] = left > 0 ? left : nil
+            }
+        }
+        return step(.ended(ids))
+    }
+
     /// Which targets a step looks at.
     private enum Scope {
         /// All of them (a new desired state, a recorder that ended).
         case everything
-        /// A target that has just ended. Only that target can have become startable then, and no
+        /// Targets that have just ended. Only those targets can have become startable then, and no
         /// running target can have to stop (after every step each running target equals its desired
         /// one and feeds only unchanged recorders, and neither `desired` nor a recorder's settings
-        /// change when a target ends), so the step looks at that target alone instead of all of
+        /// change when a target ends), so the step looks at those targets alone instead of all of
         /// them: ending N targets costs O(N), not O(N²).
-        case ended(TargetID)
+        case ended([TargetID])
         /// The targets of a new desired state that differ from the previous one. No other target can
         /// have to stop (it equals its desired one, as above) or have become startable: a target
         /// that was not ready waits for a recorder, and after every step each desired recorder runs
@@ -122,8 +136,8 @@ public struct Reconciler: Sendable, Equatable {
 
     private mutating func step(_ scope: Scope) -> [Action] {
         var actions: [Action] = []
-        // Without building a dictionary and a set per step: a target that ended is a step of its
-        // own, and replacing 10,000 targets ends 10,000.
+        // Without building a dictionary and a set per step: a target that ends after its poll in
+        // flight is a step of its own, and 10,000 may be polling.
         var changedRecorders: Set<String> = []
         for (name, recorder) in running.recorders where desired.recorders[name] != recorder {
             changedRecorders.insert(name)
@@ -169,7 +183,7 @@ public struct Reconciler: Sendable, Equatable {
         let candidates: [TargetID] =
             switch scope {
             case .everything: TargetID.sorted(desired.targets.keys)
-            case .ended(let id): [id]
+            case .ended(let ids): ids
             case .targets: named!
             }
         // A recorder runs with its desired settings when it runs and was not found changed above

@@ -105,7 +105,8 @@ public final class Shipper: Sendable {
         package var configuration: Configuration
         package var reconciler = Reconciler()
         package var recorders: [String: Unit<any Recorder>] = [:]
-        package var engines: [TargetID: Unit<Engine>] = [:]
+        /// Engines need no unit: ``Engine/stop()`` asks, ``Engine/ended`` tells.
+        package var engines: [TargetID: Engine] = [:]
         package var sources: [SourceKey: (configuration: TargetSourceConfiguration, unit: Unit<DiscoveryService>)] = [:]
         /// The last good answer of every source, kept while the source restarts or fails.
         package var discovered: [SourceKey: [DiscoveredTarget]] = [:]
@@ -290,6 +291,15 @@ public final class Shipper: Sendable {
         sink: AsyncStream<Event>.Continuation
     ) -> Int {
         var failures = 0
+        // Targets whose engines ended when asked to stop (they waited for their next tick): each is
+        // released at once (before the starts that follow: a registry holding the old and the new
+        // series of 10,000 replaced targets grows its tables twice as large), and their ends are
+        // reported together once the actions are done, not as one event each.
+        var endedNow: [TargetID] = []
+        func ended(_ id: TargetID) {
+            release(.target(id), in: &running)
+            endedNow.append(id)
+        }
         let announce = running.started && !running.shuttingDown
         // Metadata only when logged: a discovered target's is at debug, and 10,000 start at once.
         func log(_ message: String, _ metadata: @autoclosure () -> [String: String], discovered: Bool) {
@@ -331,10 +341,8 @@ public final class Shipper: Sendable {
                         onPoll: onPoll
                     )
                     // No task: the engine is a timer entry between polls (``Engine``).
-                    let unit = Unit(component: engine, ended: engine.ended)
-                    running.engines[id] = unit
+                    running.engines[id] = engine
                     if spec.discovered { running.discoveredEngines.insert(id) }
-                    unit.stop.whenOpen { engine.stop() }
                     engine.start()
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
@@ -344,14 +352,19 @@ public final class Shipper: Sendable {
                     failures += 1
                 }
             case .stopTarget(let id):
-                guard let unit = running.engines.removeValue(forKey: id) else {
-                    sink.yield(.ended(.target(id)))
+                // None: its reader could not be made.
+                guard let engine = running.engines.removeValue(forKey: id) else {
+                    ended(id)
                     continue
                 }
                 let discovered = running.discoveredEngines.remove(id) != nil
                 log("engine stopped", Shipper.metadata(id, discovered: discovered), discovered: discovered)
-                unit.stop.open()
-                unit.ended.whenOpen { sink.yield(.ended(.target(id))) }
+                engine.stop()
+                if engine.ended.isOpen {
+                    ended(id)
+                } else {
+                    engine.ended.whenOpen { sink.yield(.ended(.target(id))) }
+                }
             case .stopRecorder(let name):
                 guard let unit = running.recorders.removeValue(forKey: name) else {
                     sink.yield(.ended(.recorder(name)))
@@ -369,6 +382,10 @@ public final class Shipper: Sendable {
                     sink.yield(.ended(.recorder(name)))
                 }
             }
+        }
+        if !endedNow.isEmpty {
+            failures += perform(
+                running.reconciler.stopped(targets: endedNow), in: &running, group: &group, sink: sink)
         }
         return failures
     }

@@ -58,6 +58,62 @@ import Testing
         #expect(compared.incremental > 100 && compared.ended > 50)
     }
 
+    /// ``Reconciler/stopped(targets:)`` (engines that ended together) leaves the reconciler as
+    /// reporting each with ``Reconciler/stopped(_:)`` does, and asks for the same actions.
+    @Test func targetsEndedTogetherAreAsTargetsEndedOneByOne() {
+        var random = SplitMix64(seed: 2_207)
+        var single = Reconciler()
+        var batched = Reconciler()
+        var recorders = [ReconcilerTests.recorder("es"), ReconcilerTests.recorder("file")]
+        var targets: [TargetID: DesiredState.Target] = [:]
+        var batches = 0
+        func state() -> DesiredState {
+            DesiredState(
+                recorders: Dictionary(uniqueKeysWithValues: recorders.map { ($0.configuration.name, $0) }),
+                targets: targets)
+        }
+        func desire() { #expect(single.desire(state()) == batched.desire(state())) }
+        desire()
+        for _ in 0..<300 {
+            switch random.next() % 8 {
+            case 0:
+                let index = Int(random.next() % 2)
+                let name = recorders[index].configuration.name
+                recorders[index] = ReconcilerTests.recorder(name, path: "/tmp/\(name)-\(random.next() % 3)")
+                desire()
+            case 1, 2:
+                // Some of the stopping targets end together; a stopping recorder ends alone.
+                var ended: [TargetID] = []
+                for component in single.stopping.sorted(by: { "\($0)" < "\($1)" }) {
+                    switch component {
+                    case .target(let id) where random.next() % 3 != 0: ended.append(id)
+                    case .recorder where random.next() % 4 == 0:
+                        #expect(single.stopped(component) == batched.stopped(component))
+                    default: continue
+                    }
+                }
+                guard !ended.isEmpty, single.stopping.isSuperset(of: ended.map(Reconciler.Component.target)) else {
+                    continue
+                }
+                let oneByOne = ended.flatMap { single.stopped(.target($0)) }
+                let together = batched.stopped(targets: ended)
+                #expect(ReconcilerTests.names(oneByOne).sorted() == ReconcilerTests.names(together).sorted())
+                batches += ended.count > 1 ? 1 : 0
+            default:
+                for _ in 0..<(1 + random.next() % 6) {
+                    let host = random.next() % 16
+                    let recorder = random.next() % 2 == 0 ? "es" : "file"
+                    let (id, target) = ReconcilerTests.target(
+                        "api", "http://10.0.0.\(host):80/debug/vars", recorders: [recorder])
+                    targets[id] = random.next() % 3 == 0 ? nil : target
+                }
+                desire()
+            }
+            #expect(single == batched)
+        }
+        #expect(batches > 20)
+    }
+
     /// Only the named targets are looked at: a target that changed but is not named is left alone
     /// (the caller promises it did not change; this shows the promise is what is relied on).
     @Test func onlyTheNamedTargetsAreLookedAt() {
