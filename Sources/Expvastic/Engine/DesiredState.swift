@@ -22,7 +22,7 @@ public struct DesiredState: Sendable, Equatable {
         private var box: SharedBox<Fields>
 
         public var configuration: RecorderConfiguration {
-            get { box.value.configuration }
+            _read { yield box.value.configuration }
             set { box = box.with(\.configuration, newValue) }
         }
         /// The recorder's own `log_level`, else `settings.log_level`.
@@ -42,7 +42,8 @@ public struct DesiredState: Sendable, Equatable {
     /// desired and running tables and every start action hold the same 10,000 targets, and copying
     /// a table (which happens each time the builder changes a state the reconciler also holds) or an
     /// action cost a retain and a release per string and array of the reader's settings (about 20
-    /// per target). Two targets that share a box are equal without comparing their settings.
+    /// per target). Two targets that share a box are equal without comparing their settings. The
+    /// fields are read in place (`_read`): `target.reader.interval` copies no reader settings.
     public struct Target: Sendable, Equatable {
         private struct Fields: Sendable, Equatable {
             // Cheap comparisons first (`==` compares in this order).
@@ -56,12 +57,12 @@ public struct DesiredState: Sendable, Equatable {
 
         /// The reader's settings for this target: `url` is the target's, `labels` its discovery labels.
         public var reader: ReaderConfiguration {
-            get { box.value.reader }
+            _read { yield box.value.reader }
             set { box = box.with(\.reader, newValue) }
         }
         /// The recorders it feeds, in route order.
         public var recorders: [String] {
-            get { box.value.recorders }
+            _read { yield box.value.recorders }
             set { box = box.with(\.recorders, newValue) }
         }
         /// The reader's own `log_level`, else `settings.log_level`.
