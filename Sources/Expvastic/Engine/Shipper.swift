@@ -179,7 +179,10 @@ public final class Shipper: Sendable {
                     reconcile()
                     return
                 }
-                let (changed, invalid) = running.builder.update(job: job, discovered: discovered(of: job, in: running))
+                // Only the answers are passed, not a copy of `running`: one alive during the update
+                // would share the builder's tables, which the update then copies before changing.
+                let (changed, invalid) = running.builder.update(
+                    job: job, discovered: Shipper.discovered(of: job, in: running.discovered))
                 logInvalid(invalid)
                 guard !changed.isEmpty else { return }
                 perform(
@@ -271,10 +274,10 @@ public final class Shipper: Sendable {
     }
 
     /// The last good answers of `job`'s sources, in source order.
-    private func discovered(of job: String, in running: Running) -> [DiscoveredTarget] {
-        let keys = running.discovered.keys.filter { $0.reader == job }.sorted()
-        if keys.count == 1 { return running.discovered[keys[0]]! }
-        return keys.flatMap { running.discovered[$0]! }
+    private static func discovered(of job: String, in answers: [SourceKey: [DiscoveredTarget]]) -> [DiscoveredTarget] {
+        let keys = answers.keys.filter { $0.reader == job }.sorted()
+        if keys.count == 1 { return answers[keys[0]]! }
+        return keys.flatMap { answers[$0]! }
     }
 
     private func logInvalid(_ invalid: [String]) {
