@@ -1,3 +1,4 @@
+import AllocationCounter
 import Expvastic
 import Foundation
 
@@ -18,7 +19,8 @@ import Foundation
 ///   their next tick).
 ///
 /// Steps: load N, replace 10 %, replace all, five times on a fresh state (the median of each step is
-/// reported); thread CPU time (`CLOCK_THREAD_CPUTIME_ID`), so it is
+/// reported, and the heap allocations per target of loading and of replacing all, which do not vary
+/// with the machine); thread CPU time (`CLOCK_THREAD_CPUTIME_ID`), so it is
 /// steadier than the end-to-end benchmark.
 struct TargetChurnResult: ResultRow {
     var name: String
@@ -26,12 +28,16 @@ struct TargetChurnResult: ResultRow {
     var loadSeconds: Double
     var reconcileTenthSeconds: Double
     var reconcileAllSeconds: Double
+    /// Heap allocations per target: loading N, replacing all N (made and freed).
+    var loadAllocations: Double
+    var reconcileAllAllocations: Double
 
     var tableRow: String {
         let f = Benchmarks.fmt
         return Benchmarks.pad(name, 22)
             + "load \(f(loadSeconds * 1000, 1)) ms CPU, replace 10 % \(f(reconcileTenthSeconds * 1000, 1)) ms, "
-            + "replace all \(f(reconcileAllSeconds * 1000, 1)) ms (\(targets) targets, no tasks or I/O)"
+            + "replace all \(f(reconcileAllSeconds * 1000, 1)) ms (\(targets) targets, no tasks or I/O); "
+            + "allocations per target: load \(f(loadAllocations, 1)), replace all \(f(reconcileAllAllocations, 1))"
     }
 
     var jsonLine: String {
@@ -39,7 +45,8 @@ struct TargetChurnResult: ResultRow {
         return "{\"name\": \"\(name)\", \"unit\": \"cpu_ms\", \"targets\": \(targets), "
             + "\"load_cpu_ms\": \(f(loadSeconds * 1000, 2)), \"reconcile_10_percent_cpu_ms\": "
             + "\(f(reconcileTenthSeconds * 1000, 2)), \"reconcile_100_percent_cpu_ms\": "
-            + "\(f(reconcileAllSeconds * 1000, 2))}"
+            + "\(f(reconcileAllSeconds * 1000, 2)), \"load_allocations_per_target\": \(f(loadAllocations, 1)), "
+            + "\"reconcile_100_percent_allocations_per_target\": \(f(reconcileAllAllocations, 1))}"
     }
 }
 
@@ -65,8 +72,9 @@ extension EndToEndBenchmark {
                 answer(indices), answer(indices.map { $0 % 10 == 0 ? targets + $0 : $0 }),
                 answer(indices.map { 2 * targets + $0 }),
             ]
-            /// One load, replace 10 %, replace all on a fresh registry and state: CPU seconds per step.
-            func cycle() throws -> [Double] {
+            /// One load, replace 10 %, replace all on a fresh registry and state: CPU seconds and
+            /// allocations per step.
+            func cycle() throws -> [(seconds: Double, allocations: UInt64)] {
                 let registry = MetricsRegistry()
                 let health = HealthBoard()
                 let clock = SystemClock()
@@ -107,25 +115,29 @@ extension EndToEndBenchmark {
                 }
                 // The recorders, as at start-up.
                 _ = reconciler.desire(builder.state)
-                var seconds: [Double] = []
+                var steps: [(seconds: Double, allocations: UInt64)] = []
                 for discovered in answers {
                     let start = Self.threadCPUSeconds()
+                    let allocations = expvastic_thread_allocations()
                     let changed = builder.update(job: "api", discovered: discovered).changed
                     try perform(reconciler.desire(builder.state, changed: changed))
-                    seconds.append(Self.threadCPUSeconds() - start)
+                    steps.append((Self.threadCPUSeconds() - start, expvastic_thread_allocations() - allocations))
                     precondition(engines.count == targets)
                 }
                 precondition(reconciler.isSettled)
-                return seconds
+                return steps
             }
             // The median of a few cycles: one cycle varies by tens of percent on a shared machine.
-            var cycles: [[Double]] = []
+            var cycles: [[(seconds: Double, allocations: UInt64)]] = []
             for _ in 0..<5 { cycles.append(try cycle()) }
-            func median(_ step: Int) -> Double { cycles.map { $0[step] }.sorted()[cycles.count / 2] }
+            func median(_ step: Int) -> Double { cycles.map { $0[step].seconds }.sorted()[cycles.count / 2] }
+            func perTarget(_ step: Int) -> Double {
+                Double(cycles.map { $0[step].allocations }.sorted()[cycles.count / 2]) / Double(targets)
+            }
             return [
                 TargetChurnResult(
                     name: name, targets: targets, loadSeconds: median(0), reconcileTenthSeconds: median(1),
-                    reconcileAllSeconds: median(2))
+                    reconcileAllSeconds: median(2), loadAllocations: perTarget(0), reconcileAllAllocations: perTarget(2))
             ]
         }
     }
