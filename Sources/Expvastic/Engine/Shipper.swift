@@ -29,8 +29,11 @@ public final class Shipper: Sendable {
     private let factory: ComponentFactory
     /// Where engines run and sleep (``ComponentFactory/pollExecutor``), used only with the real
     /// clock: the loop's timers are on `CLOCK_MONOTONIC`, a test's manual clock is not.
-    private var pollExecutor: (any TaskExecutor & SleepHost)? { clock is SystemClock ? factory.pollExecutor : nil }
+    private let pollExecutor: (any TaskExecutor & SleepHost)?
     private let clock: any TimeSource
+    /// The engines' clock: `clock`, with sleeps and scheduled calls on `pollExecutor`'s loop when
+    /// there is one. One value for all engines (10,000 copies of one boxed clock, not 10,000 boxes).
+    private let engineClock: any TimeSource
     private let metrics: any MetricsFactory
     private let logger: Logger
     private let onPoll: @Sendable (Engine.PollEvent) -> Void
@@ -61,6 +64,9 @@ public final class Shipper: Sendable {
     ) {
         self.factory = factory
         self.clock = clock
+        let pollExecutor = clock is SystemClock ? factory.pollExecutor : nil
+        self.pollExecutor = pollExecutor
+        self.engineClock = pollExecutor.map { HostedClock(base: clock, host: $0) } ?? clock
         self.metrics = metrics
         self.logger = logger
         self.services = services
@@ -105,8 +111,9 @@ public final class Shipper: Sendable {
         package var configuration: Configuration
         package var reconciler = Reconciler()
         package var recorders: [String: Unit<any Recorder>] = [:]
-        /// Engines need no unit: ``Engine/stop()`` asks, ``Engine/ended`` tells.
-        package var engines: [TargetID: Engine] = [:]
+        /// Engines need no unit: ``Engine/stop()`` asks, ``Engine/ended`` tells. `discovered`: the
+        /// target came from a discovery source (its start and stop are logged at debug).
+        package var engines: [TargetID: (engine: Engine, discovered: Bool)] = [:]
         package var sources: [SourceKey: (configuration: TargetSourceConfiguration, unit: Unit<DiscoveryService>)] = [:]
         /// The last good answer of every source, kept while the source restarts or fails.
         package var discovered: [SourceKey: [DiscoveredTarget]] = [:]
@@ -115,7 +122,6 @@ public final class Shipper: Sendable {
         /// Past the start-up batch: starts and stops of configured readers and recorders are logged
         /// (discovered targets only at debug: a refresh may move thousands).
         package var started = false
-        package var discoveredEngines: Set<TargetID> = []
         /// Targets the filter took over (a pool member that left): their engines catch up.
         package var takeovers = Takeovers()
         /// The desired state of `configuration` and `discovered` (before the filter).
@@ -333,7 +339,7 @@ public final class Shipper: Sendable {
                         interval: spec.reader.interval,
                         backoff: spec.reader.backoff,
                         recorders: spec.recorders.compactMap { running.recorders[$0]?.component },
-                        clock: pollExecutor.map { HostedClock(base: clock, host: $0) } ?? clock,
+                        clock: engineClock,
                         metrics: metrics,
                         logger: readerLogger,
                         component: component,
@@ -344,8 +350,7 @@ public final class Shipper: Sendable {
                         onPoll: onPoll
                     )
                     // No task: the engine is a timer entry between polls (``Engine``).
-                    running.engines[id] = engine
-                    if spec.discovered { running.discoveredEngines.insert(id) }
+                    running.engines[id] = (engine, spec.discovered)
                     engine.start()
                     log(
                         "engine started", Shipper.metadata(id, discovered: spec.discovered),
@@ -356,11 +361,10 @@ public final class Shipper: Sendable {
                 }
             case .stopTarget(let id):
                 // None: its reader could not be made.
-                guard let engine = running.engines.removeValue(forKey: id) else {
+                guard let (engine, discovered) = running.engines.removeValue(forKey: id) else {
                     ended(id)
                     continue
                 }
-                let discovered = running.discoveredEngines.remove(id) != nil
                 log("engine stopped", Shipper.metadata(id, discovered: discovered), discovered: discovered)
                 engine.stop()
                 if engine.ended.isOpen {
