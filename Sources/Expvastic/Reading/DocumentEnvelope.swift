@@ -15,17 +15,28 @@ public struct DocumentEnvelope: Sendable {
     /// A discovered target's labels: `labels.<name>` keys and quoted values, sorted by name.
     private let labelFields: [(key: String, value: [UInt8])]
 
-    package init(type: String, reader: String, endpoint: String, labels: [String: String] = [:]) {
+    /// - Parameter labels: sorted by name (``sortedLabels(_:)``).
+    package init(type: String, reader: String, endpoint: String, labels: [(name: String, value: String)] = []) {
         self.init(
             quotedType: Self.quoted(type), quotedReader: Self.quoted(reader), endpoint: endpoint, labels: labels)
     }
 
     /// The same with `type` and `reader` already quoted (``quoted(_:)``): shared by a job's readers.
-    package init(quotedType: [UInt8], quotedReader: [UInt8], endpoint: String, labels: [String: String] = [:]) {
+    package init(
+        quotedType: [UInt8], quotedReader: [UInt8], endpoint: String, labels: [(name: String, value: String)] = []
+    ) {
         typeValue = quotedType
         readerValue = quotedReader
         endpointValue = Self.quoted(endpoint)
-        labelFields = labels.sorted { $0.key < $1.key }.map { ("labels." + $0.key, Self.quoted($0.value)) }
+        labelFields = labels.map { ("labels." + $0.name, Self.quoted($0.value)) }
+    }
+
+    /// A target's discovery labels as name-value pairs sorted by name (one array: a reader is made
+    /// for each of 10,000 targets).
+    package static func sortedLabels(_ labels: [String: String]) -> [(name: String, value: String)] {
+        var pairs = labels.map { (name: $0.key, value: $0.value) }
+        pairs.sort { $0.name < $1.name }
+        return pairs
     }
 
     /// `text` as an escaped, quoted JSON string.

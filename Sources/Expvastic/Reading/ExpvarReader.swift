@@ -111,11 +111,11 @@ public final class ExpvarReader: Reader {
         self.url = configuration.url
         self.endpointText = configuration.url?.description ?? ""
         self.headers = job.headers
-        self.labels = configuration.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let labels = DocumentEnvelope.sortedLabels(configuration.labels)
+        self.labels = labels
         self.counters = metrics.counters(job.keys.all)
         self.envelope = DocumentEnvelope(
-            quotedType: job.quotedType, quotedReader: job.quotedReader, endpoint: endpointText,
-            labels: configuration.labels)
+            quotedType: job.quotedType, quotedReader: job.quotedReader, endpoint: endpointText, labels: labels)
         self.limits = JSONScanner.Limits(
             maxDepth: min(max(configuration.maxDepth, 1), 1024), maxBytes: max(configuration.maxBodyBytes, 0))
         self.state = Mutex(State(flattener: Flattener(options: job.options)))
