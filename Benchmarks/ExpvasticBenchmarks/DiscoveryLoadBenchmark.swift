@@ -31,7 +31,8 @@ struct DiscoveryLoadResult: ResultRow {
         return Benchmarks.pad(name, 22)
             + "load \(f(loadSeconds * 1000, 0)) ms CPU, reconcile 10 % \(f(reconcileTenthSeconds * 1000, 0)) ms, "
             + "100 % \(f(reconcileAllSeconds * 1000, 0)) ms (median of "
-            + reconcileAllRuns.map { f($0 * 1000, 0) }.joined(separator: ", ") + "; \(targets) targets; idle \(f(idleCPUPerSecond * 1000, 1)) "
+            + reconcileAllRuns.map { f($0 * 1000, 0) }.joined(separator: ", ")
+            + "; \(targets) targets; idle \(f(idleCPUPerSecond * 1000, 1)) "
             + "ms CPU/s subtracted), RSS \(f(Double(residentBytes) / 1e6, 1)) MB, load \(f(loadAverage, 2))"
     }
 
@@ -41,7 +42,8 @@ struct DiscoveryLoadResult: ResultRow {
             + "\"load_cpu_ms\": \(f(loadSeconds * 1000, 1)), \"reconcile_10_percent_cpu_ms\": "
             + "\(f(reconcileTenthSeconds * 1000, 1)), \"reconcile_100_percent_cpu_ms\": "
             + "\(f(reconcileAllSeconds * 1000, 1)), \"reconcile_100_percent_runs_cpu_ms\": ["
-            + reconcileAllRuns.map { f($0 * 1000, 1) }.joined(separator: ", ") + "], \"idle_cpu_ms_per_s\": \(f(idleCPUPerSecond * 1000, 2)), "
+            + reconcileAllRuns.map { f($0 * 1000, 1) }.joined(separator: ", ")
+            + "], \"idle_cpu_ms_per_s\": \(f(idleCPUPerSecond * 1000, 2)), "
             + "\"rss_mb\": \(f(Double(residentBytes) / 1e6, 1)), \"load_avg_1m\": \(f(loadAverage, 2))}"
     }
 }

@@ -137,7 +137,8 @@ extension EndToEndBenchmark {
             return [
                 TargetChurnResult(
                     name: name, targets: targets, loadSeconds: median(0), reconcileTenthSeconds: median(1),
-                    reconcileAllSeconds: median(2), loadAllocations: perTarget(0), reconcileAllAllocations: perTarget(2))
+                    reconcileAllSeconds: median(2), loadAllocations: perTarget(0), reconcileAllAllocations: perTarget(2)
+                )
             ]
         }
     }
