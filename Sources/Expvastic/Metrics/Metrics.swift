@@ -250,7 +250,52 @@ public final class MetricsRegistry: MetricsFactory {
         package var holes = 0
         package var count = 0
         /// The groups carrying each label.
-        package var byLabel: [Prehashed<MetricKey.Label>: Set<Int>] = [:]
+        package var byLabel: [Prehashed<MetricKey.Label>: LabelGroups] = [:]
+
+        /// The groups carrying one label: most labels (a target's endpoint) are carried by one
+        /// group, kept inline instead of in a set of its own.
+        package enum LabelGroups {
+            case one(Int)
+            case many(Set<Int>)
+
+            package var count: Int {
+                switch self {
+                case .one: 1
+                case .many(let groups): groups.count
+                }
+            }
+
+            package mutating func insert(_ group: Int) {
+                switch self {
+                case .one(let only) where only == group: return
+                case .one(let only): self = .many([only, group])
+                case .many(var groups):
+                    // Not kept in `self` while inserting: that would copy the set.
+                    self = .one(-1)
+                    groups.insert(group)
+                    self = .many(groups)
+                }
+            }
+
+            /// Removes `group`; returns false when no group is left.
+            package mutating func remove(_ group: Int) -> Bool {
+                switch self {
+                case .one(let only): return only != group
+                case .many(var groups):
+                    self = .one(-1)
+                    groups.remove(group)
+                    self = groups.count == 1 ? .one(groups.first!) : .many(groups)
+                    return true
+                }
+            }
+
+            package func forEach(_ body: (Int) -> Void) {
+                switch self {
+                case .one(let only): body(only)
+                case .many(let groups): groups.forEach(body)
+                }
+            }
+        }
         /// The last ``MetricsRegistry/counters(_:)`` call: its keys, answer and the groups of its
         /// series; forgotten when one of those groups is removed. The next reader of the same job
         /// asks for the same keys and gets the same array.
@@ -291,7 +336,12 @@ public final class MetricsRegistry: MetricsFactory {
                 group = Self.place(Group(labels: key.labels), in: &groups, reusing: &freeGroups)
                 groupNumbers[set] = group
                 for (index, label) in key.labels.labels.enumerated() {
-                    byLabel[Prehashed(label, hash: key.labels.labelHash(index)), default: []].insert(group)
+                    let key = Prehashed(label, hash: key.labels.labelHash(index))
+                    if let index = byLabel.index(forKey: key) {
+                        byLabel.values[index].insert(group)
+                    } else {
+                        byLabel[key] = .one(group)
+                    }
                 }
             }
             let slot = Slot(
@@ -328,8 +378,7 @@ public final class MetricsRegistry: MetricsFactory {
             for (position, label) in group.labels.labels.enumerated() {
                 let key = Prehashed(label, hash: group.labels.labelHash(position))
                 guard let index = byLabel.index(forKey: key) else { continue }
-                byLabel.values[index].remove(number)
-                if byLabel.values[index].isEmpty { byLabel.remove(at: index) }
+                if !byLabel.values[index].remove(number) { byLabel.remove(at: index) }
             }
             var series = group.first
             while series >= 0 {
@@ -415,17 +464,17 @@ public final class MetricsRegistry: MetricsFactory {
         precondition(!labels.isEmpty, "removing every series is not a release")
         return state.withLock { state in
             // The groups carrying the rarest of the labels are the only candidates.
-            var candidates: Set<Int> = []
+            var candidates: State.LabelGroups = .many([])
             for (index, label) in labels.enumerated() {
-                let carrying = state.byLabel[Prehashed(label)] ?? []
+                let carrying = state.byLabel[Prehashed(label)] ?? .many([])
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
             var matching: [Int] = []
-            for group in candidates where labels.allSatisfy(state.groups[group]!.labels.labels.contains) {
-                matching.append(group)
+            candidates.forEach { group in
+                if labels.allSatisfy(state.groups[group]!.labels.labels.contains) { matching.append(group) }
             }
             // Not kept while the label index changes (it may share that index's storage).
-            candidates = []
+            candidates = .many([])
             return matching.reduce(0) { $0 + state.remove(group: $1) }
         }
     }
