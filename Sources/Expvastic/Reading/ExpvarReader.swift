@@ -89,17 +89,14 @@ public final class ExpvarReader: Reader {
     /// `logger` gets debug lines about dropped fields; `scratch` lends the parse buffers (share one
     /// pool between all readers of a process; nil gives this reader its own); `fieldPins` holds the
     /// fields a cluster refused, which later polls leave out or keep to the cluster's kind;
-    /// `seriesKeys`, when made for this reader's name, spares hashing its series' keys again;
     /// `job`, when it ``JobParts/fits(_:)`` the configuration, spares making what every reader of
-    /// the job has alike.
+    /// the job has alike (its series keys among them).
     public init(
         configuration: ReaderConfiguration, transport: any HTTPTransport, metrics: any MetricsFactory,
         logger: Logger, scratch: ParseScratchPool? = nil, fieldPins: FieldPins? = nil,
-        seriesKeys: SeriesKeys? = nil, job: JobParts? = nil
+        job: JobParts? = nil
     ) {
-        let job =
-            job.flatMap { $0.fits(configuration) ? $0 : nil }
-            ?? JobParts(configuration: configuration, keys: seriesKeys)
+        let job = job.flatMap { $0.fits(configuration) ? $0 : nil } ?? JobParts(configuration: configuration)
         self.fieldPins = fieldPins
         self.name = configuration.name
         self.timeout = configuration.timeout

@@ -7,10 +7,11 @@ import Testing
 /// register without them, and keys made for another reader are not used.
 @Suite struct ExpvarReaderSeriesKeysTests {
     static func reader(_ name: String, keys: ExpvarReader.SeriesKeys?, metrics: MetricsRegistry) -> ExpvarReader {
-        ExpvarReader(
-            configuration: ReaderConfiguration(name: name, kind: .expvar, typeName: "t", url: nil),
-            transport: FakeTransport(), metrics: metrics,
-            logger: Logger(component: "test", level: .error, handler: NoOpLogHandler()), seriesKeys: keys)
+        let configuration = ReaderConfiguration(name: name, kind: .expvar, typeName: "t", url: nil)
+        return ExpvarReader(
+            configuration: configuration, transport: FakeTransport(), metrics: metrics,
+            logger: Logger(component: "test", level: .error, handler: NoOpLogHandler()),
+            job: ExpvarReader.JobParts(configuration: configuration, keys: keys))
     }
 
     @Test func keysGiveTheSameSeriesAsNoKeys() {
