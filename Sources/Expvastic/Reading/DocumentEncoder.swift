@@ -133,9 +133,19 @@ package struct DocumentEncoder {
 
     /// Starts a field from a plain (unescaped) key.
     package mutating func beginField(_ key: String) {
+        beginField(UnsafeRawBufferPointer(start: nil, count: 0), key)
+    }
+
+    /// Starts a field whose key is `escapedPrefix` (written as it is) then `key` (plain, escaped
+    /// here): a label's `labels.<name>` without a string made for it.
+    package mutating func beginField(_ escapedPrefix: UnsafeRawBufferPointer, _ key: String) {
         let start = out.count
-        JSONWriter.appendString(key, to: &out)
-        open = (start, out.count - 1, -1)
+        out.append(0x22)
+        out.append(bytes: escapedPrefix)
+        var key = key
+        key.withUTF8 { JSONWriter.appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
+        open = (start, out.count, -1)
+        out.append(0x22)
         out.append(UInt8(ascii: ":"))
     }
 

@@ -12,8 +12,9 @@ public struct DocumentEnvelope: Sendable {
     private let typeValue: [UInt8]
     private let readerValue: [UInt8]
     private let endpointValue: [UInt8]
-    /// A discovered target's labels: `labels.<name>` keys and quoted values, sorted by name.
-    private let labelFields: [(key: String, value: [UInt8])]
+    /// A discovered target's labels: names (written as `labels.<name>` keys) and quoted values,
+    /// sorted by name.
+    private let labelFields: [(name: String, value: [UInt8])]
 
     /// - Parameter labels: sorted by name (``sortedLabels(_:)``).
     package init(type: String, reader: String, endpoint: String, labels: [(name: String, value: String)] = []) {
@@ -28,7 +29,7 @@ public struct DocumentEnvelope: Sendable {
         typeValue = quotedType
         readerValue = quotedReader
         endpointValue = Self.quoted(endpoint)
-        labelFields = labels.map { ("labels." + $0.name, Self.quoted($0.value)) }
+        labelFields = labels.map { ($0.name, Self.quoted($0.value)) }
     }
 
     /// A target's discovery labels as name-value pairs sorted by name (one array: a reader is made
@@ -42,6 +43,8 @@ public struct DocumentEnvelope: Sendable {
     /// `text` as an escaped, quoted JSON string.
     package static func quoted(_ text: String) -> [UInt8] {
         var out: [UInt8] = []
+        // Room for the quotes at once: one array per value, not one and then a larger one.
+        out.reserveCapacity(text.utf8.count + 2)
         JSONWriter.appendString(text, to: &out)
         return out
     }
@@ -77,8 +80,8 @@ public struct DocumentEnvelope: Sendable {
         encoder.beginField(escapedKey: Self.key("endpoint"))
         encoder.out.append(contentsOf: endpointValue)
         encoder.endField()
-        for (key, value) in labelFields {
-            encoder.beginField(key)
+        for (name, value) in labelFields {
+            encoder.beginField(Self.key("labels."), name)
             encoder.out.append(contentsOf: value)
             encoder.endField()
         }

@@ -128,4 +128,25 @@ import Testing
         #expect(Self.text(wider) == #"{"a":2,"b":1,"c":0}"#)
         #expect(wider.overBudget == 0)
     }
+
+    /// A target's labels are written as `labels.<name>` keys, escaped, and their keys take part in
+    /// sorting and de-duplication like any other (a field of the body with the same key loses).
+    @Test func envelopeLabelsAreEscapedKeysLikeAnyOther() throws {
+        let envelope = DocumentEnvelope(
+            type: "expvar", reader: "api", endpoint: "http://127.0.0.1:1/debug/vars",
+            labels: DocumentEnvelope.sortedLabels(["zone": "eu\"1", "a\"b\\c": "x\ny"]))
+        var encoder = DocumentEncoder()
+        encoder.reset()
+        envelope.write(millis: 0, into: &encoder)
+        encoder.beginField("labels.zone")
+        JSONWriter.appendInt(7, to: &encoder.out)
+        encoder.endField()
+        let outcome = encoder.finish(maxFields: .max, pinned: 0)
+        #expect(outcome.duplicates == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.body)) as? [String: Any])
+        #expect(object["labels.zone"] as? String == "eu\"1")
+        #expect(object["labels.a\"b\\c"] as? String == "x\ny")
+        #expect(object["endpoint"] as? String == "http://127.0.0.1:1/debug/vars")
+        #expect(object.keys.sorted() == ["@timestamp", "endpoint", "labels.a\"b\\c", "labels.zone", "reader", "type"])
+    }
 }
