@@ -305,8 +305,8 @@ public final class Shipper: Sendable {
         // series of 10,000 replaced targets grows its tables twice as large), and their ends are
         // reported together once the actions are done, not as one event each.
         var endedNow: [TargetID] = []
-        func ended(_ id: TargetID) {
-            release(.target(id), in: &running)
+        func ended(_ id: TargetID, discoveredEngine engine: Engine? = nil) {
+            release(.target(id), discoveredEngine: engine, in: &running)
             endedNow.append(id)
         }
         let announce = running.started && !running.shuttingDown
@@ -368,7 +368,7 @@ public final class Shipper: Sendable {
                 log("engine stopped", Shipper.metadata(id, discovered: discovered), discovered: discovered)
                 engine.stop()
                 if engine.ended.isOpen {
-                    ended(id)
+                    ended(id, discoveredEngine: discovered ? engine : nil)
                 } else {
                     engine.ended.whenOpen { sink.yield(.ended(.target(id))) }
                 }
@@ -411,14 +411,19 @@ public final class Shipper: Sendable {
     /// Forgets what a target that ended and is not wanted any more left behind: its metrics series
     /// and health entry, and those of its reader once no target of that reader is wanted. (A target
     /// that restarts keeps its series, so its counters go on.)
-    private func release(_ component: Reconciler.Component, in running: inout Running) {
+    ///
+    /// A discovered target's engine, when at hand, names its series' labels and its health entry
+    /// (nothing made for each of 10,000 targets replaced).
+    private func release(
+        _ component: Reconciler.Component, discoveredEngine engine: Engine? = nil, in running: inout Running
+    ) {
         guard case .target(let id) = component else { return }
         let wanted = running.reconciler.desired.targets
         if wanted[id] == nil {
-            metrics.removeSeries(labelled: [
-                MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint),
-            ])
-            onHealth("reader.\(id.reader)@\(id.endpoint)", nil)
+            metrics.removeSeries(
+                labelled: engine?.seriesLabels
+                    ?? [MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint)])
+            onHealth(engine?.component ?? "reader.\(id.reader)@\(id.endpoint)", nil)
         }
         // Running engines need no look: after every step of the reconciler each running target is a
         // desired one, so a reader with no desired target has no engine either.

@@ -469,9 +469,14 @@ public final class MetricsRegistry: MetricsFactory {
                 let carrying = state.byLabel[Prehashed(label)] ?? .many([])
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
-            var matching: [Int] = []
-            candidates.forEach { group in
-                if labels.allSatisfy(state.groups[group]!.labels.labels.contains) { matching.append(group) }
+            func matches(_ group: Int) -> Bool { labels.allSatisfy(state.groups[group]!.labels.labels.contains) }
+            let matching: [Int]
+            switch candidates {
+            case .one(let group):
+                // A target's endpoint: its one group, without a list.
+                return matches(group) ? state.remove(group: group) : 0
+            case .many(let groups):
+                matching = groups.filter(matches)
             }
             // Not kept while the label index changes (it may share that index's storage).
             candidates = .many([])
