@@ -32,7 +32,7 @@ public struct HostedClock: TimeSource {
         guard let id = host.schedule(atMonotonic: deadline, slack: slack, action) else {
             return base.schedule(atMonotonic: deadline, action)
         }
-        return ScheduledCall { [host] in host.cancelScheduled(id) }
+        return ScheduledCall(host: host, id: id)
     }
 
     /// Suspends until `deadline`, ending up to `slack` late (the caller's choice, not the
