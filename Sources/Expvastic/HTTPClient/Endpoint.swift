@@ -3,17 +3,21 @@ import ExpvasticBase
 /// A normalised HTTP(S) location: `localhost:1234` becomes `http://localhost:1234/`.
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// `http` or `https`.
-    public var scheme: String
-    public var host: String
-    public var port: Int
+    public let scheme: String
+    public let host: String
+    public let port: Int
     /// Always starts with `/`.
-    public var path: String
+    public let path: String
+    /// `scheme://host:port/path`, written once: a discovered target's id and its reader's
+    /// documents share it (10,000 targets made it twice each).
+    public let description: String
 
     public init(scheme: String, host: String, port: Int, path: String) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.path = path.hasPrefix("/") ? path : "/" + path
+        description = Self.rendered(scheme: scheme, host: host, port: port, path: self.path)
     }
 
     /// Parses `host`, `host:port`, `host:port/path` or a full `http(s)://` URL; no scheme means `http`.
@@ -169,12 +173,12 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `http://host:port`, no path.
-    public var origin: String { rendered(path: "") }
+    public var origin: String { Self.rendered(scheme: scheme, host: host, port: port, path: "") }
 
     /// `origin` followed by `path`, written into one string of the right size: 10,000 discovered
     /// targets each get their id from ``description``, and appending the parts one by one cost
     /// about 0.5 µs per target.
-    private func rendered(path: String) -> String {
+    private static func rendered(scheme: String, host: String, port: Int, path: String) -> String {
         // The byte test is the cheap one; `contains(":")` keeps the character meaning (a colon
         // followed by a combining mark is not a colon).
         let bracketed = host.utf8.contains(0x3A) && host.contains(":")
@@ -229,7 +233,6 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return Endpoint(scheme: scheme, host: host, port: port, path: base + tail)
     }
 
-    public var description: String { rendered(path: path) }
 }
 
 /// Why a string is not a usable endpoint.
