@@ -309,6 +309,15 @@ public final class Shipper: Sendable {
             release(.target(id), discoveredEngine: engine, in: &running)
             endedNow.append(id)
         }
+        // The recorders of the last target started: a job's targets share one list, and their
+        // engines one array of its recorders (not one array each for 10,000 targets).
+        var lastFeeds: (names: [String], recorders: [any Recorder])?
+        func recorders(_ names: [String]) -> [any Recorder] {
+            if let last = lastFeeds, last.names == names { return last.recorders }
+            let found = names.compactMap { running.recorders[$0]?.component }
+            lastFeeds = (names, found)
+            return found
+        }
         let announce = running.started && !running.shuttingDown
         // Metadata only when logged: a discovered target's is at debug, and 10,000 start at once.
         func log(_ message: String, _ metadata: @autoclosure () -> [String: String], discovered: Bool) {
@@ -317,6 +326,7 @@ public final class Shipper: Sendable {
         for action in actions {
             switch action {
             case .startRecorder(let name, let spec):
+                lastFeeds = nil
                 let recorderLogger = logger.child("recorder.\(name)", level: spec.logLevel)
                 do {
                     let unit = Unit<any Recorder>(
@@ -338,7 +348,7 @@ public final class Shipper: Sendable {
                         reader: reader,
                         interval: spec.reader.interval,
                         backoff: spec.reader.backoff,
-                        recorders: spec.recorders.compactMap { running.recorders[$0]?.component },
+                        recorders: recorders(spec.recorders),
                         clock: engineClock,
                         metrics: metrics,
                         logger: readerLogger,
@@ -373,6 +383,7 @@ public final class Shipper: Sendable {
                     engine.ended.whenOpen { sink.yield(.ended(.target(id))) }
                 }
             case .stopRecorder(let name):
+                lastFeeds = nil
                 guard let unit = running.recorders.removeValue(forKey: name) else {
                     sink.yield(.ended(.recorder(name)))
                     continue
