@@ -38,6 +38,11 @@ public enum JSONWriter {
         if runStart < n { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
+    /// True when `text` has a byte ``appendEscaped(_:to:)`` escapes.
+    package static func needsEscaping(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    }
+
     /// Appends a quoted, escaped JSON string.
     package static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)

@@ -15,6 +15,9 @@ public struct DocumentEnvelope: Sendable {
     private let endpoint: String
     /// A discovered target's labels, sorted by name (written as `labels.<name>` keys).
     private let labels: [(name: String, value: String)]
+    /// Neither the endpoint nor a label value needs escaping (checked once): they are copied as
+    /// they are.
+    private let plain: Bool
 
     /// - Parameter labels: sorted by name (``sortedLabels(_:)``).
     package init(type: String, reader: String, endpoint: String, labels: [(name: String, value: String)] = []) {
@@ -30,6 +33,7 @@ public struct DocumentEnvelope: Sendable {
         readerValue = quotedReader
         self.endpoint = endpoint
         self.labels = labels
+        plain = !JSONWriter.needsEscaping(endpoint) && !labels.contains { JSONWriter.needsEscaping($0.value) }
     }
 
     /// A target's discovery labels as name-value pairs sorted by name (one array: a reader is made
@@ -76,12 +80,28 @@ public struct DocumentEnvelope: Sendable {
         encoder.out.append(contentsOf: readerValue)
         encoder.endField()
         encoder.beginField(escapedKey: Self.key("endpoint"))
-        JSONWriter.appendString(endpoint, to: &encoder.out)
+        writeQuoted(endpoint, into: &encoder.out)
         encoder.endField()
         for (name, value) in labels {
             encoder.beginField(Self.key("labels."), name)
-            JSONWriter.appendString(value, to: &encoder.out)
+            writeQuoted(value, into: &encoder.out)
             encoder.endField()
         }
+    }
+
+    /// `text` (the endpoint or a label value) quoted: copied as it is when ``plain``, else escaped.
+    @inline(__always)
+    private func writeQuoted(_ text: String, into out: inout [UInt8]) {
+        let copied: Void? =
+            plain
+            ? text.utf8.withContiguousStorageIfAvailable { bytes in
+                out.appendWriting(maxCount: bytes.count + 2) { target in
+                    target[0] = 0x22
+                    let end = target.store(UnsafeRawBufferPointer(bytes), at: 1)
+                    target[end] = 0x22
+                    return end + 1
+                }
+            } : nil
+        if copied == nil { JSONWriter.appendString(text, to: &out) }
     }
 }
