@@ -75,10 +75,7 @@ public final class Engine: Service {
     private let clock: any TimeSource
     private let logger: Logger
     private let onPoll: @Sendable (PollEvent) -> Void
-    private let pollsOK: Counter
-    private let pollsFailed: Counter
-    private let pollsSkipped: Counter
-    private let pollLatency: Timer
+    private let series: PollSeries
     /// `reader.<name>`, or `reader.<name>@<endpoint>` for a discovered target: its health entry.
     package let component: String
     /// The labels of its four series (``MetricsFactory/removeSeries(labelled:)`` takes them away).
@@ -137,10 +134,7 @@ public final class Engine: Service {
         // The labels are hashed once for the four series (and the registry files them together).
         let labels = MetricKey.Labels(metricLabels ?? [MetricKey.Label("reader", reader.name)])
         seriesLabels = labels.labels
-        pollsOK = metrics.counter(MetricKey.Hashed("polls_ok", labels))
-        pollsFailed = metrics.counter(MetricKey.Hashed("polls_failed", labels))
-        pollsSkipped = metrics.counter(MetricKey.Hashed("polls_skipped", labels))
-        pollLatency = metrics.timer(MetricKey.Hashed("poll_latency", labels))
+        series = metrics.block(PollSeries.names, labelled: labels) { PollSeries() }
     }
 
     /// Schedules the first poll (at once when ``stop()`` came first, the engine ends instead).
@@ -222,8 +216,12 @@ public final class Engine: Service {
         }
         let finished = clock.monotonicNanos()
         let latency = finished &- started
-        pollLatency.record(nanos: latency)
-        (failure == nil ? pollsOK : pollsFailed).increment()
+        series.latency.withLock { $0.record(nanos: latency) }
+        if failure == nil {
+            series.ok.add(1, ordering: .relaxed)
+        } else {
+            series.failed.add(1, ordering: .relaxed)
+        }
         let outcome = schedule.pollFinished(startedNanos: started, finishedNanos: finished, succeeded: failure == nil)
         onPoll(
             PollEvent(
@@ -233,7 +231,7 @@ public final class Engine: Service {
                 consecutiveFailures: schedule.consecutiveFailures,
                 backingOff: failure != nil && schedule.consecutiveFailures >= schedule.backoffThreshold,
                 droppedFields: reader.droppedFields))
-        if outcome.skippedTicks > 0 { pollsSkipped.increment(by: Int64(outcome.skippedTicks)) }
+        if outcome.skippedTicks > 0 { series.skipped.add(Int64(outcome.skippedTicks), ordering: .relaxed) }
         report(outcome, failure: failure, schedule: schedule)
         let endNow = control.withLock { control -> Bool in
             control.schedule = schedule
@@ -268,6 +266,26 @@ public final class Engine: Service {
         }
         if outcome.skippedTicks > 0 {
             logger.debug("poll took longer than the interval", ["reader.skipped": "\(outcome.skippedTicks)"])
+        }
+    }
+}
+
+/// An engine's four series in one object: `polls_ok`, `polls_failed`, `polls_skipped` (counters)
+/// and `poll_latency` (a timer).
+private final class PollSeries: SeriesBlock {
+    static let names = ["polls_ok", "polls_failed", "polls_skipped", "poll_latency"]
+
+    let ok = Atomic<Int64>(0)
+    let failed = Atomic<Int64>(0)
+    let skipped = Atomic<Int64>(0)
+    let latency = Mutex(Timer.Summary())
+
+    func value(_ index: Int) -> MetricsRegistry.Value {
+        switch index {
+        case 0: .counter(ok.load(ordering: .relaxed))
+        case 1: .counter(failed.load(ordering: .relaxed))
+        case 2: .counter(skipped.load(ordering: .relaxed))
+        default: .timer(latency.withLock { $0 })
         }
     }
 }

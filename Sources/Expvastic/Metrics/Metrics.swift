@@ -129,22 +129,32 @@ public final class Timer: Sendable {
         public var lastNanos: UInt64 = 0
         /// Mean in nanoseconds, 0 when empty.
         public var meanNanos: Double { count == 0 ? 0 : Double(sumNanos) / Double(count) }
+
+        public init() {}
+
+        public mutating func record(nanos: UInt64) {
+            minNanos = count == 0 ? nanos : min(minNanos, nanos)
+            maxNanos = max(maxNanos, nanos)
+            count += 1
+            sumNanos &+= nanos
+            lastNanos = nanos
+        }
     }
 
     private let storage = Mutex(Summary())
     public init() {}
 
-    public func record(nanos: UInt64) {
-        storage.withLock { s in
-            s.minNanos = s.count == 0 ? nanos : min(s.minNanos, nanos)
-            s.maxNanos = max(s.maxNanos, nanos)
-            s.count += 1
-            s.sumNanos &+= nanos
-            s.lastNanos = nanos
-        }
-    }
+    public func record(nanos: UInt64) { storage.withLock { $0.record(nanos: nanos) } }
 
     public var summary: Summary { storage.withLock { $0 } }
+}
+
+/// Several series of one label set whose values one object holds: an engine's poll counters and
+/// latency are one object per target, not four (10,000 targets are made and released at once).
+public protocol SeriesBlock: AnyObject, Sendable {
+    /// The current value of its series number `index` (in the order of the names it was
+    /// registered with, ``MetricsFactory/block(_:labelled:make:)``).
+    func value(_ index: Int) -> MetricsRegistry.Value
 }
 
 /// Hands out counters, gauges and timers. Components ask once at start-up and keep the objects.
@@ -161,6 +171,9 @@ public protocol MetricsFactory: Sendable {
     func timer(_ key: MetricKey) -> Timer
     /// ``timer(_:)`` with the key's hash already computed.
     func timer(_ key: MetricKey.Hashed) -> Timer
+    /// The block holding the series `names`, all labelled `labels`: the one registered for them
+    /// (a target that restarts keeps its series and their values), else `make()`'s, registered now.
+    func block<Block: SeriesBlock>(_ names: [String], labelled labels: MetricKey.Labels, make: () -> Block) -> Block
     /// Forgets every series whose labels include all of `labels` (a target or reader that went away);
     /// objects handed out earlier keep working but are no longer reported. Returns how many went.
     @discardableResult func removeSeries(labelled labels: [MetricKey.Label]) -> Int
@@ -186,6 +199,17 @@ public final class MetricsRegistry: MetricsFactory {
         case counter(Counter)
         case gauge(Gauge)
         case timer(Timer)
+        /// Series number `index` of a block.
+        case block(any SeriesBlock, index: Int)
+
+        var value: Value {
+            switch self {
+            case .counter(let c): .counter(c.value)
+            case .gauge(let g): .gauge(g.value)
+            case .timer(let t): .timer(t.summary)
+            case .block(let block, let index): block.value(index)
+            }
+        }
     }
 
     /// Every series, in creation order, findable by any of its labels: a target that goes away
@@ -460,6 +484,25 @@ public final class MetricsRegistry: MetricsFactory {
         preconditionFailure("metric \(key.key) registered with another kind")
     }
 
+    public func block<Block: SeriesBlock>(_ names: [String], labelled labels: MetricKey.Labels, make: () -> Block)
+        -> Block
+    {
+        state.withLock { state in
+            let first = MetricKey.Hashed(names[0], labels)
+            if let number = state.find(first) {
+                guard case .block(let existing as Block, 0) = state.slots[number]!.entry else {
+                    preconditionFailure("metric \(first.key) registered with another kind")
+                }
+                return existing
+            }
+            let block = make()
+            for (index, name) in names.enumerated() {
+                state.add(MetricKey.Hashed(name, labels), .block(block, index: index))
+            }
+            return block
+        }
+    }
+
     @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
         precondition(!labels.isEmpty, "removing every series is not a release")
         return state.withLock { state in
@@ -495,24 +538,13 @@ public final class MetricsRegistry: MetricsFactory {
                 return (slot.key, slot.entry)
             }
         }
-        return entries.map { key, entry in
-            switch entry {
-            case .counter(let c): (key, .counter(c.value))
-            case .gauge(let g): (key, .gauge(g.value))
-            case .timer(let t): (key, .timer(t.summary))
-            }
-        }
+        return entries.map { key, entry in (key, entry.value) }
     }
 
     /// The current value of one series, if it exists (for tests and health checks).
     public func value(_ key: MetricKey) -> Value? {
         let key = MetricKey.Hashed(key)
         let entry: Entry? = state.withLock { state in state.find(key).map { state.slots[$0]!.entry } }
-        switch entry {
-        case .counter(let c)?: return .counter(c.value)
-        case .gauge(let g)?: return .gauge(g.value)
-        case .timer(let t)?: return .timer(t.summary)
-        case nil: return nil
-        }
+        return entry?.value
     }
 }

@@ -138,4 +138,41 @@ import Testing
         #expect(registry.removeSeries(labelled: [db]) == 49 * 2 + 1)
         #expect(registry.seriesCount == 0 && registry.snapshot().isEmpty)
     }
+
+    /// A block's series are series like any other: in the snapshot in order with the block's values,
+    /// found by key, asked for again they give the same block (a restarted target keeps its
+    /// values), and removed with their labels; once removed, a new block is made.
+    @Test func aBlocksSeriesAreSeriesLikeAnyOther() {
+        final class Pair: SeriesBlock {
+            let made: Int
+            init(_ made: Int) { self.made = made }
+            func value(_ index: Int) -> MetricsRegistry.Value {
+                index == 0 ? .counter(Int64(made)) : .gauge(Double(made) + 0.5)
+            }
+        }
+        let registry = MetricsRegistry()
+        var made = 0
+        func pair(_ index: Int) -> Pair {
+            registry.block(["a", "b"], labelled: MetricKey.Labels(MetricsRegistryTests.labels(index))) {
+                made += 1
+                return Pair(made)
+            }
+        }
+        let first = pair(0)
+        let second = pair(1)
+        #expect(pair(0) === first && pair(1) === second && made == 2)
+        #expect(
+            registry.snapshot().map(\.key) == [
+                MetricKey("a", labels: MetricsRegistryTests.labels(0)),
+                MetricKey("b", labels: MetricsRegistryTests.labels(0)),
+                MetricKey("a", labels: MetricsRegistryTests.labels(1)),
+                MetricKey("b", labels: MetricsRegistryTests.labels(1)),
+            ])
+        #expect(registry.snapshot().map(\.value) == [.counter(1), .gauge(1.5), .counter(2), .gauge(2.5)])
+        #expect(registry.value(MetricKey("b", labels: MetricsRegistryTests.labels(1))) == .gauge(2.5))
+        #expect(registry.removeSeries(labelled: MetricsRegistryTests.labels(0)) == 2)
+        #expect(registry.seriesCount == 2)
+        #expect(pair(0) !== first && made == 3)
+        #expect(registry.value(MetricKey("a", labels: MetricsRegistryTests.labels(0))) == .counter(3))
+    }
 }
