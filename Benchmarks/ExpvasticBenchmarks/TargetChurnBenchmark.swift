@@ -14,7 +14,7 @@ import Foundation
 ///   the reconciler (``Reconciler/desire(_:changed:)``);
 /// - per started target: its logger, reader (the standard factory) and engine (series registered);
 /// - per stopped target: its series and health entry released at once
-///   (`MetricsRegistry.removeSeries(labelled:)`, `HealthBoard.remove(_:)`), and the ends reported
+///   (`MetricsRegistry.removeSeries(labelled:)`, `HealthBoard.remove(_:)`, named by its engine), and the ends reported
 ///   together after the actions (``Reconciler/stopped(targets:)``; the engines were waiting for
 ///   their next tick).
 ///
@@ -98,13 +98,11 @@ extension EndToEndBenchmark {
                                 recorders: [], clock: clock, metrics: registry, logger: readerLogger,
                                 component: component, target: id, metricLabels: Shipper.metricLabels(id, spec))
                         case .stopTarget(let id):
-                            engines[id] = nil
+                            let engine = engines.removeValue(forKey: id)!
                             ended.append(id)
                             if reconciler.desired.targets[id] == nil {
-                                registry.removeSeries(labelled: [
-                                    MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint),
-                                ])
-                                health.remove("reader.\(id.reader)@\(id.endpoint)")
+                                registry.removeSeries(labelled: engine.seriesLabels)
+                                health.remove(engine.component)
                             }
                         case .startRecorder, .stopRecorder:
                             continue
