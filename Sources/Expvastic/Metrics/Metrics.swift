@@ -406,11 +406,12 @@ public final class MetricsRegistry: MetricsFactory {
             }
             var series = group.first
             while series >= 0 {
-                let slot = slots[series]!
-                order[slot.position] = -1
+                // Its two numbers, not a copy of the whole slot (key and entry retained to be released).
+                let (position, next) = (slots[series]!.position, slots[series]!.next)
+                order[position] = -1
                 slots[series] = nil
                 free.append(series)
-                series = slot.next
+                series = next
             }
             holes += group.count
             count -= group.count
