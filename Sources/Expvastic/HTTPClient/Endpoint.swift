@@ -232,7 +232,6 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         let tail = routePath.hasPrefix("/") ? routePath : "/" + routePath
         return Endpoint(scheme: scheme, host: host, port: port, path: base + tail)
     }
-
 }
 
 /// Why a string is not a usable endpoint.

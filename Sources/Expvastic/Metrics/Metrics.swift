@@ -312,13 +312,6 @@ public final class MetricsRegistry: MetricsFactory {
                     return true
                 }
             }
-
-            package func forEach(_ body: (Int) -> Void) {
-                switch self {
-                case .one(let only): body(only)
-                case .many(let groups): groups.forEach(body)
-                }
-            }
         }
         /// The last ``MetricsRegistry/counters(_:)`` call: its keys, answer and the groups of its
         /// series; forgotten when one of those groups is removed. The next reader of the same job
