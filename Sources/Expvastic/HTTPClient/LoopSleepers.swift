@@ -7,7 +7,9 @@ import ExpvasticBase
 /// every sleep whose deadline has passed, so sleeps that fall due close together share one wake-up
 /// (as in ``SleepScheduler``); a sleeper with a large slack (a periodic sync) never delays one with
 /// a small slack (a poll). A cancelled sleeper is taken out at once; its heap entries are dropped
-/// when they reach the top.
+/// when they reach the top, or all at once when they outnumber the sleepers' (engines polling
+/// hourly whose targets come and go every few seconds would otherwise keep an entry per stop for
+/// an hour).
 package struct LoopSleepers<Waiter> {
     /// By deadline: who is due.
     private var heap = TimerHeap()
@@ -24,27 +26,45 @@ package struct LoopSleepers<Waiter> {
 
     package var count: Int { waiting.count }
 
+    /// Entries in the two heaps, cancelled sleepers' included.
+    package var heapEntries: Int { heap.count + latest.count }
+
     /// Adds a sleeper; false when it was cancelled before it got here (or the loop is closed), and
     /// the caller ends it itself.
     package mutating func add(id: UInt64, deadline: UInt64, slack: UInt64, waiter: Waiter) -> Bool {
         if cancelledEarly.remove(id) != nil || isClosed { return false }
         waiting[id] = (deadline, slack, waiter)
+        push(id: id, deadline: deadline, slack: slack)
+        return true
+    }
+
+    private mutating func push(id: UInt64, deadline: UInt64, slack: UInt64) {
         heap.push(deadline: deadline, id: id)
         let (end, overflow) = deadline.addingReportingOverflow(slack)
         latest.push(deadline: overflow ? .max : end, id: id)
-        return true
     }
 
     /// Takes out a cancelled sleeper; nil when it is not here (already ended, or not added yet:
     /// then a later ``add(id:deadline:slack:waiter:)`` of that id returns false).
     package mutating func cancel(id: UInt64) -> Waiter? {
-        if let entry = waiting.removeValue(forKey: id) { return entry.waiter }
+        if let waiter = remove(id: id) { return waiter }
         if !isClosed { cancelledEarly.insert(id) }
         return nil
     }
 
     /// Takes out a sleeper that was added (a scheduled call); nil when it has ended.
-    package mutating func remove(id: UInt64) -> Waiter? { waiting.removeValue(forKey: id)?.waiter }
+    package mutating func remove(id: UInt64) -> Waiter? {
+        guard let entry = waiting.removeValue(forKey: id) else { return nil }
+        // The heaps again from the sleepers once most of their entries are left behind: each
+        // rebuild follows at least as many removals as there are sleepers, so it costs O(log n)
+        // per removal, and the heaps hold at most about twice the sleepers' entries.
+        if heap.count > 2 * waiting.count + 64 {
+            heap = TimerHeap()
+            latest = TimerHeap()
+            for (id, sleeper) in waiting { push(id: id, deadline: sleeper.deadline, slack: sleeper.slack) }
+        }
+        return entry.waiter
+    }
 
     /// Forgets an id that ``cancel(id:)`` may have left behind (the sleeper ended before it ran).
     package mutating func forget(id: UInt64) { cancelledEarly.remove(id) }

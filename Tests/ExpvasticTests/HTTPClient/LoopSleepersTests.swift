@@ -109,4 +109,28 @@ import Testing
         _ = sleepers.add(id: 1, deadline: .max - 1, slack: 10, waiter: 1)
         #expect(sleepers.wakeTime() == .max)
     }
+
+    /// Sleepers cancelled long before their deadline (engines polling hourly whose targets come and
+    /// go) do not keep their heap entries: the heaps stay within about twice the sleepers', and the
+    /// sleepers left end when they are due, earliest first, with the right wake time.
+    @Test func cancelledSleepersDoNotPileUpInTheHeaps() {
+        var sleepers = LoopSleepers<UInt64>()
+        for id in UInt64(1)...10 { _ = sleepers.add(id: id, deadline: 1_000 - id, slack: 0, waiter: 1_000 - id) }
+        var most = 0
+        for id in UInt64(11)...10_010 {
+            _ = sleepers.add(id: id, deadline: 5_000 + id, slack: 7, waiter: id)
+            if id % 2 == 0 {
+                _ = sleepers.cancel(id: id)
+            } else {
+                _ = sleepers.remove(id: id)
+            }
+            most = max(most, sleepers.heapEntries)
+        }
+        #expect(most <= 2 * (2 * 11 + 64 + 1))
+        #expect(sleepers.count == 10)
+        #expect(sleepers.wakeTime() == 990)
+        #expect(sleepers.takeDue(now: 995) == [990, 991, 992, 993, 994, 995])
+        #expect(sleepers.takeDue(now: 100_000) == [996, 997, 998, 999])
+        #expect(sleepers.wakeTime() == nil)
+    }
 }
