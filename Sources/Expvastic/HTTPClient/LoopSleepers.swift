@@ -55,9 +55,9 @@ package struct LoopSleepers<Waiter> {
     /// Takes out a sleeper that was added (a scheduled call); nil when it has ended.
     package mutating func remove(id: UInt64) -> Waiter? {
         guard let entry = waiting.removeValue(forKey: id) else { return nil }
-        // The heaps again from the sleepers once most of their entries are left behind: each
-        // rebuild follows at least as many removals as there are sleepers, so it costs O(log n)
-        // per removal, and the heaps hold at most about twice the sleepers' entries.
+        // The heaps again from the sleepers once most of their entries are left behind: a rebuild
+        // of n sleepers follows at least about n / 2 removals, so it costs O(log n) per removal,
+        // and the heaps hold at most about twice the sleepers' entries.
         if heap.count > 2 * waiting.count + 64 {
             heap = TimerHeap()
             latest = TimerHeap()
