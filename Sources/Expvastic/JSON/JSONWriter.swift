@@ -10,7 +10,7 @@ public enum JSONWriter {
         let n = bytes.count
         while i < n {
             let c = bytes[i]
-            if c >= 0x20, c != 0x22, c != 0x5C {
+            if !escapes(c) {
                 i += 1
                 continue
             }
@@ -38,10 +38,12 @@ public enum JSONWriter {
         if runStart < n { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
+    /// A byte a JSON string cannot hold as it is: a control character, `"` or `\`.
+    @inline(__always)
+    private static func escapes(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
+
     /// True when `text` has a byte ``appendEscaped(_:to:)`` escapes.
-    package static func needsEscaping(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
-    }
+    package static func needsEscaping(_ text: String) -> Bool { text.utf8.contains(where: escapes) }
 
     /// Appends a quoted, escaped JSON string.
     package static func appendString(_ string: String, to out: inout [UInt8]) {
