@@ -90,13 +90,14 @@ extension EndToEndBenchmark {
                     for action in actions {
                         switch action {
                         case .startTarget(let id, let spec):
-                            let component = "reader.\(id.reader)@\(id.endpoint)"
+                            let component = Shipper.component(id, discovered: spec.discovered)
                             let readerLogger = logger.child(component, level: spec.logLevel)
                             let reader = try factory.makeReader(spec.reader, readerLogger)
                             engines[id] = Engine(
                                 reader: reader, interval: spec.reader.interval, backoff: spec.reader.backoff,
                                 recorders: [], clock: clock, metrics: registry, logger: readerLogger,
-                                component: component, target: id, metricLabels: Shipper.metricLabels(id, spec))
+                                component: component, target: id,
+                                metricLabels: Shipper.metricLabels(id, discovered: spec.discovered))
                         case .stopTarget(let id):
                             let engine = engines.removeValue(forKey: id)!
                             ended.append(id)

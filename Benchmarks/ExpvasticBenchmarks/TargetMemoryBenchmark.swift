@@ -69,20 +69,20 @@ extension EndToEndBenchmark {
             var readers: [(TargetID, DesiredState.Target, any Reader)] = []
             readers.reserveCapacity(targets)
             for (id, target) in state.targets {
-                let component = "reader.\(id.reader)@\(id.endpoint)"
+                let component = Shipper.component(id, discovered: true)
                 readers.append((id, target, try factory.makeReader(target.reader, logger.child(component))))
             }
             let afterReaders = inUse()
             var engines: [Engine] = []
             engines.reserveCapacity(targets)
             for (id, target, reader) in readers {
-                let component = "reader.\(id.reader)@\(id.endpoint)"
+                let component = Shipper.component(id, discovered: true)
                 engines.append(
                     Engine(
                         reader: reader, interval: target.reader.interval, backoff: target.reader.backoff,
                         recorders: [], clock: clock, metrics: registry, logger: logger.child(component),
                         component: component, target: id,
-                        metricLabels: [MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint)]))
+                        metricLabels: Shipper.metricLabels(id, discovered: true)))
             }
             let afterComponents = inUse()
             var now: Int64 = 1_795_284_000_000_000_000

@@ -340,7 +340,7 @@ public final class Shipper: Sendable {
                     failures += 1
                 }
             case .startTarget(let id, let spec):
-                let component = spec.discovered ? "reader.\(id.reader)@\(id.endpoint)" : "reader.\(id.reader)"
+                let component = Shipper.component(id, discovered: spec.discovered)
                 let readerLogger = logger.child(component, level: spec.logLevel)
                 do {
                     let reader = try factory.makeReader(spec.reader, readerLogger)
@@ -355,7 +355,7 @@ public final class Shipper: Sendable {
                         component: component,
                         target: id,
                         catchUp: running.takeovers.starting(id),
-                        metricLabels: Shipper.metricLabels(id, spec),
+                        metricLabels: Shipper.metricLabels(id, discovered: spec.discovered),
                         executor: pollExecutor,
                         onPoll: onPoll
                     )
@@ -413,10 +413,16 @@ public final class Shipper: Sendable {
     }
 
     /// A plain reader's series carry `reader`; a discovered target's also carry `endpoint`.
-    package static func metricLabels(_ id: TargetID, _ spec: DesiredState.Target) -> [MetricKey.Label] {
-        spec.discovered
+    package static func metricLabels(_ id: TargetID, discovered: Bool) -> [MetricKey.Label] {
+        discovered
             ? [MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint)]
             : [MetricKey.Label("reader", id.reader)]
+    }
+
+    /// A target's health, sample and logger component: `reader.<name>`, `reader.<name>@<endpoint>`
+    /// for a discovered one.
+    package static func component(_ id: TargetID, discovered: Bool) -> String {
+        discovered ? "reader.\(id.reader)@\(id.endpoint)" : "reader.\(id.reader)"
     }
 
     /// Forgets what a target that ended and is not wanted any more left behind: its metrics series
@@ -431,10 +437,8 @@ public final class Shipper: Sendable {
         guard case .target(let id) = component else { return }
         let wanted = running.reconciler.desired.targets
         if wanted[id] == nil {
-            metrics.removeSeries(
-                labelled: engine?.seriesLabels
-                    ?? [MetricKey.Label("reader", id.reader), MetricKey.Label("endpoint", id.endpoint)])
-            onHealth(engine?.component ?? "reader.\(id.reader)@\(id.endpoint)", nil)
+            metrics.removeSeries(labelled: engine?.seriesLabels ?? Shipper.metricLabels(id, discovered: true))
+            onHealth(engine?.component ?? Shipper.component(id, discovered: true), nil)
         }
         // Running engines need no look: after every step of the reconciler each running target is a
         // desired one, so a reader with no desired target has no engine either.
@@ -443,7 +447,7 @@ public final class Shipper: Sendable {
         }
         if !running.wantedReaders.readers.contains(id.reader) {
             metrics.removeSeries(labelled: [MetricKey.Label("reader", id.reader)])
-            onHealth("reader.\(id.reader)", nil)
+            onHealth(Shipper.component(id, discovered: false), nil)
         }
     }
 
