@@ -19,7 +19,10 @@ public enum DocumentID {
     /// restart or a reload too, so Elasticsearch keeps one document per target and interval.
     public static func make(reader: String, endpoint: String, entity: String? = nil, slot: PollSlot) -> String {
         var hash = prefix(reader: reader, endpoint: endpoint, entity: entity)
-        hash.add("slot:\(slot.intervalNanos):\(slot.index)")
+        hash.add("slot:")  // the bytes of "slot:<interval>:<index>", without making that string
+        hash.add(decimal: slot.intervalNanos)
+        hash.add(":")
+        hash.add(decimal: slot.index)
         return hash.hex
     }
 

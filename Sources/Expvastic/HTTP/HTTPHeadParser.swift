@@ -139,6 +139,7 @@ package struct HTTPHeadParser: Sendable {
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
         let value = String(
             decoding: Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])), as: UTF8.self)
+        if fields.isEmpty { fields.reserveCapacity(8) }  // one allocation for a usual head, not three
         fields.append((name: name, value: value))
     }
 

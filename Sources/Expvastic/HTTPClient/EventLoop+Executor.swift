@@ -73,11 +73,12 @@ extension EventLoop: TaskExecutor, SleepHost {
     }
 
     /// Ends every sleep that is due (their tasks' jobs come back to this loop) and makes the calls
-    /// that are due.
-    package func endDueSleeps() {
+    /// that are due. `due` is the loop's buffer, empty before and after: no array per wake-up.
+    package func endDueSleeps(_ due: inout [SleepWaiter]) {
         let now = clock.monotonicNanos()
-        let due = sleepers.withLock { $0.takeDue(now: now) }
+        sleepers.withLock { $0.takeDue(now: now, into: &due) }
         for waiter in due { waiter.resume() }
+        due.removeAll(keepingCapacity: true)
     }
 
     /// The loop thread is ending: later jobs run on Dispatch's global queue, queued ones too, and

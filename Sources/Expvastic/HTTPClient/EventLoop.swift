@@ -148,14 +148,13 @@ package final class EventLoop: Sendable {
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }
 
-    private func takeInbox() -> (commands: [Command], jobs: [UnownedJob]) {
+    /// Swaps the inbox's commands and jobs with the loop's empty ones, so neither side allocates an
+    /// array per round (a copy emptied with `keepingCapacity` would: its buffer is shared).
+    private func takeInbox(_ commands: inout [Command], _ jobs: inout [UnownedJob]) {
         inbox.withLock { inbox in
             inbox.wakePending = false
-            if inbox.commands.isEmpty && inbox.jobs.isEmpty { return ([], []) }
-            let taken = (inbox.commands, inbox.jobs)
-            inbox.commands.removeAll(keepingCapacity: true)
-            inbox.jobs.removeAll(keepingCapacity: true)
-            return taken
+            swap(&inbox.commands, &commands)
+            swap(&inbox.jobs, &jobs)
         }
     }
 
@@ -179,6 +178,9 @@ package final class EventLoop: Sendable {
         let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventSize, alignment: 8)
         defer { events.deallocate() }
         var running = true
+        var commands: [Command] = []
+        var jobs: [UnownedJob] = []
+        var dueSleeps: [SleepWaiter] = []
         while running {
             let count = Epoll.wait(epollFD, events, capacity: Int32(capacity), timeout: waitMilliseconds(pool: pool))
             if count < 0 {
@@ -192,12 +194,12 @@ package final class EventLoop: Sendable {
                 if event.token != Self.wakeToken { pool.handleEvent(token: event.token, events: event.events) }
             }
             pool.fireTimers()
-            endDueSleeps()
+            endDueSleeps(&dueSleeps)
             // What the events, timers and sleeps queued, and what that queued in turn (a poller's
             // job starts its request; the request's command starts the exchange), without another
             // `epoll_wait` in between; a few rounds at most, then the events get their turn again.
             for _ in 0..<4 {
-                let (commands, jobs) = takeInbox()
+                takeInbox(&commands, &jobs)
                 if commands.isEmpty && jobs.isEmpty { break }
                 for command in commands {
                     if case .shutdown = command {
@@ -207,6 +209,8 @@ package final class EventLoop: Sendable {
                     }
                 }
                 for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+                commands.removeAll(keepingCapacity: true)  // no request outlives its round here
+                jobs.removeAll(keepingCapacity: true)
             }
         }
         pool.shutdown()

@@ -50,7 +50,7 @@ package struct HTTPRequestEncoder: Sendable {
         head.append(contentsOf: " HTTP/1.1\r\n".utf8)
         if !hasHost {
             head.append(contentsOf: "Host: ".utf8)
-            head.append(contentsOf: Self.hostHeaderValue(request.endpoint).utf8)
+            Self.appendHostHeaderValue(request.endpoint, to: &head)
             head.append(contentsOf: "\r\n".utf8)
         }
         if !hasUserAgent, !userAgent.isEmpty {
@@ -75,10 +75,16 @@ package struct HTTPRequestEncoder: Sendable {
     }
 
     /// `host` or `host:port`; IPv6 literals in brackets; the port only when not the default.
-    package static func hostHeaderValue(_ endpoint: Endpoint) -> String {
-        let host = endpoint.host.utf8.contains(UInt8(ascii: ":")) ? "[\(endpoint.host)]" : endpoint.host
-        let defaultPort = endpoint.scheme == "https" ? 443 : 80
-        return endpoint.port == defaultPort ? host : "\(host):\(endpoint.port)"
+    /// Appended byte by byte: no string is made per request.
+    static func appendHostHeaderValue(_ endpoint: Endpoint, to head: inout [UInt8]) {
+        let bracketed = endpoint.host.utf8.contains(UInt8(ascii: ":"))
+        if bracketed { head.append(UInt8(ascii: "[")) }
+        head.append(contentsOf: endpoint.host.utf8)
+        if bracketed { head.append(UInt8(ascii: "]")) }
+        if endpoint.port != (endpoint.scheme == "https" ? 443 : 80) {
+            head.append(UInt8(ascii: ":"))
+            head.append(contentsOf: String(endpoint.port).utf8)  // at most 5 digits: no allocation
+        }
     }
 
     private static func methodExpectsBody(_ method: String) -> Bool {

@@ -292,21 +292,39 @@ package struct HTTPResponseParser: Sendable {
         return (Int(minor - UInt8(ascii: "0")), status)
     }
 
-    /// Digits only; a list of identical values (`5, 5`) is accepted as RFC 9110 §8.6 allows.
+    /// Digits only; a list of identical values (`5, 5`) is accepted as RFC 9110 §8.6 allows. Read
+    /// byte by byte: it runs on every response.
     package static func parseContentLength(_ value: String) throws(HTTPError) -> Int {
+        func invalid() -> HTTPError { .malformedResponse("invalid Content-Length \"\(value.prefix(40))\"") }
         var result: Int?
-        for part in value.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = part.trimmingSpaces
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(text) else {
-                throw .malformedResponse("invalid Content-Length \"\(value.prefix(40))\"")
-            }
+        var current: Int?  // the element being read; nil before its first digit
+        var spaceAfterDigits = false
+        func endElement() throws(HTTPError) {
+            guard let length = current else { throw invalid() }
             if let result, result != length {
                 throw .malformedResponse("conflicting Content-Length values in \"\(value.prefix(40))\"")
             }
             result = length
+            current = nil
+            spaceAfterDigits = false
         }
-        guard let result else { throw .malformedResponse("empty Content-Length") }
-        return result
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9") where !spaceAfterDigits:
+                let (times, overflow) = (current ?? 0).multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+                guard !overflow, !carry else { throw invalid() }
+                current = sum
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                if current != nil { spaceAfterDigits = true }
+            case UInt8(ascii: ","):
+                try endElement()
+            default:
+                throw invalid()
+            }
+        }
+        try endElement()
+        return result!  // endElement set it or threw
     }
 
     private static func excerpt(_ line: [UInt8]) -> String {

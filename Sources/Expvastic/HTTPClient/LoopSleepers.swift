@@ -98,14 +98,19 @@ package struct LoopSleepers<Waiter> {
 
     /// Takes out every sleeper due at `now`, earliest first; the loop is awake (it looks at the
     /// sleepers again before it waits).
-    package mutating func takeDue(now: UInt64) -> [Waiter] {
+    package mutating func takeDue(now: UInt64, into due: inout [Waiter]) {
         waitsUntil = nil
-        var due: [Waiter] = []
         while let entry = heap.popDue(now: now) {
             guard let sleeper = waiting[entry.id], sleeper.deadline == entry.deadline else { continue }
             waiting[entry.id] = nil
             due.append(sleeper.waiter)
         }
+    }
+
+    /// ``takeDue(now:into:)`` into a new array.
+    package mutating func takeDue(now: UInt64) -> [Waiter] {
+        var due: [Waiter] = []
+        takeDue(now: now, into: &due)
         return due
     }
 

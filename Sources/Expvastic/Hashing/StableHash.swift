@@ -59,15 +59,20 @@ public enum StableHash {
 
         /// Adds the decimal digits of `number` (with a `-` when negative), as `add(String(number))` would.
         public mutating func add(decimal number: Int64) {
+            if number < 0 { add(CollectionOfOne(UInt8(ascii: "-"))) }
+            add(decimal: number.magnitude)
+        }
+
+        /// Adds the decimal digits of `number`, as `add(String(number))` would.
+        public mutating func add(decimal number: UInt64) {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-                var rest = number.magnitude
+                var rest = number
                 var start = 20
                 repeat {
                     start -= 1
                     buffer[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
                     rest /= 10
                 } while rest > 0
-                if number < 0 { add(CollectionOfOne(UInt8(ascii: "-"))) }
                 add(bytes: UnsafeRawBufferPointer(start: buffer.baseAddress! + start, count: 20 - start))
             }
         }

@@ -163,11 +163,11 @@ public final class ExpvarReader: Reader {
             fromBody: body, startedAtWallNanos: startedAtWallNanos, slot: nil, context: "body of \(endpointText)")
     }
 
-    /// `context` starts the message of a parse error; `slot`, when set, gives the documents
-    /// slot-based ids.
-    private func documents(fromBody body: [UInt8], startedAtWallNanos: Int64, slot: PollSlot?, context: String)
-        throws(ReaderError) -> [Document]
-    {
+    /// `context` starts the message of a parse error (made only then); `slot`, when set, gives the
+    /// documents slot-based ids.
+    private func documents(
+        fromBody body: [UInt8], startedAtWallNanos: Int64, slot: PollSlot?, context: @autoclosure () -> String
+    ) throws(ReaderError) -> [Document] {
         let millis = Self.millis(startedAtWallNanos)
         let limits = self.limits
         let pool = scratch
@@ -247,7 +247,7 @@ public final class ExpvarReader: Reader {
         }
         switch result {
         case .failure(let error):
-            throw ReaderError(code: Self.code(for: error), message: context + ": " + error.message)
+            throw ReaderError(code: Self.code(for: error), message: context() + ": " + error.message)
         case .success(let encoded):
             let dropped = encoded.dropped
             let converted = encoded.converted

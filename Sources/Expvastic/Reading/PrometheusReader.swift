@@ -197,7 +197,7 @@ public final class PrometheusReader: Reader {
 
     private func documents(
         fromBody body: [UInt8], contentType: String?, startedAtWallNanos: Int64, durationNanos: UInt64,
-        context: String
+        context: @autoclosure () -> String
     ) throws(ReaderError) -> [Document] {
         let millis = ExpvarReader.millis(startedAtWallNanos)
         let outcome: Outcome = state.withLock { state in
@@ -232,7 +232,7 @@ public final class PrometheusReader: Reader {
             return outcome
         }
         if let problem = outcome.notTheFormat {
-            throw ReaderError(code: "not_prometheus", message: context + ": " + problem)
+            throw ReaderError(code: "not_prometheus", message: context() + ": " + problem)
         }
         if outcome.rejected > 0 { linesRejected.increment(by: Int64(outcome.rejected)) }
         samplesShipped.increment(by: Int64(outcome.shipped))

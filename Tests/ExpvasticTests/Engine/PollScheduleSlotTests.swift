@@ -55,6 +55,13 @@ import Testing
                     reader: "api", endpoint: target.endpoint,
                     slot: PollSlot(index: slot.index + 1, intervalNanos: second)))
         #expect(id != DocumentID.make(reader: "api", endpoint: target.endpoint, entity: "db", slot: slot))
+        // Every version gives a slot the same id: FNV-1a 128 of `reader FF endpoint FF [entity FE]
+        // "slot:<interval>:<index>"` (values from an independent implementation).
+        #expect(id == "0254fdc9f52b6ac69f186cbb14da5fe5")
+        #expect(
+            DocumentID.make(
+                reader: "api", endpoint: target.endpoint, entity: "db",
+                slot: PollSlot(index: -3, intervalNanos: 20_000_000)) == "e1ab75cd7542559288a692e8040975ac")
         // The timestamp-based ids of earlier versions are unchanged.
         #expect(DocumentID.make(reader: "a", endpoint: "b", timestampMillis: 0) == "36cc25110283d94f708145dd5909c666")
     }

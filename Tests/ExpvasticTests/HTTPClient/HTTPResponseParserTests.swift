@@ -167,6 +167,11 @@ import Testing
         "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: ,5\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5,\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
         "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
@@ -181,7 +186,7 @@ import Testing
     }
 
     @Test func duplicateIdenticalContentLengthsAreAccepted() throws {
-        let (parser, _) = try parse("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok")
+        let (parser, _) = try parse("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length:\t2 \r\n\r\nok")
         #expect(try body(parser) == "ok")
     }
 
