@@ -117,6 +117,11 @@ struct Benchmarks {
                     print("")
                     print(EndToEndResult.header)
                 }
+                func printSpeed(after: String?) throws {
+                    let row = try MachineSpeed.measure(context: context, after: after)
+                    print(json ? row.jsonLine : row.tableRow)
+                }
+                try printSpeed(after: nil)
                 for benchmark in endToEnd {
                     do {
                         for row in try await benchmark.run(environment) { print(json ? row.jsonLine : row.tableRow) }
@@ -124,6 +129,7 @@ struct Benchmarks {
                         FileHandle.standardError.write(Data("\(benchmark.name): \(error)\n".utf8))
                         failed = true
                     }
+                    try printSpeed(after: benchmark.name)
                 }
             } catch {
                 FileHandle.standardError.write(Data("end-to-end: \(error)\n".utf8))
