@@ -117,19 +117,16 @@ struct Benchmarks {
                     print("")
                     print(EndToEndResult.header)
                 }
-                func printSpeed(after: String?) throws {
-                    let row = try MachineSpeed.measure(context: context, after: after)
-                    print(json ? row.jsonLine : row.tableRow)
-                }
-                try printSpeed(after: nil)
                 for benchmark in endToEnd {
+                    let speed = try MachineSpeed(context: context)
                     do {
                         for row in try await benchmark.run(environment) { print(json ? row.jsonLine : row.tableRow) }
                     } catch {
                         FileHandle.standardError.write(Data("\(benchmark.name): \(error)\n".utf8))
                         failed = true
                     }
-                    try printSpeed(after: benchmark.name)
+                    let row = await speed.stop(benchmark: benchmark.name)
+                    print(json ? row.jsonLine : row.tableRow)
                 }
             } catch {
                 FileHandle.standardError.write(Data("end-to-end: \(error)\n".utf8))
