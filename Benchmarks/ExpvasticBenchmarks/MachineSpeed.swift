@@ -5,8 +5,8 @@ import Synchronization
     import Glibc
 #endif
 
-/// How fast this machine ran while an end-to-end benchmark ran: every 250 ms, the thread CPU time
-/// of 50 `payload-4k` documents (parse, flatten, encode: a fixed 120,253 instructions each by
+/// How fast this machine ran while an end-to-end benchmark ran: every second, the thread CPU time
+/// of 20 `payload-4k` documents (parse, flatten, encode: a fixed 120,253 instructions each by
 /// callgrind), averaged over the benchmark. This shared VM runs the same instructions about 1.8×
 /// slower at times, flipping within seconds (a busy neighbour on the same core, not stolen time:
 /// `/proc/stat` shows almost no steal), so an absolute figure (`e2e-1000` ≤ 80 µs, replacing
@@ -47,14 +47,14 @@ final class MachineSpeed: @unchecked Sendable {
         task = Task.detached { [self] in
             while !Task.isCancelled {
                 sample()
-                try? await Task.sleep(for: .milliseconds(250))
+                try? await Task.sleep(for: .seconds(1))  // rarely: it shares the machine it measures
             }
         }
     }
 
-    /// One sample: 50 documents on this thread, without a suspension in between.
+    /// One sample: 20 documents on this thread (0.2–0.6 ms), without a suspension in between.
     private func sample() {
-        let calls = 50
+        let calls = 20
         let start = EndToEndBenchmark.threadCPUSeconds()
         for _ in 0..<calls { document() }
         let micros = (EndToEndBenchmark.threadCPUSeconds() - start) / Double(calls) * 1e6
