@@ -8,7 +8,7 @@ import Synchronization
 /// How fast this machine ran while an end-to-end benchmark ran: every second, the thread CPU time
 /// of 20 `payload-4k` documents (parse, flatten, encode: a fixed 120,253 instructions each by
 /// callgrind), averaged over the benchmark. This shared VM runs the same instructions about 1.8×
-/// slower at times, flipping within seconds (a busy neighbour on the same core, not stolen time:
+/// slower at times, flipping within seconds (from outside this VM, and not stolen time:
 /// `/proc/stat` shows almost no steal), so an absolute figure (`e2e-1000` ≤ 80 µs, replacing
 /// 10,000 targets ≤ 200 ms) is read beside the speed it was measured at: about 9.5 µs per document
 /// when the machine is fast.
