@@ -107,13 +107,6 @@ package struct LoopSleepers<Waiter> {
         }
     }
 
-    /// ``takeDue(now:into:)`` into a new array.
-    package mutating func takeDue(now: UInt64) -> [Waiter] {
-        var due: [Waiter] = []
-        takeDue(now: now, into: &due)
-        return due
-    }
-
     /// Closes: no more sleepers; returns those still waiting with their deadlines.
     package mutating func close() -> [(deadline: UInt64, waiter: Waiter)] {
         isClosed = true

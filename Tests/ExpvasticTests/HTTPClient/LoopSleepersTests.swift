@@ -134,3 +134,12 @@ import Testing
         #expect(sleepers.wakeTime() == nil)
     }
 }
+
+extension LoopSleepers {
+    /// ``takeDue(now:into:)`` into a new array (the loop keeps its own buffer).
+    fileprivate mutating func takeDue(now: UInt64) -> [Waiter] {
+        var due: [Waiter] = []
+        takeDue(now: now, into: &due)
+        return due
+    }
+}
