@@ -13,20 +13,20 @@ public struct DesiredState: Sendable, Equatable {
     /// at every step, and a step runs for each of 10,000 targets that ended; the same box is equal
     /// without comparing its settings.
     public struct Recorder: Sendable, Equatable {
-        private struct Fields: Sendable, Equatable {
+        @usableFromInline struct Fields: Sendable, Equatable {
             // Cheap comparisons first (`==` compares in this order).
-            var logLevel: LogLevel
-            var configuration: RecorderConfiguration
+            @usableFromInline var logLevel: LogLevel
+            @usableFromInline var configuration: RecorderConfiguration
         }
 
-        private var box: SharedBox<Fields>
+        @usableFromInline var box: SharedBox<Fields>
 
-        public var configuration: RecorderConfiguration {
-            _read { yield box.value.configuration }
+        @inlinable public var configuration: RecorderConfiguration {
+            get { box.value.configuration }
             set { box = box.with(\.configuration, newValue) }
         }
         /// The recorder's own `log_level`, else `settings.log_level`.
-        public var logLevel: LogLevel {
+        @inlinable public var logLevel: LogLevel {
             get { box.value.logLevel }
             set { box = box.with(\.logLevel, newValue) }
         }
@@ -42,36 +42,40 @@ public struct DesiredState: Sendable, Equatable {
     /// desired and running tables and every start action hold the same 10,000 targets, and copying
     /// a table (which happens each time the builder changes a state the reconciler also holds) or an
     /// action cost a retain and a release per string and array of the reader's settings (about 20
-    /// per target). Two targets that share a box are equal without comparing their settings. The
-    /// fields are read in place (`_read`): `target.reader.interval` copies no reader settings.
+    /// per target). Two targets that share a box are equal without comparing their settings.
+    ///
+    /// The getters are inlinable, so a caller reads the box's immutable fields in place:
+    /// `target.reader.interval` copies no reader settings, and `target.reader` passed as an argument
+    /// is borrowed from the box. (They were `_read` coroutines: each read of `reader` from another
+    /// module allocated the coroutine's frame, ~0.9 heap allocations per target started.)
     public struct Target: Sendable, Equatable {
-        private struct Fields: Sendable, Equatable {
+        @usableFromInline struct Fields: Sendable, Equatable {
             // Cheap comparisons first (`==` compares in this order).
-            var discovered: Bool
-            var logLevel: LogLevel
-            var recorders: [String]
-            var reader: ReaderConfiguration
+            @usableFromInline var discovered: Bool
+            @usableFromInline var logLevel: LogLevel
+            @usableFromInline var recorders: [String]
+            @usableFromInline var reader: ReaderConfiguration
         }
 
-        private var box: SharedBox<Fields>
+        @usableFromInline var box: SharedBox<Fields>
 
         /// The reader's settings for this target: `url` is the target's, `labels` its discovery labels.
-        public var reader: ReaderConfiguration {
-            _read { yield box.value.reader }
+        @inlinable public var reader: ReaderConfiguration {
+            get { box.value.reader }
             set { box = box.with(\.reader, newValue) }
         }
         /// The recorders it feeds, in route order.
-        public var recorders: [String] {
-            _read { yield box.value.recorders }
+        @inlinable public var recorders: [String] {
+            get { box.value.recorders }
             set { box = box.with(\.recorders, newValue) }
         }
         /// The reader's own `log_level`, else `settings.log_level`.
-        public var logLevel: LogLevel {
+        @inlinable public var logLevel: LogLevel {
             get { box.value.logLevel }
             set { box = box.with(\.logLevel, newValue) }
         }
         /// Whether the target came from a reader's `targets:` (its metrics and health carry the endpoint).
-        public var discovered: Bool {
+        @inlinable public var discovered: Bool {
             get { box.value.discovered }
             set { box = box.with(\.discovered, newValue) }
         }
@@ -95,16 +99,16 @@ public struct DesiredState: Sendable, Equatable {
 
 /// An immutable value shared by reference: copying it is one retain, and two copies of one box are
 /// equal without comparing the value. Changing a field makes a new box.
-private final class SharedBox<Value: Sendable & Equatable>: Sendable, Equatable {
-    let value: Value
+@usableFromInline final class SharedBox<Value: Sendable & Equatable>: Sendable, Equatable {
+    @usableFromInline let value: Value
 
     init(_ value: Value) { self.value = value }
 
-    func with<Field>(_ field: WritableKeyPath<Value, Field>, _ newValue: Field) -> SharedBox {
+    @usableFromInline func with<Field>(_ field: WritableKeyPath<Value, Field>, _ newValue: Field) -> SharedBox {
         var changed = value
         changed[keyPath: field] = newValue
         return SharedBox(changed)
     }
 
-    static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs === rhs || lhs.value == rhs.value }
+    @usableFromInline static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs === rhs || lhs.value == rhs.value }
 }
