@@ -217,7 +217,7 @@ public final class MetricsRegistry: MetricsFactory {
     /// 10,000 targets, scanning every series per removed target made replacing 1,000 targets cost
     /// seconds of CPU).
     ///
-    /// Series are grouped by label set (a ``Group``: a target's engine's four series share one), and
+    /// Series are grouped by label set (a group: a target's engine's four series share one), and
     /// the tables hold groups: a series is found by its labels' group, then by name among the
     /// group's few series; the label index holds group numbers. Taking on or dropping a target is
     /// one entry in the group table and one per label in the label index, not one per series and
@@ -226,20 +226,27 @@ public final class MetricsRegistry: MetricsFactory {
     /// A series' number is its slot in `slots` (a removed series' slot is reused), so going from a
     /// number to its key, entry and place in the creation order is an array access; the same for
     /// groups.
+    ///
+    /// The integers that chain a group's series and place them in the creation order live in
+    /// tables of their own (``links``, ``heads``), beside the keys and entries: reading a field
+    /// of an optional element copies the whole element, and walking a group's four series through
+    /// `slots` retained and released each one's key and entry twice (about 30 reference-count
+    /// operations of the ~700 that taking on and dropping a target cost).
     private struct State: ~Copyable {
         package struct Slot {
             package var key: MetricKey
             package var entry: Entry
-            /// Where it sits in `order`.
+        }
+
+        /// Where a series sits in `order`, and the next series of its group (-1 for none).
+        package struct Link {
             package var position: Int
-            /// The next series of its group, -1 for none.
             package var next: Int
         }
 
-        /// A label set and its series: a list through ``Slot/next`` from `first` (no array per
-        /// group; an expvar job has ten groups of one series).
-        package struct Group {
-            package var labels: MetricKey.Labels
+        /// A group's series: a list through ``Link/next`` from `first` (no array per group; an
+        /// expvar job has ten groups of one series).
+        package struct Head {
             package var first = -1
             package var count = 0
         }
@@ -262,11 +269,15 @@ public final class MetricsRegistry: MetricsFactory {
         }
 
         package var groupNumbers: [LabelSet: Int] = [:]
-        /// Every group by its number; nil: free (its number is in `freeGroups`).
-        package var groups: [Group?] = []
+        /// Every group's labels by its number; nil: free (its number is in `freeGroups`).
+        package var groups: [MetricKey.Labels?] = []
+        /// Every group's series, by the group's number (a free group's is empty).
+        package var heads: [Head] = []
         package var freeGroups: [Int] = []
         /// Every series by its number; nil: free (its number is in `free`).
         package var slots: [Slot?] = []
+        /// Every series' place, by its number (a free series' is stale).
+        package var links: [Link] = []
         package var free: [Int] = []
         /// Series numbers in creation order; a removed series leaves a hole (-1) until more than
         /// half are holes.
@@ -326,10 +337,10 @@ public final class MetricsRegistry: MetricsFactory {
 
         /// The number of the series named `name` in group `group`, if there is one.
         package func find(_ name: String, in group: Int) -> Int? {
-            var number = groups[group]!.first
+            var number = heads[group].first
             while number >= 0 {
-                if slots[number]!.key.name == name { return number }
-                number = slots[number]!.next
+                if slots[number]?.key.name == name { return number }
+                number = links[number].next
             }
             return nil
         }
@@ -350,7 +361,7 @@ public final class MetricsRegistry: MetricsFactory {
             if let existing = groupNumbers[set] {
                 group = existing
             } else {
-                group = Self.place(Group(labels: key.labels), in: &groups, reusing: &freeGroups)
+                group = Self.place(key.labels, in: &groups, beside: &heads, Head(), reusing: &freeGroups)
                 groupNumbers[set] = group
                 for (index, label) in key.labels.labels.enumerated() {
                     let key = Prehashed(label, hash: key.labels.labelHash(index))
@@ -361,59 +372,62 @@ public final class MetricsRegistry: MetricsFactory {
                     }
                 }
             }
-            let slot = Slot(
-                key: MetricKey(key.name, labels: set.labels), entry: entry, position: order.count,
-                next: groups[group]!.first)
-            let number = Self.place(slot, in: &slots, reusing: &free)
-            groups[group]!.first = number
-            groups[group]!.count += 1
+            let number = Self.place(
+                Slot(key: MetricKey(key.name, labels: set.labels), entry: entry), in: &slots, beside: &links,
+                Link(position: order.count, next: heads[group].first), reusing: &free)
+            heads[group].first = number
+            heads[group].count += 1
             order.append(number)
             count += 1
             return group
         }
 
-        /// Stores `element` at a free number of `table` (the last one freed) or at its end; returns
-        /// the number.
-        private static func place<Element>(_ element: Element, in table: inout [Element?], reusing free: inout [Int])
-            -> Int
-        {
+        /// Stores `element` at a free number of `table` (the last one freed) or at its end, and
+        /// `companion` at the same number of `companions`; returns the number.
+        private static func place<Element, Companion>(
+            _ element: Element, in table: inout [Element?], beside companions: inout [Companion],
+            _ companion: Companion, reusing free: inout [Int]
+        ) -> Int {
             if let number = free.popLast() {
                 table[number] = element
+                companions[number] = companion
                 return number
             }
             table.append(element)
+            companions.append(companion)
             return table.count - 1
         }
 
         /// Removes group `group` and its series; returns how many series went.
         package mutating func remove(group number: Int) -> Int {
-            guard let group = groups[number] else { return 0 }
+            guard let labels = groups[number] else { return 0 }
+            let head = heads[number]
             if let last = lastCounters, last.groups.contains(number) { lastCounters = nil }
             groups[number] = nil
+            heads[number] = Head()
             freeGroups.append(number)
-            groupNumbers.removeValue(forKey: LabelSet(group.labels))
-            for (position, label) in group.labels.labels.enumerated() {
-                let key = Prehashed(label, hash: group.labels.labelHash(position))
+            groupNumbers.removeValue(forKey: LabelSet(labels))
+            for (position, label) in labels.labels.enumerated() {
+                let key = Prehashed(label, hash: labels.labelHash(position))
                 guard let index = byLabel.index(forKey: key) else { continue }
                 if !byLabel.values[index].remove(number) { byLabel.remove(at: index) }
             }
-            var series = group.first
+            var series = head.first
             while series >= 0 {
-                // Its two numbers, not a copy of the whole slot (key and entry retained to be released).
-                let (position, next) = (slots[series]!.position, slots[series]!.next)
-                order[position] = -1
+                let link = links[series]
+                order[link.position] = -1
                 slots[series] = nil
                 free.append(series)
-                series = next
+                series = link.next
             }
-            holes += group.count
-            count -= group.count
+            holes += head.count
+            count -= head.count
             if holes > 64, holes * 2 > order.count {
                 order.removeAll { $0 < 0 }
                 holes = 0
-                for (position, series) in order.enumerated() { slots[series]!.position = position }
+                for (position, series) in order.enumerated() { links[series].position = position }
             }
-            return group.count
+            return head.count
         }
     }
 
@@ -506,7 +520,7 @@ public final class MetricsRegistry: MetricsFactory {
                 let carrying = state.byLabel[Prehashed(label)] ?? .many([])
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
-            func matches(_ group: Int) -> Bool { labels.allSatisfy(state.groups[group]!.labels.labels.contains) }
+            func matches(_ group: Int) -> Bool { labels.allSatisfy(state.groups[group]!.labels.contains) }
             let matching: [Int]
             switch candidates {
             case .one(let group):
