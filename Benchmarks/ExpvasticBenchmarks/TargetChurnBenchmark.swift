@@ -92,7 +92,7 @@ extension EndToEndBenchmark {
                         case .startTarget(let id, let spec):
                             let component = Shipper.component(id, discovered: spec.discovered)
                             let readerLogger = logger.child(component, level: spec.logLevel)
-                            let reader = try factory.makeReader(spec.reader, readerLogger)
+                            let reader = try spec.withReader { try factory.makeReader($0, readerLogger) }
                             engines[id] = Engine(
                                 reader: reader, interval: spec.reader.interval, backoff: spec.reader.backoff,
                                 recorders: [], clock: clock, metrics: registry, logger: readerLogger,

@@ -64,6 +64,12 @@ public struct DesiredState: Sendable, Equatable {
             get { box.value.reader }
             set { box = box.with(\.reader, newValue) }
         }
+        /// `body` with the reader's settings borrowed from the box: ``reader`` returns a copy (a
+        /// retain now and a release later per string, array and table of the settings, ~30 per target
+        /// started), which making a reader from them does not need.
+        @inlinable public func withReader<Result>(_ body: (borrowing ReaderConfiguration) throws -> Result) rethrows
+            -> Result
+        { try body(box.value.reader) }
         /// The recorders it feeds, in route order.
         @inlinable public var recorders: [String] {
             get { box.value.recorders }

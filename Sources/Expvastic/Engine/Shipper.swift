@@ -343,7 +343,7 @@ public final class Shipper: Sendable {
                 let component = Shipper.component(id, discovered: spec.discovered)
                 let readerLogger = logger.child(component, level: spec.logLevel)
                 do {
-                    let reader = try factory.makeReader(spec.reader, readerLogger)
+                    let reader = try spec.withReader { try factory.makeReader($0, readerLogger) }
                     let engine = Engine(
                         reader: reader,
                         interval: spec.reader.interval,
