@@ -44,10 +44,10 @@ public struct DesiredState: Sendable, Equatable {
     /// action cost a retain and a release per string and array of the reader's settings (about 20
     /// per target). Two targets that share a box are equal without comparing their settings.
     ///
-    /// The getters are inlinable, so a caller reads the box's immutable fields in place:
-    /// `target.reader.interval` copies no reader settings, and `target.reader` passed as an argument
-    /// is borrowed from the box. (They were `_read` coroutines: each read of `reader` from another
-    /// module allocated the coroutine's frame, ~0.9 heap allocations per target started.)
+    /// The getters are inlinable, so a caller reads a field of the box in place
+    /// (`target.reader.interval` copies no reader settings); `target.reader` as a whole is a copy,
+    /// and ``withReader(_:)`` lends the settings without one. (They were `_read` coroutines: from
+    /// another module each read allocated the coroutine's frame.)
     public struct Target: Sendable, Equatable {
         @usableFromInline struct Fields: Sendable, Equatable {
             // Cheap comparisons first (`==` compares in this order).
