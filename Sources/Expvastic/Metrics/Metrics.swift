@@ -357,30 +357,37 @@ public final class MetricsRegistry: MetricsFactory {
 
         /// Registers the series `key`, which does not exist; returns its group.
         @discardableResult package mutating func add(_ key: MetricKey.Hashed, _ entry: Entry) -> Int {
-            let set = LabelSet(key.labels)
-            let group: Int
-            if let existing = groupNumbers[set] {
-                group = existing
-            } else {
-                group = Self.place(key.labels, in: &groups, beside: &heads, Head(), reusing: &freeGroups)
-                groupNumbers[set] = group
-                for (index, label) in key.labels.labels.enumerated() {
-                    let key = Prehashed(label, hash: key.labels.labelHash(index))
-                    if let index = byLabel.index(forKey: key) {
-                        byLabel.values[index].insert(group)
-                    } else {
-                        byLabel[key] = .one(group)
-                    }
+            let group = group(key.labels)
+            add(key.name, labelled: key.labels.labels, entry, to: group)
+            return group
+        }
+
+        /// The number of the group of `labels`, made (and filed under each label) when there is none.
+        package mutating func group(_ labels: MetricKey.Labels) -> Int {
+            let set = LabelSet(labels)
+            if let existing = groupNumbers[set] { return existing }
+            let group = Self.place(labels, in: &groups, beside: &heads, Head(), reusing: &freeGroups)
+            groupNumbers[set] = group
+            for (index, label) in labels.labels.enumerated() {
+                let key = Prehashed(label, hash: labels.labelHash(index))
+                if let index = byLabel.index(forKey: key) {
+                    byLabel.values[index].insert(group)
+                } else {
+                    byLabel[key] = .one(group)
                 }
             }
+            return group
+        }
+
+        /// Registers the series `name` of group `group` (whose labels are `labels`), which does not exist.
+        package mutating func add(_ name: String, labelled labels: [MetricKey.Label], _ entry: Entry, to group: Int) {
             let number = Self.place(
-                Slot(key: MetricKey(key.name, labels: set.labels), entry: entry), in: &slots, beside: &links,
+                Slot(key: MetricKey(name, labels: labels), entry: entry), in: &slots, beside: &links,
                 Link(position: order.count, next: heads[group].first), reusing: &free)
             heads[group].first = number
             heads[group].count += 1
             order.append(number)
             count += 1
-            return group
         }
 
         /// Stores `element` at a free number of `table` (the last one freed) or at its end, and
@@ -497,16 +504,18 @@ public final class MetricsRegistry: MetricsFactory {
         -> Block
     {
         state.withLock { state in
-            let first = MetricKey.Hashed(names[0], labels)
-            if let number = state.find(first) {
+            // The group found or made once for all the block's series (a target's engine: four).
+            let group = state.group(labels)
+            if let number = state.find(names[0], in: group) {
                 guard case .block(let existing as Block, 0) = state.slots[number]!.entry else {
-                    preconditionFailure("metric \(first.key) registered with another kind")
+                    preconditionFailure(
+                        "metric \(MetricKey(names[0], labels: labels.labels)) registered with another kind")
                 }
                 return existing
             }
             let block = make()
             for (index, name) in names.enumerated() {
-                state.add(MetricKey.Hashed(name, labels), .block(block, index: index))
+                state.add(name, labelled: labels.labels, .block(block, index: index), to: group)
             }
             return block
         }
