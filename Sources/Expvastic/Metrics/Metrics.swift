@@ -272,12 +272,12 @@ public final class MetricsRegistry: MetricsFactory {
         package var groupNumbers: [LabelSet: Int] = [:]
         /// Every group's labels by its number; nil: free (its number is in `freeGroups`).
         package var groups: [MetricKey.Labels?] = []
-        /// Every group's series, by the group's number (a free group's is empty).
+        /// Every group's series, by the group's number (a free group's is stale: `place` sets it again).
         package var heads: [Head] = []
         package var freeGroups: [Int] = []
         /// Every series by its number; nil: free (its number is in `free`).
         package var slots: [Slot?] = []
-        /// Every series' place, by its number (a free series' is stale).
+        /// Every series' place, by its number (a free series' is stale: `place` sets it again).
         package var links: [Link] = []
         package var free: [Int] = []
         /// Series numbers in creation order; a removed series leaves a hole (-1) until more than
@@ -412,7 +412,6 @@ public final class MetricsRegistry: MetricsFactory {
             let head = heads[number]
             if let last = lastCounters, last.groups.contains(number) { lastCounters = nil }
             groups[number] = nil
-            heads[number] = Head()
             freeGroups.append(number)
             groupNumbers.removeValue(forKey: LabelSet(labels))
             for (position, label) in labels.labels.enumerated() {
