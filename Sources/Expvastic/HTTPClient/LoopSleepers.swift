@@ -100,10 +100,9 @@ package struct LoopSleepers<Waiter> {
     /// sleepers again before it waits).
     package mutating func takeDue(now: UInt64, into due: inout [Waiter]) {
         waitsUntil = nil
+        // An entry whose sleeper is gone (ended or cancelled) finds nothing: ids are never reused.
         while let entry = heap.popDue(now: now) {
-            guard let sleeper = waiting[entry.id], sleeper.deadline == entry.deadline else { continue }
-            waiting[entry.id] = nil
-            due.append(sleeper.waiter)
+            if let sleeper = waiting.removeValue(forKey: entry.id) { due.append(sleeper.waiter) }
         }
     }
 

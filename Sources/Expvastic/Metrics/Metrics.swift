@@ -105,10 +105,12 @@ extension MetricKey {
 
 /// A monotonically increasing count.
 public final class Counter: Sendable {
-    private let storage = Atomic<Int64>(0)
+    // Inlinable: an opaque call on a counter read out of an array or a struct in another module
+    // retains and releases it around the call (15 retains per poll for the reader's drop counters).
+    @usableFromInline let storage = Atomic<Int64>(0)
     public init() {}
-    public func increment(by amount: Int64 = 1) { storage.add(amount, ordering: .relaxed) }
-    public var value: Int64 { storage.load(ordering: .relaxed) }
+    @inlinable public func increment(by amount: Int64 = 1) { storage.add(amount, ordering: .relaxed) }
+    @inlinable public var value: Int64 { storage.load(ordering: .relaxed) }
 }
 
 /// A value that goes up and down (queue length, spool bytes, RSS).

@@ -61,7 +61,6 @@ public final class ExpvarReader: Reader {
     /// one array, the same for every reader of a job.
     private let counters: [Counter]
     private var bytesRead: Counter { counters[0] }
-    private var dropCounters: ArraySlice<Counter> { counters[1...DropReason.allCases.count] }
     private var uintConverted: Counter { counters[DropReason.allCases.count + 1] }
     private let envelope: DocumentEnvelope
     private let limits: JSONScanner.Limits
@@ -80,8 +79,14 @@ public final class ExpvarReader: Reader {
 
     /// The `fields_dropped` counters that are not zero, by reason.
     public var droppedFields: [(reason: String, count: Int)] {
-        zip(DropReason.allCases, dropCounters).compactMap { reason, counter in
-            counter.value > 0 ? (reason.label, Int(counter.value)) : nil
+        // Read after every poll: through the buffer, so no counter is retained to be read.
+        counters.withUnsafeBufferPointer { counters in
+            var dropped: [(reason: String, count: Int)] = []
+            for reason in DropReason.allCases {
+                let count = counters[1 + reason.rawValue].value
+                if count > 0 { dropped.append((reason.label, Int(count))) }
+            }
+            return dropped
         }
     }
 
