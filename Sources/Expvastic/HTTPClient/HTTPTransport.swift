@@ -18,6 +18,10 @@ public struct HTTPRequest: Sendable {
     /// complete (etcd's watch): they end with the request's `timeout` or when the sending task is
     /// cancelled. Transports that cannot stream deliver the whole body at the end. Default nil.
     public var onBody: (@Sendable ([UInt8]) -> Void)?
+    /// The head as the transport that sends this request encodes it (``HTTPTransport/encodedHead(of:)``),
+    /// for a request sent again and again unchanged (a reader's GET): written as it is instead of
+    /// being encoded on every send. Set it only on the request it was encoded from. Default nil.
+    public var encodedHead: [UInt8]?
 
     public init(
         method: String = "GET",
@@ -27,7 +31,8 @@ public struct HTTPRequest: Sendable {
         body: [UInt8] = [],
         timeout: Duration,
         maxResponseBytes: Int = 16 << 20,
-        onBody: (@Sendable ([UInt8]) -> Void)? = nil
+        onBody: (@Sendable ([UInt8]) -> Void)? = nil,
+        encodedHead: [UInt8]? = nil
     ) {
         self.method = method
         self.endpoint = endpoint
@@ -37,6 +42,7 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
         self.onBody = onBody
+        self.encodedHead = encodedHead
     }
 }
 
@@ -106,4 +112,12 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
 /// in their initializer, tests pass fakes.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse
+    /// The head ``send(_:)`` would write for `request`, to set as its ``HTTPRequest/encodedHead``
+    /// when it is sent again unchanged; nil when the transport has none (the default) or the
+    /// request cannot be sent (``send(_:)`` says why).
+    func encodedHead(of request: HTTPRequest) -> [UInt8]?
+}
+
+extension HTTPTransport {
+    public func encodedHead(of request: HTTPRequest) -> [UInt8]? { nil }
 }

@@ -58,10 +58,14 @@ public final class SocketHTTPTransport: HTTPTransport {
         default: throw .unsupportedScheme(request.endpoint.scheme)
         }
         let head: [UInt8]
-        do {
-            head = try encoder.encodeHead(request)
-        } catch {
-            throw .malformedResponse("request not sent: \(error.message)")
+        if let encoded = request.encodedHead {
+            head = encoded
+        } else {
+            do {
+                head = try encoder.encodeHead(request)
+            } catch {
+                throw .malformedResponse("request not sent: \(error.message)")
+            }
         }
         let loop = try eventLoop()
         let id = loop.makeID()
@@ -88,6 +92,10 @@ public final class SocketHTTPTransport: HTTPTransport {
             loop.submit(.cancel(id: id))
         }
         return try result.get()
+    }
+
+    public func encodedHead(of request: HTTPRequest) -> [UInt8]? {
+        try? encoder.encodeHead(request)
     }
 
     /// The loop thread as a task executor and sleep host (started if it was not): tasks that

@@ -60,6 +60,8 @@ public final class PrometheusReader: Reader {
         /// types they were made from: a scrape with the same names reuses the array as it is.
         package var fieldMeta: FieldMeta.List?
         package var fieldMetaHash: UInt64 = 0
+        /// The GET's head as the transport encodes it, from the first scrape on (the same every scrape).
+        package var requestHead: [UInt8]?
     }
 
     /// Samples dropped, by the `reason` label of `samples_dropped`.
@@ -141,20 +143,48 @@ public final class PrometheusReader: Reader {
     /// GETs the endpoint once and returns the scrape's documents, stamped with `startedAtWallNanos`
     /// unless a sample carries its own timestamp.
     public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
-        guard let url else {
-            throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
-        }
-        let request = HTTPRequest(
-            method: "GET", endpoint: url, headers: headers, timeout: configuration.timeout,
-            maxResponseBytes: configuration.maxBodyBytes)
+        let request = try request()
         let started = clock.monotonicNanos()
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch {
-            throw ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
+            throw failure(error)
         }
         let duration = clock.monotonicNanos() &- started
+        return try documents(from: response, startedAtWallNanos: startedAtWallNanos, durationNanos: duration)
+    }
+
+    // The request, the error and the documents are made in functions of their own, never inlined,
+    // so that this async function's frame stays within a task's slab of memory (as in ExpvarReader).
+
+    /// The GET, with its head encoded on the first scrape.
+    @inline(never)
+    private func request() throws(ReaderError) -> HTTPRequest {
+        guard let url else {
+            throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
+        }
+        if let head = state.withLock({ $0.requestHead }) { return get(url, head: head) }
+        let head = transport.encodedHead(of: get(url, head: nil))
+        state.withLock { $0.requestHead = head }
+        return get(url, head: head)
+    }
+
+    private func get(_ url: Endpoint, head: [UInt8]?) -> HTTPRequest {
+        HTTPRequest(
+            method: "GET", endpoint: url, headers: headers, timeout: configuration.timeout,
+            maxResponseBytes: configuration.maxBodyBytes, encodedHead: head)
+    }
+
+    @inline(never)
+    private func failure(_ error: HTTPError) -> ReaderError {
+        ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
+    }
+
+    @inline(never)
+    private func documents(
+        from response: HTTPResponse, startedAtWallNanos: Int64, durationNanos: UInt64
+    ) throws(ReaderError) -> [Document] {
         bytesRead.increment(by: Int64(response.body.count))
         guard (200..<300).contains(response.status) else {
             let preview = response.body.withUnsafeBytes { JSONError.preview($0, limit: 200) }
@@ -170,7 +200,7 @@ public final class PrometheusReader: Reader {
         }
         return try documents(
             fromBody: body, contentType: response.header("Content-Type"),
-            startedAtWallNanos: startedAtWallNanos, durationNanos: duration,
+            startedAtWallNanos: startedAtWallNanos, durationNanos: durationNanos,
             context: "GET \(endpointText) returned HTTP \(response.status)")
     }
 

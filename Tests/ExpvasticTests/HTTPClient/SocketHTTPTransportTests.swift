@@ -141,6 +141,33 @@ import Testing
         #expect(server.acceptedConnections == 2)
     }
 
+    @Test func anEncodedHeadIsSentAsItIsAndEncodedAsSendWouldWriteIt() async throws {
+        let seen = Mutex<[RawHTTPRequest]>([])
+        let server = try RawTCPServer(
+            handler: Self.serve { request, _ in
+                seen.withLock { $0.append(request) }
+                return RawTCPServer.response(text: "ok")
+            })
+        defer { server.stop() }
+        let transport = SocketHTTPTransport()
+        var request = get(server)
+        request.headers = [("X-Tenant", "blue")]
+        let head = try #require(transport.encodedHead(of: request))
+        #expect(String(decoding: head, as: UTF8.self).hasPrefix("GET /debug/vars HTTP/1.1\r\n"))
+        #expect(String(decoding: head, as: UTF8.self).contains("\r\nX-Tenant: blue\r\n"))
+        // Sent as it is: a head that names another target reaches the server with that target.
+        request.encodedHead = Array(String(decoding: head, as: UTF8.self).replacing("/debug/vars", with: "/other").utf8)
+        #expect(try await transport.send(request).status == 200)
+        request.encodedHead = nil
+        #expect(try await transport.send(request).status == 200)
+        let targets = seen.withLock { $0.map(\.target) }
+        #expect(targets == ["/other", "/debug/vars"])
+        #expect(seen.withLock { $0.map { $0.header("X-Tenant") } } == ["blue", "blue"])
+        // A request that cannot be sent has no head.
+        request.method = "G T"
+        #expect(transport.encodedHead(of: request) == nil)
+    }
+
     @Test(arguments: ["GET", "POST"])
     func staleReusedConnectionIsRetriedOnceOnAFreshOne(method: String) async throws {
         let requests = Atomic<Int>(0)

@@ -44,6 +44,19 @@ import Testing
         #expect(metrics.value(bytes) == .counter(14))
     }
 
+    @Test func theRequestHeadIsEncodedOnceAndSentWithEveryPoll() async throws {
+        let transport = FakeTransport([.success(HTTPResponse(status: 200, body: Array("{}".utf8)))], encodesHeads: true)
+        let (reader, _) = H.reader(transport: transport)
+        for poll in 0..<3 { _ = try await reader.read(startedAtWallNanos: H.start + Int64(poll) * 1_000_000_000) }
+        #expect(transport.headsEncodedCount == 1)
+        #expect(transport.requests.map(\.encodedHead) == Array(repeating: Array("GET /debug/vars".utf8), count: 3))
+        // A transport that encodes no heads gets requests without one, and is asked on every poll.
+        let plain = FakeTransport()
+        let (other, _) = H.reader(transport: plain)
+        for _ in 0..<2 { _ = try await other.read(startedAtWallNanos: H.start) }
+        #expect(plain.requests.map(\.encodedHead) == [nil, nil])
+    }
+
     @Test func non2xxStatusShowsStatusAndSanitisedBody() async throws {
         let error = try await Self.failure(
             FakeTransport(status: 503, body: "upstream\ndown \u{1B}[2J" + String(repeating: "x", count: 500)))

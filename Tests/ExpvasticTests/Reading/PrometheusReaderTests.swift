@@ -195,6 +195,17 @@ import Testing
         #expect(request.headers.filter { $0.name.lowercased() == "accept-encoding" }.map(\.value) == ["gzip"])
     }
 
+    @Test func theRequestHeadIsEncodedOnceAndSentWithEveryScrape() async throws {
+        let transport = FakeTransport(
+            [.success(HTTPResponse(status: 200, body: Array("up 1\n".utf8)))], encodesHeads: true)
+        let (reader, _) = Self.reader(transport: transport)
+        for scrape in 0..<3 {
+            _ = try await reader.read(startedAtWallNanos: Self.start + Int64(scrape) * 1_000_000_000)
+        }
+        #expect(transport.headsEncodedCount == 1)
+        #expect(transport.requests.map(\.encodedHead) == Array(repeating: Array("GET /metrics".utf8), count: 3))
+    }
+
     @Test func configuredAcceptEncodingIsKept() async throws {
         var configuration = Self.configuration()
         configuration.headers = ["Accept-Encoding": Secret("identity")]

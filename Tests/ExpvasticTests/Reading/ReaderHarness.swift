@@ -57,10 +57,16 @@ final class FakeTransport: HTTPTransport {
     struct Failure: Error {}
 
     private let state: Mutex<(responses: [Result<HTTPResponse, HTTPError>], requests: [HTTPRequest])>
+    /// Whether ``encodedHead(of:)`` encodes (as `<method> <path>`), and how often it was asked.
+    private let encodesHeads: Bool
+    private let headsEncoded = Atomic<Int>(0)
 
-    init(_ responses: [Result<HTTPResponse, HTTPError>] = [.success(HTTPResponse(status: 200, body: Array("{}".utf8)))])
-    {
+    init(
+        _ responses: [Result<HTTPResponse, HTTPError>] = [.success(HTTPResponse(status: 200, body: Array("{}".utf8)))],
+        encodesHeads: Bool = false
+    ) {
         state = Mutex((responses, []))
+        self.encodesHeads = encodesHeads
     }
 
     convenience init(status: Int, body: String) {
@@ -68,6 +74,14 @@ final class FakeTransport: HTTPTransport {
     }
 
     var requests: [HTTPRequest] { state.withLock { $0.requests } }
+
+    var headsEncodedCount: Int { headsEncoded.load(ordering: .relaxed) }
+
+    func encodedHead(of request: HTTPRequest) -> [UInt8]? {
+        guard encodesHeads else { return nil }
+        headsEncoded.add(1, ordering: .relaxed)
+        return Array("\(request.method) \(request.path)".utf8)
+    }
 
     func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         let next = state.withLock { state in
