@@ -139,36 +139,24 @@ public final class ExpvarReader: Reader {
         do {
             response = try await transport.send(request)
         } catch {
-            throw failure(error)
+            throw .getFailed(endpointText, error)
         }
         return try documents(from: response, startedAtWallNanos: startedAtWallNanos, slot: slot)
     }
 
-    // The request, the error and the documents are made in functions of their own, never inlined:
-    // inlined, they made this async function's frame 1,136 bytes, more than a task's slab of memory
-    // (984), and so an allocation of its own on every poll.
+    // The request and the documents are made in functions never inlined into `read`, whose async
+    // frame then stays under a task's slab of memory (see `ReaderError.getFailed`).
 
-    /// The GET, with its head encoded on the first poll.
     @inline(never)
     private func request() throws(ReaderError) -> HTTPRequest {
-        guard let url else {
-            throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
+        guard let url else { throw .noEndpoint(reader: name) }
+        return state.withLock { state in
+            transport.pollRequest(head: &state.requestHead) { head in
+                HTTPRequest(
+                    method: "GET", endpoint: url, headers: headers, timeout: timeout, maxResponseBytes: maxBodyBytes,
+                    encodedHead: head)
+            }
         }
-        if let head = state.withLock({ $0.requestHead }) { return get(url, head: head) }
-        let head = transport.encodedHead(of: get(url, head: nil))
-        state.withLock { $0.requestHead = head }
-        return get(url, head: head)
-    }
-
-    private func get(_ url: Endpoint, head: [UInt8]?) -> HTTPRequest {
-        HTTPRequest(
-            method: "GET", endpoint: url, headers: headers, timeout: timeout, maxResponseBytes: maxBodyBytes,
-            encodedHead: head)
-    }
-
-    @inline(never)
-    private func failure(_ error: HTTPError) -> ReaderError {
-        ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
     }
 
     @inline(never)

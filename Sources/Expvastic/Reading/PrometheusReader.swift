@@ -149,36 +149,23 @@ public final class PrometheusReader: Reader {
         do {
             response = try await transport.send(request)
         } catch {
-            throw failure(error)
+            throw .getFailed(endpointText, error)
         }
         let duration = clock.monotonicNanos() &- started
         return try documents(from: response, startedAtWallNanos: startedAtWallNanos, durationNanos: duration)
     }
 
-    // The request, the error and the documents are made in functions of their own, never inlined,
-    // so that this async function's frame stays within a task's slab of memory (as in ExpvarReader).
-
-    /// The GET, with its head encoded on the first scrape.
+    /// Never inlined into `read`, as the documents are not (see `ReaderError.getFailed`).
     @inline(never)
     private func request() throws(ReaderError) -> HTTPRequest {
-        guard let url else {
-            throw ReaderError(code: "no_endpoint", message: "reader \(name) has no endpoint (set endpoint:)")
+        guard let url else { throw .noEndpoint(reader: name) }
+        return state.withLock { state in
+            transport.pollRequest(head: &state.requestHead) { head in
+                HTTPRequest(
+                    method: "GET", endpoint: url, headers: headers, timeout: configuration.timeout,
+                    maxResponseBytes: configuration.maxBodyBytes, encodedHead: head)
+            }
         }
-        if let head = state.withLock({ $0.requestHead }) { return get(url, head: head) }
-        let head = transport.encodedHead(of: get(url, head: nil))
-        state.withLock { $0.requestHead = head }
-        return get(url, head: head)
-    }
-
-    private func get(_ url: Endpoint, head: [UInt8]?) -> HTTPRequest {
-        HTTPRequest(
-            method: "GET", endpoint: url, headers: headers, timeout: configuration.timeout,
-            maxResponseBytes: configuration.maxBodyBytes, encodedHead: head)
-    }
-
-    @inline(never)
-    private func failure(_ error: HTTPError) -> ReaderError {
-        ReaderError(code: error.code, message: "GET \(endpointText): \(error)")
     }
 
     @inline(never)
