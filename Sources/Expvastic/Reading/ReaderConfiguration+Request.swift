@@ -17,7 +17,8 @@ extension ReaderConfiguration {
 extension HTTPTransport {
     /// The GET a reader sends on every poll, made by `make` with its head: the same request every
     /// time, so its head is encoded here once, on the first poll (`head` nil), and kept in `head`
-    /// for the later ones (encoding it made 20 retains and an allocation per poll).
+    /// for the later ones (encoding it made 20 retains and an allocation per poll). A transport that
+    /// encodes no heads is asked again on every poll, and its requests go without one.
     package func pollRequest(head: inout [UInt8]?, _ make: ([UInt8]?) -> HTTPRequest) -> HTTPRequest {
         if head == nil { head = encodedHead(of: make(nil)) }
         return make(head)
