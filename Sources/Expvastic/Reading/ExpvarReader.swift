@@ -81,15 +81,12 @@ public final class ExpvarReader: Reader {
 
     /// The `fields_dropped` counters that are not zero, by reason.
     public var droppedFields: [(reason: String, count: Int)] {
-        // Read after every poll: through the buffer, so no counter is retained to be read.
-        counters.withUnsafeBufferPointer { counters in
-            var dropped: [(reason: String, count: Int)] = []
-            for reason in DropReason.allCases {
-                let count = counters[1 + reason.rawValue].value
-                if count > 0 { dropped.append((reason.label, Int(count))) }
-            }
-            return dropped
+        var dropped: [(reason: String, count: Int)] = []
+        for reason in DropReason.allCases {
+            let count = counters[1 + reason.rawValue].value
+            if count > 0 { dropped.append((reason.label, Int(count))) }
         }
+        return dropped
     }
 
     /// Makes a reader for `configuration` (of kind `expvar`). `metrics` receives the counters above;
@@ -135,12 +132,7 @@ public final class ExpvarReader: Reader {
     /// GETs the endpoint once; the document's `_id` comes from `slot` when there is one.
     public func read(startedAtWallNanos: Int64, slot: PollSlot?) async throws(ReaderError) -> [Document] {
         let request = try request()
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch {
-            throw .getFailed(endpointText, error)
-        }
+        let response = try await transport.get(request, endpoint: endpointText)
         return try documents(from: response, startedAtWallNanos: startedAtWallNanos, slot: slot)
     }
 

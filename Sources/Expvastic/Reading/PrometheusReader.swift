@@ -145,12 +145,7 @@ public final class PrometheusReader: Reader {
     public func read(startedAtWallNanos: Int64) async throws(ReaderError) -> [Document] {
         let request = try request()
         let started = clock.monotonicNanos()
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch {
-            throw .getFailed(endpointText, error)
-        }
+        let response = try await transport.get(request, endpoint: endpointText)
         let duration = clock.monotonicNanos() &- started
         return try documents(from: response, startedAtWallNanos: startedAtWallNanos, durationNanos: duration)
     }

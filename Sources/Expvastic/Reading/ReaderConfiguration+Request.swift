@@ -23,6 +23,17 @@ extension HTTPTransport {
         if head == nil { head = encodedHead(of: make(nil)) }
         return make(head)
     }
+
+    /// A reader's GET of `endpoint` (its text, for the error): the response, or why there is none.
+    /// Inlined into the reader's `read`, where it adds no frame of its own.
+    @inline(__always)
+    package func get(_ request: HTTPRequest, endpoint: String) async throws(ReaderError) -> HTTPResponse {
+        do {
+            return try await send(request)
+        } catch {
+            throw .getFailed(endpoint, error)
+        }
+    }
 }
 
 // Never inlined into a reader's `read`, as its own request and documents functions are not: with
