@@ -69,8 +69,16 @@ final class ChildProcess {
         }
     }
 
-    /// User plus system CPU seconds so far (`/proc/<pid>/stat` fields 14 and 15), nil once gone.
+    /// User plus system CPU seconds so far, of all of the process's threads (those that exited
+    /// included), nil once gone. Read from the process's CPU clock (`clock_getcpuclockid`, to the
+    /// nanosecond): `/proc/<pid>/stat` counts in ticks of 10 ms, which at one reader is 8 µs per
+    /// poll of a 25 s window — a few per cent of what is measured. The ticks are the fallback.
     func cpuSeconds() -> Double? {
+        var clock = clockid_t()
+        var spec = timespec()
+        if clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &spec) == 0 {
+            return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        }
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
