@@ -62,10 +62,11 @@ extension ElasticsearchRecorder {
     package func syncPeriodically(_ writeAheadLog: WriteAheadLog, clock: any TimeSource) async {
         let interval = configuration.walSyncInterval.nanoseconds
         let running = SyncInFlight()
+        let hosted = clock as? HostedClock  // once: a dynamic cast per tick showed in profiles
         while true {
             let now = clock.monotonicNanos()
             do {
-                if let hosted = clock as? HostedClock {
+                if let hosted {
                     try await hosted.sleep(untilMonotonic: now &+ interval - interval / 10, slack: interval / 10)
                 } else {
                     try await clock.sleep(untilMonotonic: now &+ interval)

@@ -66,9 +66,30 @@ package struct SpoolFile {
 
     /// Writes all of `buffer` at `offset`.
     package func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws(SpoolError) {
+        try write(buffer, then: UnsafeRawBufferPointer(start: nil, count: 0), at: offset)
+    }
+
+    /// Writes all of `first` and then all of `second` at `offset`, in one `pwritev` when the file
+    /// takes them at once (a regular file does).
+    package func write(
+        _ first: UnsafeRawBufferPointer, then second: UnsafeRawBufferPointer, at offset: Int
+    ) throws(SpoolError) {
+        let total = first.count + second.count
         var done = 0
-        while done < buffer.count {
-            let result = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        while done < total {
+            // What is left of the two parts, as one or two vectors.
+            let head = done < first.count ? UnsafeRawBufferPointer(rebasing: first[done...]) : nil
+            let tail = UnsafeRawBufferPointer(rebasing: second[max(0, done - first.count)...])
+            var vectors = (
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: head?.baseAddress), iov_len: head?.count ?? 0),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: tail.baseAddress), iov_len: tail.count)
+            )
+            let result = withUnsafeMutableBytes(of: &vectors) { raw in
+                let list = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
+                return head == nil
+                    ? pwritev(descriptor, list + 1, 1, off_t(offset + done))
+                    : pwritev(descriptor, list, tail.isEmpty ? 1 : 2, off_t(offset + done))
+            }
             if result < 0 {
                 if errno == EINTR { continue }
                 throw Self.error("write", path)

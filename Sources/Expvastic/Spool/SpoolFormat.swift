@@ -94,12 +94,31 @@ package enum SpoolFormat {
         if let failure { throw failure }
     }
 
-    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long (the
-    /// write-ahead log encodes into a buffer on its stack with this).
+    /// Writes one framed record into `out`, which must be exactly ``recordBytes(_:)`` long.
     package static func writeRecord(_ document: Document, into out: UnsafeMutableRawBufferPointer) throws(SpoolError) {
+        let head = recordHeadBytes(document)
+        precondition(out.count == head + document.body.count, "record buffer of \(out.count) bytes")
+        try writeRecordHead(document, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<head]))
+        document.body.withUnsafeBytes { body in
+            if let base = body.baseAddress { (out.baseAddress! + head).copyMemory(from: base, byteCount: body.count) }
+        }
+    }
+
+    /// Bytes of `document`'s record before its body (the frame, the id, the time, the reader).
+    package static func recordHeadBytes(_ document: Document) -> Int {
+        recordBytes(document) - document.body.count
+    }
+
+    /// Writes the part of `document`'s record before its body into `out`, which must be exactly
+    /// ``recordHeadBytes(_:)`` long; the body follows it as it is. The checksum covers the body
+    /// too: the write-ahead log writes the head from its stack and the body from the document,
+    /// without copying the body.
+    package static func writeRecordHead(_ document: Document, into out: UnsafeMutableRawBufferPointer)
+        throws(SpoolError)
+    {
         let length = payloadBytes(document)
         guard length <= maxPayloadBytes else { throw tooLarge(document, length) }
-        precondition(out.count == frameHeaderBytes + length, "record buffer of \(out.count) bytes")
+        precondition(out.count == frameHeaderBytes + length - document.body.count, "record head of \(out.count) bytes")
         var index = frameHeaderBytes
         func put(_ bytes: UnsafeRawBufferPointer) {
             if let base = bytes.baseAddress, bytes.count > 0 {
@@ -117,9 +136,9 @@ package enum SpoolFormat {
         var reader = document.reader
         index += varint(reader.utf8.count, into: out, at: index)
         reader.withUTF8 { put(UnsafeRawBufferPointer($0)) }
-        document.body.withUnsafeBytes { put($0) }
         let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[0..<4]))
-        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[frameHeaderBytes...]), continuing: lengthCRC)
+        let headCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[frameHeaderBytes...]), continuing: lengthCRC)
+        let crc = CRC32C.checksum(document.body, continuing: headCRC)
         out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
     }
 

@@ -11,10 +11,11 @@ import Synchronization
 /// replays it (`create` with the deterministic `_id` makes a re-sent document a harmless 409).
 ///
 /// - Format: the spool's segment files (`SpoolFormat`), in the spool directory's `wal/`.
-/// - ``append(_:)`` does one `pwrite` (no `fsync`): page cache, a few microseconds per document,
-///   and it never waits for a disk flush. The record is encoded and checksummed before the log's
-///   lock is taken (in a temporary buffer: the stack up to 1 KiB, else one `malloc`), so the lock
-///   covers only the bookkeeping and the `pwrite`. ``startSync()`` (or ``sync()`` where the kernel
+/// - ``append(_:)`` does one `pwritev` (no `fsync`): page cache, a few microseconds per document,
+///   and it never waits for a disk flush. The record's head (frame, id, time, reader) is encoded
+///   and the whole record checksummed before the log's lock is taken, in a temporary buffer on the
+///   stack; the body is written from the document, never copied. The lock covers only the
+///   bookkeeping and the write. ``startSync()`` (or ``sync()`` where the kernel
 ///   has no AIO) makes what was written since the last call durable; the recorder calls it every
 ///   `wal_sync_interval`, so a power loss loses at most that much (plus the time the sync takes).
 /// - ``startSync()`` hands the `fdatasync`s to the kernel (``KernelSync``, Linux AIO) and returns
@@ -44,10 +45,13 @@ public final class WriteAheadLog: Sendable {
     /// Where ``startSync()`` hands its syncs; nil when the kernel has no AIO.
     private let kernelSync: KernelSync?
 
-    /// Encoded records on the appending thread's stack; written under the lock while that thread
-    /// waits for it, never kept.
+    /// Encoded records on the appending thread's stack, then the body of the last one when it is
+    /// written from its document; written under the lock while that thread waits for it, never
+    /// kept.
     private struct Records: @unchecked Sendable {
         package let bytes: UnsafeRawBufferPointer
+        package var body = UnsafeRawBufferPointer(start: nil, count: 0)
+        package var count: Int { bytes.count + body.count }
     }
 
     private struct State: ~Copyable {
@@ -132,23 +136,25 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    /// Writes one document (no `fsync`, no allocation). When this returns it survives a crash of
-    /// the process; ``sync()`` makes it survive a crash of the machine.
+    /// Writes one document (one `pwritev` of its record's head, encoded on the stack, and of its
+    /// body as it is; no `fsync`, no allocation, no copy of the body). When this returns it survives
+    /// a crash of the process; ``sync()`` makes it survive a crash of the machine.
     public func append(_ document: Document) throws(SpoolError) {
-        try appendRecords(CollectionOfOne(document))
+        let headBytes = SpoolFormat.recordHeadBytes(document)
+        try withUnsafeTemporaryAllocation(byteCount: headBytes, alignment: 8) { (head) throws(SpoolError) in
+            try SpoolFormat.writeRecordHead(document, into: head)
+            let outcome = document.body.withUnsafeBytes { body in
+                let records = Records(bytes: UnsafeRawBufferPointer(head), body: body)
+                return Result { () throws(SpoolError) in try appendRecords(records, ids: CollectionOfOne(document.id)) }
+            }
+            try outcome.get()
+        }
     }
 
     /// Writes the documents (one `pwrite`, no `fsync`). When
     /// this returns they survive a crash of the process; ``sync()`` makes them survive a crash of
     /// the machine.
     public func append(_ documents: [Document]) throws(SpoolError) {
-        try appendRecords(documents)
-    }
-
-    /// Generic for the two entry points above only, so that each gets a specialized copy (an
-    /// unspecialized generic costs more than the copy it does).
-    private func appendRecords<C: Collection & Sendable>(_ documents: C) throws(SpoolError)
-    where C.Element == Document {
         guard !documents.isEmpty else { return }
         var recordBytes = 0
         for document in documents { recordBytes += SpoolFormat.recordBytes(document) }
@@ -162,13 +168,15 @@ public final class WriteAheadLog: Sendable {
                     document, into: UnsafeMutableRawBufferPointer(rebasing: buffer[index..<index + count]))
                 index += count
             }
-            try appendRecords(Records(bytes: UnsafeRawBufferPointer(buffer)), of: documents)
+            try appendRecords(Records(bytes: UnsafeRawBufferPointer(buffer)), ids: documents.map(\.id))
         }
     }
 
-    private func appendRecords<C: Collection & Sendable>(_ records: Records, of documents: C) throws(SpoolError)
-    where C.Element == Document {
-        let recordBytes = records.bytes.count
+    /// Generic for the two entry points above only, so that each gets a specialized copy (an
+    /// unspecialized generic costs more than the copy it does).
+    private func appendRecords<C: Collection & Sendable>(_ records: Records, ids: C) throws(SpoolError)
+    where C.Element == String {
+        let recordBytes = records.count
         var deletions: [String] = []
         defer { remove(deletions) }
         try state.withLock { state throws(SpoolError) in
@@ -180,14 +188,14 @@ public final class WriteAheadLog: Sendable {
                     code: "spool_full",
                     message:
                         "write-ahead log: spool_max_bytes (\(budget.maxBytes)) is reached (spool \(spoolBytes) bytes, "
-                        + "log \(state.ledger.totalBytes) bytes); \(documents.count) documents are held in memory only "
+                        + "log \(state.ledger.totalBytes) bytes); \(ids.count) documents are held in memory only "
                         + "until the spool drains; raise spool_max_bytes if this happens while the cluster is up"
                 )
             }
             defer { publish(state.ledger.totalBytes) }
             if let (segment, offset) = state.ledger.writerOffset(for: recordBytes) {
                 // The common case, without a list of actions.
-                try write(records, of: documents, to: segment, at: offset, in: &state)
+                try write(records, ids: ids, to: segment, at: offset, in: &state)
                 return
             }
             for action in state.ledger.append(bytes: recordBytes) {
@@ -195,7 +203,7 @@ public final class WriteAheadLog: Sendable {
                 case .create(let segment):
                     try create(segment, in: &state)
                 case .write(let segment, let offset):
-                    try write(records, of: documents, to: segment, at: offset, in: &state)
+                    try write(records, ids: ids, to: segment, at: offset, in: &state)
                 case .delete:
                     perform([action], in: &state)
                 }
@@ -386,13 +394,13 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func write<C: Collection & Sendable>(
-        _ records: Records, of documents: C, to segment: UInt64, at offset: Int, in state: inout State
-    ) throws(SpoolError) where C.Element == Document {
+        _ records: Records, ids: C, to segment: UInt64, at offset: Int, in state: inout State
+    ) throws(SpoolError) where C.Element == String {
         guard let file = state.writer?.file, state.writer?.sequence == segment else {
             preconditionFailure("write-ahead log writes to segment \(segment) but has another open")
         }
         do {
-            try file.write(records.bytes, at: offset)
+            try file.write(records.bytes, then: records.body, at: offset)
         } catch {
             // Never leave a partial record for the next append to follow: cut it off, and seal.
             try? file.truncate(to: offset)
@@ -401,7 +409,7 @@ public final class WriteAheadLog: Sendable {
             throw error
         }
         state.writerDirty = true
-        state.ledger.written(segment: segment, bytes: records.bytes.count, ids: documents.lazy.map(\.id))
+        state.ledger.written(segment: segment, bytes: records.count, ids: ids)
     }
 
     /// Forgets deleted segments; ``remove(_:)`` unlinks their files once the lock is released.

@@ -25,6 +25,11 @@ import Testing
         }
         #expect(end == bytes.count)
         #expect(SpoolFormat.document(from: bytes, payload: payload) == document)
+        // The write-ahead log's way: the head encoded alone (its checksum covering the body), the
+        // body written after it as it is.
+        var head = [UInt8](repeating: 0, count: SpoolFormat.recordHeadBytes(document))
+        try head.withUnsafeMutableBytes { buffer in try SpoolFormat.writeRecordHead(document, into: buffer) }
+        #expect(head + document.body == bytes)
     }
 
     @Test func consecutiveRecords() throws {

@@ -49,6 +49,29 @@ import Testing
         }
     }
 
+    /// The recorder appends one document at a time: its record's head and its body go out in one
+    /// `pwritev`, and read back as they were, whatever the body's size.
+    @Test func singleDocumentsAreReplayedByteForByte() async throws {
+        let documents = [0, 1, 4096, 70_000, 17].enumerated().map { index, bytes in
+            var document = F.document(index, bodyBytes: 64)
+            document.body = (0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+            return document
+        }
+        try await F.withDirectory { directory in
+            do {
+                let spool = try openSpool(directory)
+                let log = try spool.openWriteAheadLog(logger: F.logger(InMemoryLogHandler()))
+                for document in documents { try log.append(document) }
+                #expect(log.unconfirmedDocuments == documents.count)
+                // No close: the process dies here.
+            }
+            let handler = InMemoryLogHandler()
+            let spool = try openSpool(directory, handler: handler)
+            #expect(try F.drain(spool) == documents)
+            #expect(F.errors(handler).isEmpty)
+        }
+    }
+
     @Test func aConfirmedLogLeavesNothingToReplay() async throws {
         try await F.withDirectory { directory in
             do {
