@@ -112,21 +112,19 @@ package final class ConnectionPool {
     }
 
     /// Milliseconds `epoll_wait` may sleep: until the next deadline, or -1 for none.
-    package func millisecondsUntilNextDeadline() -> Int32 {
+    package func millisecondsUntilNextDeadline(now: UInt64) -> Int32 {
         // Drop deadlines of requests that already finished, so the loop does not wake for them.
         while let first = timers.first, exchanges[first.id] == nil { timers.popFirst() }
         var next = timers.earliest
         if let sweep = nextIdleSweep { next = min(next ?? sweep, sweep) }
         guard let next else { return -1 }
-        let now = clock.monotonicNanos()
         if next <= now { return 0 }
         let milliseconds = (next - now + 999_999) / 1_000_000
         return Int32(min(milliseconds, 60_000))
     }
 
     /// Fails requests whose deadline passed and closes connections idle for too long.
-    package func fireTimers() {
-        let now = clock.monotonicNanos()
+    package func fireTimers(now: UInt64) {
         while let entry = timers.popDue(now: now) {
             guard let exchange = exchanges[entry.id], exchange.request.deadline == entry.deadline else { continue }
             fail(exchange, .timedOut(exchange.request.timeout))

@@ -74,8 +74,7 @@ extension EventLoop: TaskExecutor, SleepHost {
 
     /// Ends every sleep that is due (their tasks' jobs come back to this loop) and makes the calls
     /// that are due. `due` is the loop's buffer, empty before and after: no array per wake-up.
-    package func endDueSleeps(_ due: inout [SleepWaiter]) {
-        let now = clock.monotonicNanos()
+    package func endDueSleeps(_ due: inout [SleepWaiter], now: UInt64) {
         sleepers.withLock { $0.takeDue(now: now, into: &due) }
         for waiter in due { waiter.resume() }
         due.removeAll(keepingCapacity: true)

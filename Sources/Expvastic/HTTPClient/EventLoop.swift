@@ -162,9 +162,9 @@ package final class EventLoop: Sendable {
     /// deadline or the earliest sleep (plus its slack), rounded up so the loop never wakes early.
     private func waitMilliseconds(pool: ConnectionPool) -> Int32 {
         if inbox.withLock({ !$0.jobs.isEmpty || !$0.commands.isEmpty }) { return 0 }
-        let poolWait = pool.millisecondsUntilNextDeadline()
-        guard let wakeTime = sleepers.withLock({ $0.waitTime() }) else { return poolWait }
         let now = clock.monotonicNanos()
+        let poolWait = pool.millisecondsUntilNextDeadline(now: now)
+        guard let wakeTime = sleepers.withLock({ $0.waitTime() }) else { return poolWait }
         guard wakeTime > now else { return 0 }
         let sleepWait = Int32(min((wakeTime - now + 999_999) / 1_000_000, 60_000))
         return poolWait < 0 ? sleepWait : min(poolWait, sleepWait)
@@ -193,8 +193,10 @@ package final class EventLoop: Sendable {
                 let event = Epoll.event(at: index, in: events)
                 if event.token != Self.wakeToken { pool.handleEvent(token: event.token, events: event.events) }
             }
-            pool.fireTimers()
-            endDueSleeps(&dueSleeps)
+            // One reading of the clock for both (a poll's loop makes two rounds: the tick, the response).
+            let now = clock.monotonicNanos()
+            pool.fireTimers(now: now)
+            endDueSleeps(&dueSleeps, now: now)
             // What the events, timers and sleeps queued, and what that queued in turn (a poller's
             // job starts its request; the request's command starts the exchange), without another
             // `epoll_wait` in between; a few rounds at most, then the events get their turn again.
