@@ -151,7 +151,7 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    /// Writes the documents (one `pwrite`, no `fsync`). When
+    /// Writes the documents (their records copied into one buffer, one write, no `fsync`). When
     /// this returns they survive a crash of the process; ``sync()`` makes them survive a crash of
     /// the machine.
     public func append(_ documents: [Document]) throws(SpoolError) {
