@@ -77,18 +77,15 @@ package struct SpoolFile {
         let total = first.count + second.count
         var done = 0
         while done < total {
-            // What is left of the two parts, as one or two vectors.
-            let head = done < first.count ? UnsafeRawBufferPointer(rebasing: first[done...]) : nil
+            // What is left of the two parts (either may be empty: a vector of no bytes is allowed).
+            let head = UnsafeRawBufferPointer(rebasing: first[min(done, first.count)...])
             let tail = UnsafeRawBufferPointer(rebasing: second[max(0, done - first.count)...])
             var vectors = (
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: head?.baseAddress), iov_len: head?.count ?? 0),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
                 iovec(iov_base: UnsafeMutableRawPointer(mutating: tail.baseAddress), iov_len: tail.count)
             )
             let result = withUnsafeMutableBytes(of: &vectors) { raw in
-                let list = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
-                return head == nil
-                    ? pwritev(descriptor, list + 1, 1, off_t(offset + done))
-                    : pwritev(descriptor, list, tail.isEmpty ? 1 : 2, off_t(offset + done))
+                pwritev(descriptor, raw.baseAddress!.assumingMemoryBound(to: iovec.self), 2, off_t(offset + done))
             }
             if result < 0 {
                 if errno == EINTR { continue }
