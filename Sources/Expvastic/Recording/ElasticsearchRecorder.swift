@@ -38,6 +38,8 @@ public final class ElasticsearchRecorder: Recorder {
     private let state: Mutex<State>
     private let wakeup = Wakeup()
     private let loopEnded = Latch()
+    /// The gzip compressor kept between bulk bodies (``GzipDeflater``); nil until the first.
+    private let deflater = Mutex<GzipDeflater?>(nil)
     /// Which metric types are in which index's mapping (``applyFieldMeta(_:endpoint:version:)``).
     package let fieldMetaLedger = Mutex(FieldMetaLedger())
 
@@ -440,14 +442,32 @@ public final class ElasticsearchRecorder: Recorder {
         return outcome
     }
 
+    /// `body` gzipped at level 1, with the kept compressor, or with one of its own when another
+    /// request is compressing with it at this moment; nil when zlib fails (only when out of
+    /// memory), and then the body goes as it is. Level 1: expvar NDJSON repeats its keys in every
+    /// document, so the fastest level already takes it to about a tenth (see README, Performance).
+    private func gzip(_ body: [UInt8]) -> [UInt8]? {
+        let kept = deflater.withLockIfAvailable { slot -> [UInt8]? in
+            let stream: GzipDeflater
+            if let held = slot.take() {
+                stream = held
+            } else {
+                guard let made = try? GzipDeflater(level: 1) else { return nil }
+                stream = made
+            }
+            let compressed = try? stream.compress(body)
+            slot = consume stream
+            return compressed
+        }
+        guard let kept else { return try? Gzip.compress(body, level: 1) }
+        return kept
+    }
+
     private func send(_ batch: BulkStateMachine.Batch, endpoint: Int, version: ClusterVersion) async {
         let encoder = BulkEncoder(indexName: configuration.indexName, version: version)
         var body = encoder.encode(batch.documents)
         var contentEncoding: String?
-        if configuration.compression == .gzip, let compressed = try? Gzip.compress(body, level: 1) {
-            // Level 1: expvar NDJSON repeats its keys in every document, so the fastest level
-            // already takes it to about a tenth (see README, Performance). Only zlib running out of
-            // memory fails here, and then the body goes as it is.
+        if configuration.compression == .gzip, let compressed = gzip(body) {
             body = compressed
             contentEncoding = "gzip"
         }

@@ -27,4 +27,16 @@ import Testing
         #expect(compressed.count * 5 < body.count, "\(compressed.count) of \(body.count) bytes")
         #expect(compressed.capacity < compressed.count * 2, "capacity \(compressed.capacity) for \(compressed.count)")
     }
+
+    /// The recorder keeps one compressor for all its bulk bodies: each body is a whole gzip member
+    /// of its own, and nothing of one body (its window, its sizes) leaks into the next.
+    @Test func oneDeflaterCompressesBodyAfterBodyAsIfEachWereTheFirst() throws {
+        let deflater = try GzipDeflater(level: 1)
+        for documents in [5000, 0, 1, 500, 5000, 3] {
+            let body = Self.ndjson(documents: documents)
+            let compressed = try deflater.compress(body)
+            #expect(compressed == (try Gzip.compress(body, level: 1)), "\(documents) documents")
+            #expect(try Gzip.decompress(compressed) == body, "\(documents) documents")
+        }
+    }
 }
