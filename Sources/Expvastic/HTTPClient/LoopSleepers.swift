@@ -71,8 +71,9 @@ package struct LoopSleepers<Waiter> {
 
     /// When the loop should wake: the earliest deadline plus slack of any sleeper; nil when nobody sleeps.
     package mutating func wakeTime() -> UInt64? {
-        // Entries of sleepers that ended or left (ids are never reused).
-        while let first = latest.first, waiting[first.id] == nil { latest.popFirst() }
+        // Entries of sleepers that ended or left (ids are never reused); looked up by index, which
+        // does not copy the sleeper out (with its waiter's retain and release) as a subscript does.
+        while let first = latest.first, waiting.index(forKey: first.id) == nil { latest.popFirst() }
         return latest.first?.deadline
     }
 
