@@ -73,7 +73,6 @@ extension EndToEndBenchmark {
     /// (scrapes counted as requests that reached the endpoints) and RSS of each.
     static func prometheusBesidePrometheus(name: String, endpoints: Int) -> EndToEndBenchmark {
         EndToEndBenchmark(name: name) { environment in
-            let webPort = try FreeTCPPort.pick()
             guard let prometheus = Self.executable("prometheus", in: ["/usr/bin", "/usr/local/bin"]) else {
                 throw BenchmarkError(description: "prometheus not found: apt-get install prometheus")
             }
@@ -96,7 +95,10 @@ extension EndToEndBenchmark {
                     name: "prometheus", executable: prometheus,
                     arguments: [
                         "--config.file=" + configuration, "--storage.tsdb.path=" + directory + "/data",
-                        "--web.listen-address=127.0.0.1:\(webPort)", "--log.level=warn",
+                        // Port 0: the kernel picks it as Prometheus binds. A port picked
+                        // beforehand could meanwhile be taken by one of the 2,000 connections both
+                        // pollers open (it was, now and then: "prometheus exited during warm-up").
+                        "--web.listen-address=127.0.0.1:0", "--log.level=warn",
                     ],
                     directory: directory, logFile: directory + "/reference.log")
             }
@@ -176,24 +178,16 @@ final class UDPDrain {
     init() throws {
         descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw BenchmarkError(description: "cannot open a UDP socket") }
-        port = try FreeTCPPort.bindLoopback(descriptor)
+        port = try LoopbackPort.bindAny(descriptor)
     }
 
     func close() { _ = Glibc.close(descriptor) }
 }
 
-/// Ports picked at run time on 127.0.0.1.
-enum FreeTCPPort {
-    /// A TCP port that was free a moment ago (bound, read and closed).
-    static func pick() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw BenchmarkError(description: "cannot open a TCP socket") }
-        defer { _ = close(descriptor) }
-        return try bindLoopback(descriptor)
-    }
-
+/// Ports the kernel picks on 127.0.0.1.
+enum LoopbackPort {
     /// Binds `descriptor` to 127.0.0.1 port 0 and returns the port the kernel chose.
-    static func bindLoopback(_ descriptor: Int32) throws -> Int {
+    static func bindAny(_ descriptor: Int32) throws -> Int {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
