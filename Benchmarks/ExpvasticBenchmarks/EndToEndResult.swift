@@ -66,6 +66,9 @@ struct EndToEndResult {
             ("arrival_jitter_p99_us", "\(arrivals.percentile(99))"),
             ("delivered", "\(documents.delivered)"), ("expected", "\(documents.expected)"),
             ("duplicates", "\(documents.duplicates)"), ("delivered_ratio", f(deliveredRatio, 4)),
+            // Ticks whose GET reached the fixture server: a tick missing here too was not polled
+            // (skipped: the poll before it still ran), one missing only above lost its document.
+            ("ticks_requested", "\(arrivals.delivered)"), ("ticks_requested_expected", "\(arrivals.expected)"),
             ("fixture_cpu_share", f(fixtureCPUShare, 3)), ("load_avg_1m", f(loadAverage, 2)),
         ]
         for (key, value) in extras { fields.append((key, f(value, 4))) }
