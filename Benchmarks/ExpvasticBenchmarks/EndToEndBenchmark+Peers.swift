@@ -96,8 +96,9 @@ extension EndToEndBenchmark {
                     arguments: [
                         "--config.file=" + configuration, "--storage.tsdb.path=" + directory + "/data",
                         // Port 0: the kernel picks it as Prometheus binds. A port picked
-                        // beforehand could meanwhile be taken by one of the 2,000 connections both
-                        // pollers open (it was, now and then: "prometheus exited during warm-up").
+                        // beforehand can meanwhile be taken by one of the 2,000 connections both
+                        // pollers open (most likely what ended two runs in a row with
+                        // "prometheus exited during warm-up").
                         "--web.listen-address=127.0.0.1:0", "--log.level=warn",
                     ],
                     directory: directory, logFile: directory + "/reference.log")

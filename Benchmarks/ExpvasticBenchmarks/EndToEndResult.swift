@@ -67,7 +67,8 @@ struct EndToEndResult {
             ("delivered", "\(documents.delivered)"), ("expected", "\(documents.expected)"),
             ("duplicates", "\(documents.duplicates)"), ("delivered_ratio", f(deliveredRatio, 4)),
             // Ticks whose GET reached the fixture server: a tick missing here too was not polled
-            // (skipped: the poll before it still ran), one missing only above lost its document.
+            // (skipped: the poll before it still ran); one missing only from `delivered` was
+            // polled, and its document did not reach the sink in time.
             ("ticks_requested", "\(arrivals.delivered)"), ("ticks_requested_expected", "\(arrivals.expected)"),
             ("fixture_cpu_share", f(fixtureCPUShare, 3)), ("load_avg_1m", f(loadAverage, 2)),
         ]
