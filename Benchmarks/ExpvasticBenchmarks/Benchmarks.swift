@@ -1,7 +1,7 @@
 import Foundation
 
 /// `swift run -c release ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
-/// [--warmup S] [--window S] [--no-reference] [--no-wal] [--no-gzip] [--expvasyml PATH]`
+/// [--warmup S] [--window S] [--repeat N] [--no-reference] [--no-wal] [--no-gzip] [--expvasyml PATH]`
 ///
 /// FILTER keeps benchmarks whose name contains it (a name equal to FILTER keeps only that one).
 /// `--json` prints one JSON object per benchmark per line instead of a table. `--cpu-time` times
@@ -13,6 +13,7 @@ import Foundation
 /// products directory (build it first: `swift build -c release`) against the Go fixture server
 /// (built into that directory with `go build`), and the Python reference when python3 exists.
 /// `--expvasyml PATH` measures another build (a static one, or a baseline for an A/B comparison).
+/// `--repeat N` runs each end-to-end benchmark N times, then prints a ``SeriesSummary`` per row.
 @main
 struct Benchmarks {
     static func main() async {
@@ -27,6 +28,7 @@ struct Benchmarks {
         #endif
         var filter: String?
         var json = false
+        var repeats = 1
         var runner = Runner()
         var context = BenchmarkContext(fixtures: "Tests/ExpvasticTests/Fixtures")
         var arguments = CommandLine.arguments.dropFirst()
@@ -53,6 +55,11 @@ struct Benchmarks {
                     usage("--runs needs a positive number")
                 }
                 runner.runs = runs
+            case "--repeat":
+                guard let value = arguments.popFirst(), let count = Int(value), count > 0 else {
+                    usage("--repeat needs a positive number")
+                }
+                repeats = count
             case "--warmup": context.warmUpSeconds = seconds(argument)
             case "--window": context.windowSeconds = seconds(argument)
             case "--no-reference": context.reference = false
@@ -118,15 +125,23 @@ struct Benchmarks {
                     print(EndToEndResult.header)
                 }
                 for benchmark in endToEnd {
-                    let speed = try MachineSpeed(context: context)
-                    do {
-                        for row in try await benchmark.run(environment) { print(json ? row.jsonLine : row.tableRow) }
-                    } catch {
-                        FileHandle.standardError.write(Data("\(benchmark.name): \(error)\n".utf8))
-                        failed = true
+                    var runs: [[EndToEndResult]] = []
+                    for _ in 0..<repeats {
+                        let speed = try MachineSpeed(context: context)
+                        do {
+                            let rows = try await benchmark.run(environment)
+                            for row in rows { print(json ? row.jsonLine : row.tableRow) }
+                            runs.append(rows.compactMap { $0 as? EndToEndResult })
+                        } catch {
+                            FileHandle.standardError.write(Data("\(benchmark.name): \(error)\n".utf8))
+                            failed = true
+                        }
+                        let row = await speed.stop(benchmark: benchmark.name)
+                        print(json ? row.jsonLine : row.tableRow)
                     }
-                    let row = await speed.stop(benchmark: benchmark.name)
-                    print(json ? row.jsonLine : row.tableRow)
+                    if repeats > 1 {
+                        for summary in SeriesSummary.of(runs) { print(json ? summary.jsonLine : summary.tableRow) }
+                    }
                 }
             } catch {
                 FileHandle.standardError.write(Data("end-to-end: \(error)\n".utf8))
@@ -151,7 +166,8 @@ struct Benchmarks {
     static func usage(_ problem: String?) -> Never {
         let text = """
             usage: ExpvasticBenchmarks [FILTER] [--json] [--runs N] [--cpu-time] [--calls N] [--fixtures DIR]
-                                       [--warmup S] [--window S] [--no-reference] [--no-wal] [--no-gzip] [--expvasyml PATH]
+                                       [--warmup S] [--window S] [--repeat N] [--no-reference] [--no-wal] [--no-gzip]
+                                       [--expvasyml PATH]
             benchmarks: \((allBenchmarks.map(\.name) + allEndToEnd.map(\.name)).joined(separator: ", "))
 
             """
