@@ -37,3 +37,13 @@ struct BenchmarkContext {
 struct BenchmarkError: Error, CustomStringConvertible {
     var description: String
 }
+
+extension [Double] {
+    /// The middle value, or the mean of the two middle ones (0 when empty).
+    var median: Double {
+        let sorted = self.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}

@@ -21,11 +21,7 @@ struct EndToEndResult {
     var extras: [(key: String, value: Double)] = []
 
     var sortedSlices: [Double] { cpuPerThousandPolls.sorted() }
-    var median: Double {
-        let s = sortedSlices
-        guard !s.isEmpty else { return 0 }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    var median: Double { cpuPerThousandPolls.median }
     var deliveredRatio: Double {
         documents.expected == 0 ? 0 : Double(documents.delivered) / Double(documents.expected)
     }

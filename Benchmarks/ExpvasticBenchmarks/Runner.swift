@@ -65,9 +65,7 @@ struct Runner {
             samples.append(Double(now() - start) / 1000 / Double(callsPerRun) / items)
         }
         samples.sort()
-        let median =
-            samples.count % 2 == 1
-            ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
+        let median = samples.median
         return Result(
             name: benchmark.name, unit: benchmark.unit, runs: runs, callsPerRun: callsPerRun, median: median,
             min: samples.first ?? 0, max: samples.last ?? 0, bytesPerItem: bytesPerItem,

@@ -29,17 +29,10 @@ struct SeriesSummary: ResultRow {
         return summaries
     }
 
-    var median: Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
-
     var tableRow: String {
         let f = Benchmarks.fmt
         let decimals = series == "cpu_us_per_poll" ? 1 : 3
-        return Benchmarks.pad(name, 22) + "\(series) over \(values.count) runs: median \(f(median, decimals)), "
+        return Benchmarks.pad(name, 22) + "\(series) over \(values.count) runs: median \(f(values.median, decimals)), "
             + "min \(f(values.min() ?? 0, decimals)), max \(f(values.max() ?? 0, decimals)); in order "
             + values.map { f($0, decimals) }.joined(separator: ", ")
     }
@@ -47,7 +40,7 @@ struct SeriesSummary: ResultRow {
     var jsonLine: String {
         let f = Benchmarks.fmt
         return "{\"name\": \"\(name)\", \"series\": \"\(series)\", \"runs\": \(values.count), "
-            + "\"median\": \(f(median, 4)), \"min\": \(f(values.min() ?? 0, 4)), \"max\": \(f(values.max() ?? 0, 4)), "
+            + "\"median\": \(f(values.median, 4)), \"min\": \(f(values.min() ?? 0, 4)), \"max\": \(f(values.max() ?? 0, 4)), "
             + "\"values\": [\(values.map { f($0, 4) }.joined(separator: ", "))]}"
     }
 }
