@@ -88,20 +88,26 @@ final class ChildProcess {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// Voluntary plus involuntary context switches of every live thread (`/proc/<pid>/task/*/status`;
-    /// a thread that has exited takes its count with it), nil once gone.
-    func contextSwitches() -> Int? {
+    /// Voluntary and involuntary context switches of every live thread (`/proc/<pid>/task/*/status`;
+    /// a thread that has exited takes its counts with it), nil once gone. Voluntary ones are the
+    /// process's own waits (its wake-ups); involuntary ones are preemptions, which depend on what
+    /// else the machine runs.
+    func contextSwitches() -> (voluntary: Int, involuntary: Int)? {
         guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
-        var total = 0
+        var voluntary = 0
+        var involuntary = 0
         for task in tasks {
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)
             else { continue }
-            for line in text.split(separator: "\n")
-            where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
-                total += Int(line.filter(\.isNumber)) ?? 0
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("voluntary_ctxt_switches:") {
+                    voluntary += Int(line.filter(\.isNumber)) ?? 0
+                } else if line.hasPrefix("nonvoluntary_ctxt_switches:") {
+                    involuntary += Int(line.filter(\.isNumber)) ?? 0
+                }
             }
         }
-        return total
+        return (voluntary, involuntary)
     }
 
     /// A `kB` line of `/proc/<pid>/status` (`VmHWM`, `VmRSS`) in bytes.

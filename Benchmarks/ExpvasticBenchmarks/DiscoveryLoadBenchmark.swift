@@ -8,10 +8,11 @@ import Foundation
 /// 2. write N targets: **load** = CPU used until idle again (the file read and parsed, the desired
 ///    state built, the reconciler's actions, N engines made and started);
 /// 3. replace 10 % of them: **reconcile 10 %** (N/10 engines stopped, N/10 started, the rest kept);
-/// 4. replace all of them, three times (to a new set, back, and to the new set again): **reconcile
-///    100 %** is the median, and each of the three is reported.
+/// 4. replace all of them, five times (to a new set and back, in turn): **reconcile 100 %** is the
+///    median, and each of the five is reported. (Three were too few on a machine whose speed swings:
+///    one run's median was its slowest replacement but one.)
 ///
-/// The process's CPU is read from `/proc/<pid>/stat` (10 ms ticks). Each step waits
+/// The process's CPU is read from its CPU clock (``ChildProcess/cpuSeconds()``). Each step waits
 /// `settleSeconds`; the idle rate (the file re-read every second, N sleeping engines) is measured
 /// before each step over the same time and subtracted.
 struct DiscoveryLoadResult: ResultRow {
@@ -97,9 +98,9 @@ extension EndToEndBenchmark {
                 try BenchmarkConfiguration.fileSD(targets: server.targets, indices: tenth).write(
                     toFile: file, atomically: true, encoding: .utf8)
             }
-            // A whole new set, the first set back, the new set again: each replaces every target.
+            // A whole new set, the first set back, and so on: each replaces every target.
             var reconciledAll: [(cost: Double, idle: Double)] = []
-            for offset in [2 * targets, 0, 2 * targets] {
+            for offset in [2 * targets, 0, 2 * targets, 0, 2 * targets] {
                 reconciledAll.append(
                     try await measured {
                         try BenchmarkConfiguration.fileSD(targets: server.targets, indices: indices.map { offset + $0 })

@@ -164,7 +164,7 @@ final class EndToEndEnvironment: Sendable {
         var wallMillis: [Int64] = [EndToEndEnvironment.wallMillis()]
         var cpu: [Double] = [poller.cpuSeconds() ?? 0]
         let fixtureCPUStart = server.process.cpuSeconds() ?? 0
-        let switchesStart = poller.contextSwitches() ?? 0
+        let switchesStart = poller.contextSwitches() ?? (0, 0)
         let startMonotonic = DispatchTime.now().uptimeNanoseconds
         for slice in 1...EndToEndEnvironment.slices {
             let due = startMonotonic + UInt64(Double(slice) * sliceSeconds * 1e9)
@@ -175,7 +175,9 @@ final class EndToEndEnvironment: Sendable {
             cpu.append(poller.cpuSeconds() ?? cpu.last ?? 0)
         }
         let fixtureCPU = (server.process.cpuSeconds() ?? 0) - fixtureCPUStart
-        let switches = (poller.contextSwitches() ?? switchesStart) - switchesStart
+        let switchesEnd = poller.contextSwitches() ?? switchesStart
+        let voluntarySwitches = switchesEnd.voluntary - switchesStart.voluntary
+        let involuntarySwitches = switchesEnd.involuntary - switchesStart.involuntary
         let peak = poller.status("VmHWM") ?? 0
         let resident = poller.status("VmRSS") ?? 0
         let anonymous = poller.status("RssAnon") ?? 0
@@ -222,7 +224,12 @@ final class EndToEndEnvironment: Sendable {
             anonymousBytes: anonymous,
             documents: documents, arrivals: arrivals,
             fixtureCPUShare: fixtureCPU / Double(windowSeconds), loadAverage: load)
-        if totalPolls > 0 { result.extras.append(("context_switches_per_poll", Double(switches) / Double(totalPolls))) }
+        if totalPolls > 0 {
+            let polls = Double(totalPolls)
+            result.extras.append(("context_switches_per_poll", Double(voluntarySwitches + involuntarySwitches) / polls))
+            // Of those, the preemptions (the machine's other work, not the poller's wake-ups).
+            result.extras.append(("involuntary_switches_per_poll", Double(involuntarySwitches) / polls))
+        }
         result.extras.append(("rss_mb_end_of_window", Double(resident) / 1e6))
         result.extras.append(("cpu_percent_of_one_core", totalCPU / Double(windowSeconds) * 100))
         if let afterWindow { result.extras += afterWindow.figures(report) }
