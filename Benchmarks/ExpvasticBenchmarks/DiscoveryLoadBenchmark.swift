@@ -9,8 +9,8 @@ import Foundation
 ///    state built, the reconciler's actions, N engines made and started);
 /// 3. replace 10 % of them: **reconcile 10 %** (N/10 engines stopped, N/10 started, the rest kept);
 /// 4. replace all of them, five times (to a new set and back, in turn): **reconcile 100 %** is the
-///    median, and each of the five is reported. (Three were too few on a machine whose speed swings:
-///    one run's median was its slowest replacement but one.)
+///    median, and each of the five is reported. (Three were too few for a steady median on a machine
+///    whose speed swings by about ±25 % between the replacements of one run.)
 ///
 /// The process's CPU is read from its CPU clock (``ChildProcess/cpuSeconds()``). Each step waits
 /// `settleSeconds`; the idle rate (the file re-read every second, N sleeping engines) is measured
