@@ -23,7 +23,7 @@ struct DiscoveryLoadResult: ResultRow {
     var reconcileTenthSeconds: Double
     /// Each replacement of all targets; ``reconcileAllSeconds`` is their median.
     var reconcileAllRuns: [Double]
-    var reconcileAllSeconds: Double { reconcileAllRuns.sorted()[reconcileAllRuns.count / 2] }
+    var reconcileAllSeconds: Double { reconcileAllRuns.median }
     var residentBytes: Int
     var loadAverage: Double
 

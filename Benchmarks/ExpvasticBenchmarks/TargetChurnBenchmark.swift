@@ -129,7 +129,7 @@ extension EndToEndBenchmark {
             // The median of a few cycles: one cycle varies by tens of percent on a shared machine.
             var cycles: [[(seconds: Double, allocations: UInt64)]] = []
             for _ in 0..<5 { cycles.append(try cycle()) }
-            func median(_ step: Int) -> Double { cycles.map { $0[step].seconds }.sorted()[cycles.count / 2] }
+            func median(_ step: Int) -> Double { cycles.map { $0[step].seconds }.median }
             func perTarget(_ step: Int) -> Double {
                 Double(cycles.map { $0[step].allocations }.sorted()[cycles.count / 2]) / Double(targets)
             }
