@@ -13,6 +13,7 @@ let allBenchmarks: [Benchmark] = [
     WriteAheadLogBenchmarks.append(name: "wal-append-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: nil),
     WriteAheadLogBenchmarks.append(
         name: "wal-append-sync100-4k", fixture: "go-debug-vars-4k.json", batch: 500, syncEvery: 100),
+    TargetChurnBenchmarks.replaceAll(name: "replace-targets-10000", targets: 10_000),
 ]
 
 /// Every end-to-end benchmark (real processes, ~35 s each plus the reference), after the micro ones.

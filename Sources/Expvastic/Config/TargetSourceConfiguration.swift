@@ -116,7 +116,7 @@ extension ReaderConfiguration {
         // `Endpoint.parse` refuses ASCII white space itself; other white space (a no-break space in
         // a path) is refused here, looked for only in non-ASCII addresses (Character.isWhitespace at
         // 10,000 addresses costs).
-        let hasWhitespace = address.utf8.contains { $0 >= 0x80 } && address.contains(where: \.isWhitespace)
+        let hasWhitespace = !address.isASCIIBytes && address.contains(where: \.isWhitespace)
         guard !hasWhitespace, case .success(let endpoint) = Endpoint.parse(address) else {
             return nil
         }

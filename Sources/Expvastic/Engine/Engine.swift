@@ -79,7 +79,7 @@ public final class Engine: Service {
     /// `reader.<name>`, or `reader.<name>@<endpoint>` for a discovered target: its health entry.
     package let component: String
     /// The labels of its four series (``MetricsFactory/removeSeries(labelled:)`` takes them away).
-    package let seriesLabels: [MetricKey.Label]
+    package let seriesLabels: MetricKey.Labels
     /// Anchors the schedule to wall time (slot-based ids); nil keeps the per-reader-name monotonic phase.
     private let target: TargetID?
     /// Poll the slot in progress at once (a target taken over from another pool member).
@@ -133,7 +133,7 @@ public final class Engine: Service {
         self.catchUp = catchUp
         // The labels are hashed once for the four series (and the registry files them together).
         let labels = MetricKey.Labels(metricLabels ?? [MetricKey.Label("reader", reader.name)])
-        seriesLabels = labels.labels
+        seriesLabels = labels
         series = metrics.block(PollSeries.names, labelled: labels) { PollSeries() }
     }
 

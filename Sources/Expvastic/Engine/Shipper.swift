@@ -437,7 +437,8 @@ public final class Shipper: Sendable {
         guard case .target(let id) = component else { return }
         let wanted = running.reconciler.desired.targets
         if wanted[id] == nil {
-            metrics.removeSeries(labelled: engine?.seriesLabels ?? Shipper.metricLabels(id, discovered: true))
+            metrics.removeSeries(
+                labelled: engine?.seriesLabels ?? MetricKey.Labels(Shipper.metricLabels(id, discovered: true)))
             onHealth(engine?.component ?? Shipper.component(id, discovered: true), nil)
         }
         // Running engines need no look: after every step of the reconciler each running target is a

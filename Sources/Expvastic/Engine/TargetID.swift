@@ -27,7 +27,7 @@ public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible 
         hasher.combine(reader)
         hasher.combine(endpoint)
         hash = hasher.finalize()
-        ascii = Self.isASCII(reader) && Self.isASCII(endpoint)
+        ascii = reader.isASCIIBytes && endpoint.isASCIIBytes
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
@@ -47,15 +47,6 @@ public struct TargetID: Hashable, Sendable, Comparable, CustomStringConvertible 
         guard lhs.ascii && rhs.ascii else { return (lhs.reader, lhs.endpoint) < (rhs.reader, rhs.endpoint) }
         let readers = compareBytes(lhs.reader, rhs.reader)
         return readers != 0 ? readers < 0 : compareBytes(lhs.endpoint, rhs.endpoint) < 0
-    }
-
-    private static func isASCII(_ text: String) -> Bool {
-        let fast = text.utf8.withContiguousStorageIfAvailable { bytes in
-            var any: UInt8 = 0
-            for byte in bytes { any |= byte }
-            return any < 0x80
-        }
-        return fast ?? text.utf8.allSatisfy { $0 < 0x80 }
     }
 
     /// Negative, zero or positive as `a`'s bytes order before, with or after `b`'s.

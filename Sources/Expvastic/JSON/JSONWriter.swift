@@ -43,7 +43,7 @@ public enum JSONWriter {
     private static func escapes(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
 
     /// True when `text` has a byte ``appendEscaped(_:to:)`` escapes.
-    package static func needsEscaping(_ text: String) -> Bool { text.utf8.contains(where: escapes) }
+    package static func needsEscaping(_ text: String) -> Bool { text.containsByte(where: escapes) }
 
     /// Appends a quoted, escaped JSON string.
     package static func appendString(_ string: String, to out: inout [UInt8]) {

@@ -178,10 +178,15 @@ public protocol MetricsFactory: Sendable {
     func block<Block: SeriesBlock>(_ names: [String], labelled labels: MetricKey.Labels, make: () -> Block) -> Block
     /// Forgets every series whose labels include all of `labels` (a target or reader that went away);
     /// objects handed out earlier keep working but are no longer reported. Returns how many went.
-    @discardableResult func removeSeries(labelled labels: [MetricKey.Label]) -> Int
+    /// (Hashed: an engine hands back the labels it registered with, ``block(_:labelled:make:)``.)
+    @discardableResult func removeSeries(labelled labels: MetricKey.Labels) -> Int
 }
 
 extension MetricsFactory {
+    /// ``removeSeries(labelled:)`` of labels not hashed yet.
+    @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
+        removeSeries(labelled: MetricKey.Labels(labels))
+    }
     public func counter(_ key: MetricKey.Hashed) -> Counter { counter(key.key) }
     public func timer(_ key: MetricKey.Hashed) -> Timer { timer(key.key) }
     public func counters(_ keys: [MetricKey.Hashed]) -> [Counter] { keys.map { counter($0) } }
@@ -201,15 +206,23 @@ public final class MetricsRegistry: MetricsFactory {
         case counter(Counter)
         case gauge(Gauge)
         case timer(Timer)
-        /// Series number `index` of a block.
-        case block(any SeriesBlock, index: Int)
+        /// All the series of a block, `names` in order, in one slot (an engine's four series are
+        /// one slot, not four: a target taken on or dropped adds or frees one).
+        case block(any SeriesBlock, names: [String])
 
-        var value: Value {
+        /// How many series it holds.
+        var seriesCount: Int {
+            if case .block(_, let names) = self { return names.count }
+            return 1
+        }
+
+        /// The value of its series `index` (0 unless a block).
+        func value(_ index: Int) -> Value {
             switch self {
             case .counter(let c): .counter(c.value)
             case .gauge(let g): .gauge(g.value)
             case .timer(let t): .timer(t.summary)
-            case .block(let block, let index): block.value(index)
+            case .block(let block, _): block.value(index)
             }
         }
     }
@@ -221,11 +234,12 @@ public final class MetricsRegistry: MetricsFactory {
     ///
     /// Series are grouped by label set (a group: a target's engine's four series share one), and
     /// the tables hold groups: a series is found by its labels' group, then by name among the
-    /// group's few series; the label index holds group numbers. Taking on or dropping a target is
+    /// group's few slots (a slot: one series, or all of a block's); the label index holds group
+    /// numbers. Taking on or dropping a target is
     /// one entry in the group table and one per label in the label index, not one per series and
     /// label, and no string is hashed again (labels carry their hashes, ``MetricKey/Labels``).
     ///
-    /// A series' number is its slot in `slots` (a removed series' slot is reused), so going from a
+    /// A slot's number is its place in `slots` (a removed slot's is reused), so going from a
     /// number to its key, entry and place in the creation order is an array access; the same for
     /// groups.
     ///
@@ -236,22 +250,24 @@ public final class MetricsRegistry: MetricsFactory {
     /// labels (together about 70 of the ~700 reference-count operations that taking on and dropping
     /// a discovered target cost).
     private struct State: ~Copyable {
+        /// One series, or a block's series (`key` names the first).
         package struct Slot {
             package var key: MetricKey
             package var entry: Entry
         }
 
-        /// Where a series sits in `order`, and the next series of its group (-1 for none).
+        /// Where a slot sits in `order`, and the next slot of its group (-1 for none).
         package struct Link {
             package var position: Int
             package var next: Int
         }
 
-        /// A group's series: a list through ``Link/next`` from `first` (no array per group; an
-        /// expvar job has ten groups of one series).
+        /// A group's slots: a list through ``Link/next`` from `first` (no array per group; an
+        /// expvar job has ten groups of one series), and how many slots and series it has.
         package struct Head {
             package var first = -1
-            package var count = 0
+            package var slots = 0
+            package var series = 0
         }
 
         /// A label set as a table key, with its hash.
@@ -277,15 +293,16 @@ public final class MetricsRegistry: MetricsFactory {
         /// Every group's series, by the group's number (a free group's is stale: `place` sets it again).
         package var heads: [Head] = []
         package var freeGroups: [Int] = []
-        /// Every series by its number; nil: free (its number is in `free`).
+        /// Every slot by its number; nil: free (its number is in `free`).
         package var slots: [Slot?] = []
-        /// Every series' place, by its number (a free series' is stale: `place` sets it again).
+        /// Every slot's place, by its number (a free slot's is stale: `place` sets it again).
         package var links: [Link] = []
         package var free: [Int] = []
-        /// Series numbers in creation order; a removed series leaves a hole (-1) until more than
+        /// Slot numbers in creation order; a removed slot leaves a hole (-1) until more than
         /// half are holes.
         package var order: [Int] = []
         package var holes = 0
+        /// How many series (not slots).
         package var count = 0
         /// The groups carrying each label.
         package var byLabel: [Prehashed<MetricKey.Label>: LabelGroups] = [:]
@@ -332,17 +349,24 @@ public final class MetricsRegistry: MetricsFactory {
         /// asks for the same keys and gets the same array.
         package var lastCounters: (keys: [MetricKey.Hashed], counters: [Counter], groups: [Int])?
 
-        /// The number of the series `key`, if it exists.
-        package func find(_ key: MetricKey.Hashed) -> Int? {
+        /// The slot of the series `key` and its index there, if it exists.
+        package func find(_ key: MetricKey.Hashed) -> (number: Int, index: Int)? {
             guard let group = groupNumbers[LabelSet(key.labels)] else { return nil }
             return find(key.name, in: group)
         }
 
-        /// The number of the series named `name` in group `group`, if there is one.
-        package func find(_ name: String, in group: Int) -> Int? {
+        /// The slot of the series named `name` in group `group` and its index there (0 unless a
+        /// block's), if there is one.
+        package func find(_ name: String, in group: Int) -> (number: Int, index: Int)? {
             var number = heads[group].first
             while number >= 0 {
-                if slots[number]?.key.name == name { return number }
+                if let slot = slots[number] {
+                    if case .block(_, let names) = slot.entry {
+                        if let index = names.firstIndex(of: name) { return (number, index) }
+                    } else if slot.key.name == name {
+                        return (number, 0)
+                    }
+                }
                 number = links[number].next
             }
             return nil
@@ -350,8 +374,8 @@ public final class MetricsRegistry: MetricsFactory {
 
         /// The series `key`, `make()` registered when there is none, and its group.
         package mutating func series(_ key: MetricKey.Hashed, or make: () -> Entry) -> (entry: Entry, group: Int) {
-            if let group = groupNumbers[LabelSet(key.labels)], let number = find(key.name, in: group) {
-                return (slots[number]!.entry, group)
+            if let group = groupNumbers[LabelSet(key.labels)], let found = find(key.name, in: group) {
+                return (slots[found.number]!.entry, group)
             }
             let made = make()
             return (made, add(key, made))
@@ -381,15 +405,18 @@ public final class MetricsRegistry: MetricsFactory {
             return group
         }
 
-        /// Registers the series `name` of group `group` (whose labels are `labels`), which does not exist.
+        /// Registers the series `name` of group `group` (whose labels are `labels`), which does not
+        /// exist: `entry` (a block's slot is named by its first series).
         package mutating func add(_ name: String, labelled labels: [MetricKey.Label], _ entry: Entry, to group: Int) {
+            let series = entry.seriesCount
             let number = Self.place(
                 Slot(key: MetricKey(name, labels: labels), entry: entry), in: &slots, beside: &links,
                 Link(position: order.count, next: heads[group].first), reusing: &free)
             heads[group].first = number
-            heads[group].count += 1
+            heads[group].slots += 1
+            heads[group].series += series
             order.append(number)
-            count += 1
+            count += series
         }
 
         /// Stores `element` at a free number of `table` (the last one freed) or at its end, and
@@ -429,14 +456,14 @@ public final class MetricsRegistry: MetricsFactory {
                 free.append(series)
                 series = link.next
             }
-            holes += head.count
-            count -= head.count
+            holes += head.slots
+            count -= head.series
             if holes > 64, holes * 2 > order.count {
                 order.removeAll { $0 < 0 }
                 holes = 0
                 for (position, series) in order.enumerated() { links[series].position = position }
             }
-            return head.count
+            return head.series
         }
     }
 
@@ -507,28 +534,27 @@ public final class MetricsRegistry: MetricsFactory {
         state.withLock { state in
             // The group found or made once for all the block's series (a target's engine: four).
             let group = state.group(labels)
-            if let number = state.find(names[0], in: group) {
-                guard case .block(let existing as Block, 0) = state.slots[number]!.entry else {
+            if let found = state.find(names[0], in: group) {
+                guard found.index == 0, case .block(let existing as Block, _) = state.slots[found.number]!.entry else {
                     preconditionFailure(
                         "metric \(MetricKey(names[0], labels: labels.labels)) registered with another kind")
                 }
                 return existing
             }
             let block = make()
-            for (index, name) in names.enumerated() {
-                state.add(name, labelled: labels.labels, .block(block, index: index), to: group)
-            }
+            state.add(names[0], labelled: labels.labels, .block(block, names: names), to: group)
             return block
         }
     }
 
-    @discardableResult public func removeSeries(labelled labels: [MetricKey.Label]) -> Int {
+    @discardableResult public func removeSeries(labelled hashed: MetricKey.Labels) -> Int {
+        let labels = hashed.labels
         precondition(!labels.isEmpty, "removing every series is not a release")
         return state.withLock { state in
             // The groups carrying the rarest of the labels are the only candidates.
             var candidates: State.LabelGroups = .many([])
             for (index, label) in labels.enumerated() {
-                let carrying = state.byLabel[Prehashed(label)] ?? .many([])
+                let carrying = state.byLabel[Prehashed(label, hash: hashed.labelHash(index))] ?? .many([])
                 if index == 0 || carrying.count < candidates.count { candidates = carrying }
             }
             func matches(_ group: Int) -> Bool { labels.allSatisfy(state.groups[group]!.labels.contains) }
@@ -549,7 +575,7 @@ public final class MetricsRegistry: MetricsFactory {
     /// How many series exist.
     public var seriesCount: Int { state.withLock { $0.count } }
 
-    /// Every series in creation order with its current value.
+    /// Every series in creation order with its current value (a block's in the order of its names).
     public func snapshot() -> [(key: MetricKey, value: Value)] {
         let entries: [(MetricKey, Entry)] = state.withLock { state in
             state.order.compactMap { number in
@@ -557,13 +583,26 @@ public final class MetricsRegistry: MetricsFactory {
                 return (slot.key, slot.entry)
             }
         }
-        return entries.map { key, entry in (key, entry.value) }
+        var series: [(key: MetricKey, value: Value)] = []
+        series.reserveCapacity(entries.count)
+        for (key, entry) in entries {
+            guard case .block(_, let names) = entry else {
+                series.append((key, entry.value(0)))
+                continue
+            }
+            for (index, name) in names.enumerated() {
+                series.append((MetricKey(name, labels: key.labels), entry.value(index)))
+            }
+        }
+        return series
     }
 
     /// The current value of one series, if it exists (for tests and health checks).
     public func value(_ key: MetricKey) -> Value? {
         let key = MetricKey.Hashed(key)
-        let entry: Entry? = state.withLock { state in state.find(key).map { state.slots[$0]!.entry } }
-        return entry?.value
+        let found: (entry: Entry, index: Int)? = state.withLock { state in
+            state.find(key).map { (state.slots[$0.number]!.entry, $0.index) }
+        }
+        return found.map { $0.entry.value($0.index) }
     }
 }

@@ -89,7 +89,9 @@ extension ExpvarReader {
         /// True when `configuration` gives the same parts: the same job settings, whatever its
         /// target (endpoint and discovery labels are the reader's own).
         public func fits(_ configuration: ReaderConfiguration) -> Bool {
-            configuration.name == source.name && configuration.typeName == source.typeName
+            // A copy of the same job's settings, at once (10,000 targets of a job are).
+            if configuration.sharesJobSettings(with: source) { return true }
+            return configuration.name == source.name && configuration.typeName == source.typeName
                 && configuration.headers == source.headers && configuration.include == source.include
                 && configuration.exclude == source.exclude && configuration.fieldMap == source.fieldMap
                 && configuration.split == source.split
