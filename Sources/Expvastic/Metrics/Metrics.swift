@@ -494,8 +494,10 @@ public final class MetricsRegistry: MetricsFactory {
 
     public func counters(_ keys: [MetricKey.Hashed]) -> [Counter] {
         state.withLock { state in
+            // The same array first (a job's readers pass the one array of its keys): then no key
+            // is compared (15 comparisons were 2 % of replacing 10,000 targets).
             if let last = state.lastCounters, last.keys.count == keys.count,
-                zip(last.keys, keys).allSatisfy({ $0.names($1) })
+                Self.sameStorage(last.keys, keys) || zip(last.keys, keys).allSatisfy({ $0.names($1) })
             {
                 return last.counters
             }
@@ -514,6 +516,11 @@ public final class MetricsRegistry: MetricsFactory {
             state.lastCounters = (keys, counters, groups)
             return counters
         }
+    }
+
+    /// `a` and `b` are one array (share their storage).
+    private static func sameStorage<Element>(_ a: [Element], _ b: [Element]) -> Bool {
+        a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
     }
 
     public func gauge(_ key: MetricKey) -> Gauge {
