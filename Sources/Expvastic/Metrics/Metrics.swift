@@ -235,9 +235,9 @@ public final class MetricsRegistry: MetricsFactory {
     /// Series are grouped by label set (a group: a target's engine's four series share one), and
     /// the tables hold groups: a series is found by its labels' group, then by name among the
     /// group's few slots (a slot: one series, or all of a block's); the label index holds group
-    /// numbers. Taking on or dropping a target is
-    /// one entry in the group table and one per label in the label index, not one per series and
-    /// label, and no string is hashed again (labels carry their hashes, ``MetricKey/Labels``).
+    /// numbers. Taking on or dropping a target is one entry in the group table, one per label in
+    /// the label index and one slot (its engine's block), not one per series and label, and no
+    /// string is hashed again (labels carry their hashes, ``MetricKey/Labels``).
     ///
     /// A slot's number is its place in `slots` (a removed slot's is reused), so going from a
     /// number to its key, entry and place in the creation order is an array access; the same for
