@@ -53,11 +53,11 @@ struct TargetChurnResult: ResultRow {
 /// The shipper's bookkeeping for one job's answers, as `Shipper` does it per file answer, without
 /// tasks or I/O (see ``TargetChurnResult``): a fresh registry, state and reconciler.
 final class TargetChurnHarness {
-    /// The job `api` (interval 1h), from the same YAML as `discovery-load-N`'s.
-    static func configuration() throws -> Configuration {
+    /// The job `api` (polling every `interval`), from the same YAML as `discovery-load-N`'s.
+    static func configuration(interval: String = "1h") throws -> Configuration {
         let yaml = BenchmarkConfiguration.jobYAML(
             targetsFile: "/nonexistent/targets.json", sink: "http://127.0.0.1:9", spoolDirectory: "/tmp/unused",
-            interval: "1h")
+            interval: interval)
         let loaded = ConfigurationLoader.load(yaml: yaml, baseDirectory: ".", environment: [:], strict: true)
         guard let configuration = loaded.configuration else {
             throw BenchmarkError(description: loaded.diagnostics.map(\.formatted).joined(separator: "; "))

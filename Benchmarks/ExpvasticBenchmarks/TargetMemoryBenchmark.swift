@@ -46,17 +46,8 @@ extension EndToEndBenchmark {
                 throw BenchmarkError(description: "cannot read \(environment.fixture)")
             }
             let body = [UInt8](data)
-            let yaml = BenchmarkConfiguration.jobYAML(
-                targetsFile: "/nonexistent/targets.json", sink: "http://127.0.0.1:9", spoolDirectory: "/tmp/unused",
-                interval: "10s")
-            let loaded = ConfigurationLoader.load(yaml: yaml, baseDirectory: ".", environment: [:], strict: true)
-            guard let configuration = loaded.configuration else {
-                throw BenchmarkError(description: loaded.diagnostics.map(\.formatted).joined(separator: "; "))
-            }
-            let discovered = (0..<targets).map {
-                DiscoveredTarget(
-                    address: "127.0.0.1:\(20_000 + $0 / 100)/t/\($0)/debug/vars", labels: ["bench_target": "app_\($0)"])
-            }
+            let configuration = try TargetChurnHarness.configuration(interval: "10s")
+            let discovered = TargetChurnHarness.answer(0..<targets)
             let registry = MetricsRegistry()
             let clock = SystemClock()
             let factory = ComponentFactory.standard(

@@ -63,11 +63,13 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible {
 /// One entry of `readers`.
 ///
 /// A job's discovered targets differ only in `url` and `labels`: those are stored inline, and every
-/// other setting in one copy-on-write box (``Shared``) that the targets' copies share. Copying the
+/// other setting (``Settings``) in one copy-on-write box that the targets' copies share. Copying the
 /// settings (each target's are made from the job's, and held by the desired states and its reader)
 /// is then three references, not about twenty strings, arrays and tables, and two targets of a job
 /// compare their box by identity. (Copying and destroying the settings inline was about 7 % of
-/// replacing 10,000 targets.) The properties read and write the box as if they were stored.
+/// replacing 10,000 targets.) The settings read and write as if they were stored here:
+/// `configuration.interval`.
+@dynamicMemberLookup
 public struct ReaderConfiguration: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
         /// HTTP JSON poll of an expvar endpoint.
@@ -78,38 +80,64 @@ public struct ReaderConfiguration: Sendable, Equatable {
         case prometheus
     }
 
-    /// The settings a job's targets share (see the properties of the same names).
-    @usableFromInline struct Fields: Sendable, Equatable {
-        @usableFromInline var name: String
-        @usableFromInline var kind: Kind
-        @usableFromInline var typeName: String
-        @usableFromInline var interval: Duration = .seconds(10)
-        @usableFromInline var timeout: Duration = .seconds(10)
-        @usableFromInline var backoff: Int = 5
-        @usableFromInline var mapFile: String?
-        @usableFromInline var fieldMap = FieldMap.defaults
-        @usableFromInline var include: [String] = []
-        @usableFromInline var exclude: [String] = []
-        @usableFromInline var headers: [String: Secret] = [:]
-        @usableFromInline var logLevel: LogLevel?
-        @usableFromInline var maxBodyBytes: Int = 16 << 20
-        @usableFromInline var maxDepth: Int = 64
-        @usableFromInline var maxFields: Int = ReaderConfiguration.defaultMaxFields
-        @usableFromInline var split: SplitConfiguration?
-        @usableFromInline var prometheus = PrometheusReaderLimits()
-        @usableFromInline var targets: [TargetSourceConfiguration] = []
-        @usableFromInline var routePath: String?
+    /// Every setting but `url` and `labels`: what a job's targets share.
+    public struct Settings: Sendable, Equatable {
+        public var name: String
+        public var kind: Kind
+        /// `type_name`: required for `expvar`; default `expvastic` for `self` and `prometheus` for
+        /// `prometheus`. Becomes the document's `type`.
+        public var typeName: String
+        /// `interval`: default 10s.
+        public var interval: Duration = .seconds(10)
+        /// `timeout`: default the interval, capped at 30s.
+        public var timeout: Duration = .seconds(10)
+        /// `backoff`: consecutive failures before polling slows down; default 5.
+        public var backoff: Int = 5
+        /// `map_file`: path of an optional unit/GC map, already loaded.
+        public var mapFile: String?
+        public var fieldMap = FieldMap.defaults
+        /// `include`: field-path globs kept even when they would be dropped (and, when non-empty, the
+        /// only fields kept besides the envelope).
+        public var include: [String] = []
+        /// `exclude`: field-path globs removed after flattening.
+        public var exclude: [String] = []
+        /// `headers`: extra request headers (e.g. authorization for the target).
+        public var headers: [String: Secret] = [:]
+        /// `log_level`: overrides `settings.log_level` for this reader.
+        public var logLevel: LogLevel?
+        /// `max_body_bytes`: default 16 MiB.
+        public var maxBodyBytes: Int = 16 << 20
+        /// `max_depth`: default 64.
+        public var maxDepth: Int = 64
+        /// `max_fields`: the most mapping fields one document's payload may create (integer; each
+        /// value counts, and so does each object its dotted path creates: `a.b.c` costs 3 the first
+        /// time). Default ``ReaderConfiguration/defaultMaxFields``: what the shipped index template
+        /// allows (`index.mapping.total_fields.limit`, ``Document/mappingFieldLimit``) minus the
+        /// envelope. Fields beyond it are dropped, the last in sorted key order, counted as
+        /// `fields_dropped{reason="budget"}`.
+        public var maxFields: Int = ReaderConfiguration.defaultMaxFields
+        /// `split`: one document per member of a keyed collection instead of one field group per
+        /// member; nil (the default) keeps one document per poll.
+        public var split: SplitConfiguration?
+        /// `prometheus` readers only.
+        public var prometheus = PrometheusReaderLimits()
+        /// `targets`: where the job's targets come from, instead of one `endpoint`; empty for a
+        /// reader with an `endpoint` (or a self reader).
+        public var targets: [TargetSourceConfiguration] = []
+        /// `routepath` of a job: joined to each discovered address (default `/debug/vars` when the
+        /// address has no path of its own); nil when the reader has an `endpoint`.
+        public var routePath: String?
     }
 
     /// The box: changed in place only while one configuration holds it (``unique()``), else copied
     /// first, as the standard library's collections do; so no two threads ever change one box.
     @usableFromInline final class Shared: @unchecked Sendable, Equatable {
-        @usableFromInline var fields: Fields
+        @usableFromInline var settings: Settings
 
-        @usableFromInline init(_ fields: Fields) { self.fields = fields }
+        @usableFromInline init(_ settings: Settings) { self.settings = settings }
 
         @usableFromInline static func == (lhs: Shared, rhs: Shared) -> Bool {
-            lhs === rhs || lhs.fields == rhs.fields
+            lhs === rhs || lhs.settings == rhs.settings
         }
     }
 
@@ -117,124 +145,27 @@ public struct ReaderConfiguration: Sendable, Equatable {
 
     /// The box, copied first when another configuration shares it.
     @usableFromInline mutating func unique() -> Shared {
-        if !isKnownUniquelyReferenced(&shared) { shared = Shared(shared.fields) }
+        if !isKnownUniquelyReferenced(&shared) { shared = Shared(shared.settings) }
         return shared
     }
 
-    @inlinable public var name: String {
-        get { shared.fields.name }
-        set { unique().fields.name = newValue }
+    /// A setting of ``Settings``, read and written in the box.
+    @inlinable public subscript<Value>(dynamicMember setting: WritableKeyPath<Settings, Value>) -> Value {
+        get { shared.settings[keyPath: setting] }
+        set { unique().settings[keyPath: setting] = newValue }
     }
-    @inlinable public var kind: Kind {
-        get { shared.fields.kind }
-        set { unique().fields.kind = newValue }
-    }
-    /// `type_name`: required for `expvar`; default `expvastic` for `self` and `prometheus` for
-    /// `prometheus`. Becomes the document's `type`.
-    @inlinable public var typeName: String {
-        get { shared.fields.typeName }
-        set { unique().fields.typeName = newValue }
-    }
+
     /// `endpoint` joined with `routepath` (default `/debug/vars`, `/metrics` for `prometheus`); nil for `self`.
     public var url: Endpoint?
-    /// `interval`: default 10s.
-    @inlinable public var interval: Duration {
-        get { shared.fields.interval }
-        set { unique().fields.interval = newValue }
-    }
-    /// `timeout`: default the interval, capped at 30s.
-    @inlinable public var timeout: Duration {
-        get { shared.fields.timeout }
-        set { unique().fields.timeout = newValue }
-    }
-    /// `backoff`: consecutive failures before polling slows down; default 5.
-    @inlinable public var backoff: Int {
-        get { shared.fields.backoff }
-        set { unique().fields.backoff = newValue }
-    }
-    /// `map_file`: path of an optional unit/GC map, already loaded.
-    @inlinable public var mapFile: String? {
-        get { shared.fields.mapFile }
-        set { unique().fields.mapFile = newValue }
-    }
-    @inlinable public var fieldMap: FieldMap {
-        get { shared.fields.fieldMap }
-        set { unique().fields.fieldMap = newValue }
-    }
-    /// `include`: field-path globs kept even when they would be dropped (and, when non-empty, the only
-    /// fields kept besides the envelope).
-    @inlinable public var include: [String] {
-        get { shared.fields.include }
-        set { unique().fields.include = newValue }
-    }
-    /// `exclude`: field-path globs removed after flattening.
-    @inlinable public var exclude: [String] {
-        get { shared.fields.exclude }
-        set { unique().fields.exclude = newValue }
-    }
-    /// `headers`: extra request headers (e.g. authorization for the target).
-    @inlinable public var headers: [String: Secret] {
-        get { shared.fields.headers }
-        set { unique().fields.headers = newValue }
-    }
-    /// `log_level`: overrides `settings.log_level` for this reader.
-    @inlinable public var logLevel: LogLevel? {
-        get { shared.fields.logLevel }
-        set { unique().fields.logLevel = newValue }
-    }
-    /// `max_body_bytes`: default 16 MiB.
-    @inlinable public var maxBodyBytes: Int {
-        get { shared.fields.maxBodyBytes }
-        set { unique().fields.maxBodyBytes = newValue }
-    }
-    /// `max_depth`: default 64.
-    @inlinable public var maxDepth: Int {
-        get { shared.fields.maxDepth }
-        set { unique().fields.maxDepth = newValue }
-    }
-    /// `max_fields`: the most mapping fields one document's payload may create (integer; each value
-    /// counts, and so does each object its dotted path creates: `a.b.c` costs 3 the first time).
-    /// Default ``defaultMaxFields``: what the shipped index template allows
-    /// (`index.mapping.total_fields.limit`, ``Document/mappingFieldLimit``) minus the envelope.
-    /// Fields beyond it are dropped, the last in sorted key order, counted as
-    /// `fields_dropped{reason="budget"}`.
-    @inlinable public var maxFields: Int {
-        get { shared.fields.maxFields }
-        set { unique().fields.maxFields = newValue }
-    }
-
-    /// `split`: one document per member of a keyed collection instead of one field group per member;
-    /// nil (the default) keeps one document per poll.
-    @inlinable public var split: SplitConfiguration? {
-        get { shared.fields.split }
-        set { unique().fields.split = newValue }
-    }
-
-    /// The default of `max_fields`: 2,000 − 4 = 1,996.
-    public static let defaultMaxFields = Document.mappingFieldLimit - Document.envelopeFieldNames.count
-    /// `prometheus` readers only.
-    @inlinable public var prometheus: PrometheusReaderLimits {
-        get { shared.fields.prometheus }
-        set { unique().fields.prometheus = newValue }
-    }
-    /// `targets`: where the job's targets come from, instead of one `endpoint`; empty for a reader
-    /// with an `endpoint` (or a self reader).
-    @inlinable public var targets: [TargetSourceConfiguration] {
-        get { shared.fields.targets }
-        set { unique().fields.targets = newValue }
-    }
-    /// `routepath` of a job: joined to each discovered address (default `/debug/vars` when the
-    /// address has no path of its own); nil when the reader has an `endpoint`.
-    @inlinable public var routePath: String? {
-        get { shared.fields.routePath }
-        set { unique().fields.routePath = newValue }
-    }
     /// The discovery labels of one target of a job (written as `labels.<name>` keyword fields);
     /// set by the shipper on each target's copy of the settings, empty in a loaded configuration.
     public var labels: [String: String] = [:]
 
+    /// The default of `max_fields`: 2,000 − 4 = 1,996.
+    public static let defaultMaxFields = Document.mappingFieldLimit - Document.envelopeFieldNames.count
+
     public init(name: String, kind: Kind, typeName: String, url: Endpoint?) {
-        shared = Shared(Fields(name: name, kind: kind, typeName: typeName))
+        shared = Shared(Settings(name: name, kind: kind, typeName: typeName))
         self.url = url
     }
 
