@@ -144,59 +144,19 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
                 guard isHostByte(bytes[i]) else { return nil }
                 colonInHost = colonInHost || bytes[i] == 0x3A
             }
-            let hostBytes = UnsafeBufferPointer(rebasing: bytes[start..<hostEnd])
-            let pathBytes = UnsafeBufferPointer(rebasing: bytes[slash..<count])
+            let hostBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<hostEnd])
+            let pathBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[slash..<count])
             let scheme = https ? "https" : "http"
             let host = String(decoding: hostBytes, as: UTF8.self)
             let path = pathBytes.isEmpty ? "/" : String(decoding: pathBytes, as: UTF8.self)
             // A host with a colon is written in brackets (``rendered(scheme:host:port:path:)``).
             guard !colonInHost else { return Endpoint(scheme: scheme, host: host, port: port, path: path) }
-            return Endpoint(
-                scheme: scheme, host: host, port: port, path: path,
-                description: renderedASCII(https: https, host: hostBytes, port: port, path: pathBytes))
-        }
-    }
-
-    /// ``rendered(scheme:host:port:path:)`` of parts still in the parsed bytes (a host without a
-    /// colon; an empty path is `/`): copied from there, not from the strings made of them (a
-    /// short string lends its bytes through a copy, which cost more than the rest at 10,000
-    /// discovered addresses).
-    private static func renderedASCII(
-        https: Bool, host: UnsafeBufferPointer<UInt8>, port: Int, path: UnsafeBufferPointer<UInt8>
-    ) -> String {
-        let scheme: StaticString = https ? "https://" : "http://"
-        var digits = 1
-        var rest = port / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        let capacity = scheme.utf8CodeUnitCount + host.count + 1 + digits + max(path.count, 1)
-        return String(unsafeUninitializedCapacity: capacity) { buffer in
-            let out = UnsafeMutableRawPointer(buffer.baseAddress!)
-            var count = 0
-            func put(_ bytes: UnsafeRawBufferPointer) {
-                guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-                (out + count).copyMemory(from: base, byteCount: bytes.count)
-                count += bytes.count
-            }
-            put(UnsafeRawBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount))
-            put(UnsafeRawBufferPointer(host))
-            buffer[count] = 0x3A
-            count += 1
-            var value = port
-            for index in stride(from: count + digits - 1, through: count, by: -1) {
-                buffer[index] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
-                value /= 10
-            }
-            count += digits
-            if path.isEmpty {
-                buffer[count] = 0x2F
-                count += 1
-            } else {
-                put(UnsafeRawBufferPointer(path))
-            }
-            return count
+            // Written from the parsed bytes, not from the strings just made of them (a short string
+            // lends its bytes through a copy, which cost more than the rest at 10,000 addresses).
+            let description = written(
+                scheme: Self.bytes(https ? "https" : "http"), bracketed: false, host: hostBytes, port: port,
+                path: pathBytes.isEmpty ? Self.bytes("/") : pathBytes)
+            return Endpoint(scheme: scheme, host: host, port: port, path: path, description: description)
         }
     }
 
@@ -247,33 +207,43 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             let h = bracketed ? "[\(host)]" : host
             return "\(scheme)://\(h):\(port)" + path
         }
+        var (scheme, host, path) = (scheme, host, path)
+        return scheme.withUTF8 { scheme in
+            host.withUTF8 { host in
+                path.withUTF8 { path in
+                    written(
+                        scheme: UnsafeRawBufferPointer(scheme), bracketed: bracketed,
+                        host: UnsafeRawBufferPointer(host), port: port, path: UnsafeRawBufferPointer(path))
+                }
+            }
+        }
+    }
+
+    /// `scheme://host:port` + `path` (the host in brackets when `bracketed`; `port` ≥ 0), each part
+    /// copied at once into a string of the right size.
+    private static func written(
+        scheme: UnsafeRawBufferPointer, bracketed: Bool, host: UnsafeRawBufferPointer, port: Int,
+        path: UnsafeRawBufferPointer
+    ) -> String {
         var digits = 1
         var rest = port / 10
         while rest > 0 {
             digits += 1
             rest /= 10
         }
-        let capacity = scheme.utf8.count + host.utf8.count + path.utf8.count + (bracketed ? 6 : 4) + digits
+        let capacity = scheme.count + host.count + path.count + (bracketed ? 6 : 4) + digits
         return String(unsafeUninitializedCapacity: capacity) { buffer in
+            let out = UnsafeMutableRawPointer(buffer.baseAddress!)
             var count = 0
-            func put(_ text: String) {
-                // Copied at once (byte by byte, with a bounds check each, was half of the cost).
-                let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
-                    let target = UnsafeMutableBufferPointer(rebasing: buffer[count..<count + bytes.count])
-                    UnsafeMutableRawBufferPointer(target).copyMemory(from: UnsafeRawBufferPointer(bytes))
-                    count += bytes.count
-                }
-                if copied == nil {
-                    for byte in text.utf8 {
-                        buffer[count] = byte
-                        count += 1
-                    }
-                }
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                (out + count).copyMemory(from: base, byteCount: bytes.count)
+                count += bytes.count
             }
             put(scheme)
-            put(bracketed ? "://[" : "://")
+            put(Self.bytes(bracketed ? "://[" : "://"))
             put(host)
-            put(bracketed ? "]:" : ":")
+            put(Self.bytes(bracketed ? "]:" : ":"))
             var value = port
             for index in stride(from: count + digits - 1, through: count, by: -1) {
                 buffer[index] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
@@ -283,6 +253,10 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             put(path)
             return count
         }
+    }
+
+    private static func bytes(_ text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
     }
 
     /// A copy with `routePath` joined to this path (`/a/` + `/debug/vars` = `/a/debug/vars`).
