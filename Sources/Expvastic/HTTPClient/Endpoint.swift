@@ -146,17 +146,19 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             }
             let hostBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<hostEnd])
             let pathBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[slash..<count])
-            let scheme = https ? "https" : "http"
+            let scheme: StaticString = https ? "https" : "http"
             let host = String(decoding: hostBytes, as: UTF8.self)
             let path = pathBytes.isEmpty ? "/" : String(decoding: pathBytes, as: UTF8.self)
             // A host with a colon is written in brackets (``rendered(scheme:host:port:path:)``).
-            guard !colonInHost else { return Endpoint(scheme: scheme, host: host, port: port, path: path) }
+            guard !colonInHost else {
+                return Endpoint(scheme: scheme.description, host: host, port: port, path: path)
+            }
             // Written from the parsed bytes, not from the strings just made of them (a short string
             // lends its bytes through a copy, which cost more than the rest at 10,000 addresses).
             let description = written(
-                scheme: Self.bytes(https ? "https" : "http"), bracketed: false, host: hostBytes, port: port,
-                path: pathBytes.isEmpty ? Self.bytes("/") : pathBytes)
-            return Endpoint(scheme: scheme, host: host, port: port, path: path, description: description)
+                scheme: scheme.rawBytes, bracketed: false, host: hostBytes, port: port,
+                path: pathBytes.isEmpty ? ("/" as StaticString).rawBytes : pathBytes)
+            return Endpoint(scheme: scheme.description, host: host, port: port, path: path, description: description)
         }
     }
 
@@ -241,9 +243,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
                 count += bytes.count
             }
             put(scheme)
-            put(Self.bytes(bracketed ? "://[" : "://"))
+            put((bracketed ? "://[" : "://" as StaticString).rawBytes)
             put(host)
-            put(Self.bytes(bracketed ? "]:" : ":"))
+            put((bracketed ? "]:" : ":" as StaticString).rawBytes)
             var value = port
             for index in stride(from: count + digits - 1, through: count, by: -1) {
                 buffer[index] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
@@ -253,10 +255,6 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             put(path)
             return count
         }
-    }
-
-    private static func bytes(_ text: StaticString) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
     }
 
     /// A copy with `routePath` joined to this path (`/a/` + `/debug/vars` = `/a/debug/vars`).

@@ -69,9 +69,7 @@ public struct DocumentEnvelope: Sendable {
         writeAfterTimestamp(into: &encoder)
     }
 
-    @inline(__always) private static func key(_ name: StaticString) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-    }
+    @inline(__always) private static func key(_ name: StaticString) -> UnsafeRawBufferPointer { name.rawBytes }
 
     private func writeAfterTimestamp(into encoder: inout DocumentEncoder) {
         encoder.beginField(escapedKey: Self.key("type"))

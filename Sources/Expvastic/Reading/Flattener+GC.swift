@@ -152,7 +152,7 @@ extension Flattener {
     private static func sibling(_ object: Int, _ name: StaticString, _ input: Input) -> UInt64? {
         let parent = input.nodes[object]
         guard parent.kind == .object else { return nil }
-        let wanted = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        let wanted = name.rawBytes
         var k = object + 1
         while k < parent.end {
             let key = input.bytes(input.nodes[k])

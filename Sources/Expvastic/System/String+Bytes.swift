@@ -23,3 +23,9 @@ extension String {
         return fast ?? utf8.allSatisfy { $0 < 0x80 }
     }
 }
+
+extension StaticString {
+    /// Its UTF-8 bytes in place (a literal compared with or copied beside bytes of a buffer).
+    @inlinable
+    public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount) }
+}
