@@ -22,22 +22,40 @@ public final class EtcdCluster: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [RunningProcess?]
 
-    /// Starts the members and waits until the cluster answers with a leader.
+    /// Starts the members and waits until the cluster answers with a leader. A member that ends
+    /// while the cluster starts (a picked port taken meanwhile by another process) starts the
+    /// cluster again on fresh ports, up to three times; the error then carries its stderr.
     public init(size: Int = 1) async throws {
         guard let binary = ExecutableSearch.find("etcd", extraDirectories: ["/usr/bin"]) else {
             throw TestSupportError(.binaryMissing, "etcd not found: install etcd-server (scripts/deps.sh ensure_etcd)")
         }
-        self.binary = binary
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("expvastic-etcd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var members: [Member] = []
-        for index in 0..<size {
-            members.append(Member(name: "e\(index)", clientPort: try FreePort.pick(), peerPort: try FreePort.pick()))
+        var attempt = 1
+        while true {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "expvastic-etcd-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var members: [Member] = []
+            for index in 0..<size {
+                members.append(
+                    Member(name: "e\(index)", clientPort: try FreePort.pick(), peerPort: try FreePort.pick()))
+            }
+            let processes = try members.indices.map {
+                try Self.launch(binary, members, $0, directory: directory, state: "new")
+            }
+            do {
+                try await Self.waitForLeader(members, processes, timeout: .seconds(30))
+                self.binary = binary
+                self.directory = directory
+                self.members = members
+                self.processes = processes
+                return
+            } catch {
+                for process in processes { _ = await process.terminate(grace: .milliseconds(200)) }
+                try? FileManager.default.removeItem(at: directory)
+                guard (error as? TestSupportError)?.code == .unexpectedOutput, attempt < 3 else { throw error }
+                attempt += 1
+            }
         }
-        self.members = members
-        processes = Array(repeating: nil, count: size)
-        for index in 0..<size { try start(index, state: "new") }
-        try await waitForLeader()
     }
 
     deinit {
@@ -59,12 +77,17 @@ public final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Starts member `index` again (same ports, same data).
-    public func restart(_ index: Int) throws { try start(index, state: "existing") }
+    public func restart(_ index: Int) throws {
+        let process = try Self.launch(binary, members, index, directory: directory, state: "existing")
+        lock.withLock { processes[index] = process }
+    }
 
-    private func start(_ index: Int, state: String) throws {
+    private static func launch(
+        _ binary: URL, _ members: [Member], _ index: Int, directory: URL, state: String
+    ) throws -> RunningProcess {
         let member = members[index]
         let cluster = members.map { "\($0.name)=http://127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
-        let process = try RunningProcess(
+        return try RunningProcess(
             executable: binary,
             arguments: [
                 "--name", member.name, "--data-dir", directory.appendingPathComponent(member.name).path,
@@ -74,7 +97,6 @@ public final class EtcdCluster: @unchecked Sendable {
                 "--initial-cluster", cluster, "--initial-cluster-state", state,
                 "--initial-cluster-token", directory.lastPathComponent, "--log-level", "error", "--logger", "zap",
             ])
-        lock.withLock { processes[index] = process }
     }
 
     /// The index of the member that is leader now, as the running members report it; nil when
@@ -83,7 +105,7 @@ public final class EtcdCluster: @unchecked Sendable {
         var ids: [String: Int] = [:]
         var leader: String?
         for (index, member) in members.enumerated() where lock.withLock({ processes[index] != nil }) {
-            guard let status = try? await post(member, "/v3/maintenance/status", "{}"),
+            guard let status = try? await Self.post(member, "/v3/maintenance/status", "{}"),
                 let header = status["header"] as? [String: Any], let id = header["member_id"] as? String
             else { continue }
             ids[id] = index
@@ -94,18 +116,35 @@ public final class EtcdCluster: @unchecked Sendable {
 
     /// Waits until a running member reports a leader (and answers a range).
     public func waitForLeader(timeout: Duration = .seconds(30)) async throws {
-        try await eventually("etcd leader", timeout: timeout, interval: .milliseconds(100)) {
-            for (index, member) in members.enumerated() where lock.withLock({ processes[index] != nil }) {
+        let running = lock.withLock { members.indices.compactMap { index in processes[index].map { (index, $0) } } }
+        try await Self.waitForLeader(running.map { members[$0.0] }, running.map(\.1), timeout: timeout)
+    }
+
+    /// Waits until one of `members` answers a range; throws `.unexpectedOutput` with the member's
+    /// stderr as soon as one of `processes` (the members' own) has ended.
+    private static func waitForLeader(
+        _ members: [Member], _ processes: [RunningProcess], timeout: Duration
+    ) async throws {
+        let ended = try await eventuallyValue("etcd leader", timeout: timeout, interval: .milliseconds(100)) {
+            () async -> String?? in
+            for (member, process) in zip(members, processes) {
+                if let termination = process.termination {
+                    return .some(
+                        "etcd member \(member.name) (client port \(member.clientPort), peer port \(member.peerPort)) "
+                            + "ended (\(termination)) while the cluster started; stderr: \(process.stderr.suffix(1500))"
+                    )
+                }
                 if let answer = try? await post(member, "/v3/kv/range", "{\"key\":\"AA==\"}"), answer["header"] != nil {
-                    return true
+                    return .some(nil)
                 }
             }
-            return false
+            return nil
         }
+        if let ended { throw TestSupportError(.unexpectedOutput, ended) }
     }
 
     /// Posts a JSON body to member `member`'s gateway; the decoded answer.
-    public func post(_ member: Member, _ path: String, _ body: String) async throws -> [String: Any] {
+    public static func post(_ member: Member, _ path: String, _ body: String) async throws -> [String: Any] {
         let response = try await HTTPGet.send(
             "POST", URL(string: member.clientURL + path)!, body: Data(body.utf8), timeout: .seconds(3))
         guard let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,23 +10,62 @@ import Foundation
 /// Racy by nature: another process may take the port between `pick()` and its use. Prefer letting
 /// the server bind port 0 and report its address (the Go program, osmem-server and the Expvastic
 /// servers all do); use this only for a port that must be known before anything listens on it, such
-/// as an endpoint that is down on purpose.
+/// as an endpoint that is down on purpose or an etcd member's peer port.
+///
+/// Two things narrow the race. The port comes from outside the kernel's ephemeral range
+/// (`/proc/sys/net/ipv4/ip_local_port_range`), where the kernel places the local end of every
+/// outgoing connection and every bind to port 0: with many tests connecting at once, a port picked
+/// from inside it is soon some connection's local port (etcd then fails with "address already in
+/// use"). And one test process never hands out the same port twice.
 public enum FreePort {
-    /// Binds 127.0.0.1:0, reads the port the kernel chose, closes the socket and returns the port.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port outside the ephemeral range that binds on 127.0.0.1 now and was not returned before by
+    /// this process; if 500 tries find none, a port the kernel chooses (inside the range).
     public static func pick() throws -> Int {
+        let candidates = outsideEphemeralRange()
+        for _ in 0..<500 {
+            let port = Int.random(in: candidates)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            if try bindable(port) { return port }
+        }
+        let port = try bound(0)
+        handedOut.withLock { _ = $0.insert(port) }
+        return port
+    }
+
+    /// 10000 up to the ephemeral range's start, or from its end up to 65535 when it starts lower.
+    static func outsideEphemeralRange() -> ClosedRange<Int> {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        let (low, high) = bounds.count == 2 ? (bounds[0], bounds[1]) : (32_768, 60_999)
+        return low - 10_000 >= 5_000 ? 10_000...(low - 1) : min(high + 1, 60_000)...65_535
+    }
+
+    private static func bindable(_ port: Int) throws -> Bool {
+        do {
+            _ = try bound(port)
+            return true
+        } catch let error as TestSupportError where error.code == .socket && error.message.hasPrefix("bind") {
+            return false
+        }
+    }
+
+    /// Binds 127.0.0.1:`port` (0: the kernel chooses), closes the socket and returns the port bound.
+    private static func bound(_ port: Int) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError(.socket, "socket() failed: errno \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
+        let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0 else { throw TestSupportError(.socket, "bind(127.0.0.1:0) failed: errno \(errno)") }
+        guard result == 0 else { throw TestSupportError(.socket, "bind(127.0.0.1:\(port)) failed: errno \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
