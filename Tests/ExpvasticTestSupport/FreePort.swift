@@ -21,25 +21,30 @@ public enum FreePort {
     private static let handedOut = Mutex<Set<Int>>([])
 
     /// A port outside the ephemeral range that binds on 127.0.0.1 now and was not returned before by
-    /// this process; if 500 tries find none, a port the kernel chooses (inside the range).
+    /// this process; a port the kernel chooses (inside the range) when the range leaves no room
+    /// outside it or 500 tries find none.
     public static func pick() throws -> Int {
-        let candidates = outsideEphemeralRange()
-        for _ in 0..<500 {
-            let port = Int.random(in: candidates)
-            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
-            if try bindable(port) { return port }
+        if let candidates = outsideEphemeralRange() {
+            for _ in 0..<500 {
+                let port = Int.random(in: candidates)
+                guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+                if try bindable(port) { return port }
+            }
         }
         let port = try bound(0)
         handedOut.withLock { _ = $0.insert(port) }
         return port
     }
 
-    /// 10000 up to the ephemeral range's start, or from its end up to 65535 when it starts lower.
-    static func outsideEphemeralRange() -> ClosedRange<Int> {
+    /// 10000 up to the ephemeral range's start, or from its end up to 65535, whichever holds at least
+    /// 1,000 ports; nil when neither does.
+    static func outsideEphemeralRange() -> ClosedRange<Int>? {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
         let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         let (low, high) = bounds.count == 2 ? (bounds[0], bounds[1]) : (32_768, 60_999)
-        return low - 10_000 >= 5_000 ? 10_000...(low - 1) : min(high + 1, 60_000)...65_535
+        if low > 11_000 { return 10_000...(low - 1) }
+        if high < 64_535 { return (high + 1)...65_535 }
+        return nil
     }
 
     private static func bindable(_ port: Int) throws -> Bool {
