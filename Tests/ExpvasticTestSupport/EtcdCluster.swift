@@ -125,22 +125,23 @@ public final class EtcdCluster: @unchecked Sendable {
     private static func waitForLeader(
         _ members: [Member], _ processes: [RunningProcess], timeout: Duration
     ) async throws {
-        let ended = try await eventuallyValue("etcd leader", timeout: timeout, interval: .milliseconds(100)) {
-            () async -> String?? in
+        enum Outcome { case answered, ended(String) }
+        let outcome = try await eventuallyValue("etcd leader", timeout: timeout, interval: .milliseconds(100)) {
+            () async -> Outcome? in
             for (member, process) in zip(members, processes) {
                 if let termination = process.termination {
-                    return .some(
+                    return .ended(
                         "etcd member \(member.name) (client port \(member.clientPort), peer port \(member.peerPort)) "
                             + "ended (\(termination)) while the cluster started; stderr: \(process.stderr.suffix(1500))"
                     )
                 }
                 if let answer = try? await post(member, "/v3/kv/range", "{\"key\":\"AA==\"}"), answer["header"] != nil {
-                    return .some(nil)
+                    return .answered
                 }
             }
             return nil
         }
-        if let ended { throw TestSupportError(.unexpectedOutput, ended) }
+        if case .ended(let reason) = outcome { throw TestSupportError(.unexpectedOutput, reason) }
     }
 
     /// Posts a JSON body to member `member`'s gateway; the decoded answer.

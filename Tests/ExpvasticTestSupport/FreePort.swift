@@ -26,19 +26,21 @@ public enum FreePort {
     public static func pick() throws -> Int {
         if let candidates = outsideEphemeralRange() {
             for _ in 0..<500 {
-                let port = Int.random(in: candidates)
-                guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
-                if try bindable(port) { return port }
+                let candidate = Int.random(in: candidates)
+                guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+                if let port = try bound(candidate) { return port }
             }
         }
-        let port = try bound(0)
+        guard let port = try bound(0) else {
+            throw TestSupportError(.socket, "bind(127.0.0.1:0) failed: no port free")
+        }
         handedOut.withLock { _ = $0.insert(port) }
         return port
     }
 
     /// 10000 up to the ephemeral range's start, or from its end up to 65535, whichever holds at least
     /// 1,000 ports; nil when neither does.
-    static func outsideEphemeralRange() -> ClosedRange<Int>? {
+    private static func outsideEphemeralRange() -> ClosedRange<Int>? {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
         let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         let (low, high) = bounds.count == 2 ? (bounds[0], bounds[1]) : (32_768, 60_999)
@@ -47,17 +49,9 @@ public enum FreePort {
         return nil
     }
 
-    private static func bindable(_ port: Int) throws -> Bool {
-        do {
-            _ = try bound(port)
-            return true
-        } catch let error as TestSupportError where error.code == .socket && error.message.hasPrefix("bind") {
-            return false
-        }
-    }
-
-    /// Binds 127.0.0.1:`port` (0: the kernel chooses), closes the socket and returns the port bound.
-    private static func bound(_ port: Int) throws -> Int {
+    /// Binds 127.0.0.1:`port` (0: the kernel chooses), closes the socket and returns the port bound;
+    /// nil when the port is taken (or not ours to bind).
+    private static func bound(_ port: Int) throws -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError(.socket, "socket() failed: errno \(errno)") }
         defer { close(fd) }
@@ -70,6 +64,7 @@ public enum FreePort {
                 Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
+        if result != 0 && (errno == EADDRINUSE || errno == EACCES) { return nil }
         guard result == 0 else { throw TestSupportError(.socket, "bind(127.0.0.1:\(port)) failed: errno \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
