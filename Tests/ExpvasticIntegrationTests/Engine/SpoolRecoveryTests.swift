@@ -30,8 +30,17 @@ import Testing
         try handle.close()
         try await rig.osmem.start()
         let second = try await rig.start()
-        try await eventually("spool drained", timeout: .seconds(20), interval: .milliseconds(300)) {
-            try await rig.indexed().count >= witnessed.count - 1
+        do {
+            try await eventually("spool drained", timeout: .seconds(20), interval: .milliseconds(300)) {
+                try await rig.indexed().count >= witnessed.count - 1
+            }
+        } catch {
+            // What the restarted shipper said, so that a slow or stuck replay can be told apart.
+            let indexed = (try? await rig.indexed().count).map(String.init) ?? "unknown"
+            throw TestSupportError(
+                .timeout,
+                "\(error); \(witnessed.count) polled, \(indexed) indexed; the restarted expvasyml's stderr: "
+                    + String(second.process.stderr.suffix(4000)))
         }
         try await Task.sleep(for: .seconds(1))
         second.process.signal(SIGTERM)
