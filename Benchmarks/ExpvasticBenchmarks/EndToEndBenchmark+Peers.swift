@@ -132,6 +132,9 @@ extension EndToEndBenchmark {
                 row.extras.append(
                     ("peak_rss_ratio_vs_\(peer)", Double(ours.peakRSSBytes) / Double(result.peakRSSBytes)))
             }
+            if let gap = ours.arrivals.phaseGap(to: result.arrivals) {
+                row.extras.append(("tick_gap_ms_vs_\(peer)", Double(gap) / 1000))
+            }
         }
         return [row] + peers.map { $0.1 }
     }

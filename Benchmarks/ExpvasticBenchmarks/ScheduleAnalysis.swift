@@ -18,6 +18,10 @@ struct ScheduleAnalysis: Equatable {
     var delivered: Int
     var expected: Int
     var duplicates: Int
+    var interval: Int64
+    /// The first non-empty series' grid origin modulo the interval, in `0..<interval`: where in
+    /// each interval that poller's ticks fall.
+    var phase: Int64?
 
     init(starts: [[Int64]], interval: Int64, window: Range<Int64>) {
         precondition(interval > 0, "interval must be positive")
@@ -25,6 +29,7 @@ struct ScheduleAnalysis: Equatable {
         var delivered = 0
         var expected = 0
         var duplicates = 0
+        var phase: Int64?
         for series in starts {
             let sorted = series.sorted()
             guard let first = sorted.first else {
@@ -34,6 +39,7 @@ struct ScheduleAnalysis: Equatable {
             let steps = sorted.map { ScheduleAnalysis.roundedDivision($0 - first, interval) }
             let residues = zip(sorted, steps).map { $0 - $1 * interval }
             let origin = residues.min() ?? first
+            if phase == nil { phase = (origin % interval + interval) % interval }
             // Ticks origin + k × interval inside the window.
             let firstTick = ScheduleAnalysis.ceilingDivision(window.lowerBound - origin, interval)
             let endTick = ScheduleAnalysis.ceilingDivision(window.upperBound - origin, interval)
@@ -52,6 +58,16 @@ struct ScheduleAnalysis: Equatable {
         self.delivered = delivered
         self.expected = expected
         self.duplicates = duplicates
+        self.interval = interval
+        self.phase = phase
+    }
+
+    /// How far apart this grid's ticks and `other`'s are (0 to half an interval), when both
+    /// have one and the same interval: two pollers whose ticks coincide compete for the CPUs.
+    func phaseGap(to other: ScheduleAnalysis) -> Int64? {
+        guard let phase, let otherPhase = other.phase, interval == other.interval else { return nil }
+        let difference = abs(phase - otherPhase)
+        return min(difference, interval - difference)
     }
 
     /// Nearest-rank percentile (0 when there are no samples).
