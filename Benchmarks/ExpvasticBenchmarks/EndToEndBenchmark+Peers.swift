@@ -16,9 +16,10 @@ extension EndToEndBenchmark {
     /// phase for a whole run, and a run whose two grids fell within ~2 ms of each other
     /// (`tick_gap_ms_vs_go`) had both polling at once on the two vCPUs: `expvasyml` was
     /// preempted 1.3–1.8 times per poll instead of ~0.7. With 1 ms between the intervals the
-    /// grids slide past each other every `intervalMillis` ticks, so every run sees every phase,
-    /// as pollers with unrelated schedules on one host do. Polling a little more often spreads
-    /// the reference's fixed costs over more polls: if anything, in its favour.
+    /// grids slide 1 ms a tick: at `poll-1` one full turn every 20 ticks, so every run sees every
+    /// phase, as pollers with unrelated schedules on one host do (a 25 s window covers 125 of
+    /// `poll-10`'s 200 ms and 12 of `poll-100`'s 2,000). Polling a little more often spreads the
+    /// reference's fixed costs over more polls: if anything, in its favour.
     static func perPoll(name: String, readers: Int, intervalMillis: Int) -> EndToEndBenchmark {
         EndToEndBenchmark(name: name) { environment in
             let goReference = try GoReference.build(environment: environment)
