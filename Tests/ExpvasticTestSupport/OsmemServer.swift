@@ -30,10 +30,12 @@ public final class OsmemServer: Sendable {
     private let state = Mutex(State())
     private let transport = DefaultTransport()
 
-    /// Starts a server on a free port (or `port`).
+    /// Starts a server on `port`, or on one from ``FreePort``: ``start()`` and ``restart()`` bind
+    /// the same port again, and a port the kernel picks (0) could meanwhile go to a listener
+    /// another test starts on port 0.
     public init(port: Int = 0) async throws {
         binary = try OsmemServer.locateBinary()
-        try await start(port: port)
+        try await start(port: port == 0 ? FreePort.pick() : port)
     }
 
     deinit {
