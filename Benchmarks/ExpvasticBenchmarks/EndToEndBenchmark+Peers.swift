@@ -5,8 +5,9 @@ import Foundation
 #endif
 
 /// End-to-end benchmarks that run `expvasyml` and a peer at the same time, each against its own
-/// fixture server: the same targets, the same interval, the same machine in the same seconds, so
-/// their ratio holds even when this shared machine's speed drifts.
+/// fixture server: the same targets, the same interval (the Go reference's 1 ms shorter, see
+/// ``perPoll(name:readers:intervalMillis:)``), the same machine in the same seconds, so their
+/// ratio holds even when this shared machine's speed drifts.
 extension EndToEndBenchmark {
     /// `readers` readers polling every `intervalMillis` beside the Go reference poller
     /// (`Benchmarks/go-reference`: GET, `encoding/json` decode and encode on a `time.Ticker`,
