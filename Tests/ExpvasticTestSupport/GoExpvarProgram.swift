@@ -40,12 +40,15 @@ public final class GoExpvarProgram: Sendable {
         try await GoExpvarBuild.shared.binary()
     }
 
-    /// Builds the program if needed, starts it on `address` (default: a port the kernel picks) and
-    /// waits up to `timeout` for its `{"addr":...}` line.
-    public static func start(address: String = "127.0.0.1:0", timeout: Duration = .seconds(10)) async throws
+    /// Builds the program if needed, starts it on `address` (default: a port from ``FreePort``, as
+    /// ``OsmemServer`` does: a port the kernel picks could, once the program has ended, go to another
+    /// test's port-0 listener before a new program starts on the same endpoint) and waits up to
+    /// `timeout` for its `{"addr":...}` line.
+    public static func start(address: String? = nil, timeout: Duration = .seconds(10)) async throws
         -> GoExpvarProgram
     {
         let binary = try await binary()
+        let address = try address ?? "127.0.0.1:\(FreePort.pick())"
         let process = try RunningProcess(
             executable: binary,
             arguments: ["-addr", address, "-exit-on-stdin-eof"],
